@@ -1,0 +1,503 @@
+"""The catalog of K of spec §6, registered by name.
+
+Names are those of K itself (``l1`` is Lion). Each class states K, ∇K, K* and the induced term
+``(1/λ)K*(λx)``; the tests check every conjugate against a brute-force numerical supremum and the
+inequalities of the paper's Lemma 2.1.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from .kfunc import DOMAIN_TOL, KFunction, NormBallK, Param, SeparableK, format_number, register_K
+from .xp import array_namespace
+
+_ITERS = 100
+
+
+# --------------------------------------------------------------------------------------------
+# Euclidean projections used by the norm-type K
+# --------------------------------------------------------------------------------------------
+def project_simplex(v, radius: float = 1.0):
+    """Euclidean projection of each row of ``v`` onto {z ≥ 0, Σz = radius} (sort-based, exact)."""
+    v = np.asarray(v, dtype=float)
+    s = -np.sort(-v, axis=-1)
+    css = np.cumsum(s, axis=-1) - radius
+    j = np.arange(1, v.shape[-1] + 1)
+    rho = np.sum(s - css / j > 0, axis=-1, keepdims=True)
+    theta = np.take_along_axis(css, rho - 1, axis=-1) / rho
+    return np.maximum(v - theta, 0.0)
+
+
+def project_l1_ball(y, radius: float = 1.0):
+    """Euclidean projection onto {‖z‖₁ ≤ radius}: identity inside, simplex projection of |y| outside."""
+    y = np.asarray(y, dtype=float)
+    inside = np.sum(np.abs(y), axis=-1, keepdims=True) <= radius
+    return np.where(inside, y, np.sign(y) * project_simplex(np.abs(y), radius))
+
+
+def project_lq_ball(y, q: float):
+    """Euclidean projection onto {‖z‖_q ≤ 1}, 1 < q < ∞, by nested bisection.
+
+    KKT: z_i = sign(y_i) s_i with s + μ q s^{q−1} = |y_i| and Σ s^q = 1 (μ > 0 outside the ball).
+    The inner root is bracketed in [0, |y_i|]; the outer multiplier μ in [0, μ_hi] with μ_hi
+    doubled until feasible. Accuracy ~1e-13 after the fixed iteration counts.
+    """
+    y = np.asarray(y, dtype=float)
+    a = np.abs(y)
+    outside = np.sum(a ** q, axis=-1, keepdims=True) > 1
+
+    def s_of(mu):
+        lo, hi = np.zeros_like(a), a.copy()
+        for _ in range(_ITERS):
+            mid = 0.5 * (lo + hi)
+            up = mid + mu * q * mid ** (q - 1) > a
+            hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
+        return 0.5 * (lo + hi)
+
+    mu_hi = np.ones(a.shape[:-1] + (1,))
+    for _ in range(200):
+        too_big = np.sum(s_of(mu_hi) ** q, axis=-1, keepdims=True) > 1
+        if not np.any(too_big & outside):
+            break
+        mu_hi = np.where(too_big, 2 * mu_hi, mu_hi)
+    mu_lo = np.zeros_like(mu_hi)
+    for _ in range(_ITERS):
+        mu = 0.5 * (mu_lo + mu_hi)
+        feasible = np.sum(s_of(mu) ** q, axis=-1, keepdims=True) <= 1
+        mu_hi, mu_lo = np.where(feasible, mu, mu_hi), np.where(feasible, mu_lo, mu)
+    return np.where(outside, np.sign(y) * s_of(mu_hi), y)
+
+
+# --------------------------------------------------------------------------------------------
+# Norms: K* is the indicator of the dual unit ball
+# --------------------------------------------------------------------------------------------
+@register_K
+class L1(SeparableK):
+    """K(x) = ‖x‖₁, ∇K = sign (sign(0) = 0): Lion. K* = δ{‖y‖_∞ ≤ 1}."""
+
+    name = "l1"
+    formula, formula_latex = "‖x‖₁", r"\|x\|_1"
+    grad_formula = "sign(x)"
+    conj_formula, conj_latex = "δ{‖y‖_∞ ≤ 1}", r"\delta\{\|y\|_\infty \le 1\}"
+    induced, induced_latex = "s.t. ‖x‖_∞ ≤ 1/λ", r"\text{s.t. } \|x\|_\infty \le 1/\lambda"
+    induced_numeric = "‖x‖_∞ ≤ {r}"
+    homogeneous = True
+
+    def dom_bounds(self):
+        return -1.0, 1.0
+
+    def k(self, x, xp):
+        return xp.abs(x)
+
+    def dk(self, x, xp):
+        return xp.sign(x)
+
+    def kconj(self, y):
+        return np.zeros_like(y)
+
+    def dkconj(self, y):
+        return np.zeros_like(y)
+
+    def prox(self, v, t):
+        v = np.asarray(v, dtype=float)
+        return np.sign(v) * np.maximum(np.abs(v) - t, 0.0)
+
+
+@register_K
+class L2(NormBallK):
+    """K(x) = ‖x‖₂, ∇K = x/‖x‖₂ (0 at 0). K* = δ{‖y‖₂ ≤ 1}."""
+
+    name = "l2"
+    formula, formula_latex = "‖x‖₂", r"\|x\|_2"
+    grad_formula = "x/‖x‖₂"
+    conj_formula, conj_latex = "δ{‖y‖₂ ≤ 1}", r"\delta\{\|y\|_2 \le 1\}"
+    induced, induced_latex = "s.t. ‖x‖₂ ≤ 1/λ", r"\text{s.t. } \|x\|_2 \le 1/\lambda"
+    induced_numeric = "‖x‖₂ ≤ {r}"
+
+    def K(self, x):
+        xp = array_namespace(x)
+        return xp.sqrt(xp.sum(x * x, axis=-1))
+
+    def grad(self, x):
+        xp = array_namespace(x)
+        n = xp.sqrt(xp.sum(x * x, axis=-1, keepdims=True))
+        return x / xp.where(n > 0, n, xp.ones_like(n))
+
+    def dual_norm(self, y):
+        return np.linalg.norm(y, axis=-1)
+
+    def project_dom_conj(self, y):
+        y = np.asarray(y, dtype=float)
+        return y / np.maximum(1.0, np.linalg.norm(y, axis=-1, keepdims=True))
+
+
+@register_K
+class Lp(NormBallK):
+    """K(x) = ‖x‖_p (1 < p < ∞), ∇K = sign(x)|x|^{p−1}/‖x‖_p^{p−1}. K* = δ{‖y‖_q ≤ 1}, 1/p + 1/q = 1."""
+
+    name = "lp"
+    params = (Param("p", 1.5, lower=1.0, help="norm exponent, 1 < p < ∞ (use l1 / linf for the ends)"),)
+    formula, formula_latex = "‖x‖_p, p = {p}", r"\|x\|_{{{p}}}"
+    grad_formula = "sign(x)|x|^(p−1)/‖x‖_p^(p−1)"
+    conj_formula, conj_latex = "δ{{‖y‖_q ≤ 1}}, q = {q}", r"\delta\{{\|y\|_{{{q}}} \le 1\}}"
+    induced, induced_latex = ("s.t. ‖x‖_q ≤ 1/λ, q = {q}", r"\text{{s.t. }} \|x\|_{{{q}}} \le 1/\lambda")
+    induced_numeric = "‖x‖_{q} ≤ {r}"
+
+    @property
+    def q(self) -> float:
+        return self.p / (self.p - 1)
+
+    def K(self, x):
+        xp = array_namespace(x)
+        return xp.sum(xp.abs(x) ** self.p, axis=-1) ** (1 / self.p)
+
+    def grad(self, x):
+        xp = array_namespace(x)
+        a = xp.abs(x) ** (self.p - 1)
+        n = xp.sum(xp.abs(x) ** self.p, axis=-1, keepdims=True) ** ((self.p - 1) / self.p)
+        return xp.sign(x) * a / xp.where(n > 0, n, xp.ones_like(n))
+
+    def dual_norm(self, y):
+        return np.sum(np.abs(y) ** self.q, axis=-1) ** (1 / self.q)
+
+    def project_dom_conj(self, y):
+        return project_lq_ball(y, self.q)
+
+
+@register_K
+class Linf(NormBallK):
+    """K(x) = ‖x‖_∞, ∇K = sign(x_i*) e_i*, i* the first argmax |x_i|. K* = δ{‖y‖₁ ≤ 1}."""
+
+    name = "linf"
+    formula, formula_latex = "‖x‖_∞", r"\|x\|_\infty"
+    grad_formula = "sign(x_i*) e_i*, i* = argmax |x_i|"
+    conj_formula, conj_latex = "δ{‖y‖₁ ≤ 1}", r"\delta\{\|y\|_1 \le 1\}"
+    induced, induced_latex = "s.t. ‖x‖₁ ≤ 1/λ", r"\text{s.t. } \|x\|_1 \le 1/\lambda"
+    induced_numeric = "‖x‖₁ ≤ {r}"
+
+    def K(self, x):
+        xp = array_namespace(x)
+        return xp.max(xp.abs(x), axis=-1)
+
+    def grad(self, x):
+        xp = array_namespace(x)
+        i = xp.argmax(xp.abs(x), axis=-1, keepdims=True)
+        onehot = xp.arange(x.shape[-1]) == i
+        return xp.sign(x) * xp.astype(onehot, x.dtype)
+
+    def dual_norm(self, y):
+        return np.sum(np.abs(y), axis=-1)
+
+    def project_dom_conj(self, y):
+        return project_l1_ball(y)
+
+
+@register_K
+class Nuclear(NormBallK):
+    """K(X) = ‖X‖_tr = Σσ_i(X), ∇K = U Vᵀ over σ_i > 0 (Muon's K). K* = δ{‖Y‖_op ≤ 1}."""
+
+    name = "nuclear"
+    event_ndim = 2
+    formula, formula_latex = "‖X‖_tr (sum of singular values)", r"\|X\|_{\mathrm{tr}}"
+    grad_formula = "U Vᵀ (X = U Σ Vᵀ, σ > 0)"
+    conj_formula, conj_latex = "δ{‖Y‖_op ≤ 1}", r"\delta\{\|Y\|_{\mathrm{op}} \le 1\}"
+    induced, induced_latex = "s.t. ‖X‖_op ≤ 1/λ", r"\text{s.t. } \|X\|_{\mathrm{op}} \le 1/\lambda"
+    induced_numeric = "‖X‖_op ≤ {r}"
+    separable = False
+
+    def K(self, x):
+        xp = array_namespace(x)
+        return xp.sum(xp.linalg.svdvals(x), axis=-1)
+
+    def grad(self, x):
+        xp = array_namespace(x)
+        u, s, vh = xp.linalg.svd(x, full_matrices=False)
+        tol = xp.max(s, axis=-1, keepdims=True) * max(x.shape[-2:]) * xp.finfo(x.dtype).eps
+        keep = xp.astype(s > tol, x.dtype)
+        return (u * keep[..., None, :]) @ vh
+
+    def dual_norm(self, y):
+        return np.linalg.svd(np.asarray(y, dtype=float), compute_uv=False)[..., 0]
+
+    def project_dom_conj(self, y):
+        u, s, vh = np.linalg.svd(np.asarray(y, dtype=float), full_matrices=False)
+        return (u * np.minimum(s, 1.0)[..., None, :]) @ vh
+
+
+# --------------------------------------------------------------------------------------------
+# Smooth and mixed separable K
+# --------------------------------------------------------------------------------------------
+@register_K
+class SqL2(SeparableK):
+    """K(x) = ½‖x‖², ∇K = x, K* = ½‖y‖²: momentum SGD with L2 regularisation (λ/2)‖x‖²."""
+
+    name = "sq_l2"
+    formula, formula_latex = "½‖x‖²", r"\tfrac12\|x\|_2^2"
+    grad_formula = "x"
+    conj_formula, conj_latex = "½‖y‖²", r"\tfrac12\|y\|_2^2"
+    induced, induced_latex = "+ (λ/2)‖x‖²", r"+\tfrac{\lambda}{2}\|x\|_2^2"
+    induced_numeric = "+ ({lam}/2)‖x‖²"
+    induced_kind = "regularizer"
+    differentiable = True
+
+    def k(self, x, xp):
+        return 0.5 * x * x
+
+    def dk(self, x, xp):
+        return x
+
+    def kconj(self, y):
+        return 0.5 * y * y
+
+    def dkconj(self, y):
+        return y
+
+    def prox(self, v, t):
+        return np.asarray(v, dtype=float) / (1 + t)
+
+
+@register_K
+class PowerP(SeparableK):
+    """K(x) = Σ|x_i|^p/p (p > 1), ∇K = sign(x)|x|^{p−1}, K* = Σ|y_i|^q/q."""
+
+    name = "power_p"
+    params = (Param("p", 1.5, lower=1.0, help="exponent p > 1 (the paper's Lion-ℓp range is 1 < p ≤ 2)"),)
+    formula, formula_latex = "Σ|x_i|^p/p, p = {p}", r"\tfrac{{1}}{{{p}}}\sum_i |x_i|^{{{p}}}"
+    grad_formula = "sign(x)|x|^(p−1)"
+    conj_formula, conj_latex = "Σ|y_i|^q/q, q = {q}", r"\tfrac{{1}}{{{q}}}\sum_i |y_i|^{{{q}}}"
+    induced = "+ (λ^(q−1)/q)‖x‖_q^q, q = {q}"
+    induced_latex = r"+\tfrac{{\lambda^{{q-1}}}}{{q}}\|x\|_q^q,\ q = {q}"
+    induced_numeric = "+ (λ^(q−1)/q)‖x‖_q^q with q = {q}, λ = {lam}"
+    induced_kind = "regularizer"
+    differentiable = True
+
+    @property
+    def q(self) -> float:
+        return self.p / (self.p - 1)
+
+    def k(self, x, xp):
+        return xp.abs(x) ** self.p / self.p
+
+    def dk(self, x, xp):
+        return xp.sign(x) * xp.abs(x) ** (self.p - 1)
+
+    def kconj(self, y):
+        return np.abs(y) ** self.q / self.q
+
+    def dkconj(self, y):
+        return np.sign(y) * np.abs(y) ** (self.q - 1)
+
+
+@register_K
+class Huber(SeparableK):
+    """K = Σ h_δ(x_i), h_δ(x) = x²/2 (|x| ≤ δ), δ|x| − δ²/2 else; ∇K = clip(x, −δ, δ);
+    K* = Σ y_i²/2 + δ{‖y‖_∞ ≤ δ} (optax's 'refined' Lion)."""
+
+    name = "huber"
+    params = (Param("delta", 1.0, lower=0.0, help="Huber threshold δ > 0"),)
+    formula, formula_latex = "Σ h_δ(x_i), δ = {delta}", r"\sum_i h_{{{delta}}}(x_i)"
+    grad_formula = "clip(x, −δ, δ)"
+    conj_formula = "Σ y_i²/2 + δ{{‖y‖_∞ ≤ {delta}}}"
+    conj_latex = r"\tfrac12\|y\|_2^2 + \delta\{{\|y\|_\infty \le {delta}\}}"
+    induced = "s.t. ‖x‖_∞ ≤ δ/λ, + (λ/2)‖x‖², δ = {delta}"
+    induced_latex = r"\text{{s.t. }} \|x\|_\infty \le {delta}/\lambda,\ +\tfrac{{\lambda}}{{2}}\|x\|_2^2"
+    induced_numeric = "‖x‖_∞ ≤ δ/λ = {radius} and + ({lam}/2)‖x‖²"
+    induced_kind = "constraint+regularizer"
+    differentiable = True
+
+    def describe_induced(self, lam):
+        if lam <= 0:
+            return super().describe_induced(lam)
+        return self._fill(self.induced_numeric, radius=format_number(self.delta / lam), lam=f"{lam:g}")
+
+    def dom_bounds(self):
+        return -self.delta, self.delta
+
+    def k(self, x, xp):
+        a = xp.abs(x)
+        return xp.where(a <= self.delta, 0.5 * x * x, self.delta * a - 0.5 * self.delta ** 2)
+
+    def dk(self, x, xp):
+        return xp.clip(x, -self.delta, self.delta)
+
+    def kconj(self, y):
+        return 0.5 * y * y
+
+    def dkconj(self, y):
+        return y
+
+
+@register_K
+class Relativistic(SeparableK):
+    """K = Σ √(1 + x_i²), ∇K = x/√(1+x²), K* = −Σ√(1 − y_i²) + δ{‖y‖_∞ ≤ 1}."""
+
+    name = "relativistic"
+    formula, formula_latex = "Σ √(1 + x_i²)", r"\sum_i \sqrt{1 + x_i^2}"
+    grad_formula = "x/√(1+x²)"
+    conj_formula = "−Σ√(1 − y_i²) + δ{‖y‖_∞ ≤ 1}"
+    conj_latex = r"-\sum_i\sqrt{1-y_i^2} + \delta\{\|y\|_\infty \le 1\}"
+    induced = "s.t. ‖x‖_∞ ≤ 1/λ, + barrier −(1/λ)Σ√(1 − λ²x_i²)"
+    induced_latex = r"\text{s.t. } \|x\|_\infty \le 1/\lambda,\ -\tfrac1\lambda\sum_i\sqrt{1-\lambda^2x_i^2}"
+    induced_numeric = "‖x‖_∞ ≤ {r} and barrier −(1/λ)Σ√(1 − λ²x_i²), λ = {lam}"
+    induced_kind = "constraint+regularizer"
+    differentiable = True
+
+    def dom_bounds(self):
+        return -1.0, 1.0
+
+    def k(self, x, xp):
+        return xp.sqrt(1 + x * x)
+
+    def dk(self, x, xp):
+        return x / xp.sqrt(1 + x * x)
+
+    def kconj(self, y):
+        return -np.sqrt(np.maximum(1 - y * y, 0.0))
+
+    def dkconj(self, y):
+        return y / np.sqrt(1 - y * y)
+
+
+@register_K
+class LogCosh(SeparableK):
+    """K = Σ log cosh x_i, ∇K = tanh x, K*(y) = Σ [(1+y)log(1+y) + (1−y)log(1−y)]/2 on |y| ≤ 1
+    (optax's 'smooth' Lion at unit temperature)."""
+
+    name = "logcosh"
+    formula, formula_latex = "Σ log cosh x_i", r"\sum_i \log\cosh x_i"
+    grad_formula = "tanh(x)"
+    conj_formula = "Σ [(1+y_i)log(1+y_i) + (1−y_i)log(1−y_i)]/2 + δ{‖y‖_∞ ≤ 1}"
+    conj_latex = (r"\sum_i \tfrac{1+y_i}{2}\log(1+y_i) + \tfrac{1-y_i}{2}\log(1-y_i)"
+                  r" + \delta\{\|y\|_\infty\le1\}")
+    induced = "s.t. ‖x‖_∞ ≤ 1/λ, + entropy barrier (1/λ)Σ[(1±λx_i)/2 log(1±λx_i)]"
+    induced_latex = (r"\text{s.t. } \|x\|_\infty \le 1/\lambda,\ +\tfrac1\lambda\sum_i"
+                     r"\tfrac{1\pm\lambda x_i}{2}\log(1\pm\lambda x_i)")
+    induced_numeric = "‖x‖_∞ ≤ {r} and entropy barrier (1/λ)Σ[(1±λx_i)/2·log(1±λx_i)], λ = {lam}"
+    induced_kind = "constraint+regularizer"
+    differentiable = True
+
+    def dom_bounds(self):
+        return -1.0, 1.0
+
+    def k(self, x, xp):
+        a = xp.abs(x)
+        return a + xp.log1p(xp.exp(-2 * a)) - float(np.log(2.0))
+
+    def dk(self, x, xp):
+        return xp.tanh(x)
+
+    def kconj(self, y):
+        return 0.5 * (special.xlogy(1 + y, 1 + y) + special.xlogy(1 - y, 1 - y))
+
+    def dkconj(self, y):
+        return np.arctanh(y)
+
+
+@register_K
+class Deadzone(SeparableK):
+    """K = Σ max(|x_i| − e, 0), ∇K = sign(x)·1{|x| > e}, K* = e‖y‖₁ + δ{‖y‖_∞ ≤ 1}."""
+
+    name = "deadzone"
+    params = (Param("e", 0.1, lower=0.0, lower_inclusive=True, help="dead-zone half-width e ≥ 0"),)
+    formula, formula_latex = "Σ max(|x_i| − e, 0), e = {e}", r"\sum_i (|x_i| - {e})_+"
+    grad_formula = "sign(x)·1{{|x| > e}}"
+    conj_formula = "e‖y‖₁ + δ{{‖y‖_∞ ≤ 1}}, e = {e}"
+    conj_latex = r"{e}\|y\|_1 + \delta\{{\|y\|_\infty \le 1\}}"
+    induced = "s.t. ‖x‖_∞ ≤ 1/λ, + e‖x‖₁ (sparsity), e = {e}"
+    induced_latex = r"\text{{s.t. }} \|x\|_\infty \le 1/\lambda,\ + {e}\|x\|_1"
+    induced_numeric = "‖x‖_∞ ≤ {r} and + {e}‖x‖₁"
+    induced_kind = "constraint+regularizer"
+    homogeneous = False
+
+    def dom_bounds(self):
+        return -1.0, 1.0
+
+    def k(self, x, xp):
+        return xp.clip(xp.abs(x) - self.e, 0.0, None)
+
+    def dk(self, x, xp):
+        return xp.sign(x) * xp.astype(xp.abs(x) > self.e, x.dtype)
+
+    def kconj(self, y):
+        return self.e * np.abs(y)
+
+    def dkconj(self, y):
+        return self.e * np.sign(y)
+
+
+@register_K
+class L1PlusSq(SeparableK):
+    """K = ‖x‖₁ + ½‖x‖², ∇K = sign(x) + x, K*(y) = ½Σ(|y_i| − 1)₊² (a soft box)."""
+
+    name = "l1_plus_sq"
+    formula, formula_latex = "‖x‖₁ + ½‖x‖²", r"\|x\|_1 + \tfrac12\|x\|_2^2"
+    grad_formula = "sign(x) + x"
+    conj_formula, conj_latex = "½Σ(|y_i| − 1)₊²", r"\tfrac12\sum_i(|y_i|-1)_+^2"
+    induced = "+ (λ/2)Σ(|x_i| − 1/λ)₊² (soft box)"
+    induced_latex = r"+\tfrac{\lambda}{2}\sum_i(|x_i|-1/\lambda)_+^2"
+    induced_numeric = "+ ({lam}/2)Σ(|x_i| − {r})₊² (soft box of radius {r})"
+    induced_kind = "regularizer"
+
+    def k(self, x, xp):
+        return xp.abs(x) + 0.5 * x * x
+
+    def dk(self, x, xp):
+        return xp.sign(x) + x
+
+    def kconj(self, y):
+        return 0.5 * np.maximum(np.abs(y) - 1, 0.0) ** 2
+
+    def dkconj(self, y):
+        return np.sign(y) * np.maximum(np.abs(y) - 1, 0.0)
+
+    def prox(self, v, t):
+        v = np.asarray(v, dtype=float)
+        return np.sign(v) * np.maximum(np.abs(v) - t, 0.0) / (1 + t)
+
+
+@register_K
+class LogSumExp(KFunction):
+    """K = log Σ e^{x_i}, ∇K = softmax(x), K* = Σ y_i log y_i + δ{y ∈ simplex}.
+
+    K is not even: the library convention (EMA of +g, subtract ∇K) is Lion-K with K(−·).
+    """
+
+    name = "logsumexp"
+    formula, formula_latex = "log Σ e^{x_i}", r"\log\sum_i e^{x_i}"
+    grad_formula = "softmax(x)"
+    conj_formula = "Σ y_i log y_i + δ{y ∈ simplex}"
+    conj_latex = r"\sum_i y_i\log y_i + \delta\{y\in\Delta\}"
+    induced = "s.t. λx ∈ simplex (x ≥ 0, Σx_i = 1/λ), + Σ x_i log(λx_i)"
+    induced_latex = r"\text{s.t. } \lambda x\in\Delta,\ +\sum_i x_i\log(\lambda x_i)"
+    induced_numeric = "x ≥ 0, Σx_i = {r} and + Σ x_i log({lam}·x_i)"
+    induced_kind = "constraint+regularizer"
+    differentiable = True
+    even = False
+
+    def K(self, x):
+        xp = array_namespace(x)
+        mx = xp.max(x, axis=-1, keepdims=True)
+        return xp.log(xp.sum(xp.exp(x - mx), axis=-1)) + mx[..., 0]
+
+    def grad(self, x):
+        xp = array_namespace(x)
+        e = xp.exp(x - xp.max(x, axis=-1, keepdims=True))
+        return e / xp.sum(e, axis=-1, keepdims=True)
+
+    def conj(self, y):
+        y = np.asarray(y, dtype=float)
+        inside = (np.min(y, axis=-1) >= -DOMAIN_TOL) & (np.abs(np.sum(y, axis=-1) - 1) <= DOMAIN_TOL)
+        yc = np.maximum(y, 0.0)
+        return np.where(inside, np.sum(special.xlogy(yc, yc), axis=-1), np.inf)
+
+    def conj_grad(self, y):
+        with np.errstate(divide="ignore"):
+            return 1 + np.log(np.maximum(np.asarray(y, dtype=float), 0.0))
+
+    def project_dom_conj(self, y):
+        return project_simplex(y)
+
+    def dist_dom_conj(self, y):
+        y = np.asarray(y, dtype=float)
+        return np.linalg.norm(y - project_simplex(y), axis=-1)

@@ -1,0 +1,342 @@
+"""The interface every K of Lion-K implements, the registry, and two reusable bases.
+
+A K is a closed convex function ``K: R^d -> R`` (or ``R^{a x b} -> R`` for matrix K). Lion-K
+moves the parameters along ``∇K(m̃)`` and, with decoupled weight decay ``lam``, minimises
+``f(x) + (1/lam) K*(lam x)`` (spec §1, §4). Every K provides:
+
+========================  ==============================================================
+``K(x)``                  the value, reduced over the event axes (last axis, or last two)
+``grad(x)``               a subgradient selection ∇K(x) (array-API generic: numpy, torch, ...)
+``conj(y)``               K*(y) = sup_z (yᵀz − K(z)); ``+inf`` outside dom K*
+``conj_grad(y)``          a subgradient of K* at y ∈ dom K*
+``dist_dom_conj(y)``      Euclidean distance of y to dom K*
+``project_dom_conj(y)``   Euclidean projection onto dom K* (where it has a closed form)
+``prox(v, t)``            argmin_u K(u) + ‖u − v‖²/(2t)
+========================  ==============================================================
+
+and metadata (formulas in text and LaTeX, the induced term ``(1/λ)K*(λx)`` in words and LaTeX,
+structural flags). Membership of dom K* is tested with the absolute tolerance ``DOMAIN_TOL`` so
+that iterates which sit on the boundary up to rounding are counted as inside.
+
+Register a new K by subclassing `KFunction` (or `SeparableK` / `NormBallK`) and decorating the
+class with `register_K`; ``make_K(name, **params)`` then builds it by name.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import optimize
+
+from ..errors import LionKError
+from .xp import array_namespace
+
+DOMAIN_TOL = 1e-9
+"""Absolute tolerance of the membership test ``y ∈ dom K*`` (rounding on the boundary)."""
+
+_BISECTION_ITERS = 200
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of a K: its name, default, and the open/closed lower bound it must respect."""
+
+    name: str
+    default: float
+    lower: float = -np.inf
+    lower_inclusive: bool = False
+    upper: float = np.inf
+    help: str = ""
+
+    def check(self, value: Any, owner: str) -> float:
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise LionKError(f"K={owner}: parameter {self.name}={value!r} is not a number") from None
+        ok_low = v >= self.lower if self.lower_inclusive else v > self.lower
+        if not (ok_low and v <= self.upper) or np.isnan(v):
+            low = "≥" if self.lower_inclusive else ">"
+            rng = f"{self.name} {low} {self.lower:g}" + (
+                f" and ≤ {self.upper:g}" if np.isfinite(self.upper) else "")
+            raise LionKError(f"K={owner}: parameter {self.name}={v:g} is out of range; need {rng}")
+        return v
+
+
+def format_number(v: float) -> str:
+    """Format a radius like ``2/3`` when it is a simple fraction, else with 6 significant digits."""
+    if not np.isfinite(v):
+        return "∞"
+    frac = Fraction(v).limit_denominator(100)
+    if frac.denominator != 1 and abs(float(frac) - v) <= 1e-12 * max(1.0, abs(v)):
+        return f"{frac.numerator}/{frac.denominator}"
+    return f"{v:.6g}"
+
+
+class KFunction(abc.ABC):
+    """A closed convex K, its conjugate K*, and the problem Lion-K with this K solves.
+
+    Subclasses set the class attributes below and implement the abstract methods. Text
+    attributes may use ``{param}`` placeholders (e.g. ``{delta}``), filled from the parameters;
+    ``induced_numeric`` may also use ``{r}`` (= 1/λ) and ``{lam}``.
+    """
+
+    name: ClassVar[str] = ""
+    params: ClassVar[tuple[Param, ...]] = ()
+    formula: ClassVar[str] = ""
+    formula_latex: ClassVar[str] = ""
+    grad_formula: ClassVar[str] = ""
+    conj_formula: ClassVar[str] = ""
+    conj_latex: ClassVar[str] = ""
+    induced: ClassVar[str] = ""
+    induced_latex: ClassVar[str] = ""
+    induced_numeric: ClassVar[str] = ""
+    induced_kind: ClassVar[str] = "constraint"  # "constraint" | "regularizer" | "constraint+regularizer"
+    differentiable: ClassVar[bool] = False
+    separable: ClassVar[bool] = False
+    homogeneous: ClassVar[bool] = False
+    even: ClassVar[bool] = True  # K(-x) = K(x): ∇K odd, paper and library conventions agree
+    event_ndim: ClassVar[int] = 1  # 1: vectors on the last axis; 2: matrices on the last two
+
+    def __init__(self, **params: Any) -> None:
+        known = {p.name: p for p in self.params}
+        unknown = set(params) - set(known)
+        if unknown:
+            names = ", ".join(sorted(known)) or "none"
+            raise LionKError(
+                f"K={self.name} has no parameter {', '.join(sorted(unknown))}; its parameters: {names}")
+        self.param_values: dict[str, float] = {
+            p.name: p.check(params.get(p.name, p.default), self.name) for p in self.params}
+        for k, v in self.param_values.items():
+            setattr(self, k, v)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v:g}" for k, v in self.param_values.items())
+        return f"{type(self).__name__}({args})"
+
+    # -- the mathematics -------------------------------------------------------------------
+    def __call__(self, x):
+        return self.K(x)
+
+    @abc.abstractmethod
+    def K(self, x):
+        """K(x), reduced over the event axes."""
+
+    @abc.abstractmethod
+    def grad(self, x):
+        """A subgradient selection ∇K(x) (same shape and namespace as x)."""
+
+    @abc.abstractmethod
+    def conj(self, y):
+        """K*(y) = sup_z (yᵀz − K(z)), +inf outside dom K*."""
+
+    @abc.abstractmethod
+    def conj_grad(self, y):
+        """A subgradient of K* at y ∈ dom K* (entries may be ±inf on the boundary)."""
+
+    @abc.abstractmethod
+    def dist_dom_conj(self, y):
+        """Euclidean distance of y to dom K* (0 when K* is finite everywhere)."""
+
+    def project_dom_conj(self, y):
+        """Euclidean projection of y onto dom K*."""
+        raise NotImplementedError(f"K={self.name}: no closed-form projection onto dom K*")
+
+    def in_dom_conj(self, y, tol: float = DOMAIN_TOL):
+        """Boolean mask: y ∈ dom K* up to ``tol``."""
+        return np.asarray(self.dist_dom_conj(y)) <= tol
+
+    def prox(self, v, t):
+        """prox_{tK}(v) = argmin_u K(u) + ‖u − v‖²/(2t).
+
+        Generic fallback for differentiable K: L-BFGS on each point (slow; override it).
+        """
+        if not self.differentiable:
+            raise NotImplementedError(f"K={self.name}: no prox available")
+        v = np.asarray(v, dtype=float)
+        shape = v.shape[-self.event_ndim:]
+        flat = v.reshape((-1,) + shape)
+        out = np.empty_like(flat)
+        for i, vi in enumerate(flat):
+            def obj(u, vi=vi):
+                u = u.reshape(shape)
+                val = float(self.K(u)) + np.sum((u - vi) ** 2) / (2 * t)
+                return val, (np.asarray(self.grad(u)) + (u - vi) / t).ravel()
+            res = optimize.minimize(obj, vi.ravel(), jac=True, method="L-BFGS-B",
+                                    options={"ftol": 0, "gtol": 1e-13, "maxiter": 10_000})
+            out[i] = res.x.reshape(shape)
+        return out.reshape(v.shape)
+
+    # -- metadata --------------------------------------------------------------------------
+    def _fill(self, template: str, **extra: Any) -> str:
+        """Fill ``{param}`` placeholders; templates of parameterless K are literal (LaTeX braces)."""
+        if not self.params and not extra:
+            return template
+        values = {k: f"{v:g}" for k, v in self.param_values.items()}
+        if "p" in self.param_values and np.isfinite(self.param_values["p"]):
+            p = self.param_values["p"]
+            values.setdefault("q", f"{p / (p - 1):g}")
+        values.update(extra)
+        return template.format(**values)
+
+    def describe_induced(self, lam: float) -> str:
+        """The induced problem at this λ with numbers, e.g. ``‖x‖_∞ ≤ 2/3``."""
+        if lam <= 0:
+            return "no weight decay (λ = 0): unconstrained, no induced term"
+        template = self.induced_numeric or self.induced
+        return self._fill(template, r=format_number(1.0 / lam), lam=f"{lam:g}")
+
+    def info(self) -> dict[str, Any]:
+        """All metadata as a JSON-ready dict."""
+        return {
+            "name": self.name,
+            "params": dict(self.param_values),
+            "K": self._fill(self.formula),
+            "K_latex": self._fill(self.formula_latex),
+            "grad_K": self._fill(self.grad_formula),
+            "K_conj": self._fill(self.conj_formula),
+            "K_conj_latex": self._fill(self.conj_latex),
+            "induced": self._fill(self.induced),
+            "induced_latex": self._fill(self.induced_latex),
+            "induced_kind": self.induced_kind,
+            "differentiable": self.differentiable,
+            "separable": self.separable,
+            "homogeneous": self.homogeneous,
+            "even": self.even,
+            "event_ndim": self.event_ndim,
+        }
+
+
+class SeparableK(KFunction):
+    """K(x) = Σ_i k(x_i) for a scalar convex k with dom k* = [dom_lo, dom_hi] (closed).
+
+    Subclasses implement the elementwise ``k``, ``dk`` (array-API generic), ``kconj`` and
+    ``dkconj`` (numpy, evaluated on the clipped domain only). The base builds K, ∇K, K*
+    (+inf outside the box), the distance and projection onto dom K* (a box), and prox_{tK}
+    by bracketed bisection on the monotone equation u + t·dk(u) = v (exact at kinks too).
+    """
+
+    separable = True
+
+    def dom_bounds(self) -> tuple[float, float]:
+        """The closed interval dom k*; (-inf, inf) when k* is finite everywhere."""
+        return -np.inf, np.inf
+
+    @abc.abstractmethod
+    def k(self, x, xp): ...
+
+    @abc.abstractmethod
+    def dk(self, x, xp): ...
+
+    @abc.abstractmethod
+    def kconj(self, y): ...
+
+    @abc.abstractmethod
+    def dkconj(self, y): ...
+
+    def K(self, x):
+        xp = array_namespace(x)
+        return xp.sum(self.k(x, xp), axis=-1)
+
+    def grad(self, x):
+        xp = array_namespace(x)
+        return self.dk(x, xp)
+
+    def _inside(self, y):
+        lo, hi = self.dom_bounds()
+        return (y >= lo - DOMAIN_TOL) & (y <= hi + DOMAIN_TOL)
+
+    def conj(self, y):
+        y = np.asarray(y, dtype=float)
+        lo, hi = self.dom_bounds()
+        with np.errstate(all="ignore"):
+            vals = self.kconj(np.clip(y, lo, hi))
+        return np.where(self._inside(y), vals, np.inf).sum(axis=-1)
+
+    def conj_grad(self, y):
+        y = np.asarray(y, dtype=float)
+        lo, hi = self.dom_bounds()
+        with np.errstate(all="ignore"):
+            return self.dkconj(np.clip(y, lo, hi))
+
+    def project_dom_conj(self, y):
+        lo, hi = self.dom_bounds()
+        return np.clip(np.asarray(y, dtype=float), lo, hi)
+
+    def dist_dom_conj(self, y):
+        y = np.asarray(y, dtype=float)
+        return np.linalg.norm(y - self.project_dom_conj(y), axis=-1)
+
+    def prox(self, v, t):
+        v = np.asarray(v, dtype=float)
+        g = np.asarray(self.dk(v, np), dtype=float)
+        lo = np.minimum(v, v - t * g)  # φ(u) = u + t·dk(u) − v is non-decreasing,
+        hi = np.maximum(v, v - t * g)  # φ(v) = t·dk(v) and φ(v − t·dk(v)) has the other sign
+        for _ in range(_BISECTION_ITERS):
+            mid = 0.5 * (lo + hi)
+            up = mid + t * np.asarray(self.dk(mid, np), dtype=float) - v > 0
+            hi = np.where(up, mid, hi)
+            lo = np.where(up, lo, mid)
+            if np.all(hi - lo <= 4 * np.finfo(float).eps * np.maximum(1.0, np.abs(mid))):
+                break
+        return 0.5 * (lo + hi)
+
+
+class NormBallK(KFunction):
+    """K a norm: K* is the indicator of the dual unit ball, so Lion-K solves ‖x‖_* ≤ 1/λ.
+
+    Subclasses give ``dual_norm`` and the Euclidean ``project_dom_conj`` onto the dual ball.
+    ∇K* is taken as 0 (0 lies in the normal cone at every point of the ball) and the prox comes
+    from the Moreau identity prox_{tK}(v) = v − t·P_ball(v/t).
+    """
+
+    homogeneous = True
+    induced_kind = "constraint"
+
+    @abc.abstractmethod
+    def dual_norm(self, y): ...
+
+    def conj(self, y):
+        y = np.asarray(y, dtype=float)
+        return np.where(self.dual_norm(y) <= 1 + DOMAIN_TOL, 0.0, np.inf)
+
+    def conj_grad(self, y):
+        return np.zeros_like(np.asarray(y, dtype=float))
+
+    def dist_dom_conj(self, y):
+        y = np.asarray(y, dtype=float)
+        axes = tuple(range(-self.event_ndim, 0))
+        return np.sqrt(np.sum((y - self.project_dom_conj(y)) ** 2, axis=axes))
+
+    def prox(self, v, t):
+        v = np.asarray(v, dtype=float)
+        return v - t * self.project_dom_conj(v / t)
+
+
+_REGISTRY: dict[str, type[KFunction]] = {}
+
+
+def register_K(cls: type[KFunction]) -> type[KFunction]:
+    """Class decorator: make ``cls`` available by ``cls.name`` to `make_K` and the CLI."""
+    if not cls.name:
+        raise LionKError(f"{cls.__name__} needs a non-empty class attribute `name`")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def available_K() -> dict[str, type[KFunction]]:
+    """The registered K classes by name (catalog first, then user registrations)."""
+    from . import catalog  # noqa: F401  (registers the catalog)
+    return dict(_REGISTRY)
+
+
+def make_K(name: str, **params: Any) -> KFunction:
+    """Build the registered K called ``name`` with its parameters (e.g. ``make_K('huber', delta=0.5)``)."""
+    reg = available_K()
+    if isinstance(name, KFunction):
+        return name
+    if name not in reg:
+        raise LionKError(f"unknown K {name!r}; choose one of: {', '.join(reg)}")
+    return reg[name](**params)

@@ -1,0 +1,33 @@
+"""Array-namespace dispatch: take the namespace from the input, never hard-wire numpy.
+
+`array_namespace(*arrays)` returns the array-API namespace of its arguments:
+- objects with ``__array_namespace__`` (numpy >= 2, array-api-strict, cupy, ...) give their own;
+- torch tensors give ``array_api_compat.torch`` (install the ``torch`` extra);
+- Python scalars and lists fall back to numpy.
+Functions written against the returned namespace (``xp.sign``, ``xp.sum(..., axis=-1)``, ...) run
+unchanged on every backend.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import LionKError
+
+
+def array_namespace(*arrays):
+    """Return the array-API namespace shared by ``arrays`` (numpy for plain Python values)."""
+    for a in arrays:
+        if isinstance(a, (np.ndarray, np.generic)):
+            continue
+        if type(a).__module__.split(".")[0] == "torch":
+            try:
+                from array_api_compat import torch as xp_torch
+            except ImportError as exc:  # pragma: no cover - depends on the environment
+                raise LionKError(
+                    "torch tensors need array-api-compat: pip install 'lyapunov_lion[torch]'"
+                ) from exc
+            return xp_torch
+        get_ns = getattr(a, "__array_namespace__", None)
+        if get_ns is not None:
+            return get_ns()
+    return np
