@@ -21,6 +21,7 @@ on any array-API backend; all hyper-parameters broadcast against the batch axes 
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -74,17 +75,20 @@ class LionKConfig:
 
     def validate(self) -> None:
         """Raise `LionKError` for values outside the algorithm's domain."""
-        checks = [
-            ("lr", np.all(np.asarray(self.lr) > 0), "the learning rate must be > 0"),
-            ("beta1", np.all((np.asarray(self.beta1) >= 0) & (np.asarray(self.beta1) < 1)),
-             "beta1 must lie in [0, 1)"),
-            ("beta2", np.all((np.asarray(self.beta2) >= 0) & (np.asarray(self.beta2) < 1)),
-             "beta2 must lie in [0, 1)"),
-            ("lam", np.all(np.asarray(self.lam) >= 0), "the weight decay lam must be ≥ 0"),
-        ]
-        for name, ok, msg in checks:
-            if not np.all(np.isfinite(np.asarray(getattr(self, name), dtype=float))) or not ok:
-                raise LionKError(f"{name}={getattr(self, name)!r}: {msg}")
+        rules = {
+            "lr": (lambda a: a > 0, "the learning rate must be > 0"),
+            "beta1": (lambda a: (a >= 0) & (a < 1), "beta1 must lie in [0, 1)"),
+            "beta2": (lambda a: (a >= 0) & (a < 1), "beta2 must lie in [0, 1)"),
+            "lam": (lambda a: a >= 0, "the weight decay lam must be ≥ 0"),
+        }
+        for name, (ok, msg) in rules.items():
+            value = getattr(self, name)
+            try:
+                arr = np.asarray(value, dtype=float)
+            except (TypeError, ValueError):
+                raise LionKError(f"{name}={value!r}: not a number or an array of numbers") from None
+            if not np.all(np.isfinite(arr)) or not np.all(ok(arr)):
+                raise LionKError(f"{name}={value!r}: {msg}")
         if self.decay not in DECAYS:
             raise LionKError(f"decay={self.decay!r}: choose one of {', '.join(DECAYS)}")
         if self.convention not in CONVENTIONS:
@@ -145,8 +149,9 @@ def run_discrete(K: KFunction, grad_f: Callable, x0, m0=None, *, config: LionKCo
     ``max|x| > divergence_threshold``. ``callback(step)`` is called at each check (progress).
     """
     config.validate()
-    if steps <= 0:
-        raise LionKError(f"steps={steps}: the number of steps must be a positive integer")
+    for name, v in (("steps", steps), ("save_every", save_every), ("check_every", check_every)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
+            raise LionKError(f"{name}={v!r}: must be a positive integer")
     xp = array_namespace(x0)
     x = x0
     m = xp.zeros_like(x0) if m0 is None else m0
@@ -170,14 +175,19 @@ def run_discrete(K: KFunction, grad_f: Callable, x0, m0=None, *, config: LionKCo
             if callback is not None:
                 callback(t + 1)
             finite = bool(xp.all(xp.isfinite(x)) and xp.all(xp.isfinite(m)))
+            big = float(xp.max(xp.abs(x))) if finite and x.size else 0.0
             if not finite:
-                status, message, failed = -1, f"non-finite x or m by step {t + 1}", t + 1
-                break
-            big = float(xp.max(xp.abs(x))) if x.size else 0.0
-            if big > divergence_threshold:
-                status, failed = -2, t + 1
+                status, message = -1, f"non-finite x or m by step {t + 1}"
+            elif big > divergence_threshold:
+                status = -2
                 message = (f"diverged: max|x| = {big:.3g} > {divergence_threshold:.3g} by step "
                            f"{t + 1}; lower the learning rate")
+            if status != 0:
+                failed = t + 1
+                if saved[-1] != failed:  # keep the failing state in the trajectory
+                    xs.append(x)
+                    ms.append(m)
+                    saved.append(failed)
                 break
     X, M = xp.stack(xs), xp.stack(ms)
     MT = xp.stack(mts) if save_all and mts else None
