@@ -1,0 +1,162 @@
+"""The ``lionk`` command line: a thin layer over the use cases.
+
+User mistakes (`LionKError`, click usage errors) print one line ``lionk: error: ...`` and exit 2;
+numerical failures print ``lionk: numerical failure: ...`` and exit 1; neither shows a traceback.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+
+import click
+import numpy as np
+
+from ._version import __version__
+from .errors import LionKError, NumericalFailure, TheoryWarning
+
+_PROGRESS_MIN_STEPS = 50_000
+
+
+def parse_K_option(text: str, extra: tuple[str, ...] = ()) -> tuple[str, dict[str, float]]:
+    """Parse ``--K name[:p=v,...]`` plus repeated ``--K-param p=v`` into (name, params)."""
+    name, _, rest = text.partition(":")
+    items = [s for s in rest.split(",") if s.strip()] + list(extra)
+    params: dict[str, float] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise LionKError(f"K parameter {item!r} is not of the form name=value (e.g. delta=0.5)")
+        try:
+            params[key.strip()] = float(value)
+        except ValueError:
+            raise LionKError(f"K parameter {key.strip()}={value!r} is not a number") from None
+    return name.strip(), params
+
+
+def parse_vector(text: str | None, what: str):
+    """Parse ``"-1.5,2.5"`` into a float array (None stays None)."""
+    if text is None:
+        return None
+    try:
+        return np.array([float(s) for s in text.replace(" ", "").split(",") if s != ""])
+    except ValueError:
+        raise LionKError(f"{what}={text!r} is not a comma-separated list of numbers, e.g. -1.5,2.5") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lionk")
+def cli() -> None:
+    """Lion-K toolkit: simulate Lion-K, check its Lyapunov function, list the K catalog."""
+
+
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the catalog as JSON.")
+def list_cmd(as_json: bool) -> None:
+    """The K catalog: name, K, K* and the problem Lion-K with that K solves."""
+    from .core.kfunc import available_K
+    infos = [cls().info() for cls in available_K().values()]
+    if as_json:
+        click.echo(json.dumps(infos, indent=2, ensure_ascii=False))
+        return
+    rows = [("name", "K(x)", "K*(y)", "Lion-K solves min f(x) …")]
+    rows += [(i["name"] + "".join(f" {k}={v:g}" for k, v in i["params"].items()),
+              i["K"], i["K_conj"], i["induced"]) for i in infos]
+    widths = [max(len(r[c]) for r in rows) for c in range(3)]
+    for n, r in enumerate(rows):
+        click.echo("  ".join(r[c].ljust(widths[c]) for c in range(3)) + "  " + r[3])
+        if n == 0:
+            click.echo("  ".join("-" * w for w in widths) + "  " + "-" * len(r[3]))
+
+
+@cli.command()
+@click.option("--K", "K_text", default="l1", show_default=True,
+              help="K by name, optionally with parameters: huber:delta=0.5 (see `lionk list`).")
+@click.option("--K-param", "K_params", multiple=True, metavar="NAME=VALUE",
+              help="A parameter of K (repeatable), e.g. --K-param p=1.5.")
+@click.option("--lam", type=float, default=1.5, show_default=True,
+              help="Decoupled weight decay λ (x ← x − lr(∇K + λx)); Lion then solves ‖x‖_∞ ≤ 1/λ.")
+@click.option("--lr", type=float, default=1e-3, show_default=True, help="Learning rate η.")
+@click.option("--beta1", type=float, default=0.9, show_default=True)
+@click.option("--beta2", type=float, default=0.99, show_default=True)
+@click.option("--steps", type=int, default=10_000, show_default=True)
+@click.option("--x0", "x0_text", default=None, help="Initial point, e.g. -1.5,2.5 (default: the objective's).")
+@click.option("--objective", default="toy", show_default=True,
+              help="A built-in objective name or an expression in x1, x2, ... "
+                   "(e.g. '0.5*(x1-2)**2 + 0.5*(x2-0.3)**2').")
+@click.option("--dim", type=int, default=None, help="Dimension for objectives of any dimension.")
+@click.option("--noise", type=float, default=0.0, show_default=True,
+              help="Std of Gaussian noise added to the gradient.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--decay", type=click.Choice(["explicit", "implicit"]), default="explicit",
+              show_default=True)
+@click.option("--convention", type=click.Choice(["paper", "library"]), default="paper",
+              show_default=True)
+@click.option("--mode", type=click.Choice(["discrete"]), default="discrete", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--save", type=click.Path(dir_okay=False), default=None,
+              help="Write the trajectory to FILE.npz (arrays x, m, f, H, ...).")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Write the trajectory and phase figure (PNG or PDF).")
+def simulate(K_text, K_params, lam, lr, beta1, beta2, steps, x0_text, objective, dim, noise,
+             seed, decay, convention, mode, as_json, save, plot) -> None:
+    """Run Lion-K, report the problem it solves, its phases and its Lyapunov function."""
+    from .simulate import SimulationSpec, simulate as run
+
+    name, params = parse_K_option(K_text, K_params)
+    spec = SimulationSpec(K=name, K_params=params, lam=lam, lr=lr, beta1=beta1, beta2=beta2,
+                          steps=steps, x0=parse_vector(x0_text, "x0"), objective=objective,
+                          objective_params={} if dim is None else {"dim": dim}, noise=noise,
+                          seed=seed, decay=decay, convention=convention, mode=mode)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TheoryWarning)  # printed from the report instead
+        if steps >= _PROGRESS_MIN_STEPS:
+            with click.progressbar(length=steps, label="simulating", file=sys.stderr) as bar:
+                done = [0]
+
+                def progress(step: int) -> None:
+                    bar.update(step - done[0])
+                    done[0] = step
+                report = run(spec, progress=progress)
+        else:
+            report = run(spec)
+    if as_json:
+        click.echo(json.dumps(report.summary_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.summary_text())
+    if save:
+        from .io import save_trajectory
+        save_trajectory(report, save)
+        if not as_json:
+            click.echo(f"saved trajectory to {save}")
+    if plot:
+        from .plotting.report import plot_simulation_report
+        plot_simulation_report(report, plot)
+        if not as_json:
+            click.echo(f"saved figure to {plot}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``lionk`` console script."""
+    try:
+        cli.main(args=argv, prog_name="lionk", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("lionk: aborted", err=True)
+        return 1
+    except click.UsageError as exc:
+        hint = f" (see 'lionk {exc.ctx.info_name} --help')" if exc.ctx is not None else ""
+        click.echo(f"lionk: error: {exc.format_message()}{hint}", err=True)
+        return 2
+    except LionKError as exc:
+        click.echo(f"lionk: error: {exc}", err=True)
+        return 2
+    except NumericalFailure as exc:
+        click.echo(f"lionk: numerical failure: {exc}", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Writing simulation results to disk (``lionk simulate --save FILE.npz``)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .errors import LionKError
+
+
+def save_trajectory(report, path: str | Path) -> Path:
+    """Write the trajectory of a `SimulationReport` as ``.npz``.
+
+    Arrays: ``x``, ``m`` of shape (steps+1, d) (paper convention: m accumulates −∇f), ``step``
+    (steps+1,), ``f``, ``H`` (the discrete Lyapunov function H_d, +inf before phase 1 for
+    indicator-type K*), ``dist`` (distance of λx to dom K*), ``kkt``; ``summary`` holds the
+    JSON summary as a string.
+    """
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise LionKError(f"--save {path}: the trajectory file must end in .npz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    d = report.diagnostics
+    np.savez(path, x=np.asarray(report.result.x), m=np.asarray(report.result.m),
+             step=np.asarray(report.result.steps_saved), f=np.asarray(d.f), H=np.asarray(d.H),
+             dist=np.asarray(d.dist), kkt=np.asarray(d.kkt),
+             summary=np.asarray(json.dumps(report.summary_dict(), ensure_ascii=False)))
+    return path

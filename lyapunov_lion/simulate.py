@@ -1,0 +1,218 @@
+"""Use case: simulate Lion-K on an objective and diagnose the run against the theory.
+
+``simulate(SimulationSpec(...))`` builds K and the objective by name, checks the theory's
+conditions (warning, not refusing, when a guarantee no longer holds), runs discrete Lion-K, and
+returns a `SimulationReport` with the trajectory, the Lyapunov/phase diagnostics and, for the
+problem Lion-K solves, min f(x) + (1/λ)K*(λx), the reference optimum. The report renders itself
+as text (`summary_text`) or as a JSON-ready dict (`summary_dict`). The CLI is a thin layer on top.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .core.discrete import DiscreteResult, LionKConfig, run_discrete
+from .core.kfunc import KFunction, make_K
+from .core.lyapunov import DiscreteDiagnostics, diagnose_discrete
+from .core.objectives import Objective, StochasticGradient, make_objective
+from .core.reference import ReferenceSolution, constrained_optimum
+from .errors import LionKError, NumericalFailure, TheoryWarning
+
+MODES = ("discrete",)
+
+
+@dataclass
+class SimulationSpec:
+    """Everything that defines one simulation; defaults are the CLI's defaults."""
+
+    K: str | KFunction = "l1"
+    K_params: dict[str, float] = field(default_factory=dict)
+    lam: float = 1.5
+    lr: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.99
+    steps: int = 10_000
+    x0: Any = None
+    objective: str | Objective = "toy"
+    objective_params: dict[str, Any] = field(default_factory=dict)
+    noise: float = 0.0
+    seed: int = 0
+    decay: str = "explicit"
+    convention: str = "paper"
+    mode: str = "discrete"
+
+
+@dataclass
+class SimulationReport:
+    """The outcome of `simulate`: inputs, trajectory, diagnostics, reference optimum, warnings."""
+
+    spec: SimulationSpec
+    K: KFunction
+    objective: Objective
+    x0: np.ndarray
+    result: DiscreteResult
+    diagnostics: DiscreteDiagnostics
+    reference: ReferenceSolution | None
+    theory_warnings: list[str]
+
+    @property
+    def x_final(self) -> np.ndarray:
+        return np.asarray(self.result.x[-1])
+
+    @property
+    def f_final(self) -> float:
+        return float(self.objective.f(self.x_final))
+
+    def summary_dict(self) -> dict[str, Any]:
+        """The JSON summary (keys documented in the README)."""
+        d = self.diagnostics
+        out: dict[str, Any] = {
+            "K": self.K.name,
+            "K_params": dict(self.K.param_values),
+            "K_formula": self.K.info()["K"],
+            "K_conj": self.K.info()["K_conj"],
+            "lam": self.spec.lam,
+            "constraint": self.K.describe_induced(self.spec.lam),
+            "induced": self.K.info()["induced"],
+            "induced_kind": self.K.induced_kind,
+            "objective": self.objective.name,
+            "objective_formula": self.objective.formula,
+            "config": {"lr": self.spec.lr, "beta1": self.spec.beta1, "beta2": self.spec.beta2,
+                       "steps": self.spec.steps, "decay": self.spec.decay,
+                       "convention": self.spec.convention, "noise": self.spec.noise,
+                       "seed": self.spec.seed, "x0": self.x0.tolist(), "mode": self.spec.mode},
+            "final": {"x": self.x_final.tolist(), "f": self.f_final,
+                      "kkt": float(np.asarray(d.kkt)[-1])},
+            "phase1_exit_step": d.phase1_exit_step,
+            "lyapunov": {"monotone": bool(d.monotonicity.monotone),
+                         "max_increase": float(d.monotonicity.max_increase)},
+            "diagnostics": d.to_dict(),
+            "warnings": list(self.theory_warnings),
+        }
+        if self.reference is not None:
+            ref = self.reference
+            out["optimum"] = {"x": np.asarray(ref.x).tolist(), "f": float(ref.f),
+                              "method": ref.method, "converged": bool(ref.converged),
+                              "distance": float(np.linalg.norm(self.x_final - ref.x))}
+        return out
+
+    def summary_text(self) -> str:
+        """A human summary: the K, its conjugate, the problem solved, phases, final point."""
+        K, s, d = self.K, self.spec, self.diagnostics
+        info = K.info()
+        fmt = _fmt_vec
+        lines = [
+            f"Lion-K with K = {info['K']} ({K.name}),  ∇K = {info['grad_K']},  K* = {info['K_conj']}",
+            f"solves   min f(x) {info['induced']}   →  at λ = {s.lam:g}: {K.describe_induced(s.lam)}",
+            f"objective: {self.objective.name}: f(x) = {self.objective.formula}",
+            f"run: {s.steps} steps, lr {s.lr:g}, β1 {s.beta1:g}, β2 {s.beta2:g}, {s.decay} decay, "
+            f"{s.convention} convention, x0 = {fmt(self.x0)}"
+            + (f", gradient noise σ = {s.noise:g} (seed {s.seed})" if s.noise else ""),
+        ]
+        if d.phase1_exit_step is None:
+            lines.append("phase 1: λx did NOT reach dom K* within the run")
+        elif d.phase1_exit_step == 0:
+            lines.append("phase 1: λx0 already in dom K* (no phase 1)")
+        else:
+            lines.append(f"phase 1: λx entered dom K* at step {d.phase1_exit_step}"
+                         + (f"; bound (1 − ηλ)^t held" if d.phase1_bound_ok else
+                            "; bound (1 − ηλ)^t VIOLATED"))
+        mono = d.monotonicity
+        if mono.monotone:
+            lines.append("phase 2: H non-increasing after phase 1: yes")
+        else:
+            lines.append(f"phase 2: H non-increasing after phase 1: no (max increase "
+                         f"{mono.max_increase:.3g} at step {mono.first_increase_step}, "
+                         f"{mono.n_increases} increases)")
+        lines.append(_bound_line(d))
+        lines.append(f"final: x = {fmt(self.x_final)},  f = {self.f_final:.6g},  "
+                     f"KKT score = {float(np.asarray(d.kkt)[-1]):.3g}")
+        if self.reference is not None:
+            ref = self.reference
+            dist = float(np.linalg.norm(self.x_final - ref.x))
+            lines.append(f"optimum of the induced problem ({ref.method}): x* = {fmt(ref.x)},  "
+                         f"f(x*) = {float(ref.f):.6g},  ‖x − x*‖ = {dist:.3g}")
+        for w in self.theory_warnings:
+            lines.append(f"warning: {w}")
+        return "\n".join(lines)
+
+
+def _fmt_vec(v) -> str:
+    v = np.asarray(v, dtype=float).ravel()
+    body = ", ".join(f"{x:.6g}" for x in v[:8])
+    return f"({body}{', …' if v.size > 8 else ''})"
+
+
+def _bound_line(d: DiscreteDiagnostics) -> str:
+    b = d.bound_check
+    where = "" if b["n_violations"] == 0 else f" (largest {b['max_violation']:.3g} at step {b['worst_step']})"
+    return (f"spec §5 inequality ΔH_d ≤ −ηΔ_t + (Lη²/2)‖w_t‖²: {b['n_violations']} violations "
+            f"in {b['n_checked']} phase-2 steps{where}")
+
+
+def theory_warnings(spec: SimulationSpec, K: KFunction) -> list[str]:
+    """Settings that run but void a guarantee of the theory, each as one sentence."""
+    out = []
+    if spec.beta1 > spec.beta2:
+        out.append(f"beta1 = {spec.beta1:g} > beta2 = {spec.beta2:g}: the discrete Lyapunov bound "
+                   "(spec §5) assumes beta1 ≤ beta2 and no longer holds")
+    if spec.decay == "explicit" and spec.lr * spec.lam > 1:
+        out.append(f"lr·lam = {spec.lr * spec.lam:g} > 1: the explicit phase-1 bound "
+                   "(1 − ηλ)^t no longer holds (use --decay implicit or a smaller lr)")
+    if spec.lam == 0:
+        out.append("lam = 0: no weight decay, so there is no constraint and no phase 1; "
+                   "the Lyapunov function with 1/λ is undefined")
+    if spec.noise > 0:
+        out.append(f"stochastic gradients (σ = {spec.noise:g}): the Lyapunov decrease holds only "
+                   "up to a noise floor of order sup‖w‖·σ")
+    if spec.convention == "library" and not K.even:
+        out.append(f"K = {K.name} is not even: the library convention runs Lion-K with K(−·)")
+    return out
+
+
+def _initial_point(spec: SimulationSpec, objective: Objective) -> np.ndarray:
+    if spec.x0 is None:
+        x0 = np.asarray(objective.default_x0, dtype=float)
+    else:
+        try:
+            x0 = np.asarray(spec.x0, dtype=float)
+        except (TypeError, ValueError):
+            raise LionKError(f"x0={spec.x0!r} is not a list of numbers; write e.g. --x0 -1.5,2.5") from None
+    if x0.ndim != 1 or x0.size == 0 or not np.all(np.isfinite(x0)):
+        raise LionKError(f"x0={spec.x0!r} must be a non-empty list of finite numbers, e.g. -1.5,2.5")
+    if objective.dim is not None and x0.size != objective.dim:
+        raise LionKError(f"x0 has {x0.size} entries but the objective {objective.name!r} is "
+                         f"{objective.dim}-dimensional; give {objective.dim} numbers")
+    return x0
+
+
+def simulate(spec: SimulationSpec, progress: Callable[[int], None] | None = None
+             ) -> SimulationReport:
+    """Run discrete Lion-K as ``spec`` says and diagnose it; raise `NumericalFailure` on NaN/divergence."""
+    if spec.mode not in MODES:
+        raise LionKError(f"mode={spec.mode!r}: choose one of {', '.join(MODES)}")
+    K = spec.K if isinstance(spec.K, KFunction) else make_K(spec.K, **spec.K_params)
+    if K.event_ndim != 1:
+        raise LionKError(f"K={K.name} acts on matrices; simulate drives vector parameters — "
+                         "use run_discrete from Python for matrix K")
+    objective = (spec.objective if isinstance(spec.objective, Objective)
+                 else make_objective(spec.objective, **spec.objective_params))
+    x0 = _initial_point(spec, objective)
+    config = LionKConfig(lr=spec.lr, beta1=spec.beta1, beta2=spec.beta2, lam=spec.lam,
+                         decay=spec.decay, convention=spec.convention)
+    config.validate()
+    if spec.noise < 0:
+        raise LionKError(f"noise={spec.noise:g}: the gradient noise level must be ≥ 0")
+    notes = theory_warnings(spec, K)
+    for w in notes:
+        warnings.warn(w, TheoryWarning, stacklevel=2)
+    oracle = StochasticGradient(objective, spec.noise, spec.seed) if spec.noise > 0 else objective
+    result = run_discrete(K, oracle.grad, x0, config=config, steps=spec.steps, callback=progress)
+    if not result.success:
+        raise NumericalFailure(f"the run failed: {result.message}")
+    diagnostics = diagnose_discrete(result, objective.f, objective.grad, L=objective.lipschitz)
+    reference = constrained_optimum(objective, K, spec.lam) if spec.lam > 0 else None
+    return SimulationReport(spec, K, objective, x0, result, diagnostics, reference, notes)
