@@ -1,0 +1,30 @@
+"""The figure of one `lionk simulate` run, drawn from its `SimulationReport`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..core.lyapunov import phase1_bound
+from .simulation import figure_simulation
+from .style import save_figure
+
+
+def plot_simulation_report(report, path: str | Path) -> Path:
+    """Draw the trajectory (with the constraint set), the phase-1 distance against its bound
+    (1 − ηλ)^t·dist0 (or (1 + ηλ)^−t·dist0 for implicit decay) and f, H_d against the step, then
+    save to ``path`` (PNG or PDF by extension)."""
+    s, d = report.spec, report.diagnostics
+    steps = np.asarray(report.result.steps_saved)
+    dist = np.asarray(d.dist)
+    bound = phase1_bound(dist[0], s.lr, s.lam, steps.size - 1, s.decay)
+    x0 = ", ".join(f"{v:g}" for v in report.x0)
+    fig = figure_simulation(
+        {f"Lion-K, x₀ = ({x0})": np.asarray(report.result.x)}, steps, dist, bound,
+        np.asarray(d.f), np.asarray(d.H_d), f=report.objective.f, K=report.K, lam=s.lam,
+        optimum=None if report.reference is None else report.reference.x,
+        phase1_exit=report.phase1_exit_step,
+        title=(f"f(x) = {report.objective.formula};  η = {s.lr:g}, β = ({s.beta1:g}, {s.beta2:g}), "
+               f"{s.decay} decay, {s.steps} steps"),
+        bound_label="(1 − ηλ)^t·dist₀" if s.decay == "explicit" else "(1 + ηλ)^−t·dist₀")
+    return save_figure(fig, path)

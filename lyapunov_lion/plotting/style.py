@@ -1,0 +1,122 @@
+"""House style of the figures: a colour-blind-safe palette, paper-sized rcParams, saving.
+
+Nothing here touches the global matplotlib backend. Figures are built with
+``matplotlib.figure.Figure`` (never ``pyplot``), which needs no display and is not registered in
+pyplot's figure manager (no leaked figures, no ``plt.show``); ``Figure.savefig`` renders with the
+Agg (PNG) or PDF backend chosen from the file extension.
+"""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Iterator
+
+import matplotlib as mpl
+from cycler import cycler
+from matplotlib.figure import Figure
+
+from ..errors import LionKError
+
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+"""The Okabe–Ito palette (Okabe & Ito 2008), distinguishable under the common colour-vision
+deficiencies."""
+
+PALETTE: tuple[str, ...] = tuple(OKABE_ITO[k] for k in (
+    "blue", "vermillion", "bluish_green", "orange", "reddish_purple", "sky_blue", "black", "yellow"))
+"""Line colours in order of use (yellow, weak on white, comes last)."""
+
+COLUMN_WIDTH_IN = 3.25
+"""Width of one column of a two-column paper, in inches."""
+TEXT_WIDTH_IN = 7.0
+"""Width of a full-width (two-column) figure, in inches."""
+
+PNG_DPI = 200
+
+PAPER_RC: dict[str, object] = {
+    # 8 pt text and 7 pt ticks stay legible when the figure is printed at its design width
+    "font.size": 8,
+    "axes.titlesize": 8,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 6.5,
+    "figure.titlesize": 8.5,
+    "mathtext.fontset": "dejavusans",
+    "lines.linewidth": 1.1,
+    "lines.markersize": 5,
+    "axes.linewidth": 0.6,
+    "axes.grid": True,
+    "grid.linewidth": 0.35,
+    "grid.alpha": 0.45,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+    "legend.framealpha": 0.85,
+    "legend.handlelength": 1.8,
+    "legend.borderpad": 0.3,
+    "legend.labelspacing": 0.25,
+    "axes.prop_cycle": cycler(color=list(PALETTE)),
+    "figure.constrained_layout.use": True,
+    "savefig.dpi": PNG_DPI,
+    "pdf.fonttype": 42,  # embed TrueType: text stays text (searchable, editable) in the PDF
+    "ps.fonttype": 42,
+}
+"""rcParams of the house style (`paper_style`)."""
+
+
+@contextlib.contextmanager
+def paper_style(**overrides: object) -> Iterator[None]:
+    """Apply `PAPER_RC` (plus ``overrides``) for the duration of a ``with`` block.
+
+    Fonts and line widths are fixed when artists are created, so build the figure *inside* the
+    block; `save_figure` re-applies the style itself.
+    """
+    rc = dict(PAPER_RC)
+    rc.update(overrides)
+    with mpl.rc_context(rc):
+        yield
+
+
+def place_legend(ax, handles=None, loc: str = "best", ncols: int = 1, offset_pt: float = 30.0):
+    """``ax.legend`` at ``loc``; ``loc="below"`` puts it under the axes, ``offset_pt`` points
+    below the bottom spine (clearing tick labels and the x label whatever the axes' height)."""
+    from matplotlib.transforms import ScaledTranslation
+
+    kw = {} if handles is None else {"handles": handles}
+    if loc != "below":
+        return ax.legend(loc=loc, ncols=ncols, **kw)
+    shift = ScaledTranslation(0, -offset_pt / 72, ax.figure.dpi_scale_trans)
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                     bbox_transform=ax.transAxes + shift, ncols=ncols, **kw)
+
+
+def new_figure(width: float = TEXT_WIDTH_IN, height: float = 2.6) -> Figure:
+    """A display-free ``Figure`` of ``width × height`` inches with constrained layout."""
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def save_figure(fig: Figure, path, *, dpi: int = PNG_DPI) -> Path:
+    """Write ``fig`` to ``path`` as PNG (at ``dpi``, default 200) or PDF, by the file extension.
+
+    The saved area is the figure's tight bounding box (legends outside the axes are kept).
+    Parent directories are created. Returns the path written. Raises `LionKError` for any other
+    extension.
+    """
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "pdf"):
+        raise LionKError(f"cannot save a figure as {path.name!r}: use a .png or .pdf file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with paper_style():
+        # "tight" grows the canvas to legends placed outside the axes instead of clipping them
+        fig.savefig(path, format=fmt, dpi=dpi if fmt == "png" else None, bbox_inches="tight",
+                    pad_inches=0.03)
+    return path
