@@ -23,7 +23,7 @@ def save_trajectory(report, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     d = report.diagnostics
     np.savez(path, x=np.asarray(report.result.x), m=np.asarray(report.result.m),
-             step=np.asarray(report.result.steps_saved), f=np.asarray(d.f), H=np.asarray(d.H),
+             step=np.asarray(report.result.steps_saved), f=np.asarray(d.f), H=np.asarray(d.H_d),
              dist=np.asarray(d.dist), kkt=np.asarray(d.kkt),
              summary=np.asarray(json.dumps(report.summary_dict(), ensure_ascii=False)))
     return path

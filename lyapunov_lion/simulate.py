@@ -63,6 +63,18 @@ class SimulationReport:
         return np.asarray(self.result.x[-1])
 
     @property
+    def phase1_exit_step(self) -> int | None:
+        """First step with λx in dom K* (0: already inside at the start), None if never."""
+        step = int(np.asarray(self.diagnostics.phase1_exit))
+        return None if step < 0 else step
+
+    @property
+    def inequality(self):
+        """The per-step Lyapunov inequality that is a theorem for this run's scheme (or None)."""
+        d = self.diagnostics
+        return d.explicit_inequality if d.explicit_inequality is not None else d.spec_inequality
+
+    @property
     def f_final(self) -> float:
         return float(self.objective.f(self.x_final))
 
@@ -86,10 +98,11 @@ class SimulationReport:
                        "seed": self.spec.seed, "x0": self.x0.tolist(), "mode": self.spec.mode},
             "final": {"x": self.x_final.tolist(), "f": self.f_final,
                       "kkt": float(np.asarray(d.kkt)[-1])},
-            "phase1_exit_step": d.phase1_exit_step,
+            "inequality": None if self.inequality is None else self.inequality.to_dict(),
+            "phase1_exit_step": self.phase1_exit_step,
             "lyapunov": {"monotone": bool(d.monotonicity.monotone),
                          "max_increase": float(d.monotonicity.max_increase)},
-            "diagnostics": d.to_dict(),
+            "diagnostics": d.to_dict(series=False),
             "warnings": list(self.theory_warnings),
         }
         if self.reference is not None:
@@ -112,22 +125,29 @@ class SimulationReport:
             f"{s.convention} convention, x0 = {fmt(self.x0)}"
             + (f", gradient noise σ = {s.noise:g} (seed {s.seed})" if s.noise else ""),
         ]
-        if d.phase1_exit_step is None:
+        exit_step, rate = self.phase1_exit_step, ("(1 − ηλ)^t" if s.decay == "explicit"
+                                                  else "(1 + ηλ)^−t")
+        if exit_step is None:
             lines.append("phase 1: λx did NOT reach dom K* within the run")
-        elif d.phase1_exit_step == 0:
+        elif exit_step == 0:
             lines.append("phase 1: λx0 already in dom K* (no phase 1)")
         else:
-            lines.append(f"phase 1: λx entered dom K* at step {d.phase1_exit_step}"
-                         + (f"; bound (1 − ηλ)^t held" if d.phase1_bound_ok else
-                            "; bound (1 − ηλ)^t VIOLATED"))
+            held = bool(np.asarray(d.phase1_bound_held))
+            lines.append(f"phase 1: λx entered dom K* at step {exit_step}; distance bound "
+                         f"{rate}·dist0 {'held' if held else 'VIOLATED'} "
+                         f"(max dist/bound = {float(np.asarray(d.phase1_max_ratio)):.3g})")
         mono = d.monotonicity
-        if mono.monotone:
-            lines.append("phase 2: H non-increasing after phase 1: yes")
+        if exit_step is None:
+            lines.append("phase 2: not reached")
+        elif mono.monotone:
+            lines.append(f"phase 2: H_d non-increasing after phase 1: yes ({mono.n_checked} steps)")
         else:
-            lines.append(f"phase 2: H non-increasing after phase 1: no (max increase "
-                         f"{mono.max_increase:.3g} at step {mono.first_increase_step}, "
-                         f"{mono.n_increases} increases)")
-        lines.append(_bound_line(d))
+            lines.append(f"phase 2: H_d non-increasing after phase 1: no — {mono.n_increases} of "
+                         f"{mono.n_checked} steps increase it, by at most {mono.max_increase:.3g} "
+                         f"(first at step {mono.first_increase_step}); the discrete theory allows "
+                         "increases up to (Lη²/2)‖w_t‖² per step")
+        if self.inequality is not None and exit_step is not None:
+            lines.append(_bound_line(self.inequality))
         lines.append(f"final: x = {fmt(self.x_final)},  f = {self.f_final:.6g},  "
                      f"KKT score = {float(np.asarray(d.kkt)[-1]):.3g}")
         if self.reference is not None:
@@ -146,11 +166,13 @@ def _fmt_vec(v) -> str:
     return f"({body}{', …' if v.size > 8 else ''})"
 
 
-def _bound_line(d: DiscreteDiagnostics) -> str:
-    b = d.bound_check
-    where = "" if b["n_violations"] == 0 else f" (largest {b['max_violation']:.3g} at step {b['worst_step']})"
-    return (f"spec §5 inequality ΔH_d ≤ −ηΔ_t + (Lη²/2)‖w_t‖²: {b['n_violations']} violations "
-            f"in {b['n_checked']} phase-2 steps{where}")
+def _bound_line(check) -> str:
+    n_bad, n = int(np.asarray(check.n_violations)), int(np.asarray(check.n_checked))
+    where = ("" if n_bad == 0 else f" (largest {float(np.asarray(check.max_violation)):.3g} at "
+             f"step {int(np.asarray(check.max_violation_step))})")
+    kind = "theorem" if check.theorem else f"not a theorem here: {check.why_not_theorem}"
+    return (f"Lyapunov inequality H(t+1) − H(t) ≤ −ηΔ_t + (Lη²/2)‖w_t‖² ({check.scheme} scheme, "
+            f"{kind}): {n_bad} violations in {n} checked steps{where}")
 
 
 def theory_warnings(spec: SimulationSpec, K: KFunction) -> list[str]:
