@@ -72,6 +72,13 @@ def project_lq_ball(y, q: float):
 # --------------------------------------------------------------------------------------------
 # Norms: K* is the indicator of the dual unit ball
 # --------------------------------------------------------------------------------------------
+def _unit_scaled(x, xp):
+    """(x/m, m) with m = max_i |x_i| (1 where x = 0), so ‖x‖ = m‖x/m‖ never under/overflows."""
+    m = xp.max(xp.abs(x), axis=-1, keepdims=True)
+    m = xp.where(m > 0, m, xp.ones_like(m))
+    return x / m, m
+
+
 @register_K
 class L1(SeparableK):
     """K(x) = ‖x‖₁, ∇K = sign (sign(0) = 0): Lion. K* = δ{‖y‖_∞ ≤ 1}."""
@@ -117,12 +124,14 @@ class L2(NormBallK):
 
     def K(self, x):
         xp = array_namespace(x)
-        return xp.sqrt(xp.sum(x * x, axis=-1))
+        xs, m = _unit_scaled(x, xp)
+        return m[..., 0] * xp.sqrt(xp.sum(xs * xs, axis=-1))
 
     def grad(self, x):
         xp = array_namespace(x)
-        n = xp.sqrt(xp.sum(x * x, axis=-1, keepdims=True))
-        return x / xp.where(n > 0, n, xp.ones_like(n))
+        xs, _ = _unit_scaled(x, xp)  # ∇K is 0-homogeneous: scale first (no under/overflow)
+        n = xp.sqrt(xp.sum(xs * xs, axis=-1, keepdims=True))
+        return xs / xp.where(n > 0, n, xp.ones_like(n))
 
     def dual_norm(self, y):
         return np.linalg.norm(y, axis=-1)
@@ -150,13 +159,15 @@ class Lp(NormBallK):
 
     def K(self, x):
         xp = array_namespace(x)
-        return xp.sum(xp.abs(x) ** self.p, axis=-1) ** (1 / self.p)
+        xs, m = _unit_scaled(x, xp)
+        return m[..., 0] * xp.sum(xp.abs(xs) ** self.p, axis=-1) ** (1 / self.p)
 
     def grad(self, x):
         xp = array_namespace(x)
-        a = xp.abs(x) ** (self.p - 1)
-        n = xp.sum(xp.abs(x) ** self.p, axis=-1, keepdims=True) ** ((self.p - 1) / self.p)
-        return xp.sign(x) * a / xp.where(n > 0, n, xp.ones_like(n))
+        xs, _ = _unit_scaled(x, xp)  # ∇K is 0-homogeneous: scale first (no under/overflow)
+        a = xp.abs(xs) ** (self.p - 1)
+        n = xp.sum(xp.abs(xs) ** self.p, axis=-1, keepdims=True) ** ((self.p - 1) / self.p)
+        return xp.sign(xs) * a / xp.where(n > 0, n, xp.ones_like(n))
 
     def dual_norm(self, y):
         return np.sum(np.abs(y) ** self.q, axis=-1) ** (1 / self.q)
@@ -410,6 +421,10 @@ class Deadzone(SeparableK):
     induced_kind = "constraint+regularizer"
     homogeneous = False
 
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.homogeneous = self.e == 0  # e = 0 is ‖·‖₁
+
     def dom_bounds(self):
         return -1.0, 1.0
 
@@ -486,10 +501,11 @@ class LogSumExp(KFunction):
         return e / xp.sum(e, axis=-1, keepdims=True)
 
     def conj(self, y):
+        """Σ p_i log p_i at p = P_simplex(y) if ‖y − p‖ ≤ DOMAIN_TOL (as `in_dom_conj`), else +inf."""
         y = np.asarray(y, dtype=float)
-        inside = (np.min(y, axis=-1) >= -DOMAIN_TOL) & (np.abs(np.sum(y, axis=-1) - 1) <= DOMAIN_TOL)
-        yc = np.maximum(y, 0.0)
-        return np.where(inside, np.sum(special.xlogy(yc, yc), axis=-1), np.inf)
+        p = project_simplex(y)
+        inside = np.linalg.norm(y - p, axis=-1) <= DOMAIN_TOL
+        return np.where(inside, np.sum(special.xlogy(p, p), axis=-1), np.inf)
 
     def conj_grad(self, y):
         with np.errstate(divide="ignore"):
