@@ -1,0 +1,285 @@
+"""Tests of the continuous-time Lion-K simulator (lyapunov_lion.core.ode)."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from lyapunov_lion.core.discrete import lion_k_step
+from lyapunov_lion.core.kfunc import make_K
+from lyapunov_lion.core.lyapunov import lyapunov_Delta, lyapunov_H, ode_rhs
+from lyapunov_lion.core.objectives import make_objective
+from lyapunov_lion.core.ode import (continuous_from_discrete, discrete_from_continuous,
+                                    run_guards, solve_lion_ode)
+from lyapunov_lion.core.ode.diagnostics import OdeDiagnostics
+from lyapunov_lion.errors import LionKError, TheoryWarning
+
+ACC = dict(lam=1.0, alpha=1.0, gamma=1.0, eps=0.1)
+
+
+@pytest.fixture(scope="module")
+def quad():
+    """f = ½(x1 − 2)² + ½(x2 − 0.3)²: box optimum (1, 0.3) for λ = 1."""
+    return make_objective("quadratic", A=np.eye(2), c=[2.0, 0.3])
+
+
+@pytest.fixture(scope="module")
+def acceptance(quad):
+    return solve_lion_ode("l1", quad, [0.0, 0.0], [0.0, 0.0], t_final=20.0, **ACC)
+
+
+# ------------------------------------------------------------------------------------------
+# Filippov mode
+# ------------------------------------------------------------------------------------------
+def test_acceptance_filippov_reaches_box_optimum(acceptance):
+    r = acceptance
+    assert r.success, r.message
+    assert r.report.method == "filippov"
+    # x1 → 1 like 1 − e^{−t} on the face (≈ 2e-9 at t = 20), x2 → 0.3 like e^{−10t} while sliding
+    assert np.max(np.abs(r.x[-1] - [1.0, 0.3])) < 1e-6
+    # coordinate 2 slides on m̃2 = 0 from its first hit on; coordinate 1 never slides
+    assert r.report.final_mode == ["region1", "sliding@kink0"]
+    assert r.report.sliding_time[0] == 0.0
+    assert r.report.sliding_time[1] > 19.0
+    assert r.report.n_sliding_entries == 1
+    assert list(r.report.on_boundary_end) == [True, False]
+    # the KKT score ‖∇f‖₁ + λxᵀ∇f at the end is of the size of the remaining distance
+    assert 0 <= r.diagnostics.kkt_final < 1e-6
+
+
+def test_acceptance_sliding_matches_closed_form(acceptance):
+    """On m̃2 = 0.9 m2 − 0.1(x2 − 0.3) = 0 the ODE gives ẋ2 = −10(x2 − 0.3) exactly."""
+    r = acceptance
+    ts = r.report.events[0][0]
+    xs, _ = r.state(ts)
+    t = np.linspace(ts + 0.1, 3.0, 7)
+    x, m = r.state(t)
+    exact = 0.3 + (xs[1] - 0.3) * np.exp(-10 * (t - ts))
+    # rtol 1e-8 of the inner DOP853, errors ~1e-9 absolute
+    np.testing.assert_allclose(x[:, 1], exact, atol=1e-8)
+    # the constraint m̃2 = 0 holds along the sliding segment to the solver accuracy
+    mt2 = 0.9 * m[:, 1] - 0.1 * (x[:, 1] - 0.3)
+    assert np.max(np.abs(mt2)) < 1e-9
+    # H is non-increasing (guard) and the equivalent control stays inside [−1, 1]
+    assert r.guards["monotone_H"]["ok"]
+
+
+@pytest.mark.parametrize("K, optimum", [
+    (make_K("deadzone", e=0.1), [1.0, 0.2]),    # min ½(x−c)² + 0.1|x| on the box
+    (make_K("l1_plus_sq"), [1.5, 0.3]),         # ½(x1−2)² + ½(x1−1)² → 1.5
+])
+def test_filippov_other_kinked_K(quad, K, optimum):
+    r = solve_lion_ode(K, quad, [0.0, 0.0], t_final=20.0, **ACC)
+    assert r.success, r.message
+    assert np.max(np.abs(r.x[-1] - optimum)) < 1e-6
+    assert r.report.final_mode[1].startswith("sliding")
+
+
+def test_filippov_coupled_hessian_kkt():
+    """Non-diagonal ∇²f couples the equivalent control; the end point must be the box-QP optimum."""
+    A = np.array([[2.0, 0.5], [0.5, 1.0]])
+    c = np.array([2.0, 0.2])
+    obj = make_objective("quadratic", A=A, c=c)
+    r = solve_lion_ode("l1", obj, [0.0, 0.0], t_final=30.0, **ACC)
+    assert r.success, r.message
+    # reference: projected gradient on the box [−1, 1]², step 1/L, run to a fixed point
+    x = np.zeros(2)
+    for _ in range(5000):
+        x = np.clip(x - (A @ (x - c)) / 2.5, -1, 1)
+    assert np.max(np.abs(r.x[-1] - x)) < 1e-6
+
+
+def test_filippov_fd_hessian_agrees(quad):
+    """An expression objective has no ∇²f: central differences (error ~1e-10) in the control."""
+    expr = make_objective("0.5*(x1 - 2)**2 + 0.5*(x2 - 0.3)**2")
+    r = solve_lion_ode("l1", expr, [0.0, 0.0], t_final=20.0, **ACC)
+    assert r.success, r.message
+    assert "central differences" in r.report.jacobian
+    assert np.max(np.abs(r.x[-1] - [1.0, 0.3])) < 1e-6
+
+
+def test_phase1_from_outside_the_box(quad):
+    x0 = np.array([3.0, -2.0])
+    # x1 = 1 + 2e^{−t} approaches the face from outside: inside (≤ DOMAIN_TOL) only after ~21.5
+    r = solve_lion_ode("l1", quad, x0, t_final=25.0, **ACC)
+    assert r.success, r.message
+    d = r.diagnostics
+    assert d.dist[0] == pytest.approx(np.hypot(2.0, 1.0))
+    # dist ≤ e^{−λt} dist0 (+ rounding); phase 1 ends before the bound reaches DOMAIN_TOL
+    assert np.all(d.dist <= d.dist[0] * np.exp(-d.t) + 1e-12)
+    assert d.phase1_exit_time is not None
+    assert 0 < d.phase1_exit_time <= np.log(d.dist[0] / 1e-9) + 1e-6
+
+
+def test_eps_zero_is_reported_not_silent(quad):
+    """With ε = 0 the switches of an interior coordinate accumulate (Zeno): must not succeed."""
+    r = solve_lion_ode("l1", quad, [0.0, 0.0], t_final=20.0, lam=1.0, alpha=1.0, gamma=1.0,
+                       eps=0.0)
+    assert not r.success
+    assert "Zeno" in r.message
+
+
+# ------------------------------------------------------------------------------------------
+# smooth K
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["relativistic", "huber", "logcosh", "sq_l2"])
+def test_smooth_dH_dt_equals_minus_Delta(quad, name):
+    K = make_K(name)
+    p = dict(lam=1.0, alpha=1.0, gamma=1.0, eps=0.1)
+    x0, m0 = np.array([0.5, -0.5]), np.array([0.2, -0.1])
+    r = solve_lion_ode(K, quad, x0, m0, t_final=5.0, method="DOP853", rtol=1e-12, atol=1e-14, **p)
+    assert r.success, r.message
+    t = np.linspace(0.05, 4.9, 60)
+    h = 2e-4
+
+    def H_at(tt):
+        x, m = r.state(tt)
+        return lyapunov_H(K, quad.f(x), x, m, **p)
+
+    # 4th-order central difference: truncation h⁴H⁽⁵⁾/30 ≲ 1e-10, rounding ε|H|/h ≈ 1e-12,
+    # dense-output error (rtol 1e-12) / h ≈ 5e-9: all far below the 1e-6 asked
+    dH = (-H_at(t + 2 * h) + 8 * H_at(t + h) - 8 * H_at(t - h) + H_at(t - 2 * h)) / (12 * h)
+    x, m = r.state(t)
+    Delta = lyapunov_Delta(K, x, m, quad.grad(x), **p)
+    assert np.max(np.abs(dH + Delta) / np.maximum(1, np.abs(Delta))) <= 1e-6
+    assert r.guards["monotone_H"]["ok"]
+    assert np.all(np.diff(r.diagnostics.H) <= 1e-12)  # H non-increasing on the knots
+
+
+def test_auto_radau_matches_dop853(quad):
+    """auto = Radau with the analytic Jacobian; same solution as DOP853 to the tolerances."""
+    K = make_K("relativistic")
+    kw = dict(t_final=5.0, rtol=1e-10, atol=1e-12, **ACC)
+    a = solve_lion_ode(K, quad, [0.5, -0.5], **kw)
+    b = solve_lion_ode(K, quad, [0.5, -0.5], method="DOP853", **kw)
+    assert a.report.method == "Radau" and a.report.jacobian == "analytic"
+    assert a.success and b.success
+    np.testing.assert_allclose(a.x[-1], b.x[-1], atol=1e-8)
+
+
+def test_analytic_jacobian_matches_finite_differences(quad):
+    from lyapunov_lion.core.ode.solve import _Problem, _smooth_jac
+    K = make_K("logcosh")
+    jac = _smooth_jac(K, _Problem(quad), 1.0, 1.0, 1.0, 0.1, 2)
+
+    def fun(z):
+        xd, md = ode_rhs(K, z[:2], z[2:], quad.grad(z[:2]), 1.0, 1.0, 1.0, 0.1)
+        return np.concatenate([xd, md])
+
+    z = np.array([0.3, -0.2, 0.5, 0.1])
+    h = 1e-6
+    J = np.stack([(fun(z + h * e) - fun(z - h * e)) / (2 * h) for e in np.eye(4)], axis=1)
+    np.testing.assert_allclose(jac(0.0, z), J, atol=1e-8)  # central-difference error ~h²
+
+
+# ------------------------------------------------------------------------------------------
+# guards and method choice
+# ------------------------------------------------------------------------------------------
+def test_guard_rejects_plain_radau_on_sign(quad):
+    with pytest.warns(TheoryWarning, match="finite-difference Jacobian"):
+        r = solve_lion_ode("l1", quad, [0.0, 0.0], t_final=20.0, method="Radau", rtol=1e-3,
+                           atol=1e-6, max_nfev=50_000, **ACC)
+    # scipy's Radau accepts the run but ends far outside the box ‖x‖_∞ ≤ 1
+    assert np.max(np.abs(r.x[-1])) > 1.1
+    assert not r.success
+    assert "invariance" in r.message
+
+
+def _fake_diag(t, dist, H):
+    return OdeDiagnostics(t=t, H=H, Delta=np.zeros_like(t), dist=dist, f=None,
+                          phase1_exit_time=0.0, phase1_exit_index=0, kkt_final=0.0,
+                          tol_dom=1e-8, tol_H=1e-8)
+
+
+def test_guards_on_fabricated_results():
+    t = np.linspace(0, 1, 11)
+    X = np.zeros((11, 2))
+    good = run_guards(_fake_diag(t, np.zeros(11), -t), X, X, 1.0)
+    assert all(g["ok"] for g in good.values())
+    dist = np.zeros(11)
+    dist[5] = 1e-3  # leaves dom K* after entering it
+    bad = run_guards(_fake_diag(t, dist, -t), X, X, 1.0)
+    assert not bad["invariance"]["ok"] and not bad["phase1"]["ok"]
+    H = -t.copy()
+    H[7] += 0.5  # an increase of H in phase 2
+    assert not run_guards(_fake_diag(t, np.zeros(11), H), X, X, 1.0)["monotone_H"]["ok"]
+
+
+def test_method_choice(quad):
+    with pytest.raises(LionKError, match="no Filippov mode"):
+        solve_lion_ode("l2", quad, [0.0, 0.0], t_final=1.0, **ACC)
+    with pytest.raises(LionKError, match="filippov"):
+        solve_lion_ode("huber", quad, [0.0, 0.0], t_final=1.0, method="filippov", **ACC)
+    with pytest.warns(TheoryWarning, match="chatters"):
+        solve_lion_ode("l1", quad, [0.0, 0.0], t_final=0.5, method="RK45", **ACC)
+    with pytest.raises(LionKError):
+        solve_lion_ode("l1", quad, [0.0, 0.0], t_final=1.0, lam=0.0, alpha=1, gamma=1, eps=0.1)
+
+
+# ------------------------------------------------------------------------------------------
+# coefficient map and the discrete limit
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("lr, b1, b2", [(1e-3, 0.9, 0.99), (0.05, 0.0, 0.5), (0.1, 0.95, 0.9)])
+def test_coefficient_round_trip(lr, b1, b2):
+    c = continuous_from_discrete(lr, b1, b2)
+    assert c["alpha"] == c["gamma"]
+    assert c["eps"] * c["gamma"] == pytest.approx(1 - b1, rel=1e-14)
+    back = discrete_from_continuous(c["alpha"], c["gamma"], c["eps"], lr)
+    assert back["beta1"] == pytest.approx(b1, abs=1e-14)
+    assert back["beta2"] == pytest.approx(b2, abs=1e-14)
+
+
+def test_inverse_map_needs_alpha_equal_gamma():
+    with pytest.raises(LionKError, match="α = γ"):
+        discrete_from_continuous(1.0, 2.0, 0.1, 1e-2)
+
+
+@pytest.mark.parametrize("name", ["l1", "relativistic", "huber"])
+def test_eta_times_field_is_one_discrete_step(name):
+    K = make_K(name)
+    rng = np.random.default_rng(0)
+    x, m, g = rng.standard_normal((3, 50, 4))
+    lr, b1, b2, lam = 0.01, 0.9, 0.99, 0.7
+    c = continuous_from_discrete(lr, b1, b2)
+    xd, md = ode_rhs(K, x, m, g, lam, c["alpha"], c["gamma"], c["eps"])
+    x1, m1, _ = lion_k_step(K, x, m, g, lr, b1, b2, lam, decay="explicit")
+    # the two sides are the same algebra in a different order: rounding only (|values| ~ 1)
+    np.testing.assert_allclose(x + lr * xd, x1, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(m + lr * md, m1, rtol=0, atol=1e-14)
+
+
+def measure_discrete_order(name, etas=(0.02, 0.01, 0.005, 0.0025, 0.00125), T=3.0):
+    """Slope of log sup_k |x_k − x(kη)| against log η (α = γ = λ = 1, ε = 0.1, the quad problem)."""
+    quad = make_objective("quadratic", A=np.eye(2), c=[2.0, 0.3])
+    K = make_K(name)
+    ref = solve_lion_ode(K, quad, [0.0, 0.0], t_final=T, method="DOP853" if K.differentiable
+                         else "filippov", rtol=1e-12, atol=1e-14, **ACC)
+    errs = []
+    for eta in etas:
+        p = discrete_from_continuous(1.0, 1.0, 0.1, eta)
+        x, m = np.zeros(2), np.zeros(2)
+        n = int(round(T / eta))
+        X = np.empty((n, 2))
+        for k in range(n):
+            x, m, _ = lion_k_step(K, x, m, quad.grad(x), eta, p["beta1"], p["beta2"], 1.0)
+            X[k] = x
+        xo, _ = ref.state(eta * np.arange(1, n + 1))
+        errs.append(np.max(np.abs(X - xo)))
+    return float(np.polyfit(np.log(etas), np.log(errs), 1)[0]), errs
+
+
+@pytest.mark.parametrize("name, lo, hi", [("relativistic", 0.95, 1.05), ("l1", 0.75, 1.25)])
+def test_discrete_converges_to_ode(name, lo, hi):
+    """Explicit Euler-type scheme: first order for smooth K; for l1 the discrete iterates chatter
+    around the sliding surface with amplitude O(η), so the sup error is still O(η) (measured
+    0.9–1.0, see docs/ode.md)."""
+    order, errs = measure_discrete_order(name)
+    assert np.all(np.diff(errs) < 0)
+    assert lo <= order <= hi, (order, errs)
+
+
+if __name__ == "__main__":  # prints the measured orders quoted in docs/ode.md
+    for name in ("relativistic", "sq_l2", "l1"):
+        order, errs = measure_discrete_order(name)
+        print(f"{name:14s} order {order:.3f}  sup errors {['%.3g' % e for e in errs]}")
