@@ -92,14 +92,24 @@ def list_cmd(as_json: bool) -> None:
               show_default=True)
 @click.option("--convention", type=click.Choice(["paper", "library"]), default="paper",
               show_default=True)
-@click.option("--mode", type=click.Choice(["discrete"]), default="discrete", show_default=True)
+@click.option("--mode", type=click.Choice(["discrete", "ode", "both"]), default="discrete",
+              show_default=True, help="Discrete iterates, the continuous-time ODE, or both.")
+@click.option("--method", default="auto", show_default=True,
+              help="ODE integrator: auto, filippov, or a solve_ivp method (RK45, DOP853, Radau, ...).")
+@click.option("--rtol", type=float, default=1e-8, show_default=True, help="ODE relative tolerance.")
+@click.option("--atol", type=float, default=1e-10, show_default=True, help="ODE absolute tolerance.")
+@click.option("--t-final", type=float, default=None, help="ODE end time (default steps·lr).")
+@click.option("--alpha", type=float, default=None, help="ODE α (default (1 − β2)/lr).")
+@click.option("--gamma", type=float, default=None, help="ODE γ (default (1 − β2)/lr).")
+@click.option("--eps", type=float, default=None, help="ODE ε (default lr(1 − β1)/(1 − β2)).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.option("--save", type=click.Path(dir_okay=False), default=None,
               help="Write the trajectory to FILE.npz (arrays x, m, f, H, ...).")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
               help="Write the trajectory and phase figure (PNG or PDF).")
 def simulate(K_text, K_params, lam, lr, beta1, beta2, steps, x0_text, objective, dim, noise,
-             seed, decay, convention, mode, as_json, save, plot) -> None:
+             seed, decay, convention, mode, method, rtol, atol, t_final, alpha, gamma, eps,
+             as_json, save, plot) -> None:
     """Run Lion-K, report the problem it solves, its phases and its Lyapunov function."""
     from .simulate import SimulationSpec, simulate as run
 
@@ -107,7 +117,13 @@ def simulate(K_text, K_params, lam, lr, beta1, beta2, steps, x0_text, objective,
     spec = SimulationSpec(K=name, K_params=params, lam=lam, lr=lr, beta1=beta1, beta2=beta2,
                           steps=steps, x0=parse_vector(x0_text, "x0"), objective=objective,
                           objective_params={} if dim is None else {"dim": dim}, noise=noise,
-                          seed=seed, decay=decay, convention=convention, mode=mode)
+                          seed=seed, decay=decay, convention=convention)
+    if mode != "discrete":
+        from .simulate_ode import OdeOptions
+        options = OdeOptions(method=method, rtol=rtol, atol=atol, t_final=t_final, alpha=alpha,
+                             gamma=gamma, eps=eps)
+        _simulate_ode(spec, options, mode, as_json, save, plot)
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TheoryWarning)  # printed from the report instead
         if steps >= _PROGRESS_MIN_STEPS:
@@ -134,6 +150,36 @@ def simulate(K_text, K_params, lam, lr, beta1, beta2, steps, x0_text, objective,
         plot_simulation_report(report, plot)
         if not as_json:
             click.echo(f"saved figure to {plot}")
+
+
+def _simulate_ode(spec, options, mode, as_json, save, plot) -> None:
+    """``--mode ode|both``: the ODE report (and the discrete one beside it for ``both``)."""
+    from .simulate import simulate as run_discrete_use_case
+    from .simulate_ode import compare, simulate_ode
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TheoryWarning)
+        ode = simulate_ode(spec, options)
+        discrete = run_discrete_use_case(spec) if mode == "both" else None
+    if discrete is not None:
+        ode.comparison = compare(discrete, ode)
+    if as_json:
+        out = ode.summary_dict()
+        if discrete is not None:
+            out = {**discrete.summary_dict(), "mode": "both", "ode": out,
+                   "discrete_vs_ode": ode.comparison}
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        if discrete is not None:
+            click.echo(discrete.summary_text() + "\n")
+        click.echo(ode.summary_text())
+    if save:
+        from .io import save_ode_trajectory
+        save_ode_trajectory(ode, save)
+    if plot:
+        from .plotting.report import plot_ode_report
+        plot_ode_report(ode, plot, discrete)
+    if not ode.result.success:
+        raise NumericalFailure(f"the ODE solve failed its checks: {ode.result.message}")
 
 
 def main(argv: list[str] | None = None) -> int:

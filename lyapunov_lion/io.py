@@ -27,3 +27,17 @@ def save_trajectory(report, path: str | Path) -> Path:
              dist=np.asarray(d.dist), kkt=np.asarray(d.kkt),
              summary=np.asarray(json.dumps(report.summary_dict(), ensure_ascii=False)))
     return path
+
+
+def save_ode_trajectory(report, path: str | Path) -> Path:
+    """Write an ODE run as ``.npz``: ``t``, ``x``, ``m`` (n, d), ``H``, ``dist``, and ``summary``."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise LionKError(f"--save {path}: the trajectory file must end in .npz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    r, d = report.result, report.result.diagnostics
+    np.savez(path, t=np.asarray(r.t), x=np.asarray(r.x), m=np.asarray(r.m),
+             H=np.asarray(d.H if d.H is not None else np.full(r.t.shape, np.nan)),
+             dist=np.asarray(d.dist),
+             summary=np.asarray(json.dumps(report.summary_dict(), ensure_ascii=False, default=str)))
+    return path
