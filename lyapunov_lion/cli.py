@@ -152,6 +152,31 @@ def simulate(K_text, K_params, lam, lr, beta1, beta2, steps, x0_text, objective,
             click.echo(f"saved figure to {plot}")
 
 
+@cli.command()
+@click.argument("expression", required=False)
+@click.option("--catalog", is_flag=True,
+              help="Verify every separable catalog K and compare the symbolic K* with the catalog's.")
+@click.option("--timeout", type=float, default=20.0, show_default=True,
+              help="Time budget (s) for the symbolic derivation; a numerical fallback follows.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--markdown", is_flag=True, help="Print the report as Markdown with LaTeX.")
+def verify(expression, catalog, timeout, as_json, markdown) -> None:
+    """Derive K*, ∇K and the induced problem of a separable K given as an expression in x
+    (e.g. 'log(cosh(x))'), check convexity and the Lyapunov conditions. Exit 1 if a check FAILED."""
+    from .symbolic import verify as run_verify, verify_catalog
+    if catalog == (expression is not None):
+        raise LionKError("give either an expression in x (e.g. 'Abs(x) + x**2/2') or --catalog")
+    report = verify_catalog(timeout=timeout) if catalog else run_verify(expression, timeout=timeout)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str))
+    elif markdown and not catalog:
+        click.echo(report.to_markdown())
+    else:
+        click.echo(report.to_text())
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
 def _simulate_ode(spec, options, mode, as_json, save, plot) -> None:
     """``--mode ode|both``: the ODE report (and the discrete one beside it for ``both``)."""
     from .simulate import simulate as run_discrete_use_case
@@ -185,7 +210,9 @@ def _simulate_ode(spec, options, mode, as_json, save, plot) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lionk`` console script."""
     try:
-        cli.main(args=argv, prog_name="lionk", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="lionk", standalone_mode=False)
+        if isinstance(code, int):  # click returns the code of an Exit raised by a command
+            return code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:

@@ -171,3 +171,27 @@ def test_both_mode_compares_discrete_and_ode(capsys, tmp_path):
     assert s["discrete_vs_ode"]["max_distance"] < 0.05
     assert (tmp_path / "both.png").stat().st_size > 10_000
     assert np.load(tmp_path / "ode.npz")["x"].shape[1] == 2
+
+
+# -- verify (issue 4) -------------------------------------------------------------------------
+def test_verify_logcosh_reports_box_constraint(capsys):
+    code, out, _ = run(capsys, "verify", "log(cosh(x))")
+    assert code == 0
+    assert "dom k* = [-1, 1]" in out and "‖x‖_∞ ≤ 1/λ" in out
+
+
+def test_verify_rejects_nonconvex_with_exit_1(capsys):
+    code, out, _ = run(capsys, "verify", "x**3", "--json")
+    assert code == 1
+    assert json.loads(out)["convex"] is False or "FAILED" in out
+
+
+def test_verify_refuses_python(capsys, tmp_path):
+    marker = tmp_path / "pwned"
+    code, _, err = run(capsys, "verify", f"__import__('os').system('touch {marker}')")
+    assert code == 2 and err.startswith("lionk: error:") and not marker.exists()
+
+
+def test_verify_catalog_passes(capsys):
+    code, out, _ = run(capsys, "verify", "--catalog")
+    assert code == 0 and "logcosh" in out

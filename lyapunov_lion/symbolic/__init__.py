@@ -1,0 +1,12 @@
+"""Symbolic layer: derive and certify the Lion-K data of a user-given separable K.
+
+``verify("Abs(x) + x**2/2")`` parses k safely, proves or checks convexity, derives ∂k, k*,
+dom k*, ∇k* and the induced problem (1/λ)Σk*(λx_i), and certifies the Lyapunov conditions of
+spec §4; ``verify_catalog()`` cross-checks the engine against the catalog's hand-written K*.
+"""
+from .limits import SymbolicFailure
+from .report import CHECKED, FAILED, PROVEN, SKIPPED, Statement, VerifyReport
+from .verify import CATALOG_EXPRESSIONS, CatalogReport, verify, verify_catalog
+
+__all__ = ["verify", "verify_catalog", "VerifyReport", "Statement", "CatalogReport",
+           "CATALOG_EXPRESSIONS", "SymbolicFailure", "PROVEN", "CHECKED", "FAILED", "SKIPPED"]

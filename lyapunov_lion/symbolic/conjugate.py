@@ -1,0 +1,426 @@
+"""Symbolic convex conjugate of a convex scalar k given as smooth pieces.
+
+Method (symbolic convex analysis: the conjugate through the inverse of the subdifferential,
+∂k* = (∂k)⁻¹):
+
+* a smooth piece (a, b) of k with k'' ≢ 0 maps onto the open y-interval (k'(a+), k'(b−)); there
+  x(y) = (k')⁻¹(y) (``solve`` on the piece, the root chosen by checking it on sample points, then
+  confirmed symbolically when sympy can: PROVEN, else CHECKED) and k*(y) = y·x(y) − k(x(y)),
+  ∇k*(y) = x(y);
+* a kink of k at b (k'(b−) < k'(b+)) maps onto the segment [k'(b−), k'(b+)] where k* is affine:
+  k*(y) = b·y − k(b), ∇k* = b;
+* an affine piece (a, b) of k with slope c is a kink of k*: k*(c) = c·x − k(x) for any x of the
+  piece and ∂k*(c) = [a, b];
+* dom k* is the closure of the range of ∂k: from lim_{x→−∞} k'(x) to lim_{x→+∞} k'(x). An end is
+  closed when it is attained (an affine end piece) or when the limit of k* there is finite (its
+  value is that limit: k* is closed, so continuous along its domain); k* = +∞ outside.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from .convexity import numeric, one_sided
+from .limits import Budget, SymbolicFailure
+from .piecewise import PiecewiseScalar, sign_of, test_point
+from .report import CHECKED, PROVEN, Statement
+
+Y = sp.Symbol("y", real=True)
+LAM = sp.Symbol("λ", positive=True)
+XI = sp.Symbol("x_i", real=True)
+_LATEX_NAMES = {LAM: r"\lambda"}
+
+
+@dataclass
+class ConjPiece:
+    """k*(y) = ``expr`` and ∇k*(y) = ``grad`` for y in [lo, hi] (a piece of dom k*)."""
+
+    lo: sp.Expr
+    hi: sp.Expr
+    expr: sp.Expr
+    grad: sp.Expr
+    origin: str
+    inverse: str = PROVEN  # how x(y) = (k')⁻¹(y) was confirmed
+
+
+@dataclass
+class ConjKink:
+    """A kink of k* at y = ``c`` (from an affine piece of k): k*(c) = value, ∂k*(c) = [xlo, xhi]."""
+
+    c: sp.Expr
+    value: sp.Expr
+    xlo: sp.Expr
+    xhi: sp.Expr
+
+
+def _fmt(v) -> str:
+    return "∞" if v == sp.oo else ("−∞" if v == -sp.oo else str(v))
+
+
+def interval_text(lo, hi, lo_closed=True, hi_closed=True) -> str:
+    if lo == hi:
+        return "{" + _fmt(lo) + "}"
+    a = "[" if lo_closed and lo != -sp.oo else "("
+    b = "]" if hi_closed and hi != sp.oo else ")"
+    return f"{a}{_fmt(lo)}, {_fmt(hi)}{b}"
+
+
+def _sample_y(lo, hi, n=5) -> list[float]:
+    if lo == -sp.oo and hi == sp.oo:
+        return [-7.3, -1.1, 0.3, 2.9, 11.0][:n]
+    if hi == sp.oo:
+        return [float(lo) + v for v in (0.07, 0.6, 1.3, 4.1, 17.0)][:n]
+    if lo == -sp.oo:
+        return [float(hi) - v for v in (0.07, 0.6, 1.3, 4.1, 17.0)][:n]
+    a, b = float(lo), float(hi)
+    return [a + (b - a) * s for s in (0.013, 0.29, 0.5, 0.77, 0.987)][:n]
+
+
+def _simplify(e: sp.Expr, budget: Budget, sign: int = 0) -> sp.Expr:
+    """Simplify with the sign of y known (sign = ±1) and after rewriting hyperbolics in exp."""
+    t = sp.Symbol("t", positive=True)
+    work = e.subs(Y, sign * t) if sign else e
+    best = work
+    for cand in (work, work.rewrite(sp.exp)):
+        s = budget.try_call("simplify k*", sp.simplify, cand, default=None)
+        if s is not None and sp.count_ops(s) < sp.count_ops(best) or best.has(sp.cosh, sp.tanh) \
+                and s is not None and not s.has(sp.cosh, sp.tanh):
+            best = s
+    return best.subs(t, sign * Y) if sign else best
+
+
+def _range_sign(lo, hi) -> int:
+    if lo != -sp.oo and sign_of(lo) >= 0:
+        return 1
+    if hi != sp.oo and sign_of(hi) <= 0:
+        return -1
+    return 0
+
+
+def _check_candidate(cand, d, x, lo, hi, ylo, yhi) -> bool:
+    f_c = numeric(cand, Y)
+    ys = np.array(_sample_y(ylo, yhi))
+    xs = f_c(ys)
+    if not np.all(np.isfinite(xs)):
+        return False
+    a = -np.inf if lo == -sp.oo else float(lo)
+    b = np.inf if hi == sp.oo else float(hi)
+    tol = 1e-9 * (1 + np.abs(xs))
+    if np.any(xs < a - tol) or np.any(xs > b + tol):
+        return False
+    dv = numeric(d, x)(xs)
+    return bool(np.all(np.abs(dv - ys) <= 1e-8 * (1 + np.abs(ys))))
+
+
+def _realify(c: sp.Expr, budget: Budget) -> sp.Expr:
+    """Rewrite a real root written with complex constants ((−1)^(1/3), I) in real form."""
+    if c.has(sp.I) or any(a.base == -1 for a in c.atoms(sp.Pow)):
+        r = budget.try_call("real form of the inverse", lambda: sp.simplify(sp.expand_complex(c)),
+                            default=None)
+        if r is not None and not r.has(sp.I):
+            return r
+    return c
+
+
+def _confirm(cand, d, x, sign, budget) -> str:
+    t = sp.Symbol("t", positive=True)
+    r = d.subs(x, cand) - Y
+    if sign:
+        r = r.subs(Y, sign * t)
+    for form in (r, r.rewrite(sp.exp)):
+        s = budget.try_call("confirm inverse", sp.simplify, form, default=None)
+        if s is not None and s == 0:
+            return PROVEN
+    return CHECKED
+
+
+def invert(d: sp.Expr, x: sp.Symbol, lo, hi, ylo, yhi, budget: Budget):
+    """Solve k'(x) = y for x in (lo, hi), y in (ylo, yhi): a list of (ylo, yhi, x(y), status).
+
+    First ``solve(k'(x) = y)`` with y real; if no root passes the numerical check (real, inside
+    the piece, k'(x(y)) = y at sample y), the y-range is split at 0 and solved with y = ±t,
+    t > 0 (this gives the real branch of odd roots, e.g. x³ = y)."""
+    sign = _range_sign(ylo, yhi)
+    attempts = [(ylo, yhi, sign)]
+    if sign == 0:
+        attempts_split = [(ylo, sp.Integer(0), -1), (sp.Integer(0), yhi, 1)]
+    else:
+        attempts_split = []
+    for plan in (attempts, attempts_split):
+        found = []
+        for a, b, s in plan:
+            t = sp.Symbol("t", positive=True)
+            rhs = s * t if s else Y
+            sols = budget.try_call("invert k' (solve)", sp.solve, sp.Eq(d, rhs), x, default=None)
+            if not sols:
+                break
+            sols = [_realify(c, budget).subs(t, s * Y) if s else c for c in sols]
+            ok = [c for c in sols if _check_candidate(c, d, x, lo, hi, a, b)]
+            if not ok:
+                break
+            ok.sort(key=sp.count_ops)
+            found.append((a, b, ok[0], _confirm(ok[0], d, x, s, budget)))
+        else:
+            if found:
+                return found
+    raise SymbolicFailure("inverse of k'", f"no closed-form inverse of k'(x) = {d} on "
+                          f"{interval_text(lo, hi, False, False)} was found by sympy")
+
+
+@dataclass
+class SymbolicConjugate:
+    """k* as pieces on dom k* = [ymin, ymax] (ends closed or open), +∞ outside."""
+
+    pieces: list[ConjPiece]
+    kinks: list[ConjKink]
+    ymin: sp.Expr
+    ymax: sp.Expr
+    lo_closed: bool
+    hi_closed: bool
+    value_lo: sp.Expr | None = None
+    value_hi: sp.Expr | None = None
+    statements: list[Statement] = field(default_factory=list)
+    method: str = "symbolic"
+
+    # -- structure --------------------------------------------------------------------------
+    @property
+    def domain_text(self) -> str:
+        return interval_text(self.ymin, self.ymax, self.lo_closed, self.hi_closed)
+
+    @property
+    def bounded_domain(self) -> bool:
+        return self.ymin != -sp.oo or self.ymax != sp.oo
+
+    @property
+    def constant_on_domain(self) -> bool:
+        return all(not p.expr.has(Y) for p in self.pieces)
+
+    def in_domain(self, y) -> np.ndarray:
+        y = np.asarray(y, dtype=float)
+        lo, hi = float(self.ymin), float(self.ymax)
+        ok_lo = y >= lo if self.lo_closed else y > lo
+        ok_hi = y <= hi if self.hi_closed else y < hi
+        return ok_lo & ok_hi
+
+    def piecewise(self) -> sp.Expr:
+        """k*(y) as one sympy Piecewise (``oo`` outside the domain)."""
+        if not self.pieces:
+            return sp.Piecewise((self.kinks[0].value, sp.Eq(Y, self.ymin)), (sp.oo, True))
+        args = []
+        for i, p in enumerate(self.pieces):
+            lo_rel = (Y >= p.lo) if (i > 0 or self.lo_closed) else (Y > p.lo)
+            last = i == len(self.pieces) - 1
+            hi_rel = (Y <= p.hi) if (not last or self.hi_closed) else (Y < p.hi)
+            conds = [c for c, inf in ((lo_rel, p.lo == -sp.oo), (hi_rel, p.hi == sp.oo)) if not inf]
+            args.append((p.expr, sp.And(*conds) if conds else sp.true))
+        if self.bounded_domain:
+            args.append((sp.oo, True))
+        return args[0][0] if len(args) == 1 else sp.Piecewise(*args)
+
+    def text(self) -> str:
+        if not self.pieces:
+            return f"{self.kinks[0].value} at y = {self.ymin}, +∞ elsewhere"
+        parts = []
+        for p in self.pieces:
+            parts.append(f"{p.expr} on {interval_text(p.lo, p.hi)}")
+        for end, val, closed in ((self.ymin, self.value_lo, self.lo_closed),
+                                 (self.ymax, self.value_hi, self.hi_closed)):
+            if closed and val is not None and end not in (-sp.oo, sp.oo):
+                parts.append(f"k*({end}) = {val}")
+        if self.bounded_domain:
+            parts.append(f"+∞ outside {self.domain_text}")
+        return "; ".join(parts)
+
+    def grad_text(self) -> str:
+        parts = [f"{p.grad} on {interval_text(p.lo, p.hi, False, False)}" for p in self.pieces]
+        parts += [f"∂k*({k.c}) = {interval_text(k.xlo, k.xhi)}" for k in self.kinks]
+        return "; ".join(parts)
+
+    def latex(self) -> str:
+        return sp.latex(self.piecewise())
+
+    # -- numerics ---------------------------------------------------------------------------
+    def __call__(self, y):
+        """k*(y) elementwise (float array), +inf outside dom k*."""
+        y = np.asarray(y, dtype=float)
+        out = np.full(y.shape, np.inf)
+        for p in self.pieces:
+            m = (y >= float(p.lo)) & (y <= float(p.hi))
+            if np.any(m):
+                out[m] = numeric(p.expr, Y)(y[m])
+        for k in self.kinks:
+            out[y == float(k.c)] = float(k.value)
+        for end, val, closed in ((self.ymin, self.value_lo, self.lo_closed),
+                                 (self.ymax, self.value_hi, self.hi_closed)):
+            if closed and val is not None and end not in (-sp.oo, sp.oo):
+                out[y == float(end)] = float(val)
+        return np.where(self.in_domain(y), out, np.inf)
+
+    def grad(self, y):
+        """A selection of ∂k*(y) on dom k* (the element of least magnitude at kinks of k*);
+        NaN outside dom k*, ±inf at a closed end where ∂k* is empty."""
+        y = np.asarray(y, dtype=float)
+        out = np.full(y.shape, np.nan)
+        for p in self.pieces:
+            m = (y >= float(p.lo)) & (y <= float(p.hi))
+            if np.any(m):
+                out[m] = numeric(p.grad, Y)(y[m])
+        for k in self.kinks:
+            out[y == float(k.c)] = float(np.clip(0.0, float(k.xlo), float(k.xhi)))
+        return np.where(self.in_domain(y), out, np.nan)
+
+
+def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
+    """k* of a convex piecewise k (see the module docstring)."""
+    x = k.x
+    segs = []  # ("smooth", piece, d, L, R) | ("affine", piece, c)
+    stmts = []
+    for p in k.pieces:
+        d = budget.try_call("k'", sp.simplify, sp.diff(p.expr, x), default=sp.diff(p.expr, x))
+        if not d.has(x):
+            segs.append(("affine", p, d))
+            continue
+        L = (budget.call("lim k' at −∞", sp.limit, d, x, -sp.oo) if p.lo == -sp.oo
+             else one_sided(d, x, p.lo, "+", budget))
+        R = (budget.call("lim k' at +∞", sp.limit, d, x, sp.oo) if p.hi == sp.oo
+             else one_sided(d, x, p.hi, "-", budget))
+        if not (L.is_extended_real and R.is_extended_real):
+            raise SymbolicFailure("range of k'", f"limits of k' = {d} on {p.interval_text()} "
+                                  f"are not real: {L}, {R}")
+        segs.append(("smooth", p, d, L, R))
+    pieces: list[ConjPiece] = []
+    kinks: list[ConjKink] = []
+
+    def slope_right(s):
+        return s[2] if s[0] == "affine" else s[4]
+
+    def slope_left(s):
+        return s[2] if s[0] == "affine" else s[3]
+
+    for i, s in enumerate(segs):
+        p = s[1]
+        if s[0] == "affine":
+            t0 = test_point(p.lo, p.hi)
+            val = sp.simplify(s[2] * t0 - p.expr.subs(x, t0))
+            kinks.append(ConjKink(s[2], val, p.lo, p.hi))
+        else:
+            _, p, d, L, R = s
+            for a, b, xy, status in invert(d, x, p.lo, p.hi, L, R, budget):
+                e = _simplify(Y * xy - p.expr.subs(x, xy), budget, _range_sign(a, b))
+                pieces.append(ConjPiece(a, b, e, xy, f"smooth piece {p.interval_text()} of k",
+                                        status))
+                stmts.append(Statement(f"inverse of k' on {p.interval_text()}",
+                                       f"x(y) = {xy} solves k'(x) = y for y in "
+                                       f"{interval_text(a, b, False, False)}", status,
+                                       "" if status == PROVEN else
+                                       "confirmed numerically at 5 points, not symbolically",
+                                       n_samples=None if status == PROVEN else 5))
+        if i + 1 < len(segs):
+            b = p.hi
+            l, r = slope_right(s), slope_left(segs[i + 1])
+            if sign_of(r - l) > 0:
+                kb = k.value_at(b)
+                pieces.append(ConjPiece(l, r, sp.expand(b * Y - kb), b,
+                                        f"kink of k at x = {b}"))
+    ymin, ymax = slope_left(segs[0]), slope_right(segs[-1])
+    pieces.sort(key=lambda q: float(q.lo) if q.lo != -sp.oo else -np.inf)
+    conj = SymbolicConjugate(pieces, kinks, ymin, ymax, True, True, statements=stmts)
+    # ends of the domain
+    for side in ("lo", "hi"):
+        end = ymin if side == "lo" else ymax
+        seg = segs[0] if side == "lo" else segs[-1]
+        if end in (-sp.oo, sp.oo):
+            setattr(conj, f"{side}_closed", False)
+            continue
+        if seg[0] == "affine":
+            val = kinks[0 if side == "lo" else -1].value
+        else:
+            piece = pieces[0] if side == "lo" else pieces[-1]
+            val = budget.call(f"limit of k* at {end}", sp.limit, piece.expr, Y, end,
+                              "+" if side == "lo" else "-")
+            val = _simplify(val, budget) if val.is_finite else val
+        closed = bool(val.is_finite)
+        setattr(conj, f"{side}_closed", closed)
+        setattr(conj, f"value_{side}", val if closed else None)
+    return conj
+
+
+# ------------------------------------------------------------------------------------------
+# the induced problem (1/λ) Σ k*(λ x_i)
+# ------------------------------------------------------------------------------------------
+class _SympyEnds:
+    """View of a numerical conjugate with its domain ends as exact (nsimplified) sympy numbers."""
+
+    def __init__(self, conj):
+        self._c = conj
+        self.method = conj.method
+        self.lo_closed, self.hi_closed = conj.lo_closed, conj.hi_closed
+        self.ymin, self.ymax = (sp.nsimplify(v, rational=True) if np.isfinite(v)
+                                else (sp.oo if v > 0 else -sp.oo) for v in (conj.ymin, conj.ymax))
+
+
+def induced_problem(conj) -> dict:
+    """Classify and describe the term (1/λ)Σ_i k*(λx_i) Lion-K adds to f (spec §4).
+
+    ``kind``: "constraint" (dom k* ≠ R, k* constant on it), "regularizer" (dom k* = R) or
+    "constraint+regularizer"; ``text`` / ``latex`` in words, e.g. "s.t. ‖x‖_∞ ≤ 1/λ"."""
+    constraint = conj.bounded_domain
+    regular = not conj.constant_on_domain
+    if conj.method != "symbolic":
+        conj = _SympyEnds(conj)
+    kind = "+".join(k for k, on in (("constraint", constraint), ("regularizer", regular)) if on)
+    texts, latexes = [], []
+    if constraint:
+        lo, hi = conj.ymin, conj.ymax
+        le_lo = "≤" if conj.lo_closed else "<"
+        le_hi = "≤" if conj.hi_closed else "<"
+        if lo == hi:
+            texts.append(f"s.t. x_i = {hi / LAM} for all i")
+            latexes.append(r"\text{s.t. } x_i = " + sp.latex(hi / LAM, symbol_names=_LATEX_NAMES))
+        elif lo != -sp.oo and hi != sp.oo and sp.simplify(lo + hi) == 0 \
+                and conj.lo_closed == conj.hi_closed:
+            texts.append(f"s.t. ‖x‖_∞ {le_hi} {hi / LAM}")
+            latexes.append(r"\text{s.t. } \|x\|_\infty " + (r"\le " if conj.hi_closed else "< ")
+                           + sp.latex(hi / LAM, symbol_names=_LATEX_NAMES))
+        else:
+            parts, lparts = [], []
+            if lo != -sp.oo:
+                parts.append(f"x_i ≥ {lo / LAM}" if le_lo == "≤" else f"x_i > {lo / LAM}")
+                lparts.append(r"x_i " + (r"\ge " if conj.lo_closed else "> ")
+                              + sp.latex(lo / LAM, symbol_names=_LATEX_NAMES))
+            if hi != sp.oo:
+                parts.append(f"x_i {le_hi} {hi / LAM}")
+                lparts.append(r"x_i " + (r"\le " if conj.hi_closed else "< ")
+                              + sp.latex(hi / LAM, symbol_names=_LATEX_NAMES))
+            texts.append("s.t. " + " and ".join(parts) + " for all i")
+            latexes.append(r"\text{s.t. } " + r",\ ".join(lparts) + r"\ \forall i")
+    if regular and hasattr(conj, "pieces") and conj.method == "symbolic":
+        phis = [sp.simplify(p.expr.subs(Y, LAM * XI) / LAM) for p in conj.pieces]
+        mirrored = (len(phis) == 2 and conj.pieces[0].hi == 0 and conj.pieces[1].lo == 0
+                    and sp.simplify(phis[0] - phis[1].subs(XI, -XI)) == 0)
+        if len(conj.pieces) == 1 and sp.simplify(phis[0] / XI ** 2).has(XI) is False:
+            c = sp.simplify(phis[0] / XI ** 2)
+            texts.append(f"+ ({c})‖x‖²")
+            latexes.append("+ " + sp.latex(c, symbol_names=_LATEX_NAMES) + r"\|x\|_2^2")
+        elif mirrored:
+            phi = phis[1].subs(XI, sp.Abs(XI))
+            texts.append(f"+ Σ_i φ(x_i), φ(x_i) = (1/λ)k*(λx_i) = {phi}")
+            latexes.append(r"+ \sum_i " + sp.latex(phi, symbol_names=_LATEX_NAMES))
+        else:
+            args = []
+            for p, f in zip(conj.pieces, phis):
+                conds = [c for c, inf in ((XI >= p.lo / LAM, p.lo == -sp.oo),
+                                          (XI <= p.hi / LAM, p.hi == sp.oo)) if not inf]
+                args.append((f, sp.And(*conds) if conds else sp.true))
+            phi = args[0][0] if len(args) == 1 else sp.Piecewise(*args)
+            texts.append(f"+ Σ_i φ(x_i), φ(x_i) = (1/λ)k*(λx_i) = {phi}")
+            latexes.append(r"+ \sum_i \varphi(x_i),\ \varphi(x_i) = "
+                           + sp.latex(phi, symbol_names=_LATEX_NAMES))
+    elif regular:
+        texts.append("+ (1/λ) Σ_i k*(λx_i) (k* known numerically only)")
+        latexes.append(r"+ \tfrac1\lambda\sum_i k^*(\lambda x_i)")
+    if not texts:
+        texts, latexes = ["(no induced term: k* ≡ 0 on R)"], [""]
+    return {"kind": kind, "text": ", ".join(texts), "latex": r",\ ".join(latexes)}

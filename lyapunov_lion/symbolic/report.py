@@ -1,0 +1,171 @@
+"""Report objects of the symbolic verifier: statements with a status, and `VerifyReport`.
+
+Every statement is one of
+
+* ``PROVEN``  — decided symbolically (sympy, exact arithmetic);
+* ``CHECKED`` — verified numerically only (``n_samples`` points, ``max_violation`` the largest
+  violation found, ≤ the stated tolerance);
+* ``FAILED``  — false, with a counterexample;
+* ``SKIPPED`` — not evaluated (``detail`` says why, e.g. K is not convex).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+PROVEN, CHECKED, FAILED, SKIPPED = "PROVEN", "CHECKED", "FAILED", "SKIPPED"
+_ORDER = {FAILED: 0, SKIPPED: 1, CHECKED: 2, PROVEN: 3}
+
+
+def weakest(statuses) -> str:
+    """The weakest status of a collection (FAILED < SKIPPED < CHECKED < PROVEN); PROVEN if empty."""
+    statuses = list(statuses)
+    return min(statuses, key=_ORDER.__getitem__) if statuses else PROVEN
+
+
+def _json(v: Any) -> Any:
+    if isinstance(v, float):
+        return v if math.isfinite(v) else (None if math.isnan(v) else ("inf" if v > 0 else "-inf"))
+    if isinstance(v, dict):
+        return {k: _json(u) for k, u in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json(u) for u in v]
+    return v
+
+
+@dataclass
+class Statement:
+    """One claim of the verification and how it was established."""
+
+    name: str
+    claim: str
+    status: str
+    detail: str = ""
+    n_samples: int | None = None
+    max_violation: float | None = None
+    counterexample: dict | None = None
+
+    def to_dict(self) -> dict:
+        return _json({k: getattr(self, k) for k in (
+            "name", "claim", "status", "detail", "n_samples", "max_violation", "counterexample")})
+
+    def line(self) -> str:
+        s = f"[{self.status}] {self.name}: {self.claim}"
+        extra = []
+        if self.n_samples is not None:
+            extra.append(f"{self.n_samples} samples")
+        if self.max_violation is not None:
+            extra.append(f"largest violation {self.max_violation:.3g}")
+        if self.detail:
+            extra.append(self.detail)
+        if extra:
+            s += " (" + "; ".join(extra) + ")"
+        if self.counterexample:
+            s += "\n    counterexample: " + ", ".join(f"{k} = {v}" for k, v in self.counterexample.items())
+        return s
+
+
+@dataclass
+class VerifyReport:
+    """Everything `verify` derived and checked for one separable K(x) = Σ k(x_i).
+
+    ``k``, ``grad``, ``conj``, ``conj_grad``, ``induced`` are dicts of text / LaTeX / structure
+    (``None`` when the step was not reached); ``statements`` lists every claim with its status.
+    ``method`` is ``"symbolic"``, ``"numerical"`` (fallback conjugate) or ``"none"``.
+    """
+
+    text: str
+    k: dict
+    convex: str
+    method: str
+    statements: list[Statement] = field(default_factory=list)
+    derivation: list[Statement] = field(default_factory=list)
+    grad: dict | None = None
+    conj: dict | None = None
+    conj_grad: dict | None = None
+    induced: dict | None = None
+    lyapunov: list[Statement] = field(default_factory=list)
+    numerical_checks: list[Statement] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    conjugate: Any = None  # the `SymbolicConjugate` / `NumericalConjugate` (not serialised)
+
+    @property
+    def ok(self) -> bool:
+        """True when K is convex and no statement FAILED."""
+        return self.convex != FAILED and all(
+            s.status != FAILED for s in self._all())
+
+    @property
+    def status(self) -> str:
+        """The weakest status over all statements."""
+        return weakest(s.status for s in self._all())
+
+    def _all(self) -> list[Statement]:
+        return self.statements + self.derivation + self.lyapunov + self.numerical_checks
+
+    # -- rendering ------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """JSON-ready dict (non-finite floats → "inf"/"-inf"/null)."""
+        return _json({
+            "text": self.text, "k": self.k, "convex": self.convex, "method": self.method,
+            "ok": self.ok, "status": self.status,
+            "statements": [s.to_dict() for s in self.statements],
+            "derivation": [s.to_dict() for s in self.derivation],
+            "grad": self.grad, "conj": self.conj, "conj_grad": self.conj_grad,
+            "induced": self.induced,
+            "lyapunov": [s.to_dict() for s in self.lyapunov],
+            "numerical_checks": [s.to_dict() for s in self.numerical_checks],
+            "failures": self.failures, "notes": self.notes, "seconds": self.seconds,
+        })
+
+    def _sections(self):
+        yield "K", [f"K(x) = Σ_i k(x_i),  k(x) = {self.k.get('text')}",
+                    "pieces: " + "; ".join(self.k.get("pieces_text", []))]
+        yield "Convexity", [f"overall: {self.convex}"] + [s.line() for s in self.statements]
+        if self.grad:
+            yield "Gradient", [f"k'(x) = {self.grad['text']}"] + [
+                f"∂k({b}) = {seg}" for b, seg in self.grad.get("kinks", [])]
+        if self.conj:
+            lines = [f"k*(y) = {self.conj['text']}", f"dom k* = {self.conj['domain_text']}"]
+            if self.conj_grad:
+                lines.append(f"∇k*(y) = {self.conj_grad['text']}")
+            lines += [s.line() for s in self.derivation]
+            yield f"Conjugate ({self.method})", lines
+        if self.induced:
+            yield "Induced problem", [
+                f"(1/λ) Σ_i k*(λx_i): {self.induced['kind']}",
+                f"Lion-K with this K solves  min_x f(x) {self.induced['text']}"]
+        if self.lyapunov:
+            yield "Lyapunov certificate", [s.line() for s in self.lyapunov]
+        if self.numerical_checks:
+            yield "Independent numerical checks", [s.line() for s in self.numerical_checks]
+        if self.failures or self.notes:
+            yield "Notes", [f"FAILED STEP: {f}" for f in self.failures] + list(self.notes)
+
+    def to_text(self) -> str:
+        """Plain-text report."""
+        out = [f"verify {self.text}: {'OK' if self.ok else 'NOT OK'} (weakest status "
+               f"{self.status}, {self.seconds:.2f} s)"]
+        for title, lines in self._sections():
+            out.append("")
+            out.append(title)
+            out.extend("  " + ln.replace("\n", "\n  ") for ln in lines)
+        return "\n".join(out) + "\n"
+
+    def to_markdown(self) -> str:
+        """Markdown report with LaTeX formulas ($…$)."""
+        out = [f"# verify `{self.text}`", "",
+               f"**{'OK' if self.ok else 'NOT OK'}** — weakest status {self.status}, "
+               f"method {self.method}, {self.seconds:.2f} s", ""]
+        if self.k.get("latex"):
+            out += [f"$k(x) = {self.k['latex']}$", ""]
+        if self.conj and self.conj.get("latex"):
+            out += [f"$k^*(y) = {self.conj['latex']}$", ""]
+        if self.induced and self.induced.get("latex"):
+            out += [f"Induced problem: $\\min_x f(x) {self.induced['latex']}$", ""]
+        for title, lines in self._sections():
+            out += [f"## {title}", ""] + [f"- {ln}".replace("\n", "\n  ") for ln in lines] + [""]
+        return "\n".join(out)
