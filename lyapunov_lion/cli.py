@@ -177,6 +177,21 @@ def verify(expression, catalog, timeout, as_json, markdown) -> None:
         raise click.exceptions.Exit(1)
 
 
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--figures", "out_figures", default="figures", show_default=True,
+              type=click.Path(file_okay=False), help="Where the PNG/PDF figures go.")
+@click.option("--reports", "out_reports", default="paper_reproductions", show_default=True,
+              type=click.Path(file_okay=False), help="Where the reports and results.json go.")
+@click.option("--size", type=click.Choice(["full", "reduced"]), default="full", show_default=True,
+              help="'reduced' runs shorter versions (quick checks; the reports say so).")
+def reproduce(names, out_figures, out_reports, size) -> None:
+    """Regenerate the paper's figures and reports: NAMES among fig1, fig5, phases (default all)."""
+    from .reproduce import run
+    run(list(names) if names else "all", out_figures, out_reports,
+        progress=lambda line: click.echo(line, err=True), size=size)
+
+
 def _simulate_ode(spec, options, mode, as_json, save, plot) -> None:
     """``--mode ode|both``: the ODE report (and the discrete one beside it for ``both``)."""
     from .simulate import simulate as run_discrete_use_case

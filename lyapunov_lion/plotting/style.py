@@ -107,7 +107,8 @@ def save_figure(fig: Figure, path, *, dpi: int = PNG_DPI) -> Path:
     """Write ``fig`` to ``path`` as PNG (at ``dpi``, default 200) or PDF, by the file extension.
 
     The saved area is the figure's tight bounding box (legends outside the axes are kept).
-    Parent directories are created. Returns the path written. Raises `LionKError` for any other
+    No creation date is embedded, so the same figure gives the same bytes on every run (the
+    committed figures can be checked against a regeneration). Parent directories are created. Returns the path written. Raises `LionKError` for any other
     extension.
     """
     path = Path(path)
@@ -117,6 +118,7 @@ def save_figure(fig: Figure, path, *, dpi: int = PNG_DPI) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with paper_style():
         # "tight" grows the canvas to legends placed outside the axes instead of clipping them
+        metadata = {"CreationDate": None} if fmt == "pdf" else {}
         fig.savefig(path, format=fmt, dpi=dpi if fmt == "png" else None, bbox_inches="tight",
-                    pad_inches=0.03)
+                    pad_inches=0.03, metadata=metadata)
     return path

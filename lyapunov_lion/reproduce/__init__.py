@@ -1,0 +1,24 @@
+"""Reproductions of the paper's figures (discrete time), each with a markdown report.
+
+``run(name_or_all, out_figures, out_reports, progress=None, size="full") -> dict`` computes the
+figures named (a key of `FIGURES`, a list of keys, or ``"all"``), writes ``<name>.png`` and
+``<name>.pdf`` to ``out_figures``, ``<name>.md`` to ``out_reports``, merges the numbers into
+``out_reports/results.json`` and rewrites the index ``out_reports/README.md``. ``progress`` is
+called with one line of text per finished figure. Returns ``{name: results}`` (JSON-ready), plus
+``"_timing"`` with the seconds per figure and in total.
+
+Figures: ``fig1`` (Lion on the toy problem, threshold λ* = 2/3), ``fig5`` (Lion-K for eight K,
+inside/outside the constraint), ``phases`` (phase 1 bound and phase-2 Lyapunov descent).
+"""
+from __future__ import annotations
+
+from ._common import FigureSpec, Reproduction
+from .runner import run
+from . import fig1, fig5, phases
+
+FIGURES: dict[str, FigureSpec] = {
+    m.NAME: FigureSpec(m.NAME, m.TITLE, m.build) for m in (fig1, fig5, phases)
+}
+"""The registered reproductions, in report order."""
+
+__all__ = ["FIGURES", "FigureSpec", "Reproduction", "run"]

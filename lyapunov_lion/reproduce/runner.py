@@ -1,0 +1,136 @@
+"""Run registered reproductions and write figures, markdown reports, results.json and an index."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..errors import LionKError
+from ._common import LR, Reproduction, check_size, jsonable
+
+COMMAND_ALL = "python scripts/reproduce_all.py"
+
+
+def command_for(name: str) -> str:
+    """The shell command that regenerates one figure (from the repository root)."""
+    return f"{COMMAND_ALL} {name}"
+
+
+def _names(name_or_all, figures) -> list[str]:
+    if isinstance(name_or_all, str):
+        wanted = list(figures) if name_or_all == "all" else [name_or_all]
+    elif isinstance(name_or_all, Iterable):
+        wanted = [str(n) for n in name_or_all]
+    else:
+        raise LionKError(f"name_or_all={name_or_all!r}: give a figure name, a list or 'all'")
+    unknown = [n for n in wanted if n not in figures]
+    if unknown:
+        raise LionKError(f"unknown figure {', '.join(unknown)}; choose from: "
+                         f"{', '.join(figures)} or all")
+    return wanted
+
+
+def render_markdown(rep: Reproduction, png: Path, pdf: Path, out_reports: Path,
+                    seconds: float, size: str) -> str:
+    """The per-figure report: claim, command, settings, measured numbers, figure, verdict."""
+    rel_png = Path(os.path.relpath(png, out_reports)).as_posix()
+    rel_pdf = Path(os.path.relpath(pdf, out_reports)).as_posix()
+    settings = "\n".join(f"- `{k}`: {v}" for k, v in rep.settings.items())
+    lines = [
+        f"# {rep.title}", "",
+        "## Claim (spec §8)", "", f"> {rep.claim}", "",
+        "## Regenerate", "", "```bash", command_for(rep.name), "```", "",
+        f"(or `from lyapunov_lion.reproduce import run; run({rep.name!r}, 'figures', "
+        "'paper_reproductions')`). "
+        f"This figure took {seconds:.1f} s at size `{size}`.", "",
+        "## Settings", "", settings, "", rep.justification, "",
+        "## Measured", "", *rep.measured, "",
+    ]
+    if rep.extra_md:
+        lines += [*rep.extra_md, ""]
+    lines += [
+        "## Figure", "", f"![{rep.title}]({rel_png})", "",
+        f"{rep.caption} ([PDF]({rel_pdf}))", "",
+        "## Verdict", "", f"**{rep.verdict}.** {rep.verdict_text}", "",
+    ]
+    return "\n".join(lines)
+
+
+def render_index(results: dict, figures) -> str:
+    """README.md of the reports directory: one row per registered figure."""
+    rows = ["| figure | claim | verdict | report |", "|---|---|---|---|"]
+    for name, spec in figures.items():
+        r = results.get(name)
+        verdict = r.get("verdict", "—") if r else "not generated"
+        rows.append(f"| {spec.title} | {(r or {}).get('claim', '').split(' (spec')[0]} | "
+                    f"{verdict} | [{name}.md]({name}.md) |")
+    total = results.get("_timing", {}).get("total_seconds")
+    return "\n".join([
+        "# Paper reproductions", "",
+        "Discrete-time reproductions of the figures of Chen, Liu, Liang, Liu, *Lion Secretly "
+        "Solves Constrained Optimization: As Lyapunov Predicts* (ICLR 2024) that need no "
+        "network training. Each report states the paper's claim, the exact command, the "
+        "settings (the paper gives none; ours are justified in each report), the measured "
+        "numbers, the figure and a verdict. Machine-readable numbers: "
+        "[results.json](results.json).", "",
+        "Regenerate everything (one line of progress per figure):", "",
+        "```bash", COMMAND_ALL, "```", "",
+        *(([f"Last full regeneration: {total:.1f} s."] + [""]) if total is not None else []),
+        *rows, "",
+        f"Common settings: η = {LR:g}, β1 = 0.9, β2 = 0.99, explicit decoupled weight decay, "
+        "m₀ = 0, paper sign convention; the ODE figures (discrete vs continuous) are not part "
+        "of this set yet.", ""])
+
+
+def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductions",
+        progress: Callable[[str], None] | None = None, size: str = "full") -> dict:
+    """Build the named reproductions and write their outputs (module docstring of the package).
+
+    ``size="reduced"`` runs shorter/smaller versions (for tests); the written reports say which.
+    """
+    from ..plotting import save_figure
+    from . import FIGURES
+
+    check_size(size)
+    names = _names(name_or_all, FIGURES)
+    out_figures, out_reports = Path(out_figures), Path(out_reports)
+    out_figures.mkdir(parents=True, exist_ok=True)
+    out_reports.mkdir(parents=True, exist_ok=True)
+    results_path = out_reports / "results.json"
+    stored: dict = {}
+    if results_path.exists():
+        try:
+            stored = json.loads(results_path.read_text())
+        except json.JSONDecodeError:
+            stored = {}
+    out: dict = {}
+    timing: dict = {}
+    t_all = time.perf_counter()
+    for k, name in enumerate(names, start=1):
+        t0 = time.perf_counter()
+        rep = FIGURES[name].build(size)
+        png = save_figure(rep.figure, out_figures / f"{name}.png")
+        pdf = save_figure(rep.figure, out_figures / f"{name}.pdf")
+        seconds = time.perf_counter() - t0
+        md = out_reports / f"{name}.md"
+        md.write_text(render_markdown(rep, png, pdf, out_reports, seconds, size))
+        entry = jsonable({"title": rep.title, "claim": rep.claim, "verdict": rep.verdict,
+                          "verdict_text": rep.verdict_text, "size": size, "seconds": seconds,
+                          "command": command_for(name), "settings": rep.settings,
+                          "files": {k: Path(os.path.relpath(v, out_reports)).as_posix()
+                                    for k, v in (("png", png), ("pdf", pdf), ("report", md))},
+                          "results": rep.results})
+        out[name] = entry
+        timing[name] = seconds
+        if progress is not None:
+            progress(f"[{k}/{len(names)}] {name}: {rep.verdict} ({seconds:.1f} s) -> {png}, {md}")
+    timing["total_seconds"] = time.perf_counter() - t_all
+    stored.update(out)
+    if set(names) == set(FIGURES):
+        stored["_timing"] = timing
+    results_path.write_text(json.dumps(stored, indent=1, ensure_ascii=False) + "\n")
+    (out_reports / "README.md").write_text(render_index(stored, FIGURES))
+    out["_timing"] = timing
+    return out
