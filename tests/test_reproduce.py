@@ -96,7 +96,7 @@ def test_phase1_bound_holds(phase_data):
 def test_H_d_monotone_in_phase2_up_to_slack(phase_data):
     checked = 0
     for name, r in phase_data["runs"].items():
-        H, X = r["H"], r["X"]
+        H = r["H"]
         for i, p in enumerate(r["per_start"]):
             e2 = p["strict_entry_step"]
             assert e2 is not None, (name, p["x0"])

@@ -19,9 +19,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.kfunc import DOMAIN_TOL, KFunction
+from ..core.discrete import DiscreteResult, LionKConfig, run_discrete
+from ..core.kfunc import DOMAIN_TOL, KFunction, make_K
 from ..core.lyapunov import _jsonable
 from ..core.objectives import make_objective
+from ..errors import NumericalFailure
 
 LR = 1e-3
 BETA1 = 0.9
@@ -46,6 +48,19 @@ COMMON_JUSTIFICATION = (
     "x ← x + η(∇K(m̃) − λx) of Lion implementations. Step counts are set so that the slowest "
     "run has converged: with sign-like ∇K the iterate moves at most η per step, and near the "
     "box edge it approaches it at the rate ηλ per step.")
+
+
+def run_toy(K: str | KFunction, x0, lam, steps: int, what: str, *, m0=None, lr=LR,
+            save_every: int = 1) -> DiscreteResult:
+    """Lion-K with the common settings (η = ``lr``, β = (BETA1, BETA2), DECAY) on the toy problem
+    from a batch ``x0`` (n, 2) with ``lam`` scalar or (n,); a failed run raises
+    `NumericalFailure` naming ``what``."""
+    cfg = LionKConfig(lr=lr, beta1=BETA1, beta2=BETA2, lam=lam, decay=DECAY)
+    res = run_discrete(make_K(K) if isinstance(K, str) else K, TOY.grad, x0, m0, config=cfg,
+                       steps=steps, save_every=save_every)
+    if not res.success:
+        raise NumericalFailure(f"{what} failed: {res.message}")
+    return res
 
 
 @dataclass

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.discrete import LionKConfig, run_discrete
 from ..core.kfunc import make_K
 from ..core.lyapunov import diagnose_discrete, monotonicity
 from ..core.reference import constrained_optimum
-from ..errors import NumericalFailure
-from ._common import (BETA1, BETA2, COMMON_JUSTIFICATION, COMMON_SETTINGS, DECAY, LAM_STAR, LR,
-                      MINIMISER, TOY, Reproduction, check_size, explicit_slack, fmt_vec)
+from ._common import (run_toy, BETA1, BETA2, COMMON_JUSTIFICATION, COMMON_SETTINGS, LAM_STAR, LR,
+                      TOY, Reproduction, check_size, explicit_slack, fmt_vec)
 
 NAME = "fig1"
 TITLE = "Fig. 1 — Lion on the toy problem: the box ‖x‖_∞ ≤ 1/λ and the threshold λ* = 2/3"
@@ -54,16 +52,9 @@ def converged_loss_sweep(lams, steps: int, window: int, x0=X0, lr: float = LR):
     """Converged loss ℓ(λ) = (1/window) Σ_{t=T−window+1}^{T} f(x_t), T = steps + window, for Lion
     on the toy problem, all λ in one batch. Returns (ℓ, final x (n, 2))."""
     lams = np.asarray(lams, dtype=float)
-    K = make_K("l1")
-    cfg = LionKConfig(lr=lr, beta1=BETA1, beta2=BETA2, lam=lams, decay=DECAY)
     start = np.broadcast_to(np.asarray(x0, dtype=float), lams.shape + (2,)).copy()
-    burn = run_discrete(K, TOY.grad, start, config=cfg, steps=steps, save_every=steps)
-    if not burn.success:
-        raise NumericalFailure(f"Fig. 1 sweep failed: {burn.message}")
-    tail = run_discrete(K, TOY.grad, burn.x[-1], burn.m[-1], config=cfg, steps=window,
-                        save_every=1)
-    if not tail.success:
-        raise NumericalFailure(f"Fig. 1 sweep failed: {tail.message}")
+    burn = run_toy("l1", start, lams, steps, "Fig. 1 sweep", lr=lr, save_every=steps)
+    tail = run_toy("l1", burn.x[-1], lams, window, "Fig. 1 sweep", m0=burn.m[-1], lr=lr)
     X = np.asarray(tail.x[1:])
     return np.asarray(TOY.f(X)).mean(axis=0), X[-1]
 
@@ -108,11 +99,8 @@ def compute(size: str = "full") -> dict:
     s = SETTINGS[size]
     K = make_K("l1")
     lams = np.asarray(LAMS_TRAJ)
-    cfg = LionKConfig(lr=LR, beta1=BETA1, beta2=BETA2, lam=lams, decay=DECAY)
     x0 = np.broadcast_to(np.asarray(X0), (lams.size, 2)).copy()
-    res = run_discrete(K, TOY.grad, x0, config=cfg, steps=s["traj_steps"])
-    if not res.success:
-        raise NumericalFailure(f"Fig. 1 trajectories failed: {res.message}")
+    res = run_toy(K, x0, lams, s["traj_steps"], "Fig. 1 trajectories")
     diag = diagnose_discrete(res, TOY.f, TOY.grad, L=TOY.lipschitz)
     X = np.asarray(res.x)
     H = np.asarray(diag.H_d_explicit)
@@ -195,7 +183,7 @@ def draw(d: dict):
         b.legend(loc="upper right", fontsize=6)
 
         # (c) converged loss against λ
-        grid, loss, exact = d["grid"], d["loss"], d["exact"]
+        grid, loss = d["grid"], d["loss"]
         fine = np.linspace(grid[0], grid[-1], 2000)
         for k, a in enumerate((ax[1, 0], ax[1, 1])):
             a.plot(fine, exact_loss(fine), color="black", lw=1.0,

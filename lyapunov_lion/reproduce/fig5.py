@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.discrete import LionKConfig, run_discrete
 from ..core.kfunc import make_K
 from ..core.reference import constrained_optimum
 from ..errors import NumericalFailure
-from ._common import (BETA1, BETA2, COMMON_JUSTIFICATION, COMMON_SETTINGS, DECAY, LR, MINIMISER,
+from ._common import (run_toy, BETA1, BETA2, COMMON_JUSTIFICATION, COMMON_SETTINGS, LR, MINIMISER,
                       TOY, Reproduction, boundary_status, check_size, fmt_vec)
 
 NAME = "fig5"
@@ -40,10 +39,7 @@ def compute(size: str = "full", K_names=K_NAMES) -> dict:
     out = {}
     for name in K_names:
         K = make_K(name)
-        cfg = LionKConfig(lr=LR, beta1=BETA1, beta2=BETA2, lam=lams, decay=DECAY)
-        res = run_discrete(K, TOY.grad, x0, config=cfg, steps=steps)
-        if not res.success:
-            raise NumericalFailure(f"Fig. 5 run K={name} failed: {res.message}")
+        res = run_toy(K, x0, lams, steps, f"Fig. 5 run K={name}")
         X = np.asarray(res.x)
         rows = []
         for i, lam in enumerate(lams):

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.discrete import LionKConfig, run_discrete
 from ..core.kfunc import make_K
 from ..core.lyapunov import diagnose_discrete, phase1_bound
 from ..errors import NumericalFailure
-from ._common import (BETA1, BETA2, COMMON_JUSTIFICATION, COMMON_SETTINGS, DECAY, LR, TOY,
+from ._common import (run_toy, BETA1, BETA2, COMMON_JUSTIFICATION, COMMON_SETTINGS, DECAY, LR, TOY,
                       Reproduction, check_size, explicit_slack)
 
 NAME = "phases"
@@ -76,10 +75,7 @@ def compute(size: str = "full", K_names=K_NAMES) -> dict:
     out = {}
     for name in K_names:
         K = make_K(name)
-        cfg = LionKConfig(lr=LR, beta1=BETA1, beta2=BETA2, lam=LAM, decay=DECAY)
-        res = run_discrete(K, TOY.grad, x0, config=cfg, steps=steps)
-        if not res.success:
-            raise NumericalFailure(f"phase run K={name} failed: {res.message}")
+        res = run_toy(K, x0, LAM, steps, f"phase run K={name}")
         diag = diagnose_discrete(res, TOY.f, TOY.grad, L=TOY.lipschitz,
                                  bound_rtol=BOUND_RTOL, bound_atol=BOUND_ATOL)
         X = np.asarray(res.x)
