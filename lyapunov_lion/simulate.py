@@ -21,8 +21,6 @@ from .core.objectives import Objective, StochasticGradient, make_objective
 from .core.reference import ReferenceSolution, constrained_optimum
 from .errors import LionKError, NumericalFailure, TheoryWarning
 
-MODES = ("discrete",)
-
 
 @dataclass
 class SimulationSpec:
@@ -42,7 +40,6 @@ class SimulationSpec:
     seed: int = 0
     decay: str = "explicit"
     convention: str = "paper"
-    mode: str = "discrete"
 
 
 @dataclass
@@ -95,7 +92,7 @@ class SimulationReport:
             "config": {"lr": self.spec.lr, "beta1": self.spec.beta1, "beta2": self.spec.beta2,
                        "steps": self.spec.steps, "decay": self.spec.decay,
                        "convention": self.spec.convention, "noise": self.spec.noise,
-                       "seed": self.spec.seed, "x0": self.x0.tolist(), "mode": self.spec.mode},
+                       "seed": self.spec.seed, "x0": self.x0.tolist(), "mode": "discrete"},
             "final": {"x": self.x_final.tolist(), "f": self.f_final,
                       "kkt": float(np.asarray(d.kkt)[-1])},
             "inequality": None if self.inequality is None else self.inequality.to_dict(),
@@ -116,7 +113,7 @@ class SimulationReport:
         """A human summary: the K, its conjugate, the problem solved, phases, final point."""
         K, s, d = self.K, self.spec, self.diagnostics
         info = K.info()
-        fmt = _fmt_vec
+        fmt = format_vector
         lines = [
             f"Lion-K with K = {info['K']} ({K.name}),  ∇K = {info['grad_K']},  K* = {info['K_conj']}",
             f"solves   min f(x) {info['induced']}   →  at λ = {s.lam:g}: {K.describe_induced(s.lam)}",
@@ -160,7 +157,8 @@ class SimulationReport:
         return "\n".join(lines)
 
 
-def _fmt_vec(v) -> str:
+def format_vector(v) -> str:
+    """``(a, b, …)`` with 6 significant digits, at most 8 entries."""
     v = np.asarray(v, dtype=float).ravel()
     body = ", ".join(f"{x:.6g}" for x in v[:8])
     return f"({body}{', …' if v.size > 8 else ''})"
@@ -195,7 +193,8 @@ def theory_warnings(spec: SimulationSpec, K: KFunction) -> list[str]:
     return out
 
 
-def _initial_point(spec: SimulationSpec, objective: Objective) -> np.ndarray:
+def initial_point(spec: SimulationSpec, objective: Objective) -> np.ndarray:
+    """x0 from the spec (or the objective's default), checked against the objective's dimension."""
     if spec.x0 is None:
         x0 = np.asarray(objective.default_x0, dtype=float)
     else:
@@ -211,18 +210,21 @@ def _initial_point(spec: SimulationSpec, objective: Objective) -> np.ndarray:
     return x0
 
 
-def simulate(spec: SimulationSpec, progress: Callable[[int], None] | None = None
-             ) -> SimulationReport:
-    """Run discrete Lion-K as ``spec`` says and diagnose it; raise `NumericalFailure` on NaN/divergence."""
-    if spec.mode not in MODES:
-        raise LionKError(f"mode={spec.mode!r}: choose one of {', '.join(MODES)}")
+def build_problem(spec: SimulationSpec) -> tuple[KFunction, Objective, np.ndarray]:
+    """(K, objective, x0) of a spec: names resolved, parameters and dimensions checked."""
     K = spec.K if isinstance(spec.K, KFunction) else make_K(spec.K, **spec.K_params)
     if K.event_ndim != 1:
         raise LionKError(f"K={K.name} acts on matrices; simulate drives vector parameters — "
                          "use run_discrete from Python for matrix K")
     objective = (spec.objective if isinstance(spec.objective, Objective)
                  else make_objective(spec.objective, **spec.objective_params))
-    x0 = _initial_point(spec, objective)
+    return K, objective, initial_point(spec, objective)
+
+
+def simulate(spec: SimulationSpec, progress: Callable[[int], None] | None = None
+             ) -> SimulationReport:
+    """Run discrete Lion-K as ``spec`` says and diagnose it; raise `NumericalFailure` on NaN/divergence."""
+    K, objective, x0 = build_problem(spec)
     config = LionKConfig(lr=spec.lr, beta1=spec.beta1, beta2=spec.beta2, lam=spec.lam,
                          decay=spec.decay, convention=spec.convention)
     config.validate()

@@ -13,12 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .core.kfunc import make_K
-from .core.objectives import make_objective
 from .core.ode import continuous_from_discrete, solve_lion_ode
 from .core.reference import constrained_optimum
 from .errors import LionKError, NumericalFailure
-from .simulate import SimulationSpec, _fmt_vec, _initial_point
+from .simulate import SimulationSpec, build_problem, format_vector
 
 
 @dataclass
@@ -95,12 +93,12 @@ class OdeSimulationReport:
         failed = [k for k, v in r.guards.items() if isinstance(v, dict) and not v.get("ok", True)]
         lines.append("guards (invariance of dom K*, phase-1 bound e^{−λt}, H non-increasing in "
                      "phase 2): " + ("all hold" if not failed else "FAILED: " + ", ".join(failed)))
-        lines.append(f"final: x = {_fmt_vec(self.x_final)},  f = "
+        lines.append(f"final: x = {format_vector(self.x_final)},  f = "
                      f"{float(self.objective.f(self.x_final)):.6g},  KKT score = {d.kkt_final:.3g}")
         if self.reference is not None:
             dist = float(np.linalg.norm(self.x_final - self.reference.x))
             lines.append(f"optimum of the induced problem ({self.reference.method}): x* = "
-                         f"{_fmt_vec(self.reference.x)},  ‖x − x*‖ = {dist:.3g}")
+                         f"{format_vector(self.reference.x)},  ‖x − x*‖ = {dist:.3g}")
         if self.comparison is not None:
             cmp = self.comparison
             lines.append(f"discrete vs ODE at t = kη: max ‖x_k − x(kη)‖ = {cmp['max_distance']:.3g}, "
@@ -125,10 +123,7 @@ def simulate_ode(spec: SimulationSpec, options: OdeOptions | None = None) -> Ode
     options = options or OdeOptions()
     if spec.lam <= 0:
         raise LionKError("the ODE mode needs lam > 0 (the ODE of spec §3 assumes λ > 0)")
-    K = make_K(spec.K, **spec.K_params) if isinstance(spec.K, str) else spec.K
-    objective = (make_objective(spec.objective, **spec.objective_params)
-                 if isinstance(spec.objective, str) else spec.objective)
-    x0 = _initial_point(spec, objective)
+    K, objective, x0 = build_problem(spec)
     c = ode_coefficients(spec, options)
     t_eval = np.linspace(0.0, c["t_final"], options.n_eval)
     result = solve_lion_ode(K, objective, x0, lam=spec.lam, alpha=c["alpha"], gamma=c["gamma"],
