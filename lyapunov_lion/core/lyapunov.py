@@ -43,6 +43,7 @@ import numpy as np
 
 from ..errors import LionKError
 from .kfunc import DOMAIN_TOL, KFunction
+from .serialize import to_jsonable
 
 __all__ = [
     "fenchel_young_gap", "lyapunov_F", "lyapunov_H", "lyapunov_c", "lyapunov_Delta",
@@ -331,7 +332,7 @@ class MonotonicityReport:
     n_nonfinite: Any = 0
 
     def to_dict(self) -> dict:
-        return {k: _jsonable(getattr(self, k)) for k in (
+        return {k: to_jsonable(getattr(self, k)) for k in (
             "monotone", "max_increase", "n_increases", "first_increase_step", "rtol", "atol",
             "n_checked", "n_nonfinite")}
 
@@ -371,23 +372,6 @@ def monotonicity(H, start=0, rtol: float = 1e-12, atol: float = 0.0) -> Monotoni
 # ------------------------------------------------------------------------------------------
 # diagnostics of a discrete run
 # ------------------------------------------------------------------------------------------
-def _jsonable(v):
-    """numpy → JSON-ready Python (non-finite floats → None)."""
-    if isinstance(v, dict):
-        return {k: _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return _jsonable(v.tolist())
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return float(v) if np.isfinite(v) else None
-    return v
-
-
 @dataclass
 class InequalityCheck:
     """Per-step check of ``H(t+1) − H(t) ≤ −ηΔ_t + (Lη²/2)‖w_t‖²`` along a run.
@@ -417,12 +401,12 @@ class InequalityCheck:
     rtol: float
 
     def to_dict(self, series: bool = False) -> dict:
-        d = {k: _jsonable(getattr(self, k)) for k in (
+        d = {k: to_jsonable(getattr(self, k)) for k in (
             "statement", "scheme", "theorem", "why_not_theorem", "n_checked", "n_skipped_boundary",
             "n_violations",
             "max_violation", "max_violation_step", "rtol")}
         if series:
-            d["slack"] = _jsonable(self.slack)
+            d["slack"] = to_jsonable(self.slack)
         return d
 
 
@@ -489,7 +473,7 @@ class DiscreteDiagnostics:
 
     def to_dict(self, series: bool = True) -> dict:
         """JSON-ready dict (lists; non-finite numbers, e.g. H_d = +inf before phase 1, → null)."""
-        d = {k: _jsonable(getattr(self, k)) for k in (
+        d = {k: to_jsonable(getattr(self, k)) for k in (
             "K", "decay", "convention", "lr", "beta1", "beta2", "lam", "L", "phase1_tol",
             "phase1_exit", "phase1_bound_applies", "phase1_bound_held", "phase1_max_ratio",
             "notes")}
@@ -500,7 +484,7 @@ class DiscreteDiagnostics:
                                     else self.explicit_inequality.to_dict(series))
         if series:
             for k in ("steps", "f", "H_d", "Delta", "w_sq", "dist", "kkt", "H_d_explicit"):
-                d[k] = _jsonable(getattr(self, k))
+                d[k] = to_jsonable(getattr(self, k))
         return d
 
 

@@ -21,7 +21,6 @@ import numpy as np
 
 from ..core.discrete import DiscreteResult, LionKConfig, run_discrete
 from ..core.kfunc import DOMAIN_TOL, KFunction, make_K
-from ..core.lyapunov import _jsonable
 from ..core.objectives import make_objective
 from ..errors import NumericalFailure
 
@@ -100,11 +99,6 @@ def check_size(size: str) -> None:
 
     if size not in SIZES:
         raise LionKError(f"size={size!r}: choose one of {', '.join(SIZES)}")
-
-
-def jsonable(v):
-    """numpy → JSON-ready Python (non-finite floats → None)."""
-    return _jsonable(v)
 
 
 def fmt_vec(v, digits: int = 4) -> str:

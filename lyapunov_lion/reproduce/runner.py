@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import LionKError
-from ._common import LR, Reproduction, check_size, jsonable
+from ..core.serialize import to_jsonable
+from ._common import LR, Reproduction, check_size
 
 COMMAND_ALL = "python scripts/reproduce_all.py"
 
@@ -116,7 +117,7 @@ def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductio
         seconds = time.perf_counter() - t0
         md = out_reports / f"{name}.md"
         md.write_text(render_markdown(rep, png, pdf, out_reports, seconds, size))
-        entry = jsonable({"title": rep.title, "claim": rep.claim, "verdict": rep.verdict,
+        entry = to_jsonable({"title": rep.title, "claim": rep.claim, "verdict": rep.verdict,
                           "verdict_text": rep.verdict_text, "size": size, "seconds": seconds,
                           "command": command_for(name), "settings": rep.settings,
                           "files": {k: Path(os.path.relpath(v, out_reports)).as_posix()
