@@ -517,3 +517,23 @@ class LogSumExp(KFunction):
     def dist_dom_conj(self, y):
         y = np.asarray(y, dtype=float)
         return np.linalg.norm(y - project_simplex(y), axis=-1)
+
+    def prox(self, v, t):
+        """prox_{tK}(v) = v − t·p with p = softmax(v − t·p), solved in closed form up to a scalar:
+        p_i = ω(log t + v_i − μ)/t (ω the Wright omega function, ω(z) = W(e^z)), μ chosen by
+        bisection so that Σ p_i = 1. Bracket: at μ = max v − t the largest term alone is
+        ω(t + log t)/t = 1; at μ = max v − t/d + log d every term is ≤ 1/d."""
+        v = np.asarray(v, dtype=float)
+        t = np.broadcast_to(np.asarray(t, dtype=float), v.shape)[..., :1]
+        d = v.shape[-1]
+        log_t = np.log(t)
+        v_max = np.max(v, axis=-1, keepdims=True)
+        lo, hi = v_max - t, v_max - t / d + np.log(d)
+        for _ in range(_ITERS * 2):
+            mu = 0.5 * (lo + hi)
+            too_big = np.sum(special.wrightomega(log_t + v - mu).real, axis=-1, keepdims=True) > t
+            lo, hi = np.where(too_big, mu, lo), np.where(too_big, hi, mu)
+            if np.all(hi - lo <= 2 * np.finfo(float).eps * np.maximum(1.0, np.abs(mu))):
+                break
+        p = special.wrightomega(log_t + v - 0.5 * (lo + hi)).real
+        return v - t * p / np.sum(p, axis=-1, keepdims=True)
