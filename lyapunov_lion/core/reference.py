@@ -42,6 +42,7 @@ from scipy import optimize
 
 from ..errors import LionKError
 from .kfunc import KFunction, make_K
+from .lyapunov import kkt_score
 from .objectives import Objective, StochasticGradient, make_objective
 
 _RESIDUAL_FLOOR = 1e-14  # below this the relative residual is rounding noise of float64
@@ -102,8 +103,7 @@ def stationarity_score(objective: Objective, K: KFunction, lam: float, x) -> np.
     if lam == 0:
         return np.linalg.norm(g, axis=-1)
     with np.errstate(invalid="ignore"):
-        return (np.asarray(K.K(-g), dtype=float) + np.asarray(K.conj(lam * x), dtype=float)
-                + lam * np.sum(x * g, axis=-1))
+        return np.asarray(kkt_score(K, x, g, lam), dtype=float)
 
 
 def _value_F(objective, K, lam, x) -> tuple[float, float]:
