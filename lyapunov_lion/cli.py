@@ -74,6 +74,11 @@ def list_cmd(as_json: bool) -> None:
               help="K by name, optionally with parameters: huber:delta=0.5 (see `lionk list`).")
 @click.option("--K-param", "K_params", multiple=True, metavar="NAME=VALUE",
               help="A parameter of K (repeatable), e.g. --K-param p=1.5.")
+@click.option("--K-expr", "K_expr", default=None, metavar="EXPR",
+              help="K as an expression, verified first: k in x for K = Σk(x_i) (e.g. "
+                   "'log(cosh(x))') or a norm in x1, x2 (e.g. 'Max(Abs(x1), Abs(x2))').")
+@click.option("--K-file", "K_file", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="A K saved by `lionk verify EXPR --save-K FILE` (re-derived and checked).")
 @click.option("--lam", type=float, default=1.5, show_default=True,
               help="Decoupled weight decay λ (x ← x − lr(∇K + λx)); Lion then solves ‖x‖_∞ ≤ 1/λ.")
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="Learning rate η.")
@@ -107,13 +112,21 @@ def list_cmd(as_json: bool) -> None:
               help="Write the trajectory to FILE.npz (arrays x, m, f, H, ...).")
 @click.option("--plot", type=click.Path(dir_okay=False), default=None,
               help="Write the trajectory and phase figure (PNG or PDF).")
-def simulate(K_text, K_params, lam, lr, beta1, beta2, steps, x0_text, objective, dim, noise,
+def simulate(K_text, K_params, K_expr, K_file, lam, lr, beta1, beta2, steps, x0_text, objective, dim, noise,
              seed, decay, convention, mode, method, rtol, atol, t_final, alpha, gamma, eps,
              as_json, save, plot) -> None:
     """Run Lion-K, report the problem it solves, its phases and its Lyapunov function."""
     from .simulate import SimulationSpec, simulate as run
 
     name, params = parse_K_option(K_text, K_params)
+    if K_expr is not None or K_file is not None:
+        ctx = click.get_current_context()
+        named = (ctx.get_parameter_source("K_text") != click.core.ParameterSource.DEFAULT
+                 or K_params)
+        if named or (K_expr is not None and K_file is not None):
+            raise LionKError("give K one way only: --K (with --K-param), --K-expr or --K-file")
+        from .symbolic.kbuild import K_from_expression, load_K
+        name, params = (K_from_expression(K_expr) if K_expr is not None else load_K(K_file)), {}
     spec = SimulationSpec(K=name, K_params=params, lam=lam, lr=lr, beta1=beta1, beta2=beta2,
                           steps=steps, x0=parse_vector(x0_text, "x0"), objective=objective,
                           objective_params={} if dim is None else {"dim": dim}, noise=noise,
@@ -160,19 +173,33 @@ def simulate(K_text, K_params, lam, lr, beta1, beta2, steps, x0_text, objective,
               help="Time budget (s) for the symbolic derivation; a numerical fallback follows.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--markdown", is_flag=True, help="Print the report as Markdown with LaTeX.")
-def verify(expression, catalog, timeout, as_json, markdown) -> None:
-    """Derive K*, ∇K and the induced problem of a separable K given as an expression in x
-    (e.g. 'log(cosh(x))'), check convexity and the Lyapunov conditions. Exit 1 if a check FAILED."""
-    from .symbolic import verify as run_verify, verify_catalog
+@click.option("--latex", is_flag=True, help="Print K, K*, dom K* and the induced term in LaTeX.")
+@click.option("--save-K", "save_K", default=None, type=click.Path(dir_okay=False),
+              help="Write the verified K to FILE (JSON) for `lionk simulate --K-file FILE`.")
+def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> None:
+    """Derive K*, ∇K and the induced problem of a K given as an expression: k in x for a
+    separable K = Σk(x_i) (e.g. 'log(cosh(x))'), or K in x1, x2 for a norm (e.g.
+    'Max(Abs(x1), Abs(x2))'); check convexity and the Lyapunov conditions. Exit 1 if a check FAILED."""
+    from .symbolic import verify_any, verify_catalog
     if catalog == (expression is not None):
         raise LionKError("give either an expression in x (e.g. 'Abs(x) + x**2/2') or --catalog")
-    report = verify_catalog(timeout=timeout) if catalog else run_verify(expression, timeout=timeout)
+    if catalog and (latex or markdown or save_K):
+        raise LionKError("--latex, --markdown and --save-K need an expression, not --catalog")
+    if sum(map(bool, (as_json, markdown, latex))) > 1:
+        raise LionKError("choose one output format: --json, --markdown or --latex")
+    report = verify_catalog(timeout=timeout) if catalog else verify_any(expression, timeout=timeout)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str))
-    elif markdown and not catalog:
+    elif markdown:
         click.echo(report.to_markdown())
+    elif latex:
+        click.echo(report.to_latex(), nl=False)
     else:
         click.echo(report.to_text())
+    if save_K:
+        report.save_K(save_K)
+        if not as_json:
+            click.echo(f"saved K to {save_K}", err=latex)
     if not report.ok:
         raise click.exceptions.Exit(1)
 
@@ -186,7 +213,7 @@ def verify(expression, catalog, timeout, as_json, markdown) -> None:
 @click.option("--size", type=click.Choice(["full", "reduced"]), default="full", show_default=True,
               help="'reduced' runs shorter versions (quick checks; the reports say so).")
 def reproduce(names, out_figures, out_reports, size) -> None:
-    """Regenerate the paper's figures and reports: NAMES among fig1, fig5, phases (default all)."""
+    """Regenerate the paper's figures and reports: NAMES among fig1, fig5, phases, convergence (default all)."""
     from .reproduce import run
     run(list(names) if names else "all", out_figures, out_reports,
         progress=lambda line: click.echo(line, err=True), size=size)

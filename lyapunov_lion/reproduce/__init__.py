@@ -8,16 +8,17 @@ called with one line of text per finished figure. Returns ``{name: results}`` (J
 ``"_timing"`` with the seconds per figure and in total.
 
 Figures: ``fig1`` (Lion on the toy problem, threshold λ* = 2/3), ``fig5`` (Lion-K for eight K,
-inside/outside the constraint), ``phases`` (phase 1 bound and phase-2 Lyapunov descent).
+inside/outside the constraint), ``phases`` (phase 1 bound and phase-2 Lyapunov descent),
+``convergence`` (discrete iterates against the ODE path as η → 0).
 """
 from __future__ import annotations
 
 from ._common import FigureSpec, Reproduction
 from .runner import run
-from . import fig1, fig5, phases
+from . import convergence, fig1, fig5, phases
 
 FIGURES: dict[str, FigureSpec] = {
-    m.NAME: FigureSpec(m.NAME, m.TITLE, m.build) for m in (fig1, fig5, phases)
+    m.NAME: FigureSpec(m.NAME, m.TITLE, m.build) for m in (fig1, fig5, phases, convergence)
 }
 """The registered reproductions, in report order."""
 

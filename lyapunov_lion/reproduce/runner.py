@@ -41,7 +41,7 @@ def render_markdown(rep: Reproduction, png: Path, pdf: Path, out_reports: Path,
     settings = "\n".join(f"- `{k}`: {v}" for k, v in rep.settings.items())
     lines = [
         f"# {rep.title}", "",
-        "## Claim (spec §8)", "", f"> {rep.claim}", "",
+        "## Claim", "", f"> {rep.claim}", "",
         "## Regenerate", "", "```bash", command_for(rep.name), "```", "",
         f"(or `from lyapunov_lion.reproduce import run; run({rep.name!r}, 'figures', "
         "'paper_reproductions')`). "
@@ -81,8 +81,8 @@ def render_index(results: dict, figures) -> str:
         *(([f"Last full regeneration: {total:.1f} s."] + [""]) if total is not None else []),
         *rows, "",
         f"Common settings: η = {LR:g}, β1 = 0.9, β2 = 0.99, explicit decoupled weight decay, "
-        "m₀ = 0, paper sign convention; the ODE figures (discrete vs continuous) are not part "
-        "of this set yet.", ""])
+        "m₀ = 0, paper sign convention (except `convergence`, whose settings are in its "
+        "report).", ""])
 
 
 def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductions",
