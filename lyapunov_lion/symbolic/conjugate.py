@@ -272,6 +272,24 @@ class SymbolicConjugate:
         return np.where(self.in_domain(y), out, np.nan)
 
 
+def _nicer_piece(e, xy, a, b, budget: Budget, stmts: list) -> tuple[sp.Expr, sp.Expr]:
+    """k* and ∇k* on (a, b) in a recognisable form (`nicer.nicer`), with a statement saying how
+    the rewritten form was confirmed equal to the derived one."""
+    from .nicer import RTOL_NICER, nicer
+
+    out = []
+    for what, v in (("k*", e), ("∇k*", xy)):
+        w, st = nicer(v, Y, a, b, budget)
+        if st is not None:
+            stmts.append(Statement(f"simplified {what} on {interval_text(a, b, False, False)}",
+                                   f"{v} = {w}", st, "" if st == PROVEN else
+                                   f"equal at 23 points to {RTOL_NICER:g} relative, not "
+                                   "simplified to 0 by sympy", n_samples=None if st == PROVEN
+                                   else 23))
+        out.append(w)
+    return out[0], out[1]
+
+
 def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
     """k* of a convex piecewise k (see the module docstring)."""
     x = k.x
@@ -309,6 +327,7 @@ def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
             _, p, d, L, R = s
             for a, b, xy, status in invert(d, x, p.lo, p.hi, L, R, budget):
                 e = _simplify(Y * xy - p.expr.subs(x, xy), budget, _range_sign(a, b))
+                e, xy = _nicer_piece(e, xy, a, b, budget, stmts)
                 pieces.append(ConjPiece(a, b, e, xy, f"smooth piece {p.interval_text()} of k",
                                         status))
                 stmts.append(Statement(f"inverse of k' on {p.interval_text()}",
@@ -361,11 +380,14 @@ class _SympyEnds:
                                 else (sp.oo if v > 0 else -sp.oo) for v in (conj.ymin, conj.ymax))
 
 
-def induced_problem(conj) -> dict:
+def induced_problem(conj, lam: float | None = None) -> dict:
     """Classify and describe the term (1/λ)Σ_i k*(λx_i) Lion-K adds to f (spec §4).
 
     ``kind``: "constraint" (dom k* ≠ R, k* constant on it), "regularizer" (dom k* = R) or
-    "constraint+regularizer"; ``text`` / ``latex`` in words, e.g. "s.t. ‖x‖_∞ ≤ 1/λ"."""
+    "constraint+regularizer"; ``text`` / ``latex`` in words, e.g. "s.t. ‖x‖_∞ ≤ 1/λ".
+    With ``lam`` given, λ is replaced by that number (its shortest decimal, exactly), e.g.
+    "s.t. ‖x‖_∞ ≤ 2/3" at λ = 1.5."""
+    L = LAM if lam is None else sp.Rational(repr(float(lam)))
     constraint = conj.bounded_domain
     regular = not conj.constant_on_domain
     if conj.method != "symbolic":
@@ -377,27 +399,27 @@ def induced_problem(conj) -> dict:
         le_lo = "≤" if conj.lo_closed else "<"
         le_hi = "≤" if conj.hi_closed else "<"
         if lo == hi:
-            texts.append(f"s.t. x_i = {hi / LAM} for all i")
-            latexes.append(r"\text{s.t. } x_i = " + sp.latex(hi / LAM, symbol_names=_LATEX_NAMES))
+            texts.append(f"s.t. x_i = {hi / L} for all i")
+            latexes.append(r"\text{s.t. } x_i = " + sp.latex(hi / L, symbol_names=_LATEX_NAMES))
         elif lo != -sp.oo and hi != sp.oo and sp.simplify(lo + hi) == 0 \
                 and conj.lo_closed == conj.hi_closed:
-            texts.append(f"s.t. ‖x‖_∞ {le_hi} {hi / LAM}")
+            texts.append(f"s.t. ‖x‖_∞ {le_hi} {hi / L}")
             latexes.append(r"\text{s.t. } \|x\|_\infty " + (r"\le " if conj.hi_closed else "< ")
-                           + sp.latex(hi / LAM, symbol_names=_LATEX_NAMES))
+                           + sp.latex(hi / L, symbol_names=_LATEX_NAMES))
         else:
             parts, lparts = [], []
             if lo != -sp.oo:
-                parts.append(f"x_i ≥ {lo / LAM}" if le_lo == "≤" else f"x_i > {lo / LAM}")
+                parts.append(f"x_i ≥ {lo / L}" if le_lo == "≤" else f"x_i > {lo / L}")
                 lparts.append(r"x_i " + (r"\ge " if conj.lo_closed else "> ")
-                              + sp.latex(lo / LAM, symbol_names=_LATEX_NAMES))
+                              + sp.latex(lo / L, symbol_names=_LATEX_NAMES))
             if hi != sp.oo:
-                parts.append(f"x_i {le_hi} {hi / LAM}")
+                parts.append(f"x_i {le_hi} {hi / L}")
                 lparts.append(r"x_i " + (r"\le " if conj.hi_closed else "< ")
-                              + sp.latex(hi / LAM, symbol_names=_LATEX_NAMES))
+                              + sp.latex(hi / L, symbol_names=_LATEX_NAMES))
             texts.append("s.t. " + " and ".join(parts) + " for all i")
             latexes.append(r"\text{s.t. } " + r",\ ".join(lparts) + r"\ \forall i")
     if regular and hasattr(conj, "pieces") and conj.method == "symbolic":
-        phis = [sp.simplify(p.expr.subs(Y, LAM * XI) / LAM) for p in conj.pieces]
+        phis = [sp.simplify(p.expr.subs(Y, L * XI) / L) for p in conj.pieces]
         mirrored = (len(phis) == 2 and conj.pieces[0].hi == 0 and conj.pieces[1].lo == 0
                     and sp.simplify(phis[0] - phis[1].subs(XI, -XI)) == 0)
         if len(conj.pieces) == 1 and sp.simplify(phis[0] / XI ** 2).has(XI) is False:
@@ -411,8 +433,8 @@ def induced_problem(conj) -> dict:
         else:
             args = []
             for p, f in zip(conj.pieces, phis):
-                conds = [c for c, inf in ((XI >= p.lo / LAM, p.lo == -sp.oo),
-                                          (XI <= p.hi / LAM, p.hi == sp.oo)) if not inf]
+                conds = [c for c, inf in ((XI >= p.lo / L, p.lo == -sp.oo),
+                                          (XI <= p.hi / L, p.hi == sp.oo)) if not inf]
                 args.append((f, sp.And(*conds) if conds else sp.true))
             phi = args[0][0] if len(args) == 1 else sp.Piecewise(*args)
             texts.append(f"+ Σ_i φ(x_i), φ(x_i) = (1/λ)k*(λx_i) = {phi}")

@@ -91,6 +91,9 @@ class VerifyReport:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     conjugate: Any = None  # the `SymbolicConjugate` / `NumericalConjugate` (not serialised)
+    expr: Any = None  # k (or K) as a sympy expression (not serialised)
+    pieces: Any = None  # the `PiecewiseScalar` of k, None when splitting failed (not serialised)
+    kind: str = "separable"  # "separable" | "norm" | "nonseparable"
 
     @property
     def ok(self) -> bool:
@@ -119,24 +122,55 @@ class VerifyReport:
             "lyapunov": [s.to_dict() for s in self.lyapunov],
             "numerical_checks": [s.to_dict() for s in self.numerical_checks],
             "failures": self.failures, "notes": self.notes, "seconds": self.seconds,
+            "kind": self.kind,
         })
 
+    # -- the K itself ----------------------------------------------------------------------
+    def save_K(self, path) -> None:
+        """Write this K as JSON (the expression, the derived formulas and a numerical
+        fingerprint); `lyapunov_lion.symbolic.load_K` re-derives it and checks the fingerprint."""
+        from .kbuild import save_K
+
+        save_K(self, path)
+
+    def to_latex(self) -> str:
+        """LaTeX lines: K, its conjugate, dom K* and the induced term (one per line)."""
+        sep = self.kind == "separable"
+        lines = [(r"K(x) = \sum_i k(x_i),\quad k(x) = " if sep else "K(x) = ")
+                 + (self.k.get("latex") or "")]
+        if self.conj:
+            star = "k^*(y) = " if sep else "K^*(y) = "
+            lines.append(star + (self.conj.get("latex") or ""))
+            lines.append((r"\operatorname{dom} k^* = " if sep else r"\operatorname{dom} K^* = ")
+                         + (self.conj.get("domain_latex") or self.conj.get("domain_text", "")))
+        if self.induced and self.induced.get("latex"):
+            lines.append(r"\min_x f(x) " + self.induced["latex"])
+        return "\n".join(lines) + "\n"
+
     def _sections(self):
-        yield "K", [f"K(x) = Σ_i k(x_i),  k(x) = {self.k.get('text')}",
-                    "pieces: " + "; ".join(self.k.get("pieces_text", []))]
+        if self.kind != "separable":
+            yield "K", [f"K(x) = {self.k.get('text')} (non-separable, "
+                        f"{'positively homogeneous' if self.kind == 'norm' else 'general'})"]
+        else:
+            yield "K", [f"K(x) = Σ_i k(x_i),  k(x) = {self.k.get('text')}",
+                        "pieces: " + "; ".join(self.k.get("pieces_text", []))]
         yield "Convexity", [f"overall: {self.convex}"] + [s.line() for s in self.statements]
-        if self.grad:
+        if self.grad and self.kind != "separable":
+            yield "Gradient", [f"∇K(x) = {self.grad['text']}"]
+        elif self.grad:
             yield "Gradient", [f"k'(x) = {self.grad['text']}"] + [
                 f"∂k({b}) = {seg}" for b, seg in self.grad.get("kinks", [])]
         if self.conj:
-            lines = [f"k*(y) = {self.conj['text']}", f"dom k* = {self.conj['domain_text']}"]
+            k_ = "k" if self.kind == "separable" else "K"
+            lines = [f"{k_}*(y) = {self.conj['text']}", f"dom {k_}* = {self.conj['domain_text']}"]
             if self.conj_grad:
-                lines.append(f"∇k*(y) = {self.conj_grad['text']}")
+                lines.append(f"∇{k_}*(y) = {self.conj_grad['text']}")
             lines += [s.line() for s in self.derivation]
             yield f"Conjugate ({self.method})", lines
         if self.induced:
             yield "Induced problem", [
-                f"(1/λ) Σ_i k*(λx_i): {self.induced['kind']}",
+                ("(1/λ) Σ_i k*(λx_i): " if self.kind == "separable" else "(1/λ) K*(λx): ")
+                + self.induced['kind'],
                 f"Lion-K with this K solves  min_x f(x) {self.induced['text']}"]
         if self.lyapunov:
             yield "Lyapunov certificate", [s.line() for s in self.lyapunov]

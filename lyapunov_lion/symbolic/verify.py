@@ -56,7 +56,8 @@ def _parse(text_or_expr) -> tuple[str, sp.Expr]:
         names = parsed.names
         if names not in ((), ("x",)):
             raise LionKError("verify takes the scalar k of a separable K(x) = Σ_i k(x_i), written "
-                             f"in the single variable x (got variables {', '.join(names)})")
+                             f"in the single variable x (got variables {', '.join(names)}); for a "
+                             "non-separable K in x1, x2 use verify_nonseparable")
         expr = parsed.expr
         if names == ("x",) and parsed.variables[0] != X:
             expr = expr.xreplace({parsed.variables[0]: X})
@@ -309,6 +310,16 @@ def _describe_grad(pk: PiecewiseScalar, budget: Budget) -> dict:
     return {"text": "; ".join(parts), "kinks": kinks, "latex": latex}
 
 
+def _interval_latex(conj) -> str:
+    ends = [v if isinstance(v, sp.Basic) else (sp.nsimplify(v, rational=True) if np.isfinite(v)
+                                               else (sp.oo if v > 0 else -sp.oo))
+            for v in (conj.ymin, conj.ymax)]
+    if ends[0] == ends[1]:
+        return sp.latex(sp.FiniteSet(ends[0]))
+    return sp.latex(sp.Interval(ends[0], ends[1], left_open=not conj.lo_closed,
+                                right_open=not conj.hi_closed))
+
+
 # ------------------------------------------------------------------------------------------
 # the entry point
 # ------------------------------------------------------------------------------------------
@@ -344,7 +355,8 @@ def verify(text_or_expr, *, timeout: float = 20.0, per_call: float | None = None
     else:
         conv = _numeric_convexity(expr)
     rep = VerifyReport(text=text, k=kd, convex=conv.status, method="none",
-                       statements=list(conv.statements), failures=failures, notes=notes)
+                       statements=list(conv.statements), failures=failures, notes=notes,
+                       expr=expr, pieces=pk)
     if conv.status == FAILED:
         rep.notes.append("k is not convex: no conjugate, induced problem or Lyapunov certificate "
                          "(Lion-K needs a convex K)")
@@ -373,7 +385,8 @@ def verify(text_or_expr, *, timeout: float = 20.0, per_call: float | None = None
         rep.grad = {"text": str(sp.diff(expr, X)), "kinks": [], "latex": sp.latex(sp.diff(expr, X))}
     rep.conj = {"text": conj.text(), "latex": conj.latex(), "domain_text": conj.domain_text,
                 "domain": [str(conj.ymin), str(conj.ymax)],
-                "closed": [conj.lo_closed, conj.hi_closed]}
+                "closed": [conj.lo_closed, conj.hi_closed],
+                "domain_latex": _interval_latex(conj)}
     rep.conj_grad = {"text": conj.grad_text()}
     rep.derivation = list(getattr(conj, "statements", []))
     try:

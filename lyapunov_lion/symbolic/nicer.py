@@ -1,0 +1,147 @@
+"""Rewrite a derived k*(y) (or ∇k*(y)) on one piece (lo, hi) of dom k* into a recognisable form.
+
+sympy's inverse-function route leaves forms such as ``y·log(−(y+1)/(y−1))/2 − log(…)`` for the
+conjugate of log cosh. On a piece (lo, hi) every linear factor ``y − a`` with a ∉ (lo, hi) has a
+constant sign s there, so it can be replaced by ``s·P`` with P a *positive* dummy symbol; for
+positive symbols sympy splits logarithms and powers exactly (log(P₁/P₂) = log P₁ − log P₂,
+√(P₁P₂) = √P₁√P₂), after which the terms are collected by logarithm and the dummies substituted
+back (P = s·(y − a), e.g. 1 + y and 1 − y). Example results:
+
+* log cosh:   ((1 + y) log(1 + y) + (1 − y) log(1 − y)) / 2,  ∇k* = atanh(y)
+* √(1 + x²):  −√(1 − y²)
+
+A candidate is accepted only if it agrees with the original at sample points of the piece to
+1e-12·(1 + |value|) (both are closed forms of the same function evaluated in float64) and is not
+longer; otherwise the original is kept. The agreement is then the statement returned (CHECKED);
+PROVEN when sympy also simplifies the difference to 0.
+"""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from .limits import Budget
+from .report import CHECKED, PROVEN
+
+RTOL_NICER = 1e-12
+"""Agreement required between the original and the rewritten form at the sample points."""
+
+
+def _samples(lo, hi, n: int = 23) -> np.ndarray:
+    if lo == -sp.oo and hi == sp.oo:
+        return np.sinh(np.linspace(-4, 4, n))
+    if lo == -sp.oo:
+        return float(hi) - np.logspace(-3, 2, n)
+    if hi == sp.oo:
+        return float(lo) + np.logspace(-3, 2, n)
+    a, b = float(lo), float(hi)
+    return a + (b - a) * (np.arange(1, n + 1) / (n + 1))
+
+
+def _agree(a: sp.Expr, b: sp.Expr, y: sp.Symbol, lo, hi) -> bool:
+    from .convexity import numeric
+
+    ys = _samples(lo, hi)
+    va, vb = numeric(a, y)(ys), numeric(b, y)(ys)
+    ok = np.isfinite(va)
+    if not np.any(ok) or np.any(ok != np.isfinite(vb)):
+        return False
+    return bool(np.all(np.abs(va[ok] - vb[ok]) <= RTOL_NICER * (1 + np.abs(va[ok]))))
+
+
+def _linear_factors(e: sp.Expr, y: sp.Symbol, lo, hi) -> dict:
+    """{y − a (as it appears): (sign s on (lo, hi), positive dummy P = s·(y − a))}."""
+    out = {}
+    for add in e.atoms(sp.Add):
+        poly = add.as_poly(y)
+        if poly is None or poly.degree() != 1:
+            continue
+        root = sp.solve(add, y)[0]
+        if not root.is_real or not (root <= lo or root >= hi) in (True, sp.true):
+            continue
+        t = (lo + hi) / 2 if (lo != -sp.oo and hi != sp.oo) else (
+            hi - 1 if lo == -sp.oo and hi != sp.oo else (lo + 1 if hi == sp.oo and lo != -sp.oo
+                                                           else sp.Integer(0)))
+        s = 1 if add.subs(y, t) > 0 else -1
+        out[add] = (s, sp.Dummy("P", positive=True))
+    return out
+
+
+def _rewrite_positive(e: sp.Expr, y: sp.Symbol, lo, hi) -> sp.Expr:
+    f = sp.factor(e, deep=True)
+    facs = _linear_factors(f, y, lo, hi)
+    if not facs:
+        return e
+    sub = {add: s * P for add, (s, P) in facs.items()}
+    back = {P: s * add for add, (s, P) in facs.items()}
+    w = sp.expand_log(sp.powsimp(f.xreplace(sub), force=False), force=False)
+    w = sp.expand(w)
+    logs = sorted(w.atoms(sp.log), key=sp.default_sort_key)
+    if logs:
+        w = sp.collect(w, logs, evaluate=True)
+        terms = []
+        for term in sp.Add.make_args(w):
+            c, rest = term.as_independent(*logs)
+            c = sp.factor(c)
+            c = sp.factor(c, deep=True).xreplace(sub) if c.has(y) else c
+            terms.append(c * rest)
+        w = sp.Add(*terms)
+    out = w.xreplace(back)
+    # √(1 − y)·√(1 + y) → √(1 − y²) (and the same for exponent −1/2)
+    return out.replace(lambda n: n.is_Mul, _merge_roots)
+
+
+def _merge_roots(n: sp.Mul) -> sp.Expr:
+    """Π √b_i → √(Π b_i) inside one product (valid: every b_i is positive on the piece)."""
+    for ex in (sp.Rational(1, 2), sp.Rational(-1, 2)):
+        roots = [a for a in n.args if a.is_Pow and a.exp == ex]
+        if len(roots) >= 2:
+            rest = [a for a in n.args if a not in roots]
+            n = sp.Mul(*rest) * sp.Pow(sp.expand(sp.Mul(*[a.base for a in roots])), ex)
+            if not n.is_Mul:
+                return n
+    return n
+
+
+_NAMED = (sp.atanh, sp.asinh)
+
+
+def _named(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> sp.Expr | None:
+    """atanh(y) / asinh(y) (times a constant) when e is that function written with logs."""
+    for fn in _NAMED:
+        ref = fn(y)
+        ratio = budget.try_call("nicer form (named)", sp.simplify,
+                                _rewrite_positive(e - ref.rewrite(sp.log), y, lo, hi), default=None)
+        if ratio == 0:
+            return ref
+    return None
+
+
+def nicer(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> tuple[sp.Expr, str | None]:
+    """A shorter, recognisable form of ``e`` on (lo, hi) and how it was confirmed.
+
+    Returns ``(e, None)`` unchanged when no candidate is shorter and numerically equal (see the
+    module docstring); otherwise ``(candidate, PROVEN | CHECKED)``.
+    """
+    if not e.has(y) or not e.has(sp.log, sp.Pow):
+        return e, None
+    cands = []
+    named = _named(e, y, lo, hi, budget) if e.has(sp.log) else None
+    if named is not None:
+        cands.append(named)
+    c = budget.try_call("nicer form", _rewrite_positive, e, y, lo, hi, default=None)
+    if c is not None:
+        cands.append(c)
+    best, status = e, None
+    for c in cands:
+        if c == e or c.has(sp.Dummy) or sp.count_ops(c) > sp.count_ops(e) + 2:
+            continue
+        if not _agree(e, c, y, lo, hi):
+            continue
+        zero = budget.try_call("nicer form (confirm)", lambda: sp.simplify(
+            _rewrite_positive(e - c.rewrite(sp.log), y, lo, hi)) == 0 or sp.simplify(
+            _rewrite_positive(e, y, lo, hi) - _rewrite_positive(c.rewrite(sp.log), y, lo, hi))
+            == 0, default=False)
+        best, status = c, (PROVEN if zero else CHECKED)
+        break
+    return best, status
