@@ -1,5 +1,8 @@
 """The README's two commands are the ones CI runs (and so they keep working)."""
+import shlex
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,3 +46,24 @@ def test_readme_python_examples_run(monkeypatch):
     y = np.array([[-2.0, 0.5, 3.0]])
     x = np.cbrt(y)  # ∇K(x) = x³ = y: Fenchel–Young holds with equality
     assert np.allclose(K.K(x) + K.conj(y), np.sum(x * y))
+
+
+def shown_runs():
+    """README blocks ```text that start with `$ lionk ...`: (argv, the lines shown)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    runs = []
+    for part in text.split("```text")[1:]:
+        lines = part.split("```", 1)[0].strip().splitlines()
+        if lines and lines[0].startswith("$ lionk "):
+            runs.append((shlex.split(lines[0][len("$ lionk "):]), lines[1:]))
+    return runs
+
+
+@pytest.mark.parametrize("argv, shown", shown_runs(),
+                         ids=[" ".join(argv)[:40] for argv, _ in shown_runs()])
+def test_readme_outputs_are_what_the_commands_print(capsys, argv, shown):
+    """The outputs pasted in the README are exactly what the commands print today."""
+    from lyapunov_lion.cli import main
+    assert main(argv) == 0
+    printed = capsys.readouterr().out.rstrip().splitlines()
+    assert printed == shown
