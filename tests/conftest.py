@@ -53,3 +53,28 @@ _CASES = catalog_cases()
 def catalog_K(request) -> KCase:
     """A `KCase`: ``.K`` the built K, ``.shape`` the event shape of its points."""
     return request.param
+
+
+@pytest.fixture
+def reproduce_reduced(tmp_path):
+    """Run one reproduction at size "reduced" into tmp_path and check what every run must write:
+    a PNG and a PDF (real files, > 10 kB), a report that names the command, embeds the figure and
+    has a verdict, an index row, and one progress line. Returns (run output, results.json data)."""
+    import json
+
+    from lyapunov_lion.reproduce import run
+
+    def _run(name: str):
+        lines: list[str] = []
+        out = run(name, tmp_path / "figs", tmp_path / "reports", progress=lines.append,
+                  size="reduced")
+        for ext, magic in (("png", b"\x89PNG\r\n\x1a\n"), ("pdf", b"%PDF-")):
+            f = tmp_path / "figs" / f"{name}.{ext}"
+            assert f.stat().st_size > 10_000 and f.read_bytes()[:len(magic)] == magic
+        md = (tmp_path / "reports" / f"{name}.md").read_text()
+        assert f"python scripts/reproduce_all.py {name}" in md
+        assert f"](../figs/{name}.png)" in md and "## Verdict" in md
+        assert f"{name}.md" in (tmp_path / "reports" / "README.md").read_text()
+        assert len(lines) == 1 and lines[0].startswith(f"[1/1] {name}")
+        return out, json.loads((tmp_path / "reports" / "results.json").read_text())
+    return _run

@@ -1,7 +1,6 @@
 """Tests of the paper reproductions (lyapunov_lion.reproduce) at reduced size."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
@@ -122,23 +121,10 @@ def test_f_not_monotone_while_H_d_is(phase_data):
     assert q["max_rise_minus_allowance"] <= 0
 
 
-def test_run_fig1_writes_outputs(tmp_path):
-    lines = []
-    out = run("fig1", tmp_path / "figs", tmp_path / "reports", progress=lines.append,
-              size="reduced")
-    for ext in ("png", "pdf"):
-        f = tmp_path / "figs" / f"fig1.{ext}"
-        assert f.exists() and f.stat().st_size > 10_000
-    assert (tmp_path / "figs" / "fig1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert (tmp_path / "figs" / "fig1.pdf").read_bytes()[:5] == b"%PDF-"
-    md = (tmp_path / "reports" / "fig1.md").read_text()
-    assert "python scripts/reproduce_all.py fig1" in md
-    assert "](../figs/fig1.png)" in md and "## Verdict" in md and "agrees" in md
-    data = json.loads((tmp_path / "reports" / "results.json").read_text())
+def test_run_fig1_writes_outputs(reproduce_reduced):
+    out, data = reproduce_reduced("fig1")
     assert abs(data["fig1"]["results"]["lam_hat"] - LAM_STAR) <= 0.01
     assert out["fig1"]["verdict"] == "agrees"
-    assert "fig1.md" in (tmp_path / "reports" / "README.md").read_text()
-    assert len(lines) == 1 and lines[0].startswith("[1/1] fig1")
 
 
 def test_run_rejects_unknown_names(tmp_path):

@@ -1,14 +1,13 @@
 """Tests of the discrete → continuous reproduction (lyapunov_lion.reproduce.convergence)."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
 
 from lyapunov_lion.core.lyapunov import discrete_a, lyapunov_c
 from lyapunov_lion.core.ode import continuous_from_discrete
-from lyapunov_lion.reproduce import FIGURES, convergence, run
+from lyapunov_lion.reproduce import FIGURES, convergence
 
 
 @pytest.fixture(scope="module")
@@ -124,23 +123,10 @@ def test_H_d_tends_to_H_over_alpha(data):
         assert np.all(r["H_gap_late"] <= 0.5 * data["etas"]), name
 
 
-def test_run_convergence_writes_outputs(tmp_path):
-    lines = []
-    out = run("convergence", tmp_path / "figs", tmp_path / "reports", progress=lines.append,
-              size="reduced")
-    for ext in ("png", "pdf"):
-        f = tmp_path / "figs" / f"convergence.{ext}"
-        assert f.exists() and f.stat().st_size > 10_000
-    assert (tmp_path / "figs" / "convergence.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert (tmp_path / "figs" / "convergence.pdf").read_bytes()[:5] == b"%PDF-"
-    md = (tmp_path / "reports" / "convergence.md").read_text()
-    assert "python scripts/reproduce_all.py convergence" in md
-    assert "](../figs/convergence.png)" in md and "## Verdict" in md
-    data = json.loads((tmp_path / "reports" / "results.json").read_text())
+def test_run_convergence_writes_outputs(reproduce_reduced):
+    out, data = reproduce_reduced("convergence")
     res = data["convergence"]["results"]
     assert abs(res["K"]["logcosh"]["order_sup"] - 1) <= 0.2
     assert res["K"]["l1"]["order_sup"] > 0
     assert out["convergence"]["verdict"] == "agrees"
-    assert "convergence.md" in (tmp_path / "reports" / "README.md").read_text()
-    assert len(lines) == 1 and lines[0].startswith("[1/1] convergence")
     assert "convergence" in FIGURES
