@@ -10,9 +10,10 @@ Every statement is one of
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..core.serialize import to_jsonable
 
 PROVEN, CHECKED, FAILED, SKIPPED = "PROVEN", "CHECKED", "FAILED", "SKIPPED"
 _ORDER = {FAILED: 0, SKIPPED: 1, CHECKED: 2, PROVEN: 3}
@@ -25,13 +26,8 @@ def weakest(statuses) -> str:
 
 
 def _json(v: Any) -> Any:
-    if isinstance(v, float):
-        return v if math.isfinite(v) else (None if math.isnan(v) else ("inf" if v > 0 else "-inf"))
-    if isinstance(v, dict):
-        return {k: _json(u) for k, u in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_json(u) for u in v]
-    return v
+    """JSON-ready values; ±∞ kept as the strings "inf"/"-inf" (K* = +∞ outside its domain)."""
+    return to_jsonable(v, nonfinite="string")
 
 
 @dataclass
