@@ -213,9 +213,9 @@ def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> No
 @click.option("--size", type=click.Choice(["full", "reduced"]), default="full", show_default=True,
               help="'reduced' runs shorter versions (quick checks; the reports say so).")
 def reproduce(names, out_figures, out_reports, size) -> None:
-    """Regenerate the paper's figures and reports: NAMES among fig1, fig5, phases, convergence (default all)."""
+    """Regenerate the paper's figures and reports: NAMES among fig1, fig5, phases, convergence, or all (the default)."""
     from .reproduce import run
-    run(list(names) if names else "all", out_figures, out_reports,
+    run("all" if not names or names == ("all",) else list(names), out_figures, out_reports,
         progress=lambda line: click.echo(line, err=True), size=size)
 
 

@@ -195,3 +195,13 @@ def test_verify_refuses_python(capsys, tmp_path):
 def test_verify_catalog_passes(capsys):
     code, out, _ = run(capsys, "verify", "--catalog")
     assert code == 0 and "logcosh" in out
+
+
+def test_reproduce_command_all_and_unknown(capsys, tmp_path):
+    code, _, err = run(capsys, "reproduce", "fig9", "--figures", str(tmp_path))
+    assert code == 2 and "unknown figure" in err
+    code, _, err = run(capsys, "reproduce", "all", "--size", "reduced",
+                       "--figures", str(tmp_path / "f"), "--reports", str(tmp_path / "r"))
+    assert code == 0 and err.count("\n") == 4  # one progress line per figure
+    assert {p.name for p in (tmp_path / "f").glob("*.png")} == {
+        "fig1.png", "fig5.png", "phases.png", "convergence.png"}
