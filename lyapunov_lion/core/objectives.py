@@ -16,6 +16,8 @@ Built-ins (``make_objective(name, **params)``):
 =============  =============================================================  ==================
 
 ``make_objective("(x1 - 1)**2 + 3*x2**2")`` builds an ``expr`` objective directly.
+The built-ins also give the exact Hessian ``hess(x)`` (batched: shape ``x.shape[:-1] + (d, d)``)
+and ``hess_constant`` (True when ∇f is affine).
 `StochasticGradient` wraps any objective and adds N(0, σ²) noise to its gradient.
 """
 from __future__ import annotations
@@ -145,6 +147,13 @@ class Toy(Objective):
     def _grad(self, x, xp):
         return xp.stack([2 * (x[..., 0] - 1.5), 2 * x[..., 1]], axis=-1)
 
+    hess_constant = True
+
+    def hess(self, x):
+        """∇²f = 2I, batched: shape ``x.shape[:-1] + (2, 2)``, dtype of x."""
+        x, xp = self._check(x)
+        return _batched_matrix(2.0 * np.eye(2), x)
+
     @property
     def default_x0(self):
         # A start outside every box ‖x‖_∞ ≤ 1/λ with λ ≥ 0.5 and away from the minimiser, so a
@@ -205,6 +214,13 @@ class Quadratic(Objective):
         d = x - xp.asarray(self.c, dtype=x.dtype)
         return d @ xp.asarray(self.A, dtype=x.dtype)  # A symmetric: (A d)ᵀ = dᵀ A
 
+    hess_constant = True
+
+    def hess(self, x):
+        """∇²f = A, batched: shape ``x.shape[:-1] + (d, d)``, dtype of x."""
+        x, xp = self._check(x)
+        return _batched_matrix(self.A, x)
+
     @property
     def default_x0(self):
         return np.zeros(self.dim) if np.any(self.c != 0) else np.ones(self.dim)
@@ -245,9 +261,25 @@ class Rosenbrock(Objective):
         r = x2 - x1 * x1
         return xp.stack([-2 * (self.a - x1) - 4 * self.b * x1 * r, 2 * self.b * r], axis=-1)
 
+    def hess(self, x):
+        """∇²f = [[2 − 4b(x2 − x1²) + 8b x1², −4b x1], [−4b x1, 2b]], shape (..., 2, 2)."""
+        x, xp = self._check(x)
+        x1, x2 = x[..., 0], x[..., 1]
+        h11 = 2 - 4 * self.b * (x2 - x1 * x1) + 8 * self.b * x1 * x1
+        h12 = -4 * self.b * x1
+        h22 = xp.full(x1.shape, 2 * self.b, dtype=x.dtype)
+        return xp.stack([xp.stack([h11, h12], axis=-1), xp.stack([h12, h22], axis=-1)], axis=-2)
+
     @property
     def default_x0(self):
         return np.array([-1.2, 1.0])
+
+
+def _batched_matrix(M, x):
+    """The constant matrix M broadcast to ``x.shape[:-1] + M.shape`` in x's namespace and dtype."""
+    xp = array_namespace(x)
+    M = xp.asarray(np.asarray(M), dtype=x.dtype)
+    return xp.broadcast_to(M, tuple(x.shape[:-1]) + tuple(M.shape))
 
 
 def _log_sigmoid_neg(z):
@@ -300,6 +332,14 @@ class Logistic(Objective):
         s = 0.5 * (1.0 - np.tanh(0.5 * z))  # σ(−z), stable for large |z|
         return (-(s * y) @ X / self.n).astype(x.dtype, copy=False)
 
+    def hess(self, x):
+        """∇²f = (1/n) Xᵀ diag(σ(z)(1 − σ(z))) X, z_i = y_i a_iᵀx (y_i² = 1), shape (..., d, d)."""
+        x, xp = self._check(x)
+        X, y = self._data(x)
+        z = (x @ X.T) * y
+        w = 0.25 * (1.0 - np.tanh(0.5 * z) ** 2)  # σ(z)(1 − σ(z)) = ¼ sech²(z/2), stable
+        return (np.einsum("...i,ij,ik->...jk", w, X, X) / self.n).astype(x.dtype, copy=False)
+
     @property
     def default_x0(self):
         return np.zeros(self.dim)
@@ -350,6 +390,13 @@ class ExprObjective(Objective):
         self._fn = lambdify_numpy(parsed.expr, parsed.variables)
         self._gfns = [lambdify_numpy(g, parsed.variables) for g in grads]
         self.lipschitz = self._constant_hessian_norm(grads, parsed.variables)
+        hexprs = [[sympy.diff(g, v).replace(lambda e: isinstance(e, sympy.DiracDelta),
+                                            lambda e: sympy.S.Zero)
+                   for v in parsed.variables] for g in grads]
+        self.hess_exprs = tuple(tuple(row) for row in hexprs)
+        # ∇f affine (constant ∇²f, no sign/Abs/Piecewise whose a.e. derivative hides a jump)
+        self.hess_constant = self.lipschitz is not None
+        self._hfns = [[lambdify_numpy(h, parsed.variables) for h in row] for row in hexprs]
 
     @staticmethod
     def _constant_hessian_norm(grads, variables) -> float | None:
@@ -377,6 +424,16 @@ class ExprObjective(Objective):
         with np.errstate(all="ignore"):
             parts = [np.asarray(g(*cols), dtype=x.dtype) for g in self._gfns]
         return np.stack([np.broadcast_to(p, x.shape[:-1]) for p in parts], axis=-1)
+
+    def hess(self, x):
+        """∇²f from sympy's second derivatives (Dirac deltas → 0, the a.e. Hessian), lambdified;
+        shape ``x.shape[:-1] + (d, d)``, dtype of x."""
+        x, xp = self._check(x)
+        cols = self._cols(x)
+        with np.errstate(all="ignore"):
+            rows = [np.stack([np.broadcast_to(np.asarray(h(*cols), dtype=x.dtype), x.shape[:-1])
+                              for h in row], axis=-1) for row in self._hfns]
+        return np.stack(rows, axis=-2)
 
     def info(self):
         return {**super().info(), "grad": [str(g) for g in self.grad_exprs]}

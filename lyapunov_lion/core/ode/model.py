@@ -104,21 +104,29 @@ def fd_hessian(grad: Callable) -> Callable:
 
 
 def resolve_hessian(objective, hess=None, allow_fd: bool = True) -> Callable | None:
-    """∇²f as ``x -> (d, d)``: ``hess`` if given; ``objective.hess``; a constant ``objective.A``
-    (quadratic); else central differences of ``objective.grad`` (if ``allow_fd``) or None."""
+    """∇²f as ``x -> (d, d)``: ``hess`` if given; ``objective.hess`` (exact: all built-in
+    objectives); a constant ``objective.A`` (quadratic); else central differences of
+    ``objective.grad`` (if ``allow_fd``) or None. The callable carries ``constant = True`` when
+    ∇²f is constant (a matrix ``hess``, or ``objective.hess_constant``)."""
     if hess is not None:
         if not callable(hess):
             A = np.asarray(hess, dtype=float)
             if A.ndim != 2 or A.shape[0] != A.shape[1]:
                 raise LionKError(f"hess must be a callable or a square matrix, got shape {A.shape}")
-            return lambda x: A
+            fn = lambda x: A  # noqa: E731
+            fn.constant = True
+            return fn
         return lambda x: np.asarray(hess(np.asarray(x)), dtype=float)
     if callable(getattr(objective, "hess", None)):
-        return lambda x: np.asarray(objective.hess(np.asarray(x)), dtype=float)
+        fn = lambda x: np.asarray(objective.hess(np.asarray(x)), dtype=float)  # noqa: E731
+        fn.constant = bool(getattr(objective, "hess_constant", False))
+        return fn
     A = getattr(objective, "A", None)
     if A is not None and type(objective).__name__ == "Quadratic":
         A = np.asarray(A, dtype=float)
-        return lambda x: A
+        fn = lambda x: A  # noqa: E731
+        fn.constant = True
+        return fn
     if allow_fd and hasattr(objective, "grad"):
         return fd_hessian(objective.grad)
     return None

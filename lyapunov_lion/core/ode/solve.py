@@ -4,11 +4,16 @@
 
 Methods:
 
-* ``"filippov"`` (default for l1, deadzone, l1_plus_sq): event-driven integration with switching
-  surfaces m̃_i = kink and a sliding mode (equivalent control), see `filippov`. Converges to the
-  Filippov solution at the order of the inner Runge–Kutta method (DOP853).
+* ``"filippov"`` (default for l1, deadzone, l1_plus_sq when ε > 0): event-driven integration with
+  switching surfaces m̃_i = kink and a sliding mode (equivalent control), see `filippov`.
+  Converges to the Filippov solution at the order of the inner Runge–Kutta method (DOP853).
+* ``"implicit"`` (default for every other K whose ∇K jumps — linf, l2, lp, user K with a prox —
+  and for l1, deadzone, l1_plus_sq when ε = 0): backward-Euler substeps that resolve
+  s ∈ ∂K(m̃_{n+1}) with K.prox, extrapolated to order ``order`` (default 4) with step-size
+  control, see `implicit`.
 * a scipy method name (``"Radau"``, ``"BDF"``, ``"LSODA"``, ``"RK45"``, ``"DOP853"``, ``"RK23"``):
-  plain integration. ``"auto"`` for a differentiable K picks Radau with the analytic Jacobian
+  plain integration. ``"auto"`` for a differentiable K picks Radau with the analytic Jacobian,
+  when the problem is stiff (ρ(J(z0))·t_final > `STIFF_THRESHOLD`; else DOP853),
 
       ∂(ẋ, ṁ)/∂(x, m) = [[−εα D∇²f − λI, (1 − εγ) D], [−α∇²f, −γI]],   D = ∇²K(m̃)
 
@@ -28,16 +33,17 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ...errors import LionKError, TheoryWarning
+from ...errors import LionKError, NumericalFailure, TheoryWarning
 from ..kfunc import KFunction, make_K
 from .diagnostics import OdeDiagnostics, diagnose, run_guards
 from .filippov import integrate_filippov, selection_along
+from .implicit import integrate_implicit
 from .model import hess_K, piecewise_model, resolve_hessian
 from .plain import PLAIN_METHODS, integrate_plain
 
 __all__ = ["OdeReport", "OdeLionResult", "solve_lion_ode", "METHODS"]
 
-METHODS = ("auto", "filippov") + PLAIN_METHODS
+METHODS = ("auto", "filippov", "implicit") + PLAIN_METHODS
 
 
 @dataclass
@@ -47,8 +53,16 @@ class OdeReport:
     ``sliding_time[i]``: total time coordinate i spent sliding on a kink of ∇K (Filippov mode;
     None for plain methods). ``final_mode[i]``: ``"sliding@kink j"`` or ``"region r"``.
     ``on_boundary_end[i]``: λx_i on the boundary of dom K* (separable K, within tol_dom).
-    ``n_switches_observed``: Filippov: the number of mode switches; plain methods: changes of the
-    ∇K branch of m̃_i between consecutive solver knots (on a jumping ∇K this counts chattering).
+    ``n_switches_observed``: Filippov: the number of mode switches; implicit: changes of the set
+    of set-valued coordinates between accepted steps; plain methods: changes of the ∇K branch of
+    m̃_i between consecutive solver knots (on a jumping ∇K this counts chattering).
+
+    Implicit mode only: ``order`` (extrapolation depth), ``n_rejected`` steps, ``n_low_order``
+    (steps accepted on the first-order estimate, see `implicit`),
+    ``n_set_valued_steps`` (accepted steps in which some substep had m̃ on a non-smooth set of K,
+    i.e. ∂K(m̃) not a singleton), ``sliding_time[i]`` (time coordinate i spent on such a set),
+    ``sliding_sets`` (time per set of coordinates, e.g. "(0, 1)" for the ℓ∞ surface
+    |m̃_0| = |m̃_1|), ``n_projections``/``max_projection`` (returns to dom K*, see `implicit`).
     """
 
     method: str
@@ -67,6 +81,13 @@ class OdeReport:
     wall_time: float
     jacobian: str
     events: list = field(default_factory=list)
+    order: int | None = None
+    n_rejected: int = 0
+    n_low_order: int = 0
+    n_set_valued_steps: int = 0
+    sliding_sets: dict | None = None
+    n_projections: int = 0
+    max_projection: float = 0.0
 
     def to_dict(self) -> dict:
         out = {}
@@ -75,6 +96,8 @@ class OdeReport:
                 v = v.tolist()
             out[k] = v
         out["events"] = [list(e) for e in self.events[:50]]
+        if self.sliding_sets is not None:
+            out["sliding_sets"] = {str(k): v for k, v in self.sliding_sets.items()}
         return out
 
 
@@ -157,26 +180,34 @@ def _smooth_jac(K, prob, lam, alpha, gamma, eps, d):
     return jac
 
 
-def _choose_method(K, method, pw, jac):
+STIFF_THRESHOLD = 500.0
+"""`auto` on a smooth K uses Radau when ρ(J(z0))·t_final exceeds this (else DOP853): an explicit
+method needs ≳ ρ·T/3.3 steps for stability alone, Radau pays ~5× per step for its linear algebra."""
+
+
+def _stiff(jac, z0, t_final) -> bool:
+    rho = float(np.max(np.abs(np.linalg.eigvals(jac(0.0, z0)))))
+    return rho * t_final > STIFF_THRESHOLD
+
+
+def _choose_method(K, method, pw, jac, eps, z0=None, t_final=None):
     if method not in METHODS:
         raise LionKError(f"method={method!r}: choose one of {', '.join(METHODS)}")
     if method == "auto":
         if K.differentiable:
-            return ("Radau" if jac is not None else "DOP853")
-        if pw is not None:
+            return ("Radau" if jac is not None and _stiff(jac, z0, t_final) else "DOP853")
+        if pw is not None and eps > 0:
             return "filippov"
-        raise LionKError(
-            f"K={K.name}: ∇K jumps and no Filippov mode is implemented for it yet (covered: l1, "
-            "deadzone, l1_plus_sq). Pass method='DOP853' (or another scipy method) to integrate "
-            "naively: a TheoryWarning is issued and the guards judge the result")
+        return "implicit"
     if method == "filippov" and pw is None:
-        raise LionKError(f"method='filippov' covers K = l1, deadzone, l1_plus_sq, not {K.name}")
+        raise LionKError(f"method='filippov' covers K = l1, deadzone, l1_plus_sq, not {K.name}; "
+                         "use method='implicit' (or 'auto')")
     if method in PLAIN_METHODS and not K.differentiable:
         extra = (" and builds a finite-difference Jacobian across the jump (wrong near the "
                  "switching surface)" if method in ("Radau", "BDF", "LSODA") else "")
         warnings.warn(f"method={method} on K={K.name}: ∇K is discontinuous on m̃_i = kink, the "
-                      f"integrator chatters there{extra}; use method='filippov' (l1, deadzone, "
-                      "l1_plus_sq) for the Filippov solution", TheoryWarning, stacklevel=3)
+                      f"integrator chatters there{extra}; use method='auto' (filippov or "
+                      "implicit) for the Filippov solution", TheoryWarning, stacklevel=3)
     return method
 
 
@@ -195,14 +226,18 @@ def solve_lion_ode(K, objective_or_grad, x0, m0=None, *, lam, alpha, gamma, eps,
                    method: str = "auto", rtol: float = 1e-8, atol=1e-10, t_eval=None,
                    f: Callable | None = None, hess=None, inner_method: str = "DOP853",
                    max_events: int = 10_000, max_nfev: int | None = None,
-                   max_time: float | None = None, first_step=None) -> OdeLionResult:
+                   max_time: float | None = None, first_step=None, order: int = 4
+                   ) -> OdeLionResult:
     """Integrate the Lion-K ODE from (x0, m0) (m0 = 0 by default) on [0, t_final].
 
     ``K``: a `KFunction` or a name. ``objective_or_grad``: an `Objective` (f, ∇f; ∇²f from
     ``hess``, the objective, or central differences) or a callable ∇f (then pass ``f`` for H).
     ``rtol``/``atol``: the integrator's tolerances (Filippov mode: of the inner RK method on each
-    smooth segment; event times are found to machine precision). ``t_eval``: output times (else
-    the solver's knots). Caps: ``max_events`` (Filippov), ``max_nfev`` and ``max_time`` (all).
+    smooth segment; event times are found to machine precision; implicit mode: of the
+    extrapolation error estimate). ``t_eval``: output times (else the solver's knots; the
+    implicit mode steps onto them exactly). ``order``: extrapolation depth of the implicit mode
+    (2, 3 or 4). Caps: ``max_events`` (Filippov), ``max_nfev`` (∇f evaluations in the implicit
+    mode) and ``max_time`` (all).
     Returns `OdeLionResult` with ``report``, ``diagnostics``, ``guards``.
     """
     K = make_K(K) if isinstance(K, str) else K
@@ -218,7 +253,7 @@ def solve_lion_ode(K, objective_or_grad, x0, m0=None, *, lam, alpha, gamma, eps,
     prob = _Problem(objective_or_grad, f, hess)
     pw = piecewise_model(K)
     jac = _smooth_jac(K, prob, lam, alpha, gamma, eps, d) if K.differentiable else None
-    chosen = _choose_method(K, method, pw, jac)
+    chosen = _choose_method(K, method, pw, jac, eps, np.concatenate([x0, m0]), t_final)
     z0 = np.concatenate([x0, m0])
     start = time.perf_counter()
     if chosen == "filippov":
@@ -231,6 +266,18 @@ def solve_lion_ode(K, objective_or_grad, x0, m0=None, *, lam, alpha, gamma, eps,
         n_grad, min_step = run.n_grad, run.min_step
         jac_kind = "none (explicit RK on smooth segments; ∇²f " + (
             "exact" if prob.hess_exact else "by central differences") + " in the equivalent control)"
+    elif chosen == "implicit":
+        const = bool(getattr(prob.hess, "constant", False))
+        run = integrate_implicit(K, prob.grad, prob.hess, z0, t_final, lam=lam, alpha=alpha,
+                                 gamma=gamma, eps=eps, rtol=rtol, atol=atol, order=order,
+                                 hess_constant=const, t_eval=t_eval, first_step=first_step,
+                                 max_nfev=max_nfev, max_time=max_time)
+        knots_t, knots_z, sol = run.t, run.z, run.sol
+        nfev, njev, status, message = run.n_grad, run.n_hess, run.status, run.message
+        n_grad, min_step = run.n_grad, run.min_step
+        jac_kind = "none (implicit substeps linearise ∇f with ∇²f " + (
+            "exact, constant" if const else "exact" if prob.hess_exact
+            else "by central differences") + ")"
     else:
         def fun(t, z):
             x, m = z[:d], z[d:]
@@ -247,7 +294,17 @@ def solve_lion_ode(K, objective_or_grad, x0, m0=None, *, lam, alpha, gamma, eps,
                     "finite differences" if chosen in ("Radau", "BDF", "LSODA") else "none")
     wall = time.perf_counter() - start
 
-    if t_eval is not None and sol is not None:
+    knot_idx = None
+    if chosen == "implicit" and t_eval is not None:
+        t_req = np.asarray(t_eval, dtype=float)
+        t_req = t_req[t_req <= knots_t[-1]]
+        knot_idx = np.clip(np.searchsorted(knots_t, t_req), 0, knots_t.size - 1)
+        knot_idx = np.where(np.abs(knots_t[knot_idx] - t_req) <= 1e-12 * max(1.0, t_final),
+                            knot_idx, -1)
+        if np.any(knot_idx < 0):  # a requested time that is not a knot (should not happen)
+            raise NumericalFailure("implicit mode: an output time is not a knot")
+        t_out, Z = knots_t[knot_idx], knots_z[:, knot_idx]
+    elif t_eval is not None and sol is not None:
         t_out = np.asarray(t_eval, dtype=float)
         t_out = t_out[t_out <= knots_t[-1]]
         Z = np.asarray(sol(t_out)).reshape(2 * d, -1)
@@ -257,6 +314,8 @@ def solve_lion_ode(K, objective_or_grad, x0, m0=None, *, lam, alpha, gamma, eps,
 
     if chosen == "filippov":
         U = selection_along(run, t_out, Z).T
+    elif chosen == "implicit":
+        U = (run.S if knot_idx is None else run.S[:, knot_idx]).T
     else:
         G = np.asarray(prob.grad(X), dtype=float)
         U = np.asarray(K.grad(M - eps * (alpha * G + gamma * M)))
@@ -272,6 +331,11 @@ def solve_lion_ode(K, objective_or_grad, x0, m0=None, *, lam, alpha, gamma, eps,
         final_mode = [run.final_mode.label(i) for i in range(d)]
         n_entries = sum(1 for e in run.events if e[3].startswith("sliding"))
         events = run.events
+    elif chosen == "implicit":
+        n_sw, slide, events = len(run.events), run.sliding_time, run.events
+        pat = run.final_pattern if run.final_pattern is not None else np.zeros(d, bool)
+        final_mode = ["set-valued" if p_ else "single-valued" for p_ in pat]
+        n_entries = sum(1 for e in run.events if e[3] != "single-valued")
     else:
         slide, final_mode, n_entries, events = None, None, 0, []
         n_sw, _ = _n_switches(K, pw, knots_t, knots_z, prob, alpha, gamma, eps, d)
@@ -280,12 +344,17 @@ def solve_lion_ode(K, objective_or_grad, x0, m0=None, *, lam, alpha, gamma, eps,
         lo, hi = K.dom_bounds()
         lx = lam * X[-1]
         on_bd = (np.abs(lx - hi) <= diag.tol_dom) | (np.abs(lx - lo) <= diag.tol_dom)
+    extra = {}
+    if chosen == "implicit":
+        extra = dict(order=run.order, n_rejected=run.n_rejected, n_low_order=run.n_low_order,
+                     n_set_valued_steps=run.n_set_valued_steps, sliding_sets=run.sliding_sets,
+                     n_projections=run.n_projections, max_projection=run.max_projection)
     report = OdeReport(method=chosen, inner_method=inner_method if chosen == "filippov" else None,
                        nfev=int(nfev), njev=int(njev), n_grad=int(n_grad),
                        n_steps=int(knots_t.size - 1), min_step=float(min_step),
                        n_events=len(events), n_sliding_entries=n_entries, sliding_time=slide,
                        final_mode=final_mode, on_boundary_end=on_bd, n_switches_observed=n_sw,
-                       wall_time=wall, jacobian=jac_kind, events=events)
+                       wall_time=wall, jacobian=jac_kind, events=events, **extra)
 
     if chosen in PLAIN_METHODS and not K.differentiable:
         message += (f"; naive integration of a jumping ∇K: {n_sw} branch switches between knots, "
