@@ -100,7 +100,8 @@ def list_cmd(as_json: bool) -> None:
 @click.option("--mode", type=click.Choice(["discrete", "ode", "both"]), default="discrete",
               show_default=True, help="Discrete iterates, the continuous-time ODE, or both.")
 @click.option("--method", default="auto", show_default=True,
-              help="ODE integrator: auto, filippov, or a solve_ivp method (RK45, DOP853, Radau, ...).")
+              help="ODE integrator: auto, filippov, implicit, or a solve_ivp method (RK45, DOP853, "
+                   "Radau, ...).")
 @click.option("--rtol", type=float, default=1e-8, show_default=True, help="ODE relative tolerance.")
 @click.option("--atol", type=float, default=1e-10, show_default=True, help="ODE absolute tolerance.")
 @click.option("--t-final", type=float, default=None, help="ODE end time (default steps·lr).")

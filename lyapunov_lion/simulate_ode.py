@@ -30,7 +30,7 @@ class OdeOptions:
     alpha: float | None = None
     gamma: float | None = None
     eps: float | None = None
-    n_eval: int = 2001
+    n_eval: int = 501  # output grid; the implicit mode also steps through these points
 
 
 @dataclass
@@ -86,8 +86,14 @@ class OdeSimulationReport:
         ]
         if rep.sliding_time is not None:
             slide = ", ".join(f"x{i + 1}: {s:.4g}" for i, s in enumerate(rep.sliding_time))
-            lines.append(f"time sliding on a kink of ∇K per coordinate: {slide}; final modes: "
-                         + ", ".join(rep.final_mode))
+            lines.append(f"time on a non-smooth set of ∂K (sliding) per coordinate: {slide}; "
+                         "final modes: " + ", ".join(rep.final_mode))
+        if rep.method == "implicit":
+            sets = ", ".join(f"{k}: {v:.4g}" for k, v in (rep.sliding_sets or {}).items())
+            lines.append(f"implicit steps: {rep.n_steps} ({rep.n_rejected} rejected, "
+                         f"{rep.n_low_order} first-order), set-valued ∂K in "
+                         f"{rep.n_set_valued_steps} steps" + (f"; time per set: {sets}" if sets else "")
+                         + f"; {rep.n_projections} returns to dom K*")
         lines.append("phase 1: " + ("λx did NOT reach dom K*" if d.phase1_exit_time is None else
                                     f"λx in dom K* from t = {d.phase1_exit_time:.4g}"))
         failed = [k for k, v in r.guards.items() if isinstance(v, dict) and not v.get("ok", True)]

@@ -62,7 +62,8 @@ def shown_runs():
 @pytest.mark.parametrize("argv, shown", shown_runs(),
                          ids=[" ".join(argv)[:40] for argv, _ in shown_runs()])
 def test_readme_outputs_are_what_the_commands_print(capsys, argv, shown):
-    """The outputs pasted in the README are exactly what the commands print today."""
+    """The outputs pasted in the README are exactly what the commands print today
+    (refresh them with `python scripts/update_readme_outputs.py`)."""
     from lyapunov_lion.cli import main
     assert main(argv) == 0
     printed = capsys.readouterr().out.rstrip().splitlines()
