@@ -242,14 +242,20 @@ class SymbolicConjugate:
         return sp.latex(self.piecewise())
 
     # -- numerics ---------------------------------------------------------------------------
-    def __call__(self, y):
-        """k*(y) elementwise (float array), +inf outside dom k*."""
-        y = np.asarray(y, dtype=float)
-        out = np.full(y.shape, np.inf)
+    def _on_pieces(self, y, attr: str, fill: float):
+        """Evaluate ``piece.<attr>`` (sympy in Y) on the points of ``y`` in each piece's
+        interval; ``fill`` elsewhere."""
+        out = np.full(y.shape, fill)
         for p in self.pieces:
             m = (y >= float(p.lo)) & (y <= float(p.hi))
             if np.any(m):
-                out[m] = numeric(p.expr, Y)(y[m])
+                out[m] = numeric(getattr(p, attr), Y)(y[m])
+        return out
+
+    def __call__(self, y):
+        """k*(y) elementwise (float array), +inf outside dom k*."""
+        y = np.asarray(y, dtype=float)
+        out = self._on_pieces(y, "expr", np.inf)
         for k in self.kinks:
             out[y == float(k.c)] = float(k.value)
         for end, val, closed in ((self.ymin, self.value_lo, self.lo_closed),
@@ -262,11 +268,7 @@ class SymbolicConjugate:
         """A selection of ∂k*(y) on dom k* (the element of least magnitude at kinks of k*);
         NaN outside dom k*, ±inf at a closed end where ∂k* is empty."""
         y = np.asarray(y, dtype=float)
-        out = np.full(y.shape, np.nan)
-        for p in self.pieces:
-            m = (y >= float(p.lo)) & (y <= float(p.hi))
-            if np.any(m):
-                out[m] = numeric(p.grad, Y)(y[m])
+        out = self._on_pieces(y, "grad", np.nan)
         for k in self.kinks:
             out[y == float(k.c)] = float(np.clip(0.0, float(k.xlo), float(k.xhi)))
         return np.where(self.in_domain(y), out, np.nan)
