@@ -206,6 +206,46 @@ def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> No
 
 
 @cli.command()
+@click.option("--K", "K_text", default="l1", show_default=True,
+              help="K by name, optionally with parameters: huber:delta=0.5.")
+@click.option("--objective", default="toy", show_default=True,
+              help="A built-in objective name or an expression in x1, x2, ...")
+@click.option("--lam-min", type=float, default=0.1, show_default=True)
+@click.option("--lam-max", type=float, default=3.0, show_default=True)
+@click.option("--n-lam", type=int, default=100, show_default=True, help="Number of λ values.")
+@click.option("--lr", type=float, default=1e-3, show_default=True)
+@click.option("--beta1", type=float, default=0.9, show_default=True)
+@click.option("--beta2", type=float, default=0.99, show_default=True)
+@click.option("--steps", type=int, default=20_000, show_default=True)
+@click.option("--window", type=int, default=1_000, show_default=True,
+              help="Steps after --steps over which f is averaged (the converged loss).")
+@click.option("--x0", "x0_text", default=None, help="Initial point (default: the objective's).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Write the sweep figure (PNG or PDF).")
+def sweep(K_text, objective, lam_min, lam_max, n_lam, lr, beta1, beta2, steps, window, x0_text,
+          as_json, plot) -> None:
+    """Converged loss of Lion-K against λ (one batched run) next to the exact loss of the
+    problem it solves (reference solver per λ) — Fig. 1(d) of the paper for any K and f."""
+    from .core.kfunc import make_K
+    from .sweep import lambda_sweep
+    if not 0 < lam_min < lam_max or n_lam < 2:
+        raise LionKError("need 0 < --lam-min < --lam-max and --n-lam ≥ 2")
+    name, params = parse_K_option(K_text)
+    result = lambda_sweep(make_K(name, **params), objective,
+                          np.linspace(lam_min, lam_max, n_lam), x0=parse_vector(x0_text, "x0"),
+                          steps=steps, window=window, lr=lr, beta1=beta1, beta2=beta2,
+                          progress=lambda line: click.echo(line, err=True))
+    click.echo(json.dumps(result.summary_dict(), indent=2, ensure_ascii=False) if as_json
+               else result.summary_text())
+    if plot:
+        from .plotting.sweep import plot_sweep_report
+        plot_sweep_report(result, plot)
+        if not as_json:
+            click.echo(f"saved figure to {plot}")
+
+
+@cli.command()
 @click.argument("names", nargs=-1)
 @click.option("--figures", "out_figures", default="figures", show_default=True,
               type=click.Path(file_okay=False), help="Where the PNG/PDF figures go.")

@@ -20,8 +20,10 @@ import numpy as np
 from ..core.kfunc import make_K
 from ..core.lyapunov import diagnose_discrete, monotonicity
 from ..core.reference import constrained_optimum
-from ._common import (run_toy, BETA1, BETA2, COMMON_JUSTIFICATION, COMMON_SETTINGS, LAM_STAR, LR,
-                      TOY, Reproduction, check_size, explicit_slack, fmt_vec)
+from ..plotting.sweep import plot_lambda_sweep
+from ..sweep import converged_loss
+from ._common import (BETA1, BETA2, COMMON_JUSTIFICATION, COMMON_SETTINGS, DECAY, LAM_STAR, LR,
+                      TOY, Reproduction, check_size, explicit_slack, fmt_vec, run_toy)
 
 NAME = "fig1"
 TITLE = "Fig. 1 — Lion on the toy problem: the box ‖x‖_∞ ≤ 1/λ and the threshold λ* = 2/3"
@@ -49,14 +51,10 @@ def exact_loss(lam):
 
 
 def converged_loss_sweep(lams, steps: int, window: int, x0=X0, lr: float = LR):
-    """Converged loss ℓ(λ) = (1/window) Σ_{t=T−window+1}^{T} f(x_t), T = steps + window, for Lion
-    on the toy problem, all λ in one batch. Returns (ℓ, final x (n, 2))."""
-    lams = np.asarray(lams, dtype=float)
-    start = np.broadcast_to(np.asarray(x0, dtype=float), lams.shape + (2,)).copy()
-    burn = run_toy("l1", start, lams, steps, "Fig. 1 sweep", lr=lr, save_every=steps)
-    tail = run_toy("l1", burn.x[-1], lams, window, "Fig. 1 sweep", m0=burn.m[-1], lr=lr)
-    X = np.asarray(tail.x[1:])
-    return np.asarray(TOY.f(X)).mean(axis=0), X[-1]
+    """Converged loss ℓ(λ) of Lion on the toy problem, all λ in one batch (see
+    `lyapunov_lion.sweep.converged_loss`). Returns (ℓ, final x (n, 2))."""
+    return converged_loss(make_K("l1"), TOY, lams, x0, steps=steps, window=window, lr=lr,
+                          beta1=BETA1, beta2=BETA2, decay=DECAY)
 
 
 def first_above(lams, loss, level: float = LEVEL) -> int | None:
@@ -182,25 +180,18 @@ def draw(d: dict):
         b.set_title("(b) f and H_d (+∞ before phase-1 exit); symlog, linear < 0.01")
         b.legend(loc="upper right", fontsize=6)
 
-        # (c) converged loss against λ
+        # (c) converged loss against λ, (d) the same near the threshold on a log scale
         grid, loss = d["grid"], d["loss"]
-        fine = np.linspace(grid[0], grid[-1], 2000)
-        for k, a in enumerate((ax[1, 0], ax[1, 1])):
-            a.plot(fine, exact_loss(fine), color="black", lw=1.0,
-                   label="exact ((1.5 − 1/λ)₊)²")
-            a.plot(grid, loss, "o", color=PALETTE[0], ms=2.2, mew=0,
-                   label=f"Lion, {grid.size} λ in one batch")
-            a.axvline(LAM_STAR, color=PALETTE[2], lw=1.1, label="λ* = 2/3 (exact)")
-            a.axvline(d["lam_hat"], color=PALETTE[1], lw=1.0, ls="--",
-                      label=f"measured λ̂ = {d['lam_hat']:.4f}")
-            a.axvline(PAPER_READING, color="0.45", lw=1.0, ls=":",
-                      label="paper's reading λ ≥ 0.6")
-            a.set_xlabel("weight decay λ")
-            a.set_ylabel("converged loss")
+        markers = [(LAM_STAR, "λ* = 2/3 (exact)", {"color": PALETTE[2], "lw": 1.1}),
+                   (d["lam_hat"], f"measured λ̂ = {d['lam_hat']:.4f}",
+                    {"color": PALETTE[1], "ls": "--"}),
+                   (PAPER_READING, "paper's reading λ ≥ 0.6", {"color": "0.45", "ls": ":"})]
+        for a, log in ((ax[1, 0], False), (ax[1, 1], True)):
+            plot_lambda_sweep(a, grid, loss, exact=exact_loss, exact_label="exact ((1.5 − 1/λ)₊)²",
+                              run_label=f"Lion, {grid.size} λ in one batch", markers=markers,
+                              log=log, legend_loc="lower right")
         ax[1, 0].set_title("(c) converged loss against λ")
-        ax[1, 0].legend(loc="lower right", fontsize=6)
         z = ax[1, 1]
-        z.set_yscale("log")
         z.set_xlim(0.45, 1.0)
         z.set_ylim(1e-8, 0.3)
         z.axhline(LEVEL, color=PALETTE[3], lw=0.9, ls="--", label=f"level c = {LEVEL:g}")

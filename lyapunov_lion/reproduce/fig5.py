@@ -15,8 +15,8 @@ import numpy as np
 from ..core.kfunc import make_K
 from ..core.reference import constrained_optimum
 from ..errors import NumericalFailure
-from ._common import (run_toy, BETA1, BETA2, COMMON_JUSTIFICATION, COMMON_SETTINGS, LR, MINIMISER,
-                      TOY, Reproduction, boundary_status, check_size, fmt_vec)
+from ._common import (BETA1, BETA2, COMMON_JUSTIFICATION, COMMON_SETTINGS, LR, MINIMISER, TOY,
+                      Reproduction, boundary_status, check_size, fmt_vec, run_toy)
 
 NAME = "fig5"
 TITLE = "Fig. 5 — Lion-K for eight K: inside the constraint the optimum, outside its boundary"

@@ -16,8 +16,8 @@ import numpy as np
 from ..core.kfunc import make_K
 from ..core.lyapunov import diagnose_discrete, phase1_bound
 from ..errors import NumericalFailure
-from ._common import (run_toy, BETA1, BETA2, COMMON_JUSTIFICATION, COMMON_SETTINGS, DECAY, LR, TOY,
-                      Reproduction, check_size, explicit_slack)
+from ._common import (BETA1, BETA2, COMMON_JUSTIFICATION, COMMON_SETTINGS, DECAY, LR, TOY,
+                      Reproduction, check_size, explicit_slack, run_toy)
 
 NAME = "phases"
 TITLE = "Phase 1 / phase 2 — exponential entry into dom K*, then monotone Lyapunov descent"
