@@ -167,23 +167,27 @@ def simulate(K_text, K_params, K_expr, K_file, lam, lr, beta1, beta2, steps, x0_
 
 
 @cli.command()
-@click.argument("expression", required=False)
+@click.argument("expression", metavar="EXPRESSION|NAME", required=False)
 @click.option("--catalog", is_flag=True,
               help="Verify every separable catalog K and compare the symbolic K* with the catalog's.")
 @click.option("--timeout", type=float, default=20.0, show_default=True,
               help="Time budget (s) for the symbolic derivation; a numerical fallback follows.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--markdown", is_flag=True, help="Print the report as Markdown with LaTeX.")
-@click.option("--latex", is_flag=True, help="Print K, K*, dom K* and the induced term in LaTeX.")
+@click.option("--latex", is_flag=True,
+              help="Print K, K*, dom K*, the induced term and H, c, Δ (spec §4) in LaTeX.")
 @click.option("--save-K", "save_K", default=None, type=click.Path(dir_okay=False),
               help="Write the verified K to FILE (JSON) for `lionk simulate --K-file FILE`.")
 def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> None:
     """Derive K*, ∇K and the induced problem of a K given as an expression: k in x for a
     separable K = Σk(x_i) (e.g. 'log(cosh(x))'), or K in x1, x2 for a norm (e.g.
-    'Max(Abs(x1), Abs(x2))'); check convexity and the Lyapunov conditions. Exit 1 if a check FAILED."""
+    'Max(Abs(x1), Abs(x2))'), or a catalog name (e.g. huber:delta=0.5, power_p:p=4, linf);
+    check convexity and the Lyapunov conditions: (iv) dH/dt = −Δ proved by sympy, (v) the
+    discrete inequality of spec §5 checked on runs. Exit 1 if a check FAILED."""
     from .symbolic import verify_any, verify_catalog
     if catalog == (expression is not None):
-        raise LionKError("give either an expression in x (e.g. 'Abs(x) + x**2/2') or --catalog")
+        raise LionKError("give either an expression in x (e.g. 'Abs(x) + x**2/2'), a catalog K "
+                         "name (e.g. huber:delta=0.5) or --catalog")
     if catalog and (latex or markdown or save_K):
         raise LionKError("--latex, --markdown and --save-K need an expression, not --catalog")
     if sum(map(bool, (as_json, markdown, latex))) > 1:

@@ -2,15 +2,25 @@
 
 ``verify("Abs(x) + x**2/2")`` parses k safely, proves or checks convexity, derives ∂k, k*,
 dom k*, ∇k* and the induced problem (1/λ)Σk*(λx_i), and certifies the Lyapunov conditions of
-spec §4; ``verify_catalog()`` cross-checks the engine against the catalog's hand-written K*.
+spec §4: (i)–(iii) for this K, (iv) dH/dt = −Δ proved by sympy (`identity`), and (v)/(v′) the
+discrete inequality of spec §5 checked on runs (`discrete_check`). ``verify_any("huber:delta=0.5")``
+also takes catalog names (`catalog_input`); ``verify_catalog()`` cross-checks the engine against
+the catalog's hand-written K*.
 """
+from .catalog_input import CATALOG_TEMPLATES, parse_catalog_name
+from .certificates import attach_certificates
+from .discrete_check import discrete_statements
+from .identity import prove_dHdt_identity
+from .kbuild import K_from_expression, K_from_report, load_K, save_K, verify_any
 from .limits import SymbolicFailure
+from .nonseparable import verify_nonseparable
 from .report import CHECKED, FAILED, PROVEN, SKIPPED, Statement, VerifyReport
 from .verify import CATALOG_EXPRESSIONS, CatalogReport, verify, verify_catalog
-from .kbuild import K_from_expression, K_from_report, load_K, save_K, verify_any
-from .nonseparable import verify_nonseparable
 
-__all__ = ["verify", "verify_catalog", "VerifyReport", "Statement", "CatalogReport",
-           "CATALOG_EXPRESSIONS", "SymbolicFailure",
-           "K_from_expression", "K_from_report", "load_K", "save_K", "verify_any",
-           "verify_nonseparable", "PROVEN", "CHECKED", "FAILED", "SKIPPED"]
+__all__ = [
+    "CATALOG_EXPRESSIONS", "CATALOG_TEMPLATES", "CHECKED", "FAILED", "PROVEN", "SKIPPED",
+    "CatalogReport", "K_from_expression", "K_from_report", "Statement", "SymbolicFailure",
+    "VerifyReport", "attach_certificates", "discrete_statements", "load_K", "parse_catalog_name",
+    "prove_dHdt_identity", "save_K", "verify", "verify_any", "verify_catalog",
+    "verify_nonseparable",
+]

@@ -219,7 +219,7 @@ def K_from_report(rep: VerifyReport) -> KFunction:
     }
     cls = type("ExpressionK", (ExpressionK,), attrs)
     K = cls()
-    K.report, K.expression = rep, rep.text
+    K.report, K.expression = rep, expression_of(rep)
     K._k, K._dk, K._kconj, K._dkconj = k_fn, dk_fn, kc_fn, gc_fn
     K._dom = (float(conj.ymin), float(conj.ymax))
     K.pieces_text = pieces
@@ -233,15 +233,51 @@ def K_from_expression(text: str, *, timeout: float = 20.0) -> KFunction:
 
 
 def verify_any(text: str, *, timeout: float = 20.0) -> VerifyReport:
-    """`verify` for k in x, `verify_nonseparable` for K in x1, x2, …"""
-    from ..core.expr import parse_expression
+    """`verify` for k in x, `verify_nonseparable` for K in x1, x2, …, and a catalog name
+    (``huber:delta=0.5``, ``linf``): its expression form with exact parameters, verified like
+    the typed expression, (v)/(v′) run on the catalog K itself (`catalog_input`).
 
-    names = parse_expression(text).names if isinstance(text, str) else ()
+    A text that is neither a valid expression nor a catalog name raises `LionKError` whose one
+    line also lists the catalog names."""
+    from ..core.expr import parse_expression
+    from .catalog_input import parse_catalog_name, unknown_input_hint
+
+    cat = parse_catalog_name(text)
+    if cat is not None:
+        return _verify_catalog_input(text, cat, timeout)
+    try:
+        names = parse_expression(text).names if isinstance(text, str) else ()
+    except LionKError as exc:
+        raise LionKError(f"{exc}; {unknown_input_hint()}") from None
     if len(names) >= 1 and names != ("x",):
         from .nonseparable import verify_nonseparable
 
         return verify_nonseparable(text, timeout=timeout)
     return verify(text, timeout=timeout)
+
+
+def _verify_catalog_input(text: str, cat, timeout: float) -> VerifyReport:
+    import time
+
+    from .certificates import attach_certificates
+
+    t0 = time.monotonic()
+    if cat.kind == "norm":
+        from .nonseparable import verify_nonseparable
+
+        rep = verify_nonseparable(cat.expression, timeout=timeout, certify=False)
+    else:
+        rep = verify(cat.expression, timeout=timeout, certify=False)
+    rep.text = text.strip()
+    rep.catalog = cat.to_dict()
+    attach_certificates(rep, K=cat.K, source=f"the catalog K {cat.label()}")
+    rep.seconds = time.monotonic() - t0
+    return rep
+
+
+def expression_of(rep: VerifyReport) -> str:
+    """The expression a report verified (the catalog expression when the input was a name)."""
+    return (rep.catalog or {}).get("expression", rep.text)
 
 
 # ------------------------------------------------------------------------------------------
@@ -262,7 +298,7 @@ def _fingerprint(K: KFunction) -> dict:
 def save_K(rep: VerifyReport, path) -> None:
     """Write the K of ``rep`` as JSON (module docstring); `LionKError` if it cannot be built."""
     K = K_from_report(rep)
-    data = {"format": FORMAT, "version": VERSION, "kind": rep.kind, "expression": rep.text,
+    data = {"format": FORMAT, "version": VERSION, "kind": rep.kind, "expression": expression_of(rep),
             "method": rep.method, "status": rep.status,
             "formulas": {"K": K.formula, "grad": K.grad_formula, "conj": K.conj_formula,
                          "domain": (rep.conj or {}).get("domain_text"),

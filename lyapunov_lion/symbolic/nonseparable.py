@@ -371,11 +371,12 @@ def _numeric_convexity(kf, n) -> Statement:
                      n_samples=len(A), max_violation=float(max(0.0, gap.max())))
 
 
-def verify_nonseparable(text: str, *, timeout: float = 20.0) -> VerifyReport:
+def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = True) -> VerifyReport:
     """Verify a non-separable K given in x1, x2, … (see the module docstring).
 
     Returns a `VerifyReport` with ``kind`` "norm" (sublinear K: K* = δ_C, dual norm, induced
-    constraint) or "nonseparable" (convexity only; conjugate not handled yet)."""
+    constraint) or "nonseparable" (convexity only; conjugate not handled yet). ``certify``: add
+    (iv) and (v)/(v′) (`certificates.attach_certificates`), as `verify`."""
     t0 = time.monotonic()
     parsed = parse_expression(text)
     xs, K = parsed.variables, parsed.expr
@@ -423,15 +424,14 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0) -> VerifyReport:
         rep.notes.append("K is not convex: no conjugate, induced problem or Lyapunov certificate")
         rep.lyapunov = [Statement("Lyapunov certificate", "needs a convex K", SKIPPED,
                                   "K is not convex")]
-        rep.seconds = time.monotonic() - t0
-        return rep
+        return _finish(rep, t0, certify)
     forms = _linear_forms(K, xs)
     quad = _quadratic(K, xs)
     g = _grad_fn(K, xs, forms, quad)
     rep.grad = {"text": ("a_j*, j* = argmax_j a_jᵀx over the linear pieces" if forms is not None
                          else str([sp.diff(K, v) for v in xs])), "kinks": []}
     if hstat == FAILED:
-        return _general(rep, kf, g, n, t0)
+        return _finish(_general(rep, kf, g, n, t0), t0, certify)
     rep.kind = "norm"
     ys = _Y2 if n == 2 else sp.symbols(" ".join(f"y{i}" for i in range(1, n + 1)), real=True)
     if forms is not None:
@@ -472,6 +472,14 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0) -> VerifyReport:
         rep.induced = {"kind": "constraint", "text": f"s.t. {xn} ≤ 1/λ",
                        "latex": r"\text{s.t. } " + lat + r" \le \frac{1}{\lambda}"}
     _norm_checks(rep, kf, g, ball, n, dstat, hstat, cst.status)
+    return _finish(rep, t0, certify)
+
+
+def _finish(rep: VerifyReport, t0: float, certify: bool) -> VerifyReport:
+    if certify:
+        from .certificates import attach_certificates
+
+        attach_certificates(rep)
     rep.seconds = time.monotonic() - t0
     return rep
 
@@ -615,7 +623,8 @@ def K_from_norm_report(rep: VerifyReport) -> NormBallK:
              "differentiable": False,  # a norm has a kink at 0
              "even": _even(rep.expr, xs)}
     K = type("NormFromExpression", (NormFromExpression,), attrs)()
-    K.report, K.expression, K.ball, K.dim = rep, rep.text, ball, n
+    K.report, K.ball, K.dim = rep, ball, n
+    K.expression = (rep.catalog or {}).get("expression", rep.text)
     K._k, K._g = _fn(rep.expr, xs), _grad_fn(rep.expr, xs, forms, quad)
     named = ball.name in ("l1", "l2", "linf")
     K._radius = ball.scale if named else 1.0

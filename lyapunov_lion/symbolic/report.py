@@ -67,7 +67,8 @@ class VerifyReport:
     """Everything `verify` derived and checked for one separable K(x) = Σ k(x_i).
 
     ``k``, ``grad``, ``conj``, ``conj_grad``, ``induced`` are dicts of text / LaTeX / structure
-    (``None`` when the step was not reached); ``statements`` lists every claim with its status.
+    (``None`` when the step was not reached); ``statements`` lists every claim with its status;
+    ``lyapunov`` holds (i)–(iv) and the descent statement (last), ``discrete`` (v) and (v′).
     ``method`` is ``"symbolic"``, ``"numerical"`` (fallback conjugate) or ``"none"``.
     """
 
@@ -82,6 +83,7 @@ class VerifyReport:
     conj_grad: dict | None = None
     induced: dict | None = None
     lyapunov: list[Statement] = field(default_factory=list)
+    discrete: list[Statement] = field(default_factory=list)  # (v), (v′): spec §5 on runs
     numerical_checks: list[Statement] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -90,6 +92,8 @@ class VerifyReport:
     expr: Any = None  # k (or K) as a sympy expression (not serialised)
     pieces: Any = None  # the `PiecewiseScalar` of k, None when splitting failed (not serialised)
     kind: str = "separable"  # "separable" | "norm" | "nonseparable"
+    catalog: dict | None = None  # the catalog K the input named (name, params, expression, kind)
+    lyapunov_formulas: dict | None = None  # H, c, Δ of spec §4 as proved in (iv): text and LaTeX
 
     @property
     def ok(self) -> bool:
@@ -103,7 +107,8 @@ class VerifyReport:
         return weakest(s.status for s in self._all())
 
     def _all(self) -> list[Statement]:
-        return self.statements + self.derivation + self.lyapunov + self.numerical_checks
+        return (self.statements + self.derivation + self.lyapunov + self.discrete
+                + self.numerical_checks)
 
     # -- rendering ------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -116,9 +121,11 @@ class VerifyReport:
             "grad": self.grad, "conj": self.conj, "conj_grad": self.conj_grad,
             "induced": self.induced,
             "lyapunov": [s.to_dict() for s in self.lyapunov],
+            "discrete": [s.to_dict() for s in self.discrete],
             "numerical_checks": [s.to_dict() for s in self.numerical_checks],
             "failures": self.failures, "notes": self.notes, "seconds": self.seconds,
-            "kind": self.kind,
+            "kind": self.kind, "catalog": self.catalog,
+            "lyapunov_formulas": self.lyapunov_formulas,
         })
 
     # -- the K itself ----------------------------------------------------------------------
@@ -141,15 +148,28 @@ class VerifyReport:
                          + (self.conj.get("domain_latex") or self.conj.get("domain_text", "")))
         if self.induced and self.induced.get("latex"):
             lines.append(r"\min_x f(x) " + self.induced["latex"])
+        if self.lyapunov_formulas:
+            lines += [self.lyapunov_formulas[k] for k in ("H_latex", "c_latex", "Delta_latex")]
         return "\n".join(lines) + "\n"
+
+    def _catalog_line(self) -> list[str]:
+        if not self.catalog:
+            return []
+        c = self.catalog
+        params = ", ".join(f"{k} = {v}" for k, v in c.get("params", {}).items())
+        return [f"catalog K: {c['name']}{' (' + params + ')' if params else ''}, verified as the "
+                f"expression {c['expression']}"
+                + (" (the 2-D case of this norm)" if c.get("kind") == "norm" else "")]
 
     def _sections(self):
         if self.kind != "separable":
-            yield "K", [f"K(x) = {self.k.get('text')} (non-separable, "
-                        f"{'positively homogeneous' if self.kind == 'norm' else 'general'})"]
+            yield "K", self._catalog_line() + [
+                f"K(x) = {self.k.get('text')} (non-separable, "
+                f"{'positively homogeneous' if self.kind == 'norm' else 'general'})"]
         else:
-            yield "K", [f"K(x) = Σ_i k(x_i),  k(x) = {self.k.get('text')}",
-                        "pieces: " + "; ".join(self.k.get("pieces_text", []))]
+            yield "K", self._catalog_line() + [
+                f"K(x) = Σ_i k(x_i),  k(x) = {self.k.get('text')}",
+                "pieces: " + "; ".join(self.k.get("pieces_text", []))]
         yield "Convexity", [f"overall: {self.convex}"] + [s.line() for s in self.statements]
         if self.grad and self.kind != "separable":
             yield "Gradient", [f"∇K(x) = {self.grad['text']}"]
@@ -169,7 +189,11 @@ class VerifyReport:
                 + self.induced['kind'],
                 f"Lion-K with this K solves  min_x f(x) {self.induced['text']}"]
         if self.lyapunov:
-            yield "Lyapunov certificate", [s.line() for s in self.lyapunov]
+            fm = self.lyapunov_formulas
+            head = [fm["H_text"], fm["c_text"], fm["Delta_text"]] if fm else []
+            yield "Lyapunov certificate", head + [s.line() for s in self.lyapunov]
+        if self.discrete:
+            yield "Discrete scheme (spec §5), checked on runs", [s.line() for s in self.discrete]
         if self.numerical_checks:
             yield "Independent numerical checks", [s.line() for s in self.numerical_checks]
         if self.failures or self.notes:
@@ -196,6 +220,9 @@ class VerifyReport:
             out += [f"$k^*(y) = {self.conj['latex']}$", ""]
         if self.induced and self.induced.get("latex"):
             out += [f"Induced problem: $\\min_x f(x) {self.induced['latex']}$", ""]
+        if self.lyapunov_formulas:
+            for k in ("H_latex", "c_latex", "Delta_latex"):
+                out += [f"${self.lyapunov_formulas[k]}$", ""]
         for title, lines in self._sections():
             out += [f"## {title}", ""] + [f"- {ln}".replace("\n", "\n  ") for ln in lines] + [""]
         return "\n".join(out)

@@ -14,6 +14,10 @@ report and the rest falls back to numerics):
    εγ ≤ 1, λ > 0;
 5. an independent numerical check of k*: brute-force sup_x (yx − k(x)) inside dom k*, linear
    growth of that sup (rate dist(y, dom k*)) outside.
+6. (`certificates`) (iv) the identity dH/dt = −Δ of spec §4, proved by sympy once per process
+   (K-independent, `identity`), worded for this K (differentiable or a.e.); (v)/(v′) the spec §5
+   inequality of the implicit scheme and its explicit variant, checked on batched runs of the K
+   built from the report (`discrete_check`).
 
 Separable K: every statement about K is the statement about k summed over coordinates
 (K(x) = Σk(x_i), K*(y) = Σk*(y_i), ∇K = (k'(x_i))_i), so it is certified on the scalar k.
@@ -28,6 +32,7 @@ import sympy as sp
 
 from ..core.expr import parse_expression
 from ..errors import LionKError
+from .certificates import attach_certificates
 from .conjugate import conjugate, induced_problem, interval_text
 from .convexity import ConvexityResult, check_convexity, numeric, one_sided
 from .limits import Budget, SymbolicFailure, time_limit_enforced
@@ -183,7 +188,7 @@ def _numerical_conjugate(expr: sp.Expr, budget: Budget, notes: list) -> Numerica
             v = float(vals[np.isfinite(vals)][0]) if np.any(np.isfinite(vals)) else np.nan
             source = "ends estimated from k' at |x| ≤ 1e6"
             if not np.isfinite(v):
-                raise LionKError(f"cannot determine dom k*: k' is not finite at large |x|")
+                raise LionKError("cannot determine dom k*: k' is not finite at large |x|")
         ends.append(float(v))
     closed = []
     for e in ends:
@@ -323,9 +328,14 @@ def _interval_latex(conj) -> str:
 # ------------------------------------------------------------------------------------------
 # the entry point
 # ------------------------------------------------------------------------------------------
-def verify(text_or_expr, *, timeout: float = 20.0, per_call: float | None = None) -> VerifyReport:
+def verify(text_or_expr, *, timeout: float = 20.0, per_call: float | None = None,
+           certify: bool = True) -> VerifyReport:
     """Derive k*, ∇k*, dom k* and the induced problem of K(x) = Σ_i k(x_i) and certify the
     Lyapunov conditions of spec §4 (see the module docstring).
+
+    ``certify``: also add (iv) the sympy proof of dH/dt = −Δ and (v)/(v′) the numerical check of
+    the discrete inequality on the K built from the report (`certificates.attach_certificates`);
+    False leaves that to the caller (e.g. to run (v) on a catalog K).
 
     ``text_or_expr``: k as text in ``x`` (parsed safely, never evaluated) or a sympy expression
     in one symbol. ``timeout``: total seconds for the symbolic steps (``per_call``: per sympy call,
@@ -362,6 +372,8 @@ def verify(text_or_expr, *, timeout: float = 20.0, per_call: float | None = None
                          "(Lion-K needs a convex K)")
         rep.lyapunov = [Statement("Lyapunov certificate", "needs a convex K", SKIPPED,
                                   "k is not convex")]
+        if certify:
+            attach_certificates(rep)
         rep.seconds = time.monotonic() - t0
         return rep
     conj = None
@@ -398,6 +410,8 @@ def verify(text_or_expr, *, timeout: float = 20.0, per_call: float | None = None
     g = _grad_selection(pk, expr)
     rep.lyapunov = _lyapunov(conv, conj, kf, g, xs)
     rep.numerical_checks = _independent(conj, kf)
+    if certify:
+        attach_certificates(rep)
     rep.seconds = time.monotonic() - t0
     return rep
 

@@ -1,0 +1,102 @@
+"""Add statements (iv) and (v)/(v′) to a `VerifyReport` (every report of `verify`).
+
+* (iv) the Lyapunov identity dH/dt = −Δ of spec §4, proved by sympy (`identity`), worded for this
+  K (differentiable or not, dom K* = R^d or not); it is inserted before "Lyapunov descent", whose
+  status then also depends on it;
+* (v) the spec §5 inequality (implicit decay) and (v′) its explicit-decay variant, checked
+  numerically on a built K (`discrete_check`): the catalog K when the input was a catalog name,
+  else the K built from the report (`kbuild.K_from_report`); SKIPPED with the reason when no K
+  can be built (K not convex, a failed statement, conjugate not handled).
+"""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ..core.kfunc import KFunction
+from ..errors import LionKError
+from .discrete_check import discrete_statements
+from .identity import identity_statement, prove_dHdt_identity
+from .report import FAILED, Statement, VerifyReport, weakest
+
+_NONSMOOTH = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.sign, sp.Heaviside)
+
+
+def _expression_smoothness(expr) -> bool | None:
+    """True for a composition of functions smooth on all of R^d (no Abs/Max/Min/Piecewise/sign/
+    Heaviside, only integer powers, no log/sqrt that could meet 0); None (not decided) otherwise."""
+    if expr is None or expr.has(*_NONSMOOTH):
+        return None
+    for p in expr.atoms(sp.Pow):
+        if not (p.exp.is_Integer and (p.exp >= 0 or p.base.is_positive)):
+            return None
+    if any(not a.args[0].is_positive for a in expr.atoms(sp.log)):
+        return None
+    return True
+
+
+def _smoothness(rep: VerifyReport) -> tuple[bool | None, str, bool | None]:
+    """(K differentiable?, where it is not, dom K* ≠ R^d?) from what the report derived."""
+    if rep.kind == "norm":
+        return False, "a norm has a kink at 0", True
+    if rep.kind != "separable":
+        return _expression_smoothness(rep.expr), "", None
+    kinks = (rep.grad or {}).get("kinks") or []
+    conj = rep.conjugate
+    constrained = None
+    if conj is not None:
+        constrained = bool(np.isfinite(float(conj.ymin)) or np.isfinite(float(conj.ymax)))
+    if rep.pieces is None:
+        return None, "smooth pieces not found", constrained
+    if kinks:
+        return False, "kinks of k at x = " + ", ".join(str(b) for b, _ in kinks), constrained
+    return True, "", constrained
+
+
+def _with_identity(rep: VerifyReport) -> None:
+    diff, where, constrained = _smoothness(rep)
+    st = identity_statement(diff, where, constrained)
+    rep.lyapunov_formulas = prove_dHdt_identity().formulas()
+    names = [s.name for s in rep.lyapunov]
+    if "Lyapunov descent" in names:
+        i = names.index("Lyapunov descent")
+        rep.lyapunov.insert(i, st)
+        descent = rep.lyapunov[i + 1]
+        descent.status = weakest([descent.status, st.status])
+        descent.detail += "; dH/dt = −Δ by (iv)"
+    else:
+        rep.lyapunov.append(st)
+
+
+def _build_K(rep: VerifyReport) -> tuple[KFunction | None, str]:
+    if rep.convex == FAILED:
+        return None, "K is not convex"
+    if rep.kind == "nonseparable":
+        return None, ("no K object: the conjugate of a non-separable K that is not positively "
+                      "homogeneous is not handled yet")
+    if not rep.ok:
+        bad = next(s for s in rep._all() if s.status == FAILED)
+        return None, f"no verified K to run: {bad.name} FAILED"
+    from .kbuild import K_from_report
+
+    try:
+        return K_from_report(rep), ""
+    except LionKError as exc:
+        return None, f"no K object: {exc}"
+
+
+def attach_certificates(rep: VerifyReport, K: KFunction | None = None,
+                        source: str | None = None) -> VerifyReport:
+    """Add (iv), (v) and (v′) to ``rep`` (in place, also returned). ``K``: the K to run for
+    (v)/(v′) (default: built from ``rep``); ``source`` names it in the report."""
+    _with_identity(rep)
+    why = ""
+    if K is None:
+        K, why = _build_K(rep)
+        source = source or ("the K built from the expression (kbuild)"
+                            + (", K* numerical" if rep.method == "numerical" else ""))
+    rep.discrete = discrete_statements(K, source or "the given K", why)
+    return rep
+
+
+__all__ = ["Statement", "attach_certificates"]
