@@ -28,7 +28,8 @@ import numpy as np
 from scipy import optimize
 
 from ...errors import NumericalFailure
-from ..kfunc import KFunction, NormBallK
+from ..kfunc import KFunction
+from .matrix import is_norm_ball
 
 __all__ = ["resolve_selection", "set_valued_pattern", "prox_conj"]
 
@@ -45,7 +46,7 @@ def prox_conj(K: KFunction, v, t):
     """
     v = np.asarray(v, dtype=float)
     name = getattr(K, "name", "")
-    if isinstance(K, NormBallK):
+    if is_norm_ball(K):  # also a matrix norm through `FlatMatrixK` (nuclear: clip σ at 1)
         return np.asarray(K.project_dom_conj(v), dtype=float)
     if name == "l1":
         return np.clip(v, -1.0, 1.0)
@@ -94,7 +95,7 @@ def _l2_trust_region(a, B):
 def _fista(K, a, B, s0):
     L = float(np.linalg.eigvalsh(B)[-1])
     t = 1.0 / L
-    s = np.asarray(K.project_dom_conj(s0), dtype=float) if isinstance(K, NormBallK) else s0.copy()
+    s = np.asarray(K.project_dom_conj(s0), dtype=float) if is_norm_ball(K) else s0.copy()
     y, theta = s.copy(), 1.0
     for it in range(_FISTA_MAX_ITER):
         s_new = prox_conj(K, y - t * (B @ y - a), t)
@@ -141,7 +142,9 @@ def set_valued_pattern(K: KFunction, w, s, tiny: float) -> np.ndarray:
     l2, lp: all coordinates when ‖w‖∞ ≤ tiny (∂K(0) is the dual ball), none otherwise.
     linf: the coordinates attaining max|w_i| within ``tiny`` when there are ≥ 2 of them (the
     switching surfaces |w_i| = |w_j|), all when ‖w‖∞ ≤ tiny. Separable K with kinks (l1,
-    deadzone, l1_plus_sq): |w_i − kink| ≤ tiny. Otherwise (nuclear, user K): all coordinates when the
+    deadzone, l1_plus_sq): |w_i − kink| ≤ tiny. nuclear (through `FlatMatrixK`): all entries when
+    the smallest of the min(a, b) singular values of mat(w) is ≤ tiny (∂‖W‖_tr is the singleton
+    UVᵀ exactly when W has full rank min(a, b)). Otherwise (user K): all coordinates when the
     selection s differs from the single-valued formula ∇K(w) by more than 1e-8·(1 + ‖s‖∞).
     """
     w = np.asarray(w, dtype=float)
@@ -155,6 +158,8 @@ def set_valued_pattern(K: KFunction, w, s, tiny: float) -> np.ndarray:
             return np.ones(d, bool)
         tie = np.abs(w) >= big - tiny
         return tie if tie.sum() >= 2 else np.zeros(d, bool)
+    if name == "nuclear" and hasattr(K, "singular_values"):
+        return np.full(d, float(np.min(K.singular_values(w))) <= tiny)
     from .model import piecewise_model
     pw = piecewise_model(K)
     if pw is not None:

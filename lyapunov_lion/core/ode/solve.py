@@ -38,6 +38,7 @@ from ..kfunc import KFunction, make_K
 from .diagnostics import OdeDiagnostics, diagnose, run_guards
 from .filippov import integrate_filippov, selection_along
 from .implicit import integrate_implicit
+from .matrix import FlatMatrixK, flatten_objective
 from .model import hess_K, piecewise_model, resolve_hessian
 from .plain import PLAIN_METHODS, integrate_plain
 
@@ -105,7 +106,11 @@ class OdeReport:
 class OdeLionResult:
     """An ODE trajectory, in the spirit of scipy's ``OdeResult`` (time on axis 0 as in
     `DiscreteResult`): ``t`` (n,), ``x`` and ``m`` (n, d); ``sol(t)`` the dense output of the
-    stacked state (x, m) (shape (2d,) or (2d, k)); ``state(t)`` → (x, m)."""
+    stacked state (x, m) (shape (2d,) or (2d, k)); ``state(t)`` → (x, m).
+
+    Matrix K (``event_shape`` = (a, b)): ``x``, ``m`` and ``state(t)`` have shape (n, a, b) /
+    (k, a, b); ``sol(t)`` stays flat (2ab, k) over (vec X, vec M) in row-major order, and the
+    per-coordinate report arrays (``sliding_time``, ``final_mode``) index the entries of vec X."""
 
     t: np.ndarray
     x: np.ndarray
@@ -119,6 +124,7 @@ class OdeLionResult:
     diagnostics: OdeDiagnostics
     guards: dict
     params: dict
+    event_shape: tuple | None = None
 
     @property
     def success(self) -> bool:
@@ -128,8 +134,12 @@ class OdeLionResult:
         if self.sol is None:
             raise LionKError("no dense output available for this run")
         z = np.asarray(self.sol(t))
-        d = self.x.shape[-1]
-        return z[:d].T, z[d:].T
+        d = z.shape[0] // 2
+        x, m = z[:d].T, z[d:].T
+        if self.event_shape is not None:
+            x = x.reshape(x.shape[:-1] + self.event_shape)
+            m = m.reshape(m.shape[:-1] + self.event_shape)
+        return x, m
 
 
 class _Problem:
@@ -238,17 +248,36 @@ def solve_lion_ode(K, objective_or_grad, x0, m0=None, *, lam, alpha, gamma, eps,
     implicit mode steps onto them exactly). ``order``: extrapolation depth of the implicit mode
     (2, 3 or 4). Caps: ``max_events`` (Filippov), ``max_nfev`` (∇f evaluations in the implicit
     mode) and ``max_time`` (all).
+    Matrix K (``event_ndim = 2``, e.g. ``nuclear``): ``x0``/``m0`` of shape (a, b); ∇f (callable
+    or the objective's ``grad``), ``f`` and ``hess`` act on matrices (``hess``: (ab)×(ab) in the
+    row-major vec basis, or from the objective); the ODE is integrated on vec(X) through
+    `matrix.FlatMatrixK` (an isometry, so H, Δ, dist and the guards are those of the matrix
+    problem) and ``x``, ``m`` come back with shape (n, a, b). ``auto`` → implicit (∂‖·‖_tr is
+    resolved per substep by the projection onto the operator-norm ball, i.e. singular-value
+    clipping; `matrix.FrobeniusQuadratic` is the reference f = ½‖X − C‖²_F).
     Returns `OdeLionResult` with ``report``, ``diagnostics``, ``guards``.
     """
     K = make_K(K) if isinstance(K, str) else K
-    if not isinstance(K, KFunction) or K.event_ndim != 1:
-        raise LionKError("solve_lion_ode needs a vector K (event_ndim = 1)")
+    if not isinstance(K, KFunction) or K.event_ndim not in (1, 2):
+        raise LionKError("solve_lion_ode needs a KFunction with event_ndim 1 (vector) or 2 (matrix)")
     lam, alpha, gamma, eps, t_final = (float(v) for v in (lam, alpha, gamma, eps, t_final))
     _check_params(lam, alpha, gamma, eps, t_final)
-    x0 = np.asarray(x0, dtype=float).reshape(-1)
-    m0 = np.zeros_like(x0) if m0 is None else np.asarray(m0, dtype=float).reshape(-1)
+    x0 = np.asarray(x0, dtype=float)
+    m0 = np.zeros_like(x0) if m0 is None else np.asarray(m0, dtype=float)
     if m0.shape != x0.shape:
         raise LionKError(f"m0 has shape {m0.shape}, x0 has {x0.shape}")
+    event_shape = None
+    if K.event_ndim == 2:  # integrate on vec(X) (row-major), see `matrix`
+        if x0.ndim != 2:
+            raise LionKError(f"K={K.name} acts on matrices: x0 must have shape (a, b), got "
+                             f"{x0.shape}")
+        event_shape = x0.shape
+        K = FlatMatrixK(K, event_shape)
+        objective_or_grad = flatten_objective(objective_or_grad, event_shape, f, hess)
+        f, hess = None, None
+    elif x0.ndim > 1:
+        raise LionKError(f"K={K.name} acts on vectors: x0 must be 1-D, got shape {x0.shape}")
+    x0, m0 = x0.reshape(-1), m0.reshape(-1)
     d = x0.size
     prob = _Problem(objective_or_grad, f, hess)
     pw = piecewise_model(K)
@@ -366,8 +395,10 @@ def solve_lion_ode(K, objective_or_grad, x0, m0=None, *, lam, alpha, gamma, eps,
         message = f"{message}; guard violation(s): " + "; ".join(failed)
     if status != 0 and not failed and status > 0:
         status = 0
+    if event_shape is not None:
+        X, M = X.reshape((-1,) + event_shape), M.reshape((-1,) + event_shape)
     return OdeLionResult(t=t_out, x=X, m=M, sol=sol, nfev=int(nfev), njev=int(njev),
                          status=int(status), message=message, report=report, diagnostics=diag,
-                         guards=guards,
+                         guards=guards, event_shape=event_shape,
                          params={"lam": lam, "alpha": alpha, "gamma": gamma, "eps": eps,
                                  "t_final": t_final, "rtol": rtol, "atol": atol, "K": K.name})
