@@ -119,11 +119,10 @@ def test_nuclear_ode_is_lion_on_singular_values():
     Filippov value s_i ∈ [−1, 1] gives U diag(s) Vᵀ, also a subgradient. The reference is the
     event-driven Filippov mode at rtol 1e-12 (coordinate 2 enters sliding at t ≈ 0.875).
 
-    Tolerances at rtol 1e-8 (measured): sup over the grid 2.7e-6, attained at t = 0.9, just after
-    the sliding entry — the vector l1 problem run in the implicit mode shows the same burst
-    (2.4e-6 at t = 0.9; it decays like e^{−10t} with the sliding dynamics), so it belongs to the
-    implicit mode's resolution of the entry time, not to the matrix adapter: asserted ≤ 1e-5.
-    End point at T = 5: measured 4.7e-9, asserted ≤ 1e-7."""
+    Tolerances at rtol 1e-8 (measured): sup over the grid 3.5e-9 now that the implicit mode
+    controls the error of steps containing a switch of ∂K (before, 2.7e-6 just after the sliding
+    entry); asserted ≤ 1e-7 (the vector test of the switch control allows 10·rtol per switch,
+    and the weighted norm scales with |x| ≈ 2). End point at T = 5: asserted ≤ 1e-7."""
     U, V = _frame(3)
     c = np.array([2.0, 0.4])
     T = 5.0
@@ -137,7 +136,7 @@ def test_nuclear_ode_is_lion_on_singular_values():
     xr, _ = ref.state(te)
     X_ref = np.einsum("ij,nj,kj->nik", U, xr, V)
     err = np.max(np.abs(r.x - X_ref), axis=(1, 2))
-    assert np.max(err) < 1e-5, err
+    assert np.max(err) < 1e-7, err
     assert err[-1] < 1e-7
     # before the first switching event (t < 0.85) no set-valued ∂K is met: rtol-level agreement
     assert np.max(err[te < 0.85]) < 1e-8

@@ -15,8 +15,10 @@ Eliminating x_{n+1} = x̂ + ρs and m_{n+1}:
 f: one pass) gives s ∈ ∂K(a − Bs) with B = qρ∇²f(x_k) (PSD part), a = m̃(s_k) + Bs_k, solved by
 `inclusion.resolve_selection` (for B = bI: s = prox_{K*/b}(a/b) = (a − prox_{bK}(a))/b, a
 projection onto the dual ball for a norm K); the pass is repeated (a Josephy–Newton iteration)
-until s changes by ≤ 1e-12(1 + ‖s‖∞). The substep keeps λx_{n+1} = (λx_n + hλ·s)/(1 + hλ) a
-convex combination of λx_n and s ∈ dom K*: dom K* is exactly invariant and dist(λx, dom K*)
+until s changes by ≤ 1e-12(1 + ‖s‖∞), or its change moves x_{n+1} = x̂ + ρs by ≤ 1e-12(‖x̂‖∞ + ρ)
+and m̃ by ≤ 1e-13‖a‖∞ (on a face of ∂K, e.g. an ℓ∞ tie, s is fixed by m̃ only up to
+ε_mach‖a‖/‖B‖ with ‖B‖ = O(h(h + ε)): for small h it cannot settle to 1e-12). The substep
+keeps λx_{n+1} = (λx_n + hλ·s)/(1 + hλ) a convex combination of λx_n and s ∈ dom K*: dom K* is exactly invariant and dist(λx, dom K*)
 contracts by 1/(1 + hλ) per substep.
 
 **Extrapolation.** On an interval where the active face of ∂K does not change, the substep is a
@@ -24,13 +26,22 @@ smooth map and backward Euler has an error expansion in powers of h. A step of s
 T_{j,1} = n_j substeps of size H/n_j (n_j = 1, 2, …, k) and the Aitken–Neville tableau
 T_{j,l+1} = T_{j,l} + (T_{j,l} − T_{j−1,l})/(n_j/n_{j−l} − 1); T_{k,k} (order k, local error
 O(H^{k+1})) is propagated, ‖T_{k,k} − T_{k,k−1}‖ (RMS, weights atol + rtol·|z|) is the error
-estimate, H_new = H·clip(0.9·err^{−1/k}, 0.2, 5). A step in which the face changes has local
-error O(H²) that the tableau cannot cancel: the estimate sees it and the controller shrinks H
-there, so each switch costs O(log(1/rtol)) extra steps, not a global order loss. When the
+estimate, H_new = H·clip(0.9·err^{−1/k}, 0.2, 5). A step in which the face changes has a local
+error the tableau cannot cancel, and part of it the tableau cannot even see: a switch at offset δ
+inside the *first* substep of every sequence gives every T_{j,1} the same error ≈ δ·|Δs| (Δs the
+jump of the selection; ẋ = s − λx), which cancels in ‖T_{k,k} − T_{k,k−1}‖. So a step is checked
+for a switch — a substep on another face of ∂K than the start (`inclusion.face_signature`), or
+a jump of s (the largest change between consecutive substeps of the finest sequence exceeds half
+the change over the one-substep sequence; smooth s gives ≈ 1/k) — and such a step is accepted on
+the high-order estimate only if also err_sw = H·‖Δs‖ (weighted RMS over the 2d components, Δs the
+largest consecutive change) ≤ 1; otherwise H ← H·clip(0.9/err_sw, 0.2, 0.9) (`n_switch_steps`,
+`n_switch_rejected`). Each switch costs O(log(1/rtol)) extra steps, not a global order loss. When the
 tableau does not cancel but the first-order estimate (k − 1)‖T_{k,1} − T_{k−1,1}‖ is within
 tolerance, the step is accepted with T_{k,1} (counted as a low-order step): this lets the
 integrator pass accumulations of switches (ε = 0, an interior coordinate: a Zeno point of the
-exact solution) with steps of size O(√rtol) instead of stalling before the accumulation point.
+exact solution) with steps of size O(√rtol) instead of stalling before the accumulation point;
+this fallback (a switch the tableau does see) is not gated by err_sw, so the trajectory through
+such an accumulation is accurate to O(√rtol) only, its end (after the accumulation) to rtol.
 
 **Projection.** Extrapolation may leave dom K* by the local error (a curved dual ball, e.g.
 l2). Once λx is inside (dist ≤ DOMAIN_TOL), an accepted point with 0 < dist ≤ 10λ(atol + rtol·s)
@@ -51,7 +62,7 @@ import numpy as np
 
 from ...errors import NumericalFailure
 from ..kfunc import DOMAIN_TOL, KFunction
-from .inclusion import resolve_selection, set_valued_pattern
+from .inclusion import face_signature, resolve_selection, set_valued_pattern
 
 __all__ = ["ImplicitRun", "integrate_implicit", "LinearDense"]
 
@@ -82,6 +93,8 @@ class ImplicitRun:
     n_steps: int = 0
     n_rejected: int = 0
     n_low_order: int = 0
+    n_switch_steps: int = 0
+    n_switch_rejected: int = 0
     n_substeps: int = 0
     n_grad: int = 0
     n_hess: int = 0
@@ -152,8 +165,15 @@ class _Substep:
                 g1 = g + H @ (rho * (s_new - s))
                 s = s_new
                 break
+            # converged when s settles, or when its change no longer moves x_{n+1} = x̂ + ρs by
+            # more than 1e-12 (relative) nor m̃_{n+1} = a − Bs by more than the inner solver's
+            # tolerance 1e-13‖a‖: on a face of ∂K (e.g. an ℓ∞ tie) s is determined by m̃ only up
+            # to ε_mach‖a‖/‖B‖, ‖B‖ = O(h(h + ε)), and for small h cannot settle to 1e-12
+            dm = float(np.max(np.abs(B @ (s_new - s))))
             s = s_new
-            if change <= 1e-12 * (1 + float(np.max(np.abs(s)))):
+            if (change <= 1e-12 * (1 + float(np.max(np.abs(s))))
+                    or (rho * change <= 1e-12 * (float(np.max(np.abs(xh))) + rho)
+                        and dm <= 1e-13 * float(np.max(np.abs(a))))):
                 g1 = None
                 break
         else:
@@ -206,6 +226,9 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
     s_prev = np.asarray(K.grad(z0[d:] - eps * (alpha * np.asarray(grad(z0[:d]), dtype=float)
                                               + gamma * z0[d:])), dtype=float)
     sub.n_grad += 1
+    mt0 = (1 - eps * gamma) * z0[d:] - eps * alpha * np.asarray(grad(z0[:d]), dtype=float)
+    sub.n_grad += 1
+    sig_prev = face_signature(K, mt0, s_prev, 1e-9 * float(np.max(np.abs(mt0), initial=0.0)) + 1e-300)
     ts, zs, Ss = [0.0], [z0.copy()], [None]
     inside = has_domain and dist_fn(z0[:d]) <= DOMAIN_TOL
     h = float(first_step) if first_step is not None else min(t_final, 1e-3)
@@ -232,12 +255,16 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
         try:
             T = []
             fine = []
+            subs = []
             for j, n in enumerate(seq):
                 x, m, s = z[:d], z[d:], s_prev
                 hs = h_try / n
                 for _ in range(n):
                     x, m, s, mt, tiny = sub(x, m, hs, s)
                     run.n_substeps += 1
+                    subs.append((s, mt, tiny))
+                    if j == 0:
+                        T1_s = s
                     if j == order - 1:
                         fine.append((s, mt, tiny))
                 row = [np.concatenate([x, m])]
@@ -257,8 +284,31 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
         if not (np.isfinite(err) and np.isfinite(err1)):
             run.status, run.message = -1, f"non-finite state at t={t:.6g}"
             break
+        # a switch of ∂K inside the step: the tableau cannot see the part of its error that all
+        # sequences share (a switch inside the first substep of every sequence: error ≈ δ·|Δs|,
+        # δ the offset of the switch), so such a step is accepted on the high-order estimate only
+        # when the first-order bound H·|Δs| of that error (ẋ = s − λx jumps by Δs, ṁ does not)
+        # is within tolerance. A switch is seen as (i) a substep of any sequence on another face
+        # of ∂K than the start (`face_signature`), or (ii) a jump of the selection: the largest
+        # change of s between consecutive substeps of the finest sequence is > ½ the change over
+        # the single-substep sequence (smooth s: ≈ 1/k of it; a jump: ≈ all of it)
+        seq_s = np.stack([s_prev] + [s_ for (s_, _, _) in fine])
+        ds = np.max(np.abs(np.diff(seq_s, axis=0)), axis=0)
+        dmax = float(np.max(ds))
+        jump = (dmax > 0.5 * float(np.max(np.abs(T1_s - s_prev)))
+                and dmax > 1e-8 * (1 + float(np.max(np.abs(s_prev)))))
+        err_sw = 0.0
+        if jump or any(not np.array_equal(face_signature(K, mt_, s_, tiny_), sig_prev)
+                       for (s_, mt_, tiny_) in subs):
+            err_sw = h_try * float(np.sqrt(np.sum((ds / w[:d]) ** 2) / (2 * d)))
+            run.n_switch_steps += 1
         fac = 0.9 * err ** (-1.0 / order) if err > 0 else 5.0
         low = False
+        if err <= 1.0 < err_sw:
+            run.n_rejected += 1
+            run.n_switch_rejected += 1
+            h = h_try * min(0.9, max(0.2, 0.9 / err_sw))
+            continue
         if err > 1.0:
             if err1 <= 1.0:
                 # the tableau does not cancel (a face of ∂K changed inside the step: the expansion
@@ -303,6 +353,7 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
         prev_label = label
         run.final_pattern = pat
         s_prev = fine[-1][0]
+        sig_prev = face_signature(K, fine[-1][1], s_prev, fine[-1][2])
         run.min_step = min(run.min_step, h_try)
         t, z = t_new, z_new
         ts.append(t)

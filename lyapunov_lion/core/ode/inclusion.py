@@ -20,7 +20,9 @@ With B symmetric positive semi-definite, s ∈ ∂K(w) ⇔ w ∈ ∂K*(s), so w 
 * ``B = 0``: s = ∇K(a) (any element of ∂K(a)).
 
 `set_valued_pattern` says which coordinates of w = m̃ sit on a non-smooth set of K (where ∂K(w)
-is not a singleton), for the integrator's report.
+is not a singleton), for the integrator's report; `face_signature` labels the smooth piece of ∂K
+that w lies on (the pattern plus the branch of a single-valued ∇K), so that the integrator can see
+a switch between two substeps even when no substep lands on the non-smooth set.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from ...errors import NumericalFailure
 from ..kfunc import KFunction
 from .matrix import is_norm_ball
 
-__all__ = ["resolve_selection", "set_valued_pattern", "prox_conj"]
+__all__ = ["resolve_selection", "set_valued_pattern", "face_signature", "prox_conj"]
 
 _FISTA_MAX_ITER = 20_000
 
@@ -166,3 +168,30 @@ def set_valued_pattern(K: KFunction, w, s, tiny: float) -> np.ndarray:
         return np.min(np.abs(w[:, None] - pw.kinks[None, :]), axis=1) <= tiny
     g = np.asarray(K.grad(w), dtype=float)
     return np.full(d, float(np.max(np.abs(g - s))) > 1e-8 * (1 + float(np.max(np.abs(s)))))
+
+
+def face_signature(K: KFunction, w, s, tiny: float) -> np.ndarray:
+    """Integer (d,): a label of the piece of ∂K that w = m̃ lies on; equal labels at two points
+    mean that ∂K is given by the same smooth formula (or the same face of a set-valued ∂K) there.
+
+    Coordinate i is labelled −(2 + j) when it is set-valued (`set_valued_pattern`) at kink j of a
+    separable piecewise K (j = 0 for other K), otherwise by its branch: the region index
+    #{j : c_j < w_i} (separable piecewise K: l1, deadzone, l1_plus_sq) or sign(w_i) on the
+    coordinates attaining max|w| (linf, where ∇K = sign(w_i*)e_{i*}), 0 otherwise (∇K continuous
+    off the non-smooth set: l2, lp, nuclear; user K: only the set-valued pattern is seen).
+    """
+    w = np.asarray(w, dtype=float)
+    pat = set_valued_pattern(K, w, s, tiny)
+    name = getattr(K, "name", "")
+    branch = np.zeros(w.size, dtype=np.int64)
+    setv = np.full(w.size, -2, dtype=np.int64)
+    if name == "linf" and w.size:
+        big = float(np.max(np.abs(w)))
+        branch = np.where(np.abs(w) >= big - tiny, np.sign(w), 0).astype(np.int64)
+    elif name not in ("l2", "lp", "nuclear"):
+        from .model import piecewise_model
+        pw = piecewise_model(K)
+        if pw is not None:
+            branch = np.asarray(pw.region(w), dtype=np.int64)
+            setv = -2 - np.argmin(np.abs(w[:, None] - pw.kinks[None, :]), axis=1)
+    return np.where(pat, setv, branch)

@@ -89,6 +89,8 @@ class OdeReport:
     sliding_sets: dict | None = None
     n_projections: int = 0
     max_projection: float = 0.0
+    n_switch_steps: int = 0
+    n_switch_rejected: int = 0
 
     def to_dict(self) -> dict:
         out = {}
@@ -377,7 +379,8 @@ def solve_lion_ode(K, objective_or_grad, x0, m0=None, *, lam, alpha, gamma, eps,
     if chosen == "implicit":
         extra = dict(order=run.order, n_rejected=run.n_rejected, n_low_order=run.n_low_order,
                      n_set_valued_steps=run.n_set_valued_steps, sliding_sets=run.sliding_sets,
-                     n_projections=run.n_projections, max_projection=run.max_projection)
+                     n_projections=run.n_projections, max_projection=run.max_projection,
+                     n_switch_steps=run.n_switch_steps, n_switch_rejected=run.n_switch_rejected)
     report = OdeReport(method=chosen, inner_method=inner_method if chosen == "filippov" else None,
                        nfev=int(nfev), njev=int(njev), n_grad=int(n_grad),
                        n_steps=int(knots_t.size - 1), min_step=float(min_step),
