@@ -65,6 +65,18 @@ def project_lq_ball(y, q: float):
         m = np.where(m > 0, m, 1.0)
         return m * np.sum((v / m) ** r, axis=-1, keepdims=True) ** (1 / r), m
 
+    def newton_down(v, step):
+        """Newton iterates v ← clip(v − step(v), 0, v) from an upper bound of the root of a convex
+        increasing function: monotone decrease, stopped at a relative change ≤ 4ε."""
+        for _ in range(max_iter):
+            v_new = np.clip(v - step(v), 0.0, v)
+            done = np.abs(v_new - v) <= 4 * eps * v
+            v = v_new
+            if np.all(done):
+                return v
+        raise NumericalFailure(f"project_lq_ball: the inner Newton iteration (q = {q:g}) did "
+                               f"not converge in {max_iter} steps")
+
     def inner(a, mu, q):
         """(s, 1/φ'(s)) with s ≥ 0 the root of φ(s) = s + μq s^{q−1} − a = 0 (elementwise, a ≥ 0,
         μ ≥ 0 broadcast against a; the root lies in [0, a]).
@@ -85,36 +97,20 @@ def project_lq_ball(y, q: float):
         mq = mu * q
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if q >= 2:
-                v = np.minimum(a, np.where(mq > 0, (a / mq) ** (1 / (q - 1)), np.inf))
-                for _ in range(max_iter):
+                def step(v):
                     vq2 = v ** (q - 2)
-                    step = (v + mq * vq2 * v - a) / (1 + mq * (q - 1) * vq2)
-                    v_new = np.clip(v - step, 0.0, v)
-                    done = np.abs(v_new - v) <= 4 * eps * v
-                    v = v_new
-                    if np.all(done):
-                        break
-                else:
-                    raise NumericalFailure(f"project_lq_ball: the inner Newton iteration "
-                                           f"(q = {q:g}) did not converge in {max_iter} steps")
-                s = v
+                    return (v + mq * vq2 * v - a) / (1 + mq * (q - 1) * vq2)
+                s = newton_down(np.minimum(a, np.where(mq > 0, (a / mq) ** (1 / (q - 1)), np.inf)),
+                                step)
                 inv = 1 / (1 + mq * (q - 1) * s ** (q - 2))
             else:
                 r = 1 / (q - 1)
-                v = np.minimum(a ** (q - 1), np.where(mq > 0, a / mq, np.inf))
-                for _ in range(max_iter):
+                def step(v):
                     vr1 = v ** (r - 1)
                     dpsi = r * vr1 + mq               # 0 only at v = 0 with μ = 0: root 0
-                    step = np.where(dpsi > 0, (vr1 * v + mq * v - a) / dpsi, 0.0)
-                    v_new = np.clip(v - step, 0.0, v)
-                    done = np.abs(v_new - v) <= 4 * eps * v
-                    v = v_new
-                    if np.all(done):
-                        break
-                else:
-                    raise NumericalFailure(f"project_lq_ball: the inner Newton iteration "
-                                           f"(q = {q:g}) did not converge in {max_iter} steps")
-                s = v ** r
+                    return np.where(dpsi > 0, (vr1 * v + mq * v - a) / dpsi, 0.0)
+                s = newton_down(np.minimum(a ** (q - 1), np.where(mq > 0, a / mq, np.inf)),
+                                step) ** r
                 pos = s > 0
                 sp = np.where(pos, s, 1.0)
                 s2q = sp ** (2 - q)                      # φ(s) = s + μq s/s^{2−q} − a
