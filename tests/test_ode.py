@@ -292,12 +292,6 @@ def test_discrete_converges_to_ode(name, lo, hi):
     assert lo <= order <= hi, (order, errs)
 
 
-if __name__ == "__main__":  # prints the measured orders quoted in docs/ode.md
-    for name in ("relativistic", "sq_l2", "l1"):
-        order, errs = measure_discrete_order(name)
-        print(f"{name:14s} order {order:.3f}  sup errors {['%.3g' % e for e in errs]}")
-
-
 # ------------------------------------------------------------------------------------------
 # implicit mode (linf, l2, lp, ε = 0): backward-Euler substeps resolving s ∈ ∂K(m̃) + extrapolation
 # ------------------------------------------------------------------------------------------
@@ -531,3 +525,9 @@ def test_implicit_switch_control_counts_and_face_signature():
     b = face_signature(linf, np.array([-1.0, 0.5]), s, 1e-12)
     tie = face_signature(linf, np.array([1.0, -1.0]), s, 1e-12)
     assert not np.array_equal(a, b) and np.all(tie < -1) and not np.array_equal(a, tie)
+
+
+if __name__ == "__main__":  # prints the measured orders quoted in docs/ode.md
+    for name in ("relativistic", "sq_l2", "l1"):
+        order, errs = measure_discrete_order(name)
+        print(f"{name:14s} order {order:.3f}  sup errors {['%.3g' % e for e in errs]}")
