@@ -281,7 +281,7 @@ def kkt_score(K: KFunction, x, gx, lam):
 def phase1_exit(dist, tol: float = DOMAIN_TOL):
     """First index t (time on axis 0) with dist[t] ≤ tol.
 
-    1-D ``dist``: an int, or None if it never happens. ``dist`` of shape (T, *batch): an int
+    1-D ``dist``: an int, or None if it never happens. ``dist`` of shape ``(T, *batch)``: an int
     array of shape ``batch`` with −1 for runs that never enter.
     """
     dist = np.asarray(dist)
@@ -295,7 +295,7 @@ def phase1_exit(dist, tol: float = DOMAIN_TOL):
 def phase1_bound(dist0, lr, lam, steps: int, decay: str = "explicit"):
     """dist_0·(1 − ηλ)^t (explicit, valid for ηλ ≤ 1) or dist_0·(1 + ηλ)^{−t} (implicit), t = 0..steps.
 
-    Returns shape (steps + 1, *broadcast(dist0, lr, lam)).
+    Returns shape ``(steps + 1, *broadcast(dist0, lr, lam))``.
     """
     _check_decay(decay)
     rate = np.asarray(lr) * np.asarray(lam)

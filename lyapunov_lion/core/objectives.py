@@ -7,13 +7,13 @@ that does not match ``dim`` raises `LionKError`.
 
 Built-ins (``make_objective(name, **params)``):
 
-=============  =============================================================  ==================
-``toy``        f = (x1 − 1.5)² + x2²  (the paper's Fig. 1 problem)           L = 2
-``quadratic``  f = ½ (x − c)ᵀ A (x − c), A symmetric positive definite       L = λ_max(A)
-``rosenbrock`` f = (a − x1)² + b (x2 − x1²)²,  a = 1, b = 100                L = None (not global)
-``logistic``   f = (1/n) Σ_i log(1 + exp(−y_i a_iᵀ x)), generated data       L = ‖X‖₂²/(4n)
-``expr``       a user expression in x1, x2, ... (parsed safely, see expr.py)  L if ∇²f is constant
-=============  =============================================================  ==================
+==============  =============================================================  =====================
+``toy``         f = (x1 − 1.5)² + x2²  (the paper's Fig. 1 problem)            L = 2
+``quadratic``   f = ½ (x − c)ᵀ A (x − c), A symmetric positive definite        L = λ_max(A)
+``rosenbrock``  f = (a − x1)² + b (x2 − x1²)²,  a = 1, b = 100                 L = None (not global)
+``logistic``    f = (1/n) Σ_i log(1 + exp(−y_i a_iᵀ x)), generated data        L = ‖X‖₂²/(4n)
+``expr``        a user expression in x1, x2, ... (parsed safely, see expr.py)  L if ∇²f is constant
+==============  =============================================================  =====================
 
 ``make_objective("(x1 - 1)**2 + 3*x2**2")`` builds an ``expr`` objective directly.
 The built-ins also give the exact Hessian ``hess(x)`` (batched: shape ``x.shape[:-1] + (d, d)``)

@@ -59,6 +59,7 @@ def plot_phase(ax_dist, ax_energy, t, dist, bound, f, H, F=None, phase1_exit=Non
     - ``legend_loc``: a matplotlib location, or ``"below"`` (under the axes).
     - ``energy_log``: log scale for the energy panel; default: only if every finite value is
       positive and they span more than three decades.
+
     Returns ``(ax_dist, ax_energy)``.
     """
     t = np.asarray(t, dtype=float)

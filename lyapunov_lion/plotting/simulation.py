@@ -33,6 +33,7 @@ def figure_simulation(paths, t, dist, bound, f_t, H_t, *, f: Callable | None = N
         ``lam``, the ``optimum``); paths of dimension d > 2 show their first two coordinates;
     (b) dist(λx_t, dom K*) on a log axis with its Phase-1 ``bound`` (`plot_phase`);
     (c) ``f_t``, ``H_t`` (and ``F_t``) against ``t``, the ``phase1_exit`` marked.
+
     The suptitle is ``title`` followed by `describe_run` (which K, which λ, which problem).
     ``dist``, ``bound``, ``f_t``, ``H_t``, ``F_t`` are arrays (T,) or mappings label → (T,); with
     several runs give them in the order of ``paths``: colours are assigned by position and keyed

@@ -102,6 +102,7 @@ def plot_trajectory_2d(ax, paths, f: Callable | None = None, K: KFunction | None
       quantiles of f over a ``grid × grid`` raster; darker = larger f).
     - ``K``, ``lam``: draw the boundary of {x : λx ∈ dom K*} (`draw_constraint`).
     - ``optimum``: a point drawn as a star.
+
     Each path starts at a circle and ends at a square (first / last finite point); non-finite
     points are not drawn and the legend says from which row of the path. Paths longer than ``max_points``
     are thinned evenly (keeping both ends). Limits are square, equal aspect, and contain the
