@@ -178,6 +178,7 @@ def draw(d: dict):
             ax.set_xlabel("T (steps)")
             ax.set_ylabel("running average of Δ'_t up to T")
             ax.xaxis.set_minor_formatter(NullFormatter())
+            ax.set_xticks(r["T"], [str(int(t)) for t in r["T"]], fontsize=6)
             ax.set_title(f"({'ab'[j]}) K = {name}: averaged Δ' against T", fontsize=8)
             ax.legend(fontsize=5.5, ncols=2)
         for j, q in enumerate(("Delta", "kkt")):
@@ -188,7 +189,7 @@ def draw(d: dict):
                 m, h = t_interval(fl)
                 f = r["fits"][f"b_exponent_{q}"]
                 ax.errorbar(s, m, yerr=h, fmt="o-", ms=3, lw=1, capsize=2, color=PALETTE[i],
-                            label=f"{name}: ∝ b^({f['mean']:.2f} ± {f['ci95']:.2f})")
+                            label=f"{name}: ∝ b^{_pm3(f['mean'], f['ci95'])}")
             s_all = np.asarray(next(iter(d["runs"].values()))["sigma_eff"][:-1])
             first = next(iter(d["runs"].values()))
             ref = (first[f"floor_{q}"][0] - first[f"floor_{q}"][-1]).mean()
@@ -210,6 +211,10 @@ def draw(d: dict):
 
 def _pm(m, h) -> str:
     return f"{m:.2f} ± {h:.2f}"
+
+
+def _pm3(m, h) -> str:
+    return f"({m:.3f} ± {h:.3f})"
 
 
 def build(size: str = "full") -> Reproduction:
@@ -237,40 +242,53 @@ def report(d: dict) -> Reproduction:
         measured += [
             f"**K = {name}** (T grid {r['T'][0]}–{r['T'][-1]}; smallest Δ'_t over all runs "
             f"{r['min_Delta']:.2e}):", "",
-            f"- added floor of Δ' ∝ b^**{_pm(bD['mean'], bD['ci95'])}**, i.e. ∝ σ_eff^"
+            f"- added floor of Δ' ∝ b^**{_pm3(bD['mean'], bD['ci95'])}**, i.e. ∝ σ_eff^"
             f"{-2 * bD['mean']:.2f} (claim: b^−0.5, σ_eff^1 as an upper-bound order);",
-            f"- added floor of the KKT score ∝ b^**{_pm(bS['mean'], bS['ci95'])}** "
+            f"- added floor of the KKT score ∝ b^**{_pm3(bS['mean'], bS['ci95'])}** "
             f"(σ_eff^{-2 * bS['mean']:.2f}).", "", *rows, ""]
         results[name] = {"b": r["b"], "sigma_eff": r["sigma_eff"], "T": r["T"].tolist(),
                          "min_Delta": r["min_Delta"], **f}
         if name == "l1":
             lion_exp = bD
-    smooth = d["runs"]["logcosh"]["fits"]["b_exponent_Delta"]
+    smooth = d["runs"]["logcosh"]["fits"]
+    lion_kkt = d["runs"]["l1"]["fits"]["b_exponent_kkt"]
     lion_ok = lion_exp is not None and abs(lion_exp["mean"] - CLAIMED_B_EXPONENT) <= max(
         lion_exp["ci95"], 0.1)
     verdict = "agrees with a qualification" if lion_ok else "disagrees"
     verdict_text = (
-        f"For Lion the noise floor of the averaged Δ' scales as b^{lion_exp['mean']:.2f} "
-        f"(± {lion_exp['ci95']:.2f}), i.e. linearly in σ_eff = σ/√b, the order the spec states, "
-        "with floor/(sup‖w̄‖·σ_eff) of order 0.1 (a constant below 1, consistent with an upper "
-        "bound). The qualifications: (1) for the smooth K (logcosh) the floor is smaller and "
-        f"scales as b^{smooth['mean']:.2f} ≈ σ_eff², so the σ-order is an upper bound, tight "
-        "only for non-smooth ∇K such as sign; (2) the KKT score's floor does not follow the "
-        "same law (exponents in the tables); (3) in T the averages decay as 1/T (exponent ≈ −1) "
-        "only while the transient term (H_d(x_1) − inf H_d)/(Tη) dominates, then flatten onto "
-        "the floor, so the measured T-exponent moves from −1 towards 0 as the noise grows; with "
-        "the exact gradient the floor is the O(η) discretisation level.")
+        f"For Lion the floor that the noise adds to the averaged Δ' scales as "
+        f"b^{_pm3(lion_exp['mean'], lion_exp['ci95'])}, i.e. as σ_eff^"
+        f"{-2 * lion_exp['mean']:.2f} with σ_eff = σ/√b: "
+        + ("the order σ the spec states (the interval is over replicas only; a pure power law "
+           "is itself an approximation, so an exponent within 0.1 of 1/2 in b is read as "
+           "order σ), with added floor/(sup‖w̄‖·σ_eff) below 1 (table), as an upper bound "
+           "allows. Qualifications: " if lion_ok else
+           "NOT the order σ the spec states (more than 0.1 away from −1/2 in b). Also: ")
+        + "(1) for the smooth K (logcosh) the added floor is far smaller and scales as "
+        f"b^{_pm3(smooth['b_exponent_Delta']['mean'], smooth['b_exponent_Delta']['ci95'])} ≈ "
+        "σ_eff², so order σ is an upper bound that is tight for sign-like ∇K only; "
+        "(2) the KKT score's added floor scales as "
+        f"b^{_pm3(lion_kkt['mean'], lion_kkt['ci95'])} (σ_eff^{-2 * lion_kkt['mean']:.2f}) for "
+        f"Lion and b^{_pm3(smooth['b_exponent_kkt']['mean'], smooth['b_exponent_kkt']['ci95'])}"
+        " for logcosh; (3) in T the running averages decay as 1/T (exponent ≈ −1 with the "
+        "exact gradient) while the transient term (H_d(x_1) − inf H_d)/(Tη) dominates and then "
+        "flatten onto the floor, so the fitted T-exponent moves from −1 towards 0 as the noise "
+        "grows (tables); with the exact gradient Lion keeps an O(η) discretisation floor "
+        "(chattering around the KKT point), logcosh none.")
     settings = {"lr": LR, "beta1": BETA1, "beta2": BETA2, "decay": "explicit",
                 "convention": "paper", "m0": "0", "objective": "toy: f(x) = (x1 − 1.5)² + x2²",
                 "lam": LAM, "x0": list(X0), "sigma": SIGMA, "batch_sizes": list(d["batches"]),
                 "replicas": d["seeds"], "steps": d["steps"], "K": list(K_NAMES)}
     just = (f"λ = {LAM:g} puts the unconstrained minimiser outside the box ‖x‖_∞ ≤ 2/3, so the "
             "constraint is active and the KKT point (2/3, 0) is known exactly; x₀ = (0, 0.5) is "
-            "inside dom K*, so the KKT score and Δ' are finite from the start. η and β are the "
-            "common settings of the other reports (η = 1e-3, β = (0.9, 0.99)). σ = 1 is of the "
+            "inside dom K*, so the KKT score and Δ' are finite from the start. β = (0.9, 0.99) are "
+            "Lion's defaults; η = 1e-2 (10× the other reports) keeps ηλ = 0.015 ≪ 1 while the "
+            "approach to the box face, exponential at rate ηλ per step, takes ≈ 67 steps per "
+            "e-fold instead of 670, so the second half of a 2 000-step run is stationary. "
+            "σ = 1 is of the "
             "size of the gradient at the KKT point (|∂f/∂x₁| = 5/3), and b from 1 to 256 spans a "
-            "16× range of σ_eff; the floor is the average over the second half of the run, well "
-            "after the ≈ 700 steps phase 1 and the approach take. Replicas are independent noise "
+            "16× range of σ_eff; the floor is the average over the second half of the run "
+            "(≥ 1 000 steps = 15 e-folds of the approach). Replicas are independent noise "
             "streams in the same batched run.")
     return Reproduction(
         name=NAME, title=TITLE, claim=CLAIM, settings=settings, justification=just,
