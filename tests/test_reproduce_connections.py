@@ -18,7 +18,7 @@ def test_registered():
 
 def test_every_discrete_row_matches_its_textbook_algorithm(reduced):
     rows = {r["row"]: r for r in reduced["discrete"]}
-    assert len(rows) == 11
+    assert len(rows) == 12
     for name, r in rows.items():
         # the same arithmetic in two orders: a few ulps per step on |x| ≤ 3, not amplified by
         # these stable maps (measured ≤ 4e-15); 1e-12 leaves 250× margin yet fails for any
@@ -61,5 +61,5 @@ def test_report_verdict_and_table(reduced):
     assert rep.verdict == "agrees with a qualification"
     rows = [line for line in rep.measured if line.startswith("| ") and "---" not in line][1:]
     # one measured number (or the explicit "not measured") per row of the table
-    assert len(rows) == 11 + 2 + 1 + 1
+    assert len(rows) == 12 + 2 + 1 + 1
     assert rep.results["all_hold"]

@@ -229,7 +229,8 @@ def report(d: dict) -> Reproduction:
     for name, r in d["runs"].items():
         f = r["fits"]
         rows = ["| b | σ_eff | T-exponent of Δ̄_T | T-exponent of S̄_T | floor of Δ' | "
-                "floor of S | added floor of Δ' / (sup‖w̄‖·σ_eff) |", "|---|---|---|---|---|---|---|"]
+                "floor of S | added floor of Δ' / (sup‖w̄‖·σ_eff) |",
+                "|---|---|---|---|---|---|---|"]
         labels = [str(b) for b in r["b"]] + ["∞ (exact ∇f)"]
         for i, lab in enumerate(labels):
             ratio = (f"{f['added_Delta_over_sup_w_sigma'][i]:.3f}" if i < len(r["b"]) else "—")
