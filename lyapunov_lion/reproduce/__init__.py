@@ -20,7 +20,8 @@ from .runner import run
 from . import connections, convergence, fig1, fig5, phases, stochastic
 
 FIGURES: dict[str, FigureSpec] = {
-    m.NAME: FigureSpec(m.NAME, m.TITLE, m.build) for m in (fig1, fig5, phases, convergence, connections, stochastic)
+    m.NAME: FigureSpec(m.NAME, m.TITLE, m.build)
+    for m in (fig1, fig5, phases, convergence, connections, stochastic)
 }
 """The registered reproductions, in report order."""
 
