@@ -202,6 +202,6 @@ def test_reproduce_command_all_and_unknown(capsys, tmp_path):
     assert code == 2 and "unknown figure" in err
     code, _, err = run(capsys, "reproduce", "all", "--size", "reduced",
                        "--figures", str(tmp_path / "f"), "--reports", str(tmp_path / "r"))
-    assert code == 0 and err.count("\n") == 4  # one progress line per figure
-    assert {p.name for p in (tmp_path / "f").glob("*.png")} == {
-        "fig1.png", "fig5.png", "phases.png", "convergence.png"}
+    from lyapunov_lion.reproduce import FIGURES
+    assert code == 0 and err.count("\n") == len(FIGURES)  # one progress line per figure
+    assert {p.name for p in (tmp_path / "f").glob("*.png")} == {f"{n}.png" for n in FIGURES}

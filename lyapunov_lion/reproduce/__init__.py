@@ -9,16 +9,19 @@ called with one line of text per finished figure. Returns ``{name: results}`` (J
 
 Figures: ``fig1`` (Lion on the toy problem, threshold λ* = 2/3), ``fig5`` (Lion-K for eight K,
 inside/outside the constraint), ``phases`` (phase 1 bound and phase-2 Lyapunov descent),
-``convergence`` (discrete iterates against the ODE path as η → 0).
+``convergence`` (discrete iterates against the ODE path as η → 0), ``connections`` (Lion-K
+with special settings against textbook heavy ball, Nesterov, Frank–Wolfe, mirror descent, ...),
+``stochastic`` (the noise floor of the averaged Δ_t and of the KKT score against σ/√b).
 """
 from __future__ import annotations
 
 from ._common import FigureSpec, Reproduction
 from .runner import run
-from . import convergence, fig1, fig5, phases
+from . import connections, convergence, fig1, fig5, phases, stochastic
 
 FIGURES: dict[str, FigureSpec] = {
-    m.NAME: FigureSpec(m.NAME, m.TITLE, m.build) for m in (fig1, fig5, phases, convergence)
+    m.NAME: FigureSpec(m.NAME, m.TITLE, m.build)
+    for m in (fig1, fig5, phases, convergence, connections, stochastic)
 }
 """The registered reproductions, in report order."""
 

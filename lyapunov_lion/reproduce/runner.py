@@ -10,6 +10,7 @@ from typing import Callable, Iterable
 from ..errors import LionKError
 from ..core.serialize import to_jsonable
 from ._common import LR, Reproduction, check_size
+from .status import render_status_table
 
 COMMAND_ALL = "python scripts/reproduce_all.py"
 
@@ -81,8 +82,11 @@ def render_index(results: dict, figures) -> str:
         *(([f"Last full regeneration: {total:.1f} s."] + [""]) if total is not None else []),
         *rows, "",
         f"Common settings: η = {LR:g}, β1 = 0.9, β2 = 0.99, explicit decoupled weight decay, "
-        "m₀ = 0, paper sign convention (except `convergence`, whose settings are in its "
-        "report).", ""])
+        "m₀ = 0, paper sign convention (except `convergence`, `connections` and `stochastic`, "
+        "whose settings are in their reports).", "",
+        "## Every figure and claim of the paper", "",
+        "Generated from `lyapunov_lion/reproduce/status.py`.", "",
+        *render_status_table(results, figures), ""])
 
 
 def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductions",
