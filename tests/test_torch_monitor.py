@@ -83,3 +83,17 @@ def test_digits_lambda_10_every_tensor_enters_within_its_phase1_bound_and_stays(
         assert res.metrics["test_accuracy"] > 0.5
         json.dumps(res.metrics)
         assert "entry" in res.monitor.table()
+
+
+def test_training_figures(tmp_path):
+    from lyapunov_lion.plotting import save_figure
+    from lyapunov_lion.plotting.training import plot_radius, plot_weight_histograms
+    from lyapunov_lion.train import train
+
+    res = train(model="mlp", K="l1", lam=10.0, lr=1e-2, steps=40, monitor_every=2, monitor_bins=21)
+    assert np.asarray(res.history["tensors"][0]["hist"]).shape == (21, 21)
+    for fig, labels in ((plot_weight_histograms(res.history), ("weight value", "fraction of entries")),
+                        (plot_radius(res.history), ("step", "dist(λx, dom K*)"))):
+        ax = fig.axes[-1] if labels[0] == "step" else fig.axes[0]
+        assert (ax.get_xlabel(), ax.get_ylabel()) == labels and fig._suptitle.get_text()
+        assert save_figure(fig, tmp_path / "f.png").stat().st_size > 10_000

@@ -42,10 +42,11 @@ from ..core.kfunc import KFunction
 from ..errors import LionKError
 from .rules import ElementwiseRule, K_from_spec, K_label, MatrixRule, make_rule
 
-CHUNK = 1 << 16
+CHUNK = 1 << 17
 """Elements per piece of the multi-tensor path: tensors are cut into flat pieces of at most
-CHUNK entries and processed in batches of about CHUNK entries, so the five passes of a step run
-on data in cache and no step allocates more than one batch of scratch memory."""
+CHUNK entries and processed in batches of at most BATCH entries, so the five passes of a step
+run on data in cache and no step allocates more than one batch of scratch memory."""
+BATCH = 1 << 17
 
 
 def _check_hyper(lr, betas, weight_decay, decay, foreach) -> None:
@@ -218,7 +219,7 @@ class LionK(torch.optim.Optimizer):
         batches, current, size = [], [], 0
         for x_parts, m_parts, g_parts in zip(xs, ms, gs):
             for piece in zip(x_parts, m_parts, g_parts):
-                if current and size + piece[0].numel() > CHUNK:
+                if current and size + piece[0].numel() > BATCH:
                     batches.append(current)
                     current, size = [], 0
                 current.append(piece)
