@@ -1,10 +1,10 @@
 """Benchmark: the step time of `LionK` per K, as a ratio to lion-pytorch's foreach Lion.
 
 Vector K: every catalog K on 10⁶ and 10⁷ float32 parameters, as one tensor and as 100 tensors
-of equal size, one thread. For each K the reference (``lion_pytorch.foreach.Lion``, same lr,
-betas, weight decay) is timed right before and right after it on the same tensors, and the
-ratio is t_K / mean(t_ref before, t_ref after): side by side, so machine load cancels as far as
-it can. Each time is the median of ``--repeat`` steps after one warm-up step (state allocated).
+of equal size, one thread. For each K, a LionK step and a step of the reference
+(``lion_pytorch.foreach.Lion``, same lr, betas, weight decay, same tensors) alternate
+``--repeat`` times after one warm-up step each (states allocated); the ratio is the median of
+the per-pair ratios t_K/t_ref, so load on a shared machine hits both sides of each pair alike.
 
 Matrix K: nuclear with the exact polar factor (SVD), with Newton–Schulz (5 steps, Muon's
 coefficients; the measured relative distance to the polar factor is printed), and
@@ -39,16 +39,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 LR, WD, BETAS = 1e-4, 0.1, (0.9, 0.99)
 
 
-def _median_step(opt, repeat: int) -> float:
-    opt.step()  # warm-up: allocates the state
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        opt.step()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def _params(n: int, n_tensors: int, seed: int = 0):
     gen = torch.Generator().manual_seed(seed)
     ps = []
@@ -59,18 +49,30 @@ def _params(n: int, n_tensors: int, seed: int = 0):
     return ps
 
 
+def _timed(opt) -> float:
+    """Seconds of one ``opt.step()``."""
+    t0 = time.perf_counter()
+    opt.step()
+    return time.perf_counter() - t0
+
+
 def bench_vector(n: int, n_tensors: int, names: list[str], repeat: int) -> list[dict]:
     ps = _params(n, n_tensors)
     rows = []
     for name in names:
-        ref_before = _median_step(LionForeach(ps, lr=LR, betas=BETAS, weight_decay=WD), repeat)
-        t = _median_step(LionK(ps, lr=LR, betas=BETAS, weight_decay=WD, K=name), repeat)
-        ref_after = _median_step(LionForeach(ps, lr=LR, betas=BETAS, weight_decay=WD), repeat)
-        ref = 0.5 * (ref_before + ref_after)
-        rows.append({"n": n, "tensors": n_tensors, "K": name, "ms": 1e3 * t, "ref_ms": 1e3 * ref,
-                     "ratio": t / ref})
+        ref = LionForeach(ps, lr=LR, betas=BETAS, weight_decay=WD)
+        opt = LionK(ps, lr=LR, betas=BETAS, weight_decay=WD, K=name)
+        ref.step()  # warm-up: allocates the states
+        opt.step()
+        pairs = [(_timed(ref), _timed(opt)) for _ in range(repeat)]
+        ratio = statistics.median(tk / tr for tr, tk in pairs)
+        t = statistics.median(tk for _, tk in pairs)
+        tref = statistics.median(tr for tr, _ in pairs)
+        rows.append({"n": n, "tensors": n_tensors, "K": name, "ms": 1e3 * t, "ref_ms": 1e3 * tref,
+                     "ratio": ratio})
         print(f"  n={n:.0e} tensors={n_tensors:3d} K={name:13s} {1e3 * t:9.2f} ms  "
-              f"lion-pytorch foreach {1e3 * ref:8.2f} ms  ratio {t / ref:6.2f}", flush=True)
+              f"lion-pytorch foreach {1e3 * tref:8.2f} ms  ratio {ratio:6.2f}", flush=True)
+        del ref, opt
     return rows
 
 
@@ -86,14 +88,23 @@ def bench_matrix(side: int, repeat: int) -> list[dict]:
         "torch.optim.Muon": lambda p: torch.optim.Muon([p], lr=LR, weight_decay=WD,
                                                        momentum=BETAS[0], nesterov=False),
     }
-    rows, base = [], None
+    opts = {}
     for label, make in variants.items():
         p = torch.nn.Parameter(W0.clone())
         p.grad = G
-        t = _median_step(make(p), repeat)
-        base = t if base is None else base
-        rows.append({"side": side, "variant": label, "ms": 1e3 * t, "ratio_to_exact": t / base})
-        print(f"  {side}×{side} {label:30s} {1e3 * t:9.2f} ms  ratio to exact {t / base:5.2f}",
+        opts[label] = make(p)
+        opts[label].step()  # warm-up
+    times = {label: [] for label in opts}
+    for _ in range(repeat):  # interleaved rounds
+        for label, opt in opts.items():
+            times[label].append(_timed(opt))
+    exact = times["LionK nuclear exact (SVD)"]
+    rows = []
+    for label, ts in times.items():
+        t = statistics.median(ts)
+        ratio = statistics.median(a / b for a, b in zip(ts, exact))
+        rows.append({"side": side, "variant": label, "ms": 1e3 * t, "ratio_to_exact": ratio})
+        print(f"  {side}×{side} {label:30s} {1e3 * t:9.2f} ms  ratio to exact {ratio:5.2f}",
               flush=True)
     dist = polar_distance(G, newton_schulz(G))
     print(f"  {side}×{side} Newton–Schulz (5 steps) relative distance to UVᵀ: {dist:.3f}")
@@ -126,7 +137,7 @@ def table(vec: list[dict], mat: list[dict]) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="10⁶ parameters and 256² only")
-    ap.add_argument("--repeat", type=int, default=7, help="timed steps per measurement (median)")
+    ap.add_argument("--repeat", type=int, default=9, help="timed step pairs per K (median)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     torch.set_num_threads(1)

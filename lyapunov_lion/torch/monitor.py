@@ -55,6 +55,18 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
     return t.to(device="cpu", dtype=torch.float64).numpy()
 
 
+def has_ball(K: KFunction) -> bool:
+    """Is dom K* a bounded set around 0 (a box or a dual-norm ball), so that the constraint
+    reads radius ≤ 1/λ? (False for sq_l2, power_p, l1_plus_sq, x⁴/4 + |x|: K* finite
+    everywhere, a regulariser; and for logsumexp, whose dom K* is the simplex.)"""
+    if isinstance(K, (NormBallK, Nuclear)):
+        return True
+    if isinstance(K, SeparableK):
+        lo, hi = K.dom_bounds()
+        return bool(lo < 0 < hi and math.isfinite(lo) and math.isfinite(hi))
+    return False
+
+
 def _measure(K: KFunction, x: np.ndarray, g: np.ndarray | None, lam: float, lr: float,
              tol: float) -> dict[str, float]:
     """The per-record quantities of one tensor (module docstring)."""
@@ -75,7 +87,7 @@ def _measure(K: KFunction, x: np.ndarray, g: np.ndarray | None, lam: float, lr: 
     elif isinstance(K, SeparableK):
         v, lo, hi = y.reshape(-1), *K.dom_bounds()
         out["dist"] = float(np.linalg.norm(v - np.clip(v, lo, hi)))
-        if lo < 0 < hi and math.isfinite(lo) and math.isfinite(hi) and lam > 0:
+        if has_ball(K) and lam > 0:
             gauge = np.maximum(v / hi, v / lo)
             out["radius"] = float(np.max(gauge, initial=0.0)) / lam
             out["boundary"] = float(np.mean(gauge >= 1 - band))
@@ -187,7 +199,7 @@ class LionKMonitor:
             rows.append({
                 "name": t["name"], "shape": t["shape"], "K": t["K"], "lam": lam, "lr": lr0,
                 "tol": t["tol"], "dist0": float(dist[0]),
-                "bound": 1 / lam if lam > 0 and math.isfinite(ser["radius"][0]) else math.inf,
+                "bound": 1 / lam if lam > 0 and has_ball(group["K"]) else math.inf,
                 "entry": entry, "phase1_bound": phase1_entry_bound(float(dist[0]), t["tol"], lr0,
                                                                     lam, group["decay"]),
                 "left_after_entry": after,
@@ -225,7 +237,8 @@ class LionKMonitor:
         rows = [head]
         for r in self.summary():
             rows.append((r["name"], "×".join(map(str, r["shape"])) or "scalar", r["K"],
-                         f"{r['lam']:g}", f"{r['radius']:.4g}", f"{r['bound']:.4g}",
+                         f"{r['lam']:g}", f"{r['radius']:.4g}",
+                         f"{r['bound']:.4g}" if math.isfinite(r["bound"]) else "none",
                          f"{r['dist']:.2e}", str(r["entry"]), str(r["phase1_bound"]),
                          "-" if math.isnan(r["boundary"]) else f"{r['boundary']:.2f}",
                          "-" if math.isnan(r["fy_rel"]) else f"{r['fy_rel']:.3f}"))

@@ -67,9 +67,9 @@ def _check_hyper(lr, betas, weight_decay, decay, foreach) -> None:
         raise LionKError(f"foreach={foreach!r}: choose None (automatic), True or False")
 
 
-def _pieces(tensors: list[torch.Tensor]) -> list[list[torch.Tensor]]:
-    """Flat views of each tensor cut into pieces of at most CHUNK entries."""
-    return [t.view(-1).split(CHUNK) for t in tensors]
+def _pieces(tensors: list[torch.Tensor]) -> list[tuple[torch.Tensor, ...]]:
+    """Each tensor as is, or, if longer than CHUNK, as flat views of at most CHUNK entries."""
+    return [(t,) if t.numel() <= CHUNK else t.view(-1).split(CHUNK) for t in tensors]
 
 
 class LionK(torch.optim.Optimizer):

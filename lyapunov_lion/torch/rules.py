@@ -206,14 +206,46 @@ def _work_dtype(t):
     return torch.float32 if t.dtype in (torch.float16, torch.bfloat16) else t.dtype
 
 
+def _l2_(c):
+    """c/‖c‖₂ in place (0 at 0); the catalog's max-scaled formula when the norm over/underflows."""
+    n = torch.linalg.vector_norm(c)
+    if not (torch.isfinite(n) and n > torch.finfo(c.dtype).tiny * 2 ** 24) and bool(c.any()):
+        return None
+    return c.div_(n) if n > 0 else c
+
+
+def _linf_(c):
+    """sign(c_i*) e_i*, i* the first argmax |c_i|, in place."""
+    flat = c.view(-1)
+    i = torch.argmax(torch.abs(flat))
+    s = torch.sign(flat[i])
+    flat.zero_()
+    flat[i] = s
+    return c
+
+
+def _softmax_(c):
+    """softmax over all entries, in place (the catalog's exp(x − max)/Σ)."""
+    return c.copy_(torch.softmax(c.reshape(-1), dim=0).reshape(c.shape))
+
+
 @dataclass
 class TensorRule:
-    """∇K of a non-separable vector K on the whole tensor, flattened (K.grad, array-API)."""
+    """∇K of a non-separable vector K on the whole tensor, flattened: in-place torch kernels for
+    the catalog's l2, linf and logsumexp, ``K.grad`` (array-API) for lp and other K."""
 
     K: KFunction
     kind: str = "tensor"
 
+    def __post_init__(self):
+        from ..core import catalog as cat
+
+        self._fast = {cat.L2: _l2_, cat.Linf: _linf_, cat.LogSumExp: _softmax_}.get(type(self.K))
+
     def apply_(self, c):
+        if self._fast is not None and c.is_contiguous() and c.dtype == _work_dtype(c):
+            if self._fast(c) is not None:
+                return c
         v = c.reshape(-1).to(_work_dtype(c))
         return c.copy_(self.K.grad(v).reshape(c.shape))
 
