@@ -255,3 +255,17 @@ def test_user_errors_are_one_line_LionKErrors():
     with pytest.raises(LionKError, match="sparse gradients"):
         LionK(e.parameters(), lr=0.1).step()
     assert isinstance(make_K("l1"), type(LionK([p], lr=0.1).param_groups[0]["K"]))
+
+
+def test_norm_kernels_are_the_catalog_gradients_even_where_the_norm_overflows():
+    """In-place l2/linf/logsumexp kernels = the catalog's ∇K; l2 falls back to the catalog's
+    max-scaled formula when ‖c‖₂ overflows float32 (1e30² = inf)."""
+    from lyapunov_lion.torch.rules import make_rule
+
+    for name, c in (("l2", torch.tensor([3e30, -4e30, 0.0])), ("l2", torch.tensor([3.0, 4.0])),
+                    ("linf", torch.tensor([1.0, -5.0, 5.0])),
+                    ("logsumexp", torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))):
+        K = make_K(name)
+        want = np.asarray(K.grad(c.double().numpy()))
+        got = make_rule(K).apply_(c.clone())
+        assert np.allclose(got.double().numpy(), want, rtol=1e-6, atol=0), name
