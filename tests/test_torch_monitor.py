@@ -97,3 +97,15 @@ def test_training_figures(tmp_path):
         ax = fig.axes[-1] if labels[0] == "step" else fig.axes[0]
         assert (ax.get_xlabel(), ax.get_ylabel()) == labels and fig._suptitle.get_text()
         assert save_figure(fig, tmp_path / "f.png").stat().st_size > 10_000
+
+
+def test_train_is_deterministic_for_a_seed_and_reports_newton_schulz():
+    from lyapunov_lion.train import train
+
+    runs = [train(model="cnn", K="nuclear", lam=1.0, lr=1e-2, steps=15, monitor_every=5, seed=3,
+                  polar="newton_schulz") for _ in range(2)]
+    m0, m1 = ({k: v for k, v in r.metrics.items() if k != "seconds"} for r in runs)
+    assert m0 == m1 and np.array_equal(runs[0].losses, runs[1].losses)
+    assert "NS dist" in runs[0].monitor.table()
+    d = runs[0].history["tensors"][0]["polar_distance"]
+    assert np.isnan(d[0]) and 0 < d[-1] < 1

@@ -234,14 +234,19 @@ class LionKMonitor:
         """A printable table of `summary` (latest record)."""
         head = ("tensor", "shape", "K", "λ", "radius", "1/λ", "dist(λx,domK*)", "entry",
                 "bound", "on bdry", "FY rel")
+        summary = self.summary()
+        ns = any(math.isfinite(r["polar_distance"]) for r in summary)
+        head += ("NS dist",) if ns else ()
         rows = [head]
-        for r in self.summary():
+        for r in summary:
             rows.append((r["name"], "×".join(map(str, r["shape"])) or "scalar", r["K"],
                          f"{r['lam']:g}", f"{r['radius']:.4g}",
                          f"{r['bound']:.4g}" if math.isfinite(r["bound"]) else "none",
                          f"{r['dist']:.2e}", str(r["entry"]), str(r["phase1_bound"]),
                          "-" if math.isnan(r["boundary"]) else f"{r['boundary']:.2f}",
-                         "-" if math.isnan(r["fy_rel"]) else f"{r['fy_rel']:.3f}"))
+                         "-" if math.isnan(r["fy_rel"]) else f"{r['fy_rel']:.3f}")
+                        + ((f"{r['polar_distance']:.3f}" if math.isfinite(r["polar_distance"])
+                            else "-",) if ns else ()))
         widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))

@@ -34,12 +34,18 @@ POLAR_METHODS = ("exact", "newton_schulz")
 
 
 def K_from_spec(spec: Any) -> KFunction:
-    """A K from a catalog name with parameters (``"huber:delta=0.5"``) or a K object (returned)."""
+    """A K from a catalog name with parameters (``"huber:delta=0.5"``), a `VerifyReport` of
+    ``verify(...)`` (built with `K_from_report`), or a K object (returned as is)."""
     if isinstance(spec, KFunction):
         return spec
+    if type(spec).__name__ == "VerifyReport":  # verify(...) in Python; import only when used
+        from ..symbolic.kbuild import K_from_report
+
+        return K_from_report(spec)
     if not isinstance(spec, str):
         raise LionKError(f"K={spec!r}: pass a catalog name such as 'l1' or 'huber:delta=0.5', a K "
-                         "object, or a verified K (lyapunov_lion.symbolic.load_K('k.json'))")
+                         "object, a verify(...) report, or a verified K "
+                         "(lyapunov_lion.symbolic.load_K('k.json'))")
     name, _, rest = spec.partition(":")
     params: dict[str, float] = {}
     for item in (s for s in rest.split(",") if s.strip()):
