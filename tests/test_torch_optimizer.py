@@ -266,9 +266,9 @@ def test_norm_kernels_are_the_catalog_gradients_even_where_the_norm_overflows():
     from lyapunov_lion.torch.rules import make_rule
 
     for name, c in (("l2", torch.tensor([3e30, -4e30, 0.0])), ("l2", torch.tensor([3.0, 4.0])),
-                    ("linf", torch.tensor([1.0, -5.0, 5.0])),
+                    ("linf", torch.tensor([1.0, -5.0, 5.0])), ("lp", torch.tensor([1e30, -2e30, 0.0])),
                     ("logsumexp", torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))):
-        K = make_K(name)
+        K = make_K(name, **({"p": 3.0} if name == "lp" else {}))
         want = np.asarray(K.grad(c.double().numpy()))
         got = make_rule(K).apply_(c.clone())
         assert np.allclose(got.double().numpy(), want, rtol=1e-6, atol=0), name

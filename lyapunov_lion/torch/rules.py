@@ -230,6 +230,17 @@ def _linf_(c):
     return c
 
 
+def _lp_(c, p: float):
+    """sign(c)|c|^{p−1}/‖c‖_p^{p−1} in place, on c scaled by max|c| (the catalog's formula)."""
+    a = torch.abs(c)
+    m = a.max()
+    if not m > 0:  # c = 0 (∇K = 0) or NaN (kept, for the caller to see)
+        return c
+    a.div_(m)
+    n = torch.sum(a.pow(p)) ** ((p - 1) / p)
+    return c.sign_().mul_(a.pow_(p - 1)).div_(n)
+
+
 def _softmax_(c):
     """softmax over all entries, in place (the catalog's exp(x − max)/Σ)."""
     return c.copy_(torch.softmax(c.reshape(-1), dim=0).reshape(c.shape))
@@ -238,7 +249,7 @@ def _softmax_(c):
 @dataclass
 class TensorRule:
     """∇K of a non-separable vector K on the whole tensor, flattened: in-place torch kernels for
-    the catalog's l2, linf and logsumexp, ``K.grad`` (array-API) for lp and other K."""
+    the catalog's l2, lp, linf and logsumexp, ``K.grad`` (array-API) for other K."""
 
     K: KFunction
     kind: str = "tensor"
@@ -246,7 +257,8 @@ class TensorRule:
     def __post_init__(self):
         from ..core import catalog as cat
 
-        self._fast = {cat.L2: _l2_, cat.Linf: _linf_, cat.LogSumExp: _softmax_}.get(type(self.K))
+        self._fast = {cat.L2: _l2_, cat.Linf: _linf_, cat.LogSumExp: _softmax_,
+                      cat.Lp: lambda c: _lp_(c, self.K.p)}.get(type(self.K))
 
     def apply_(self, c):
         if self._fast is not None and c.is_contiguous() and c.dtype == _work_dtype(c):
