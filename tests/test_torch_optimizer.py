@@ -290,3 +290,17 @@ def test_bfloat16_parameters_follow_the_float32_run(K):
     assert w16.dtype == torch.bfloat16 and o16.state[w16]["exp_avg"].dtype == torch.bfloat16
     err = (w16.detach().float() - w32.detach()).abs().max() / w32.detach().abs().max()
     assert err < 20 * 2 ** -8
+
+
+def test_non_contiguous_parameters_take_the_loop_path_with_the_same_result():
+    torch.manual_seed(0)
+    base = torch.randn(4, 6)
+    p = torch.nn.Parameter(base.clone().t())  # non-contiguous
+    q = torch.nn.Parameter(base.clone().t().contiguous())
+    op, oq = LionK([p], lr=0.1, weight_decay=0.5), LionK([q], lr=0.1, weight_decay=0.5, foreach=False)
+    for _ in range(3):
+        g = torch.randn(6, 4)
+        p.grad, q.grad = g.clone(), g.clone()
+        op.step()
+        oq.step()
+    assert not p.is_contiguous() and torch.equal(p, q) and op.state[p]["step"] == 3

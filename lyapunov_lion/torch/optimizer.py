@@ -149,7 +149,7 @@ class LionK(torch.optim.Optimizer):
                 self._step_foreach(group, rule, params)
             else:
                 for p in params:
-                    self._step_one(group, rule, p)
+                    self._step_one(group, rule, p, self._state(p))
         return loss
 
     @staticmethod
@@ -176,9 +176,8 @@ class LionK(torch.optim.Optimizer):
     def _real(t: torch.Tensor) -> torch.Tensor:
         return torch.view_as_real(t) if t.is_complex() else t
 
-    def _step_one(self, group: dict, rule, p: torch.Tensor) -> None:
+    def _step_one(self, group: dict, rule, p: torch.Tensor, state: dict) -> None:
         """One tensor: the operation order of ``lion_pytorch.Lion`` (mul/add momenta)."""
-        state = self._state(p)
         lr, lam, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
         x, m = self._real(p), self._real(state["exp_avg"])
         g = self._real(p.grad)
@@ -209,8 +208,7 @@ class LionK(torch.optim.Optimizer):
             state = self._state(p)
             x, m, g = self._real(p), self._real(state["exp_avg"]), self._real(p.grad)
             if not (x.is_contiguous() and m.is_contiguous() and g.is_contiguous()):
-                state["step"] -= 1  # counted again by the loop path
-                self._step_one(group, rule, p)
+                self._step_one(group, rule, p, state)  # views need contiguous memory
                 continue
             flat.append((x, m, g))
         if not flat:
