@@ -69,7 +69,7 @@ class DaskExecutor:
             with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
                 self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                             host="127.0.0.1", dashboard_address=None,
-                                            silence_logs=logging.ERROR)
+                                            silence_logs=logging.CRITICAL)
             self.client = Client(self.cluster)
             self.description = f"dask LocalCluster, {n} worker processes × 1 thread"
         else:
