@@ -48,6 +48,8 @@ class Experiment:
 
 # ----------------------------------------------------------------------------- simulate
 _NUM = (int, float)
+_KINDS = {_NUM: "a number", (int,): "an integer", (str,): "a string", (list,): "a list",
+          (dict,): "a table", (str, dict): "a name or a table such as {name = \"huber\", delta = 0.5}"}
 _HISTORY = ("f", "kkt", "H", "dist")
 
 
@@ -81,16 +83,29 @@ def _simulation_spec(settings: dict[str, Any]):
     return SimulationSpec(K=name, K_params={**params, **s.pop("K_params", {})}, **s)
 
 
+def _named(key: str, fn: Callable, *args, **kw):
+    """``fn(...)``, its `LionKError` prefixed with the setting it is about (``key: ...``)."""
+    try:
+        return fn(*args, **kw)
+    except LionKError as exc:
+        raise LionKError(f"{key}: {exc}") from None
+
+
 def check_simulate(cells: list[dict]) -> None:
-    """Build every distinct (K, objective) once and validate every cell's hyper-parameters."""
+    """Build every distinct (K, objective, x0) once and validate every cell's hyper-parameters.
+    Errors start with the setting they are about (``K: ...``, ``lr=...``)."""
     from ..core.discrete import LionKConfig
+    from ..core.kfunc import make_K
+    from ..core.objectives import make_objective
     from ..simulate import build_problem
     seen = set()
     for s in cells:
-        spec = _simulation_spec(s)
+        spec = _named("K", _simulation_spec, s)
         key = repr((spec.K, spec.K_params, spec.objective, spec.objective_params, spec.x0))
         if key not in seen:
             seen.add(key)
+            _named("K", make_K, spec.K, **spec.K_params)
+            _named("objective", make_objective, spec.objective, **spec.objective_params)
             build_problem(spec)
         LionKConfig(lr=spec.lr, beta1=spec.beta1, beta2=spec.beta2, lam=spec.lam,
                     decay=spec.decay, convention=spec.convention).validate()
@@ -99,7 +114,7 @@ def check_simulate(cells: list[dict]) -> None:
             raise LionKError(f"history: {bad[0]!r} is not a series; choose among "
                              f"{', '.join(_HISTORY)}")
         if s.get("history_every", 1) < 1:
-            raise LionKError("history_every must be a positive integer")
+            raise LionKError("history_every: must be a positive integer")
 
 
 def simulate_cell(**settings) -> CellResult:
@@ -147,10 +162,10 @@ def check_sweep(cells: list[dict]) -> None:
         if lams.ndim != 1 or lams.size == 0 or np.any(lams <= 0):
             raise LionKError("lams: must be a non-empty list of positive numbers")
     for K in {repr(s.get("K", "l1")): s.get("K", "l1") for s in cells}.values():
-        name, params = _K_setting(K)
-        make_K(name, **params)
+        name, params = _named("K", _K_setting, K)
+        _named("K", make_K, name, **params)
     for objective in {s.get("objective", "toy") for s in cells}:
-        make_objective(objective)
+        _named("objective", make_objective, objective)
 
 
 def sweep_cell(**settings) -> CellResult:
@@ -208,15 +223,15 @@ def resolve(experiment: str) -> Callable[..., Any]:
     target = EXPERIMENTS[experiment].target if experiment in EXPERIMENTS else experiment
     module_name, colon, attr = target.partition(":")
     if not colon or not module_name or not attr.isidentifier():
-        raise LionKError(f"experiment {experiment!r}: choose one of {', '.join(EXPERIMENTS)} or "
-                         "give 'package.module:function'")
+        raise LionKError(f"unknown experiment {experiment!r}; choose one of "
+                         f"{', '.join(EXPERIMENTS)} or give 'package.module:function'")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise LionKError(f"experiment {experiment!r}: cannot import {module_name} ({exc})") from None
+        raise LionKError(f"cannot import {module_name} for experiment {experiment!r} ({exc})") from None
     fn = getattr(module, attr, None)
     if not callable(fn):
-        raise LionKError(f"experiment {experiment!r}: {module_name} has no function {attr}")
+        raise LionKError(f"{module_name} has no function {attr} (experiment {experiment!r})")
     return fn
 
 
@@ -228,7 +243,7 @@ def check_grid(spec, fail: Callable[[str, str], None]) -> None:
         try:
             resolve(spec.experiment)
         except LionKError as exc:
-            fail("[grid] experiment", str(exc).partition(": ")[2])
+            fail("[grid] experiment", str(exc))
         return
     where = {k: f"[axes] {k}" for k in spec.axes} | {k: f"[fixed] {k}" for k in spec.fixed}
     if exp.parameters is not None:
@@ -240,12 +255,15 @@ def check_grid(spec, fail: Callable[[str, str], None]) -> None:
             values = spec.axes[key] if key in spec.axes else [spec.fixed[key]]
             for v in values:
                 if isinstance(v, bool) or not isinstance(v, types[key]):
-                    kinds = " or ".join({int: "integer", float: "number", str: "string",
-                                         dict: "table", list: "list"}[t] for t in types[key])
-                    fail(place, f"{v!r} is not a {kinds}")
+                    fail(place, f"{v!r} is not {_KINDS[types[key]]}")
     try:
         exp.check([c.settings for c in spec.cells()])
     except LionKError as exc:
         message = str(exc)
         key = next((k for k in where if message.startswith((f"{k}=", f"{k}:", f"{k} "))), None)
-        fail(where.get(key, f"experiment {exp.name!r}"), message)
+        if key is None:  # a setting that is missing: it belongs in [fixed]
+            name = message.partition(":")[0]
+            fail(f"[fixed] {name}" if name.isidentifier() else f"experiment {exp.name!r}", message)
+        if message.startswith(f"{key}: "):
+            message = message[len(key) + 2:]
+        fail(where[key], message)
