@@ -72,7 +72,7 @@ BAD = [
     (toy(fixed={"x0": [1.0, 2.0, 3.0]}), "[fixed] x0: x0 has 3 entries"),
     (toy(fixed={"history": ["g"]}), "[fixed] history: 'g' is not a series"),
     (toy(grid={"name": "t", "experiment": "sweep"}, fixed={}, axes={"K": ["l1"]}),
-     "[fixed] lams: lams: missing"),
+     "[fixed] lams: missing; the λ of the batch"),
 ]
 
 

@@ -262,8 +262,10 @@ def check_grid(spec, fail: Callable[[str, str], None]) -> None:
         message = str(exc)
         key = next((k for k in where if message.startswith((f"{k}=", f"{k}:", f"{k} "))), None)
         if key is None:  # a setting that is missing: it belongs in [fixed]
-            name = message.partition(":")[0]
-            fail(f"[fixed] {name}" if name.isidentifier() else f"experiment {exp.name!r}", message)
+            name, colon, rest = message.partition(": ")
+            if colon and name.isidentifier():
+                fail(f"[fixed] {name}", rest)
+            fail(f"experiment {exp.name!r}", message)
         if message.startswith(f"{key}: "):
             message = message[len(key) + 2:]
         fail(where[key], message)
