@@ -120,3 +120,19 @@ def test_train_experiment():
             rows = store.rows()
         assert all(r["status"] == "done" and r["metrics"] for r in rows)
         json.dumps([r["metrics"] for r in rows])
+
+
+def test_dask_is_imported_only_when_a_dask_executor_is_made(tmp_path):
+    """The package, the CLI and a serial grid run never import dask (an optional extra)."""
+    import subprocess
+    import sys
+    code = ("import sys\n"
+            "import lyapunov_lion, lyapunov_lion.cli, lyapunov_lion.grid, lyapunov_lion.core\n"
+            "from lyapunov_lion.grid import parse_grid, run_grid\n"
+            "spec = parse_grid({'grid': {'name': 't', 'experiment': 'simulate'},\n"
+            "                   'fixed': {'steps': 50}, 'axes': {'lam': [1.0, 2.0]}})\n"
+            f"assert run_grid(spec, {str(tmp_path / 's.sqlite')!r}, serial=True).done == 2\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
+            "assert not bad, bad\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
