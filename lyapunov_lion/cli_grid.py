@@ -93,6 +93,20 @@ def status_cmd(store):
         click.echo(status_text(db))
 
 
+@grid.command("compare")
+@click.argument("store_a")
+@click.argument("store_b")
+def compare_cmd(store_a, store_b):
+    """Do two stores of the same grid (e.g. run locally and on a cluster) hold the same status
+    and exactly the same metrics for every cell? Exit 1 if not."""
+    from .grid.report import compare_text
+    with _open_store(store_a) as a, _open_store(store_b) as b:
+        text, same = compare_text(a, b)
+    click.echo(text)
+    if not same:
+        raise click.exceptions.Exit(1)
+
+
 @grid.command("export")
 @click.argument("store")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lyapunov_lion.cli import main
 from lyapunov_lion.grid import Store, parse_grid, run_grid
 
 TESTS = Path(__file__).resolve().parent
@@ -85,6 +86,8 @@ def test_scheduler_gives_the_numbers_of_a_serial_run(tmp_path, scheduler):
     serial = run_grid(spec, tmp_path / "serial.sqlite", serial=True)
     assert on_dask.executor == f"dask scheduler {scheduler}"
     assert (on_dask.done, serial.done) == (12, 12)
+    assert main(["grid", "compare", str(tmp_path / "dask.sqlite"),
+                 str(tmp_path / "serial.sqlite")]) == 0
     with Store(tmp_path / "dask.sqlite") as a, Store(tmp_path / "serial.sqlite") as b:
         ra, rb = a.rows(), b.rows()
         assert [r["hash"] for r in ra] == [r["hash"] for r in rb] == [c.hash for c in spec.cells()]

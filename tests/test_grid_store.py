@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -129,3 +130,39 @@ def test_export_and_plot(tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
     assert main(["grid", "plot", store, "--metric", "nope", "-o", str(png)]) == 2
     assert "no finished cell has a numeric metric 'nope'" in capsys.readouterr().err
+
+
+def test_compare_finds_a_changed_metric(tmp_path, capsys):
+    run_grid(parse_grid(TOY), tmp_path / "a.sqlite", serial=True)
+    shutil.copy(tmp_path / "a.sqlite", tmp_path / "b.sqlite")
+    a, b = str(tmp_path / "a.sqlite"), str(tmp_path / "b.sqlite")
+    assert main(["grid", "compare", a, b]) == 0
+    assert "8 cells in both: 8 with the same status and identical metrics, 0 differ" in \
+        capsys.readouterr().out
+    with Store(b) as store:  # one metric off in the last digit
+        row = store.rows()[3]
+        metrics = {**row["metrics"], "f_final": np.nextafter(row["metrics"]["f_final"], 1.0)}
+        store.db.execute("UPDATE tasks SET metrics = ? WHERE hash = ?",
+                         (json.dumps(metrics), row["hash"]))
+    assert main(["grid", "compare", a, b]) == 1
+    out = capsys.readouterr().out
+    assert "7 with the same status and identical metrics, 1 differ" in out
+    assert f"differs {row['hash']}" in out
+
+
+def test_sweep_experiment_is_lionk_sweep_per_cell(tmp_path):
+    from lyapunov_lion.grid.report import lambda_series
+    from lyapunov_lion.sweep import lambda_sweep
+    grid = {"grid": {"name": "sw", "experiment": "sweep"},
+            "fixed": {"lams": {"linspace": [0.5, 2.0, 4]}, "steps": 400, "window": 50},
+            "axes": {"K": ["l1", {"name": "huber", "delta": 0.5}]}}
+    run_grid(parse_grid(grid), tmp_path / "sw.sqlite", serial=True)
+    with Store(tmp_path / "sw.sqlite") as store:
+        rows = store.rows()
+    direct = lambda_sweep("l1", "toy", [0.5, 1.0, 1.5, 2.0], steps=400, window=50)
+    assert rows[0]["metrics"]["loss"] == direct.loss.tolist()
+    assert rows[0]["metrics"]["max_error"] == direct.max_error
+    series = lambda_series(rows, "loss")
+    assert sorted(series) == ["K=huber(delta=0.5)", "K=l1"]
+    assert list(series["K=l1"]) == [0.5, 1.0, 1.5, 2.0]
+    assert [v[0] for v in series["K=l1"].values()] == direct.loss.tolist()

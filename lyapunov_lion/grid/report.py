@@ -45,6 +45,28 @@ def status_text(store: Store, failures: int = 5) -> str:
     return "\n".join(lines)
 
 
+def compare_text(a: Store, b: Store) -> tuple[str, bool]:
+    """Cell by cell (matched by hash): same status and exactly the same metrics in both stores?
+    Returns the report and whether the stores agree on every cell."""
+    ra, rb = ({r["hash"]: r for r in s.rows()} for s in (a, b))
+    both = [h for h in ra if h in rb]
+    differ = [h for h in both if (ra[h]["status"], ra[h]["metrics"])
+              != (rb[h]["status"], rb[h]["metrics"])]
+    only_a, only_b = len(ra) - len(both), len(rb) - len(both)
+
+    def done(rows):
+        return sum(r["status"] == "done" for r in rows.values())
+    lines = [f"{a.path}: {len(ra)} cells ({done(ra)} done); {b.path}: {len(rb)} cells "
+             f"({done(rb)} done)",
+             f"{len(both)} cells in both: {len(both) - len(differ)} with the same status and "
+             f"identical metrics, {len(differ)} differ; {only_a} only in the first, {only_b} "
+             "only in the second"]
+    for h in differ[:5]:
+        lines.append(f"differs {h} {json.dumps(ra[h]['settings'], sort_keys=True)}: "
+                     f"{ra[h]['status']} {ra[h]['metrics']} vs {rb[h]['status']} {rb[h]['metrics']}")
+    return "\n".join(lines), not (differ or only_a or only_b)
+
+
 def flat_rows(store: Store, statuses=STATUSES) -> list[dict[str, Any]]:
     """One flat dict per cell: the bookkeeping columns, ``settings.NAME`` and ``metrics.NAME``."""
     out = []

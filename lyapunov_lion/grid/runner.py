@@ -151,5 +151,5 @@ def _progress(name: str, db: Store, run: GridRun, t0: float) -> Progress:
     c = db.counts()
     elapsed = time.perf_counter() - t0
     left = c["pending"] + c["running"]
-    eta = elapsed / run.ran * left if run.ran else None
+    eta = elapsed / run.ran * left if run.ran >= 5 else None  # a few cells first, then a rate
     return Progress(name, run.cells, c["done"], c["failed"], c["running"], run.retries, elapsed, eta)
