@@ -107,7 +107,8 @@ def test_train_experiment():
                       "betas": [0.9, 0.99], "steps": 20, "batch_size": 32},
             "axes": {"lam": [0.0, 1.0]}}
     if importlib.util.find_spec("lyapunov_lion.train") is None:
-        with pytest.raises(LionKError, match=r"experiment 'train' needs lyapunov_lion.train"):
+        with pytest.raises(LionKError, match=r"^<grid>: \[grid\] experiment: 'train' needs "
+                                             r"lyapunov_lion.train \(real training"):
             parse_grid(grid)
         return
     import tempfile

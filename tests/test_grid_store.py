@@ -166,3 +166,30 @@ def test_sweep_experiment_is_lionk_sweep_per_cell(tmp_path):
     assert sorted(series) == ["K=huber(delta=0.5)", "K=l1"]
     assert list(series["K=l1"]) == [0.5, 1.0, 1.5, 2.0]
     assert [v[0] for v in series["K=l1"].values()] == direct.loss.tolist()
+
+
+def test_leases_are_renewed_during_a_long_cell_and_given_back_on_interrupt(tmp_path):
+    import threading
+    spec = parse_grid(probe_grid(tmp_path / "log", 3, seconds=1.5))
+    path = tmp_path / "l.sqlite"
+    worker = threading.Thread(target=run_grid, args=(spec, path),
+                              kwargs={"serial": True, "lease": 0.4})
+    worker.start()
+    time.sleep(1.0)  # the first cell runs for 1.5 s, 2.5 leases: still held by its driver
+    with Store(path) as other:
+        other.register(spec)
+        assert other.claim(new_owner_id(), 10, lease=60) == []
+    worker.join()
+
+    def interrupt(progress):
+        if progress.done:
+            raise KeyboardInterrupt
+    spec = parse_grid(probe_grid(tmp_path / "log2", 6))
+    try:
+        run_grid(spec, tmp_path / "i.sqlite", serial=True, progress=interrupt)
+    except KeyboardInterrupt:
+        pass
+    with Store(tmp_path / "i.sqlite") as store:
+        store.register(spec)
+        counts = store.counts()
+    assert counts["running"] == 0 and counts["done"] >= 1 and counts["pending"] >= 1

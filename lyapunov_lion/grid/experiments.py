@@ -180,15 +180,15 @@ def sweep_cell(**settings) -> CellResult:
 
 
 # ----------------------------------------------------------------------------- train
-_TRAIN_MISSING = ("experiment 'train' needs lyapunov_lion.train (real training with torch), "
-                  "which this installation does not have")
+_TRAIN_MISSING = ("'train' needs lyapunov_lion.train (real training with torch), which this "
+                  "installation does not have")
 
 
 def check_train(cells: list[dict]) -> None:
     if importlib.util.find_spec("lyapunov_lion.train") is None:
         raise LionKError(_TRAIN_MISSING)
     if importlib.util.find_spec("torch") is None:
-        raise LionKError("experiment 'train' needs torch: pip install 'lyapunov_lion[torch]'")
+        raise LionKError("'train' needs torch: pip install 'lyapunov_lion[torch]'")
 
 
 def train_cell(**settings):
@@ -265,7 +265,7 @@ def check_grid(spec, fail: Callable[[str, str], None]) -> None:
             name, colon, rest = message.partition(": ")
             if colon and name.isidentifier():
                 fail(f"[fixed] {name}", rest)
-            fail(f"experiment {exp.name!r}", message)
+            fail("[grid] experiment", message)
         if message.startswith(f"{key}: "):
             message = message[len(key) + 2:]
         fail(where[key], message)

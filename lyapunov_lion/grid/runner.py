@@ -1,14 +1,16 @@
 """Use case: run a grid — claim cells in the store, run them on an executor, record each result.
 
-The driver loop: claim as many cells as the executor has slots (plus a small queue), submit them,
-wait for the first to finish (at most a heartbeat), record it in one transaction, renew the
-leases, report progress, repeat. A cell whose worker died is resubmitted under the same claim
-until ``max_attempts`` is reached, then recorded failed. When nothing is left to claim but other
-drivers still hold cells, the driver waits and takes over any whose owner dies or whose lease
-runs out, so when `run_grid` returns every cell of the grid is done or failed.
+The driver loop: claim as many cells as the executor has slots (plus a small queue), submit
+them, wait for the first to finish (at most a heartbeat), record it in one transaction, report
+progress, repeat; a thread renews the driver's leases meanwhile. A cell whose worker died is
+resubmitted under the same claim until ``max_attempts`` is reached, then recorded failed. When
+nothing is left to claim but other drivers still hold cells, the driver waits and takes over any
+whose owner dies or whose lease runs out, so when `run_grid` returns every cell of the grid is
+done or failed. An interrupted driver (Ctrl-C) gives its claims back.
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,18 +97,51 @@ def run_grid(grid: str | Path | GridSpec, store: str | Path | None = None, *,
         run = GridRun(spec.name, db.path, executor.description, len(hashes),
                       already_finished=counts["done"] + counts["failed"])
         db.start_run(owner, executor.description, len(hashes), run.already_finished)
-        _drive(spec.experiment, db, executor, owner, run, max_attempts, lease, heartbeat,
-               lambda: progress and progress(_progress(spec.name, db, run, t0)))
-        run.seconds = time.perf_counter() - t0
-        db.update_run(owner, finished=True, done=run.done, failed=run.failed,
-                      retries=run.retries, taken_over=run.taken_over, discarded=run.discarded)
+        with _LeaseKeeper(db.path, owner, lease):
+            try:
+                _drive(spec.experiment, db, executor, owner, run, max_attempts, lease, heartbeat,
+                       lambda: progress and progress(_progress(spec.name, db, run, t0)))
+            except BaseException:  # interrupted (Ctrl-C) or broken: give the claims back
+                db.release(owner)
+                raise
+            finally:
+                run.seconds = time.perf_counter() - t0
+                db.update_run(owner, finished=True, **_counts(run))
     return run
+
+
+def _counts(run: GridRun) -> dict[str, int]:
+    return {"done": run.done, "failed": run.failed, "retries": run.retries,
+            "taken_over": run.taken_over, "discarded": run.discarded}
+
+
+class _LeaseKeeper(threading.Thread):
+    """Renews this driver's leases every lease/4 (at most 5 s) from its own connection, so a
+    claim stays valid however long a cell (or a serial run) takes, as long as the driver lives."""
+
+    def __init__(self, path: Path, owner: str, lease: float):
+        super().__init__(name="lease-keeper", daemon=True)
+        self.path, self.owner, self.lease = path, owner, lease
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        with Store(self.path) as db:
+            while not self.stopped.wait(min(self.lease / 4, 5.0)):
+                db.renew(self.owner, self.lease)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.join()
 
 
 def _drive(experiment, db: Store, executor, owner, run: GridRun, max_attempts, lease,
            heartbeat, report) -> None:
     inflight: dict = {}  # handle → (hash, settings, attempt)
-    last_renew = time.monotonic()
+    last_update = time.monotonic()
     while True:
         for claim in db.claim(owner, executor.slots + 2 - len(inflight), lease):
             run.taken_over += claim.taken_over
@@ -139,11 +174,9 @@ def _drive(experiment, db: Store, executor, owner, run: GridRun, max_attempts, l
                     run.failures.append((hash, outcome["error"].splitlines()[0]))
             else:
                 run.discarded += 1
-        if time.monotonic() - last_renew > min(lease / 4, 5.0):
-            db.renew(owner, lease)
-            db.update_run(owner, done=run.done, failed=run.failed, retries=run.retries,
-                          taken_over=run.taken_over, discarded=run.discarded)
-            last_renew = time.monotonic()
+        if time.monotonic() - last_update > 5.0:
+            db.update_run(owner, **_counts(run))
+            last_update = time.monotonic()
         report()
 
 

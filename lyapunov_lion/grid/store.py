@@ -190,6 +190,13 @@ class Store:
             self.db.execute("UPDATE tasks SET lease_until = ? WHERE owner = ? AND "
                             "status = 'running'", (time.time() + lease, owner))
 
+    def release(self, owner: str) -> int:
+        """Give back the cells this driver holds (pending again), e.g. when it is interrupted."""
+        with self._transaction():
+            return self.db.execute("UPDATE tasks SET status = 'pending', owner = NULL, "
+                                   "lease_until = NULL WHERE owner = ? AND status = 'running'",
+                                   (owner,)).rowcount
+
     def retry(self, owner: str, hash: str) -> int | None:
         """Count one more attempt of a cell this driver still owns (its worker died);
         returns the new attempt number, or None if the claim was lost."""
