@@ -10,11 +10,14 @@ from ..errors import LionKError
 from .style import PALETTE, TEXT_WIDTH_IN, new_figure, paper_style, save_figure
 
 
+_STYLES = ("-", "--", ":", "-.")  # series that coincide (same optimum) stay visible
+
+
 def figure_metric_vs_lambda(series: dict[str, dict[float, list[float]]], metric: str, *,
                             title: str, xlabel: str = "weight decay λ", log: bool = False
                             ) -> Figure:
-    """``series``: label → {λ: values over seeds}. Each series: the mean over seeds as a line,
-    the min–max band over seeds, and every seed's value as a dot."""
+    """``series``: label → {λ: values over seeds}. Each series: the mean over seeds as a line
+    (its own colour and dash pattern), the min–max band over seeds, every seed's value as a dot."""
     if not series:
         raise LionKError(f"no finished cell has a numeric metric {metric!r} to plot")
     with paper_style():
@@ -22,11 +25,11 @@ def figure_metric_vs_lambda(series: dict[str, dict[float, list[float]]], metric:
         ax = fig.subplots()
         seeds = max(len(v) for s in series.values() for v in s.values())
         for k, (label, points) in enumerate(sorted(series.items())):
-            color = PALETTE[k % len(PALETTE)]
+            color, style = PALETTE[k % len(PALETTE)], _STYLES[k % len(_STYLES)]
             lams = np.array(sorted(points))
             vals = [np.asarray(points[lam], dtype=float) for lam in lams]
             mean = np.array([v.mean() for v in vals])
-            ax.plot(lams, mean, "-", color=color, lw=1.1, label=label)
+            ax.plot(lams, mean, style, color=color, lw=1.3, label=label)
             if seeds > 1:
                 ax.fill_between(lams, [v.min() for v in vals], [v.max() for v in vals],
                                 color=color, alpha=0.2, lw=0)
