@@ -1,9 +1,9 @@
 """The experiments a grid can run: a registry of named ones, or any ``package.module:function``.
 
 An experiment is a function called with one cell's settings as keyword arguments. It returns a
-mapping of JSON-ready metrics, or an object with a ``.metrics`` mapping (and optionally a
-``.history`` mapping name → 1-D array, stored in the store's side table). It runs on a worker
-process, so it must be importable there; raising marks the cell failed with the error text.
+mapping of JSON-ready metrics, or an object with a ``.metrics`` mapping (the built-ins return a
+`CellResult`, whose ``history`` of per-step series goes to the store's side table). It runs on a
+worker process, so it must be importable there; raising marks the cell failed with the error.
 
 Built in:
 
@@ -37,11 +37,11 @@ class CellResult:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A registered experiment: the function, its settings (None: any) and a driver-side check."""
+    """A registered experiment: its function (``module:function``), a driver-side check of the
+    cells before anything runs, and the types of its settings (None: any setting)."""
 
     name: str
     target: str
-    summary: str
     check: Callable[[list[dict]], None]
     parameters: Callable[[], Mapping[str, tuple[type, ...]]] | None = None
 
@@ -54,13 +54,14 @@ _HISTORY = ("f", "kkt", "H", "dist")
 
 
 def _simulate_parameters() -> dict[str, tuple[type, ...]]:
+    """The fields of `SimulationSpec` (any type for a field not listed here) and the history."""
     from ..simulate import SimulationSpec
     types = {"K": (str, dict), "K_params": (dict,), "lam": _NUM, "lr": _NUM, "beta1": _NUM,
              "beta2": _NUM, "steps": (int,), "x0": (list,), "objective": (str,),
              "objective_params": (dict,), "noise": _NUM, "seed": (int,), "decay": (str,),
              "convention": (str,)}
-    assert set(types) == {f.name for f in fields(SimulationSpec)}
-    return types | {"history": (list,), "history_every": (int,)}
+    return ({f.name: types.get(f.name, (object,)) for f in fields(SimulationSpec)}
+            | {"history": (list,), "history_every": (int,)})
 
 
 def _K_setting(value) -> tuple[str, dict[str, Any]]:
@@ -195,7 +196,9 @@ def train_cell(**settings):
     """`lyapunov_lion.train.train(**settings)` with torch on one thread (``betas`` as a tuple)."""
     try:
         from ..train import train
-    except ImportError:
+    except ModuleNotFoundError as exc:
+        if exc.name != "lyapunov_lion.train":
+            raise
         raise LionKError(_TRAIN_MISSING) from None
     import torch
     torch.set_num_threads(1)
@@ -206,15 +209,10 @@ def train_cell(**settings):
 
 # ----------------------------------------------------------------------------- registry
 EXPERIMENTS: dict[str, Experiment] = {
-    "simulate": Experiment("simulate", f"{__name__}:simulate_cell",
-                           "one toy Lion-K run: final f, KKT score, distance to x*(λ), phases",
-                           check_simulate, _simulate_parameters),
-    "sweep": Experiment("sweep", f"{__name__}:sweep_cell",
-                        "one batched λ sweep (lionk sweep): converged and exact loss per λ",
-                        check_sweep, _sweep_parameters),
-    "train": Experiment("train", f"{__name__}:train_cell",
-                        "real training (lyapunov_lion.train.train), torch on one thread",
-                        check_train),
+    "simulate": Experiment("simulate", f"{__name__}:simulate_cell", check_simulate,
+                           _simulate_parameters),
+    "sweep": Experiment("sweep", f"{__name__}:sweep_cell", check_sweep, _sweep_parameters),
+    "train": Experiment("train", f"{__name__}:train_cell", check_train),
 }
 
 

@@ -30,11 +30,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def _metrics_and_history(result: Any) -> tuple[dict, dict]:
+    from .experiments import CellResult
     metrics = getattr(result, "metrics", result)
     if not isinstance(metrics, dict):
         raise TypeError("an experiment returns a dict of metrics or an object with .metrics "
                         f"(got {type(result).__name__})")
-    history = getattr(result, "history", None) or {}
+    history = result.history if isinstance(result, CellResult) else {}
     return metrics, {str(k): np.ascontiguousarray(v, dtype=float) for k, v in history.items()}
 
 
