@@ -7,6 +7,7 @@ cells can run at once). dask is imported here only, and only when a Dask executo
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from typing import Any
@@ -75,7 +76,7 @@ class DaskExecutor:
         else:
             try:
                 self.client = Client(address, timeout="10s")
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, asyncio.TimeoutError) as exc:
                 raise LionKError(f"cannot reach the Dask scheduler at {address} ({exc}); start "
                                  "one with `dask scheduler` or drop --scheduler") from None
             self.description = f"dask scheduler {address}"
@@ -100,7 +101,7 @@ class DaskExecutor:
         from distributed import wait
         try:
             done, _ = wait(list(handles), timeout=timeout, return_when="FIRST_COMPLETED")
-        except TimeoutError:
+        except (TimeoutError, asyncio.TimeoutError):  # distinct classes on Python 3.10
             return []
         return list(done)
 
