@@ -73,6 +73,9 @@ def run_cmd(grid_file, store, scheduler, workers, serial, max_attempts, lease, r
     from .grid import run_grid
     if serial and (scheduler or workers):
         raise LionKError("--serial runs in this process; drop --scheduler and --workers")
+    if scheduler and workers:
+        raise LionKError("--workers sizes the embedded cluster; an existing cluster (--scheduler) "
+                         "has the workers it was started with")
     result = run_grid(grid_file, store, scheduler=scheduler, workers=workers, serial=serial,
                       max_attempts=max_attempts, lease=lease, retry_failed=retry_failed,
                       progress=_ProgressLine())

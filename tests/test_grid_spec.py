@@ -96,6 +96,12 @@ def test_cli_bad_grid_file_is_one_line_exit_2(tmp_path, capsys):
     assert "not valid TOML" in capsys.readouterr().err
     assert main(["grid", "status", str(tmp_path / "none.sqlite")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    good = ROOT / "grids" / "toy_lambda.toml"
+    assert main(["grid", "run", str(good), "--scheduler", "tcp://127.0.0.1:1", "--workers",
+                 "2"]) == 2
+    assert "--workers sizes the embedded cluster" in capsys.readouterr().err
+    assert main(["grid", "run", str(good), "--serial", "--workers", "2"]) == 2
+    assert "--serial runs in this process" in capsys.readouterr().err
 
 
 def test_train_experiment():
