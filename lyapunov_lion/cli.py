@@ -294,6 +294,11 @@ def _simulate_ode(spec, options, mode, as_json, save, plot) -> None:
         raise NumericalFailure(f"the ODE solve failed its checks: {ode.result.message}")
 
 
+from .cli_grid import grid as _grid  # noqa: E402  (the `lionk grid` group lives in its own module)
+
+cli.add_command(_grid)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lionk`` console script."""
     try:
