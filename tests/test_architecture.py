@@ -12,13 +12,27 @@ def _modules(package):
     return [m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
 
 
-def test_core_and_symbolic_import_neither_click_nor_matplotlib():
-    modules = _modules(lyapunov_lion.core) + _modules(lyapunov_lion.symbolic)
-    assert "lyapunov_lion.core.ode.solve" in modules and len(modules) > 15
+def _assert_not_imported(modules: list[str], banned: str) -> None:
+    """Import ``modules`` in a fresh interpreter; fail if a module m with ``banned`` (a Python
+    expression in m) true is loaded."""
     code = ("import importlib, sys\n"
             f"for name in {modules!r}:\n"
             "    importlib.import_module(name)\n"
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('click', 'matplotlib'))\n"
+            f"bad = sorted(m for m in sys.modules if {banned})\n"
             "assert not bad, bad\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_core_and_symbolic_import_neither_click_nor_matplotlib():
+    modules = _modules(lyapunov_lion.core) + _modules(lyapunov_lion.symbolic)
+    assert "lyapunov_lion.core.ode.solve" in modules and len(modules) > 15
+    _assert_not_imported(modules, "m.split('.')[0] in ('click', 'matplotlib')")
+
+
+def test_core_never_imports_torch_and_train_imports_it_lazily():
+    """torch stays optional: the core and symbolic layers never import it (nor lyapunov_lion.torch),
+    and importing lyapunov_lion.train loads neither torch nor scikit-learn until `train` runs."""
+    modules = _modules(lyapunov_lion.core) + _modules(lyapunov_lion.symbolic)
+    _assert_not_imported(modules + ["lyapunov_lion.train"],
+                         "m.split('.')[0] in ('torch', 'sklearn') or m.startswith('lyapunov_lion.torch')")
