@@ -133,4 +133,4 @@ def test_run_rejects_unknown_names(tmp_path):
     with pytest.raises(LionKError, match="size"):
         run("fig1", tmp_path, tmp_path, size="huge")
     assert list(FIGURES) == ["fig1", "fig5", "phases", "convergence", "connections", "stochastic",
-                            "confinement"]
+                            "confinement", "lam_sweep"]

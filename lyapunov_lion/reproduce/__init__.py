@@ -13,17 +13,20 @@ inside/outside the constraint), ``phases`` (phase 1 bound and phase-2 Lyapunov d
 with special settings against textbook heavy ball, Nesterov, Frank–Wolfe, mirror descent, ...),
 ``stochastic`` (the noise floor of the averaged Δ_t and of the KKT score against σ/√b),
 ``confinement`` (Figs. 2–3 analog: Lion-trained CNN/MLP weights enter ‖x‖_∞ ≤ 1/λ by the phase-1
-bound and stay; needs torch and scikit-learn).
+bound and stay), ``lam_sweep`` (Fig. 4 analog: final/early loss and test accuracy against λ);
+the last two need torch and scikit-learn.
 """
 from __future__ import annotations
 
 from ._common import FigureSpec, Reproduction
 from .runner import run
-from . import confinement, connections, convergence, fig1, fig5, phases, stochastic
+from . import (confinement, connections, convergence, fig1, fig5, lam_sweep, phases,
+               stochastic)
 
 FIGURES: dict[str, FigureSpec] = {
     m.NAME: FigureSpec(m.NAME, m.TITLE, m.build)
-    for m in (fig1, fig5, phases, convergence, connections, stochastic, confinement)
+    for m in (fig1, fig5, phases, convergence, connections, stochastic, confinement,
+              lam_sweep)
 }
 """The registered reproductions, in report order."""
 
