@@ -82,8 +82,8 @@ def render_index(results: dict, figures) -> str:
         *(([f"Last full regeneration: {total:.1f} s."] + [""]) if total is not None else []),
         *rows, "",
         f"Common settings: η = {LR:g}, β1 = 0.9, β2 = 0.99, explicit decoupled weight decay, "
-        "m₀ = 0, paper sign convention (except `convergence`, `connections`, `stochastic` and "
-        "`confinement`, whose settings are in their reports).", "",
+        "m₀ = 0, paper sign convention (except `convergence`, `connections`, `stochastic`, "
+        "`confinement` and `lam_sweep`, whose settings are in their reports).", "",
         "## Every figure and claim of the paper", "",
         "Generated from `lyapunov_lion/reproduce/status.py`.", "",
         *render_status_table(results, figures), ""])
