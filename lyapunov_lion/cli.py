@@ -258,7 +258,7 @@ def sweep(K_text, objective, lam_min, lam_max, n_lam, lr, beta1, beta2, steps, w
 @click.option("--size", type=click.Choice(["full", "reduced"]), default="full", show_default=True,
               help="'reduced' runs shorter versions (quick checks; the reports say so).")
 def reproduce(names, out_figures, out_reports, size) -> None:
-    """Regenerate the paper's figures and reports: NAMES among fig1, fig5, phases, convergence, connections, stochastic, or all (the default)."""
+    """Regenerate the paper's figures and reports: NAMES among fig1, fig5, phases, convergence, connections, stochastic, confinement, lam_sweep, or all (the default)."""
     from .reproduce import run
     run("all" if not names or names == ("all",) else list(names), out_figures, out_reports,
         progress=lambda line: click.echo(line, err=True), size=size)

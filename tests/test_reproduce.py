@@ -132,4 +132,5 @@ def test_run_rejects_unknown_names(tmp_path):
         run("fig9", tmp_path, tmp_path)
     with pytest.raises(LionKError, match="size"):
         run("fig1", tmp_path, tmp_path, size="huge")
-    assert list(FIGURES) == ["fig1", "fig5", "phases", "convergence", "connections", "stochastic"]
+    assert list(FIGURES) == ["fig1", "fig5", "phases", "convergence", "connections", "stochastic",
+                            "confinement", "lam_sweep"]

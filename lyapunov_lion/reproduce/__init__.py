@@ -11,17 +11,22 @@ Figures: ``fig1`` (Lion on the toy problem, threshold λ* = 2/3), ``fig5`` (Lion
 inside/outside the constraint), ``phases`` (phase 1 bound and phase-2 Lyapunov descent),
 ``convergence`` (discrete iterates against the ODE path as η → 0), ``connections`` (Lion-K
 with special settings against textbook heavy ball, Nesterov, Frank–Wolfe, mirror descent, ...),
-``stochastic`` (the noise floor of the averaged Δ_t and of the KKT score against σ/√b).
+``stochastic`` (the noise floor of the averaged Δ_t and of the KKT score against σ/√b),
+``confinement`` (Figs. 2–3 analog: Lion-trained CNN/MLP weights enter ‖x‖_∞ ≤ 1/λ by the phase-1
+bound and stay), ``lam_sweep`` (Fig. 4 analog: final/early loss and test accuracy against λ);
+the last two need torch and scikit-learn.
 """
 from __future__ import annotations
 
 from ._common import FigureSpec, Reproduction
 from .runner import run
-from . import connections, convergence, fig1, fig5, phases, stochastic
+from . import (confinement, connections, convergence, fig1, fig5, lam_sweep, phases,
+               stochastic)
 
 FIGURES: dict[str, FigureSpec] = {
     m.NAME: FigureSpec(m.NAME, m.TITLE, m.build)
-    for m in (fig1, fig5, phases, convergence, connections, stochastic)
+    for m in (fig1, fig5, phases, convergence, connections, stochastic, confinement,
+              lam_sweep)
 }
 """The registered reproductions, in report order."""
 
