@@ -42,10 +42,12 @@ def _reference(K, x, m, grads, cfg):
 @pytest.mark.parametrize("decay", ["explicit", "implicit"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("per_run", [False, "expanded", "column"])
-def test_stepper_equals_pure_step_bit_for_bit(name, convention, decay, dtype, per_run,
+@pytest.mark.parametrize("blocks", ["many", "one"])
+def test_stepper_equals_pure_step_bit_for_bit(name, convention, decay, dtype, per_run, blocks,
                                               monkeypatch):
     """Per-run hyper-parameters either broadcast to x's shape ("expanded") or kept as one value
-    per row ("column", the layout for arrays above _EXPAND_MAX entries)."""
+    per row ("column", the layout for arrays above _EXPAND_MAX entries). "one": the state fits
+    one block (the small-array path, m̃ and m computed as one stacked pair)."""
     if per_run == "column":
         monkeypatch.setattr(discrete, "_EXPAND_MAX", 0)
     K = make_K(name)
@@ -60,8 +62,10 @@ def test_stepper_equals_pure_step_bit_for_bit(name, convention, decay, dtype, pe
     cfg = LionKConfig(lr=lr, lam=lam, beta1=0.8, beta2=0.95, decay=decay, convention=convention)
     assert LionKStepper.eligible(K, x0, m0, cfg)
     # 64 bytes per block: 8 or 16 entries, so the state is cut into many blocks
-    stepper = LionKStepper(K, x0, m0, config=cfg, keep_m_tilde=True, block_bytes=64)
-    assert len(stepper._blocks) > 1
+    stepper = LionKStepper(K, x0, m0, config=cfg, keep_m_tilde=True,
+                           block_bytes=64 if blocks == "many" else discrete.BLOCK_BYTES)
+    assert stepper._small == (blocks == "one")
+    assert stepper._small or len(stepper._blocks) > 1
     for g, (x, m, mt) in zip(grads, _reference(K, x0, m0, grads, cfg)):
         stepper.step(g)
         sign = -1 if convention == "library" else 1

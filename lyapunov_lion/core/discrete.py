@@ -254,54 +254,55 @@ class LionKStepper:
     def __init__(self, K: KFunction, x0, m0=None, *, config: LionKConfig,
                  keep_m_tilde: bool = False, block_bytes: int = BLOCK_BYTES) -> None:
         self.K = K
-        self.x = np.array(x0, order="C", copy=True)
-        dt = self.x.dtype
+        self._x = np.array(x0, order="C", copy=True)
+        dt = self._x.dtype
         self.library = config.convention == "library"
         self.implicit = config.decay == "implicit"
-        m = np.zeros_like(self.x) if m0 is None else np.array(m0, dtype=dt, order="C", copy=True)
-        self.m = np.negative(m, out=m) if self.library else m
-        p = {k: _as_param(getattr(config, k), self.x, K) for k in ("lr", "beta1", "beta2", "lam")}
+        m = np.zeros_like(self._x) if m0 is None else np.array(m0, dtype=dt, order="C", copy=True)
+        self._m = np.negative(m, out=m) if self.library else m
+        p = {k: _as_param(getattr(config, k), self._x, K) for k in ("lr", "beta1", "beta2", "lam")}
         self.keep_m_tilde = keep_m_tilde
-        self.m_tilde = np.empty_like(self.x) if keep_m_tilde else None
+        self._m_tilde = np.empty_like(self._x) if keep_m_tilde else None
         self._kernel = _fused_grad(K)
         self._identity = _identity_grad(K)
 
-        if any(v.ndim for v in p.values()) and self.x.size <= _EXPAND_MAX:
+        if any(v.ndim for v in p.values()) and self._x.size <= _EXPAND_MAX:
             # per-run values broadcast once to x's shape: a ufunc over contiguous operands runs
             # ~4× faster than one broadcasting a (n, 1) column over short rows
-            p = {k: np.ascontiguousarray(np.broadcast_to(v, self.x.shape)) for k, v in p.items()}
+            p = {k: np.ascontiguousarray(np.broadcast_to(v, self._x.shape)) for k, v in p.items()}
         consts = (p["beta1"], 1 - p["beta1"], p["lr"], p["lam"], p["beta2"], 1 - p["beta2"],
                   1 + p["lr"] * p["lam"])
 
-        event = self.x.shape[self.x.ndim - K.event_ndim:]
+        event = self._x.shape[self._x.ndim - K.event_ndim:]
         n_event = max(int(np.prod(event, dtype=np.int64)), 1)
-        rows = self.x.size // n_event
+        rows = self._x.size // n_event
         per_block = max(1, block_bytes // dt.itemsize)
         elementwise = (self._kernel is not None or self._identity or getattr(K, "separable", False))
-        full = [np.ndim(c) == 0 or np.shape(c) == self.x.shape for c in consts]
-        if self.x.size <= per_block:
-            self._view = self.x.shape
-            cuts = [(slice(None), consts)]
-        elif elementwise and all(full):
-            self._view = (self.x.size,)
+        full = [np.ndim(c) == 0 or np.shape(c) == self._x.shape for c in consts]
+        self._small = self._x.size <= per_block
+        if self._small:
+            self._setup_small(consts)
+            return
+        if elementwise and all(full):
+            self._view = (self._x.size,)
             flat = [c if np.ndim(c) == 0 else c.reshape(-1) for c in consts]
             cuts = [(slice(i, i + per_block), [c if np.ndim(c) == 0 else c[i:i + per_block]
                                                for c in flat])
-                    for i in range(0, self.x.size, per_block)]
+                    for i in range(0, self._x.size, per_block)]
         else:  # blocks of whole rows; per-run hyper-parameters cut with them
             self._view = (rows,) + tuple(event)
-            batch = self.x.shape[:self.x.ndim - K.event_ndim]
+            batch = self._x.shape[:self._x.ndim - K.event_ndim]
             ones = (1,) * K.event_ndim
             shaped = [c if np.ndim(c) == 0 else
-                      c.reshape(self._view) if np.shape(c) == self.x.shape else
+                      c.reshape(self._view) if np.shape(c) == self._x.shape else
                       np.ascontiguousarray(np.broadcast_to(c, batch + ones)).reshape((rows,) + ones)
                       for c in consts]
             step_rows = max(1, per_block // n_event)
             cuts = [(slice(i, i + step_rows),
                      [c if np.ndim(c) == 0 else c[i:i + step_rows] for c in shaped])
                     for i in range(0, rows, step_rows)]
-        xv, mv = self.x.reshape(self._view), self.m.reshape(self._view)
-        mtv = None if self.m_tilde is None else self.m_tilde.reshape(self._view)
+        xv, mv = self._x.reshape(self._view), self._m.reshape(self._view)
+        mtv = None if self._m_tilde is None else self._m_tilde.reshape(self._view)
         biggest = max(xv[c].size for c, _ in cuts)
         scratch = [np.empty(biggest, dtype=dt) for _ in range(3)]
         self._blocks = []
@@ -311,6 +312,46 @@ class LionKStepper:
             mt = s1 if mtv is None else mtv[cut]
             u = mt if self._identity else s3  # not in place: numpy's sign(v, out=v) is ~10× slower
             self._blocks.append((cut, xb, mv[cut], mt, s2, u, tuple(block_consts)))
+
+    def _setup_small(self, consts) -> None:
+        """One block (the whole state is smaller than a block): m̃ and the new m come from ONE
+        product β·m, ONE product (1 − β)·g and ONE difference over a stacked pair (β1, β2),
+        (1 − β1, 1 − β2) — the same scalar operations in 3 numpy calls instead of 6 (small
+        arrays are dispatch-bound). The pair lives in two buffers used in turn (no overlap)."""
+        b1, c1, lr, lam, b2, c2, den = consts
+        x, dt = self._x, self._x.dtype
+
+        def pair(a, b):
+            if np.ndim(a) == 0:
+                return np.array([a, b], dtype=dt).reshape((2,) + (1,) * x.ndim)
+            return np.stack([a, b])
+        self._B, self._C, self._consts = pair(b1, b2), pair(c1, c2), (lr, lam, den)
+        bufs = [np.zeros((3,) + x.shape, dtype=dt) for _ in range(2)]  # (m̃, m, x), in turn
+        bufs[0][1], bufs[0][2] = self._m, x
+        self._packs = [(z, z[:2], z[0], z[1], z[2]) for z in bufs]
+        self._R, self._S, self._U = (np.empty((2,) + x.shape, dtype=dt), np.empty_like(x),
+                                     np.empty_like(x))
+
+    @property
+    def x(self):
+        """The parameters."""
+        return self._packs[0][4] if self._small else self._x
+
+    @property
+    def m(self):
+        """The momentum state (m_lib = −m in the library convention)."""
+        return self._packs[0][3] if self._small else self._m
+
+    @property
+    def m_tilde(self):
+        """The look-ahead of the last step (None when not kept)."""
+        return self._packs[0][2] if self._small else self._m_tilde
+
+    @property
+    def packed(self):
+        """One-block states only: the contiguous (m̃, m, x) of the last step, shape (3, *x.shape)
+        (saved with one copy)."""
+        return self._packs[0][0] if self._small else None
 
     @staticmethod
     def eligible(K: KFunction, x0, m0, config: LionKConfig) -> bool:
@@ -332,13 +373,33 @@ class LionKStepper:
             return False
         return type(u) is np.ndarray and u.dtype == x0.dtype and u.shape == probe.shape
 
+    trusted = None
+    """A gradient buffer known to be contiguous, of x's shape and dtype and apart from the state
+    (run_discrete's ``out=`` buffer): `step` skips its checks for it."""
+
     def step(self, g) -> None:
         """One Lion-K step with gradient ``g`` (shape and dtype of x; cast and copied if not)."""
+        if g is self.trusted:
+            if self._small:
+                self._step_small(g)
+                return
+        else:
+            g = self._checked(g)
+        if self._small:
+            self._step_small(g)
+            return
+        self._step_blocks(g)
+
+    def _checked(self, g):
         x = self.x
         if type(g) is not np.ndarray or g.dtype != x.dtype or g.shape != x.shape:
             g = np.ascontiguousarray(np.broadcast_to(np.asarray(g, dtype=x.dtype), x.shape))
         elif not g.flags.c_contiguous or np.may_share_memory(g, x) or np.may_share_memory(g, self.m):
             g = np.array(g, order="C")  # x and m are overwritten before g is used up
+        return g
+
+    def _step_blocks(self, g) -> None:
+        """`step` block by block (the state is larger than one block)."""
         gv = g.reshape(self._view)
         kernel, identity, grad = self._kernel, self._identity, self.K.grad
         sub_or_add = np.add if self.library else np.subtract   # m̃ and m: β·m ∓ (1 − β)·g
@@ -352,23 +413,50 @@ class LionKStepper:
                 kernel(mt, u)
             elif not identity:
                 u = grad(mt)
-            if implicit:   # (x ± η·u) / (1 + ηλ)
-                mul(u, lr, out=s)
-                (np.subtract if library else np.add)(xb, s, out=xb)
-                np.divide(xb, den, out=xb)
-            else:          # x + η(u − λx)  or  x − η(u + λx)
-                mul(xb, lam, out=s)
-                if library:
-                    np.add(u, s, out=s)
-                    mul(s, lr, out=s)
-                    np.subtract(xb, s, out=xb)
-                else:
-                    np.subtract(u, s, out=s)
-                    mul(s, lr, out=s)
-                    np.add(xb, s, out=xb)
+            _update_x(xb, u, s, lr, lam, den, implicit, library, xb)
             mul(mb, b2, out=mb)
             mul(gb, c2, out=s)
             sub_or_add(mb, s, out=mb)
+
+
+    def _step_small(self, g) -> None:
+        """`step` for one block: the operations of the blocked step, m̃ and m as one pair."""
+        (_, _, _, m, x), (_, pair, mt, _, x_next) = self._packs
+        lr, lam, den = self._consts
+        s, mul = self._S, np.multiply
+        mul(self._B, m, out=pair)              # (β1·m, β2·m)
+        mul(self._C, g, out=self._R)           # ((1 − β1)·g, (1 − β2)·g)
+        if self.library:
+            np.add(pair, self._R, out=pair)    # (c, m_lib): β·m_lib + (1 − β)·g
+        else:
+            np.subtract(pair, self._R, out=pair)  # (m̃, m): β·m − (1 − β)·g
+        if self._kernel is not None:
+            u = self._U
+            self._kernel(mt, u)
+        else:
+            u = mt if self._identity else self.K.grad(mt)
+        _update_x(x, u, s, lr, lam, den, self.implicit, self.library, x_next)
+        self._packs.reverse()
+
+
+def _update_x(x, u, s, lr, lam, den, implicit: bool, library: bool, out) -> None:
+    """out ← x + η(u − λx), x − η(u + λx) (explicit) or (x ± η·u)/(1 + ηλ) (implicit), in the
+    operation order of `lion_k_step` (``s``: scratch of x's shape; ``out`` may be x)."""
+    mul = np.multiply
+    if implicit:
+        mul(u, lr, out=s)
+        (np.subtract if library else np.add)(x, s, out=out)
+        np.divide(out, den, out=out)
+    elif library:
+        mul(x, lam, out=s)
+        np.add(u, s, out=s)
+        mul(s, lr, out=s)
+        np.subtract(x, s, out=out)
+    else:
+        mul(x, lam, out=s)
+        np.subtract(u, s, out=s)
+        mul(s, lr, out=s)
+        np.add(x, s, out=out)
 
 
 class _PureStepper:
@@ -444,20 +532,23 @@ def run_discrete(K: KFunction, grad_f: Callable, x0, m0=None, *, config: LionKCo
     fast = LionKStepper.eligible(K, x0, m0, config)
     if fast:
         state = LionKStepper(K, x0, m0, config=config, keep_m_tilde=save_all)
-        store = _Preallocated(state.x, steps, save_every)
+        store = (_Packed if state.packed is not None else _Preallocated)(state.x, steps, save_every)
     else:
         state = _PureStepper(K, x0, m0, config=config)
         store = _Listed(xp)
-    store.save(state.x, state.m, 0)
+    store.save(state, 0)
     out = np.empty_like(state.x) if fast and _takes_out(grad_f) else None
+    if out is not None:
+        state.trusted = out
+    record_m_tilde = save_all and not isinstance(store, _Packed)
     status, message, failed = 0, "finished", None
     for t in range(steps):
         x = state.x
         state.step(grad_f(x) if out is None else grad_f(x, out=out))
-        if save_all:
+        if record_m_tilde:
             store.save_m_tilde(state.m_tilde, t)
         if (t + 1) % save_every == 0 or t + 1 == steps:
-            store.save(state.x, state.m, t + 1)
+            store.save(state, t + 1)
         if (t + 1) % check_every == 0 or t + 1 == steps:
             if callback is not None:
                 callback(t + 1)
@@ -473,7 +564,7 @@ def run_discrete(K: KFunction, grad_f: Callable, x0, m0=None, *, config: LionKCo
             if status != 0:
                 failed = t + 1
                 if store.saved[-1] != failed:  # keep the failing state in the trajectory
-                    store.save(x, m, failed)
+                    store.save(state, failed)
                 break
     X, M, MT = store.arrays(save_all, failed if failed is not None else steps)
     if state.library:
@@ -491,9 +582,9 @@ class _Listed:
     def __init__(self, xp) -> None:
         self.xp, self.xs, self.ms, self.mts, self.saved = xp, [], [], [], []
 
-    def save(self, x, m, step: int) -> None:
-        self.xs.append(x)
-        self.ms.append(m)
+    def save(self, state, step: int) -> None:
+        self.xs.append(state.x)
+        self.ms.append(state.m)
         self.saved.append(step)
 
     def save_m_tilde(self, mt, t: int) -> None:
@@ -509,21 +600,15 @@ class _Preallocated:
 
     def __init__(self, x, steps: int, save_every: int) -> None:
         slots = 2 + -(-steps // save_every)  # x0, the saves, a failing state between saves
-        need = trajectory_bytes(x, steps, save_every)
-        try:
-            self.X = np.empty((slots,) + x.shape, dtype=x.dtype)
-            self.M = np.empty_like(self.X)
-            self.MT = np.empty((steps,) + x.shape, dtype=x.dtype) if save_every == 1 else None
-        except MemoryError:
-            raise LionKError(f"steps={steps} with save_every={save_every}: storing the trajectory "
-                             f"needs {format_bytes(need)} of memory; save fewer states (a larger "
-                             "save_every) or run fewer steps") from None
+        self.X = _allocate((slots,) + x.shape, x, steps, save_every)
+        self.M = _allocate(self.X.shape, x, steps, save_every)
+        self.MT = _allocate((steps,) + x.shape, x, steps, save_every) if save_every == 1 else None
         self.saved: list[int] = []
 
-    def save(self, x, m, step: int) -> None:
+    def save(self, state, step: int) -> None:
         k = len(self.saved)
-        np.copyto(self.X[k], x)
-        np.copyto(self.M[k], m)
+        np.copyto(self.X[k], state.x)
+        np.copyto(self.M[k], state.m)
         self.saved.append(step)
 
     def save_m_tilde(self, mt, t: int) -> None:
@@ -532,3 +617,33 @@ class _Preallocated:
     def arrays(self, save_all: bool, done: int):
         k = len(self.saved)
         return self.X[:k], self.M[:k], self.MT[:done] if save_all else None
+
+
+class _Packed:
+    """Saved states of a one-block in-place run: (m̃, m, x) of a step are contiguous in the
+    stepper (`LionKStepper.packed`), so one copy per saved step stores all three."""
+
+    def __init__(self, x, steps: int, save_every: int) -> None:
+        slots = 2 + -(-steps // save_every)  # x0, the saves, a failing state between saves
+        self.T = _allocate((slots, 3) + x.shape, x, steps, save_every)
+        self.saved: list[int] = []
+
+    def save(self, state, step: int) -> None:
+        np.copyto(self.T[len(self.saved)], state.packed)
+        self.saved.append(step)
+
+    def arrays(self, save_all: bool, done: int):
+        T = self.T[:len(self.saved)]
+        MT = np.ascontiguousarray(T[1:, 0]) if save_all else None
+        return np.ascontiguousarray(T[:, 2]), np.ascontiguousarray(T[:, 1]), MT
+
+
+def _allocate(shape, x, steps: int, save_every: int):
+    """np.empty for the trajectory, or a one-line `LionKError` saying how much memory it needs."""
+    try:
+        return np.empty(shape, dtype=x.dtype)
+    except MemoryError:
+        need = format_bytes(trajectory_bytes(x, steps, save_every))
+        raise LionKError(f"steps={steps} with save_every={save_every}: storing the trajectory "
+                         f"needs {need} of memory; save fewer states (a larger save_every) or "
+                         "run fewer steps") from None

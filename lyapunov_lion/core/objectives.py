@@ -85,8 +85,8 @@ class Objective(abc.ABC):
         ``out``: a numpy array of x's shape and dtype to write ∇f(x) into (the hot loop of
         `run_discrete`); the built-ins then allocate nothing (``_grad_into``).
         """
-        if (out is not None and type(x) is np.ndarray and x.dtype.kind == "f" and x.ndim
-                and x.shape == out.shape and x.dtype == out.dtype
+        if (out is not None and type(x) is np.ndarray and x.shape == out.shape
+                and x.dtype == out.dtype and x.dtype.kind == "f" and x.ndim
                 and (self.dim is None or x.shape[-1] == self.dim)):
             return self._grad_into(x, out)
         x, xp = self._check(x)
@@ -156,6 +156,7 @@ class Toy(Objective):
         self.formula = "(x1 − 1.5)² + x2²"
         self.lipschitz = 2.0
         self.c = np.array([1.5, 0.0])
+        self._c_as: dict = {}
 
     def _f(self, x, xp):
         return (x[..., 0] - 1.5) ** 2 + x[..., 1] ** 2
@@ -164,15 +165,11 @@ class Toy(Objective):
         return 2 * (x - xp.asarray(self.c, dtype=x.dtype))  # x2 − 0 = x2 exactly
 
     def _grad_into(self, x, out):
-        np.subtract(x, self._c_as(x.dtype), out=out)
+        c = self._c_as.get(x.dtype)
+        if c is None:  # c in x's dtype, converted once per dtype
+            c = self._c_as[x.dtype] = self.c.astype(x.dtype)
+        np.subtract(x, c, out=out)
         return np.multiply(out, 2, out=out)
-
-    def _c_as(self, dtype):
-        """The centre c in ``dtype``, converted once per dtype."""
-        cache = self.__dict__.setdefault("_c_cache", {})
-        if dtype not in cache:
-            cache[dtype] = self.c.astype(dtype)
-        return cache[dtype]
 
     hess_constant = True
 
