@@ -21,6 +21,7 @@ on any array-API backend; all hyper-parameters broadcast against the batch axes 
 """
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -419,6 +420,40 @@ class LionKStepper:
             sub_or_add(mb, s, out=mb)
 
 
+    def advance(self, grad_f: Callable, t0: int, t1: int, store, save_every: int, last: int,
+                out=None) -> None:
+        """Steps t0+1 … t1 with gradients ``grad_f(x)`` (``grad_f(x, out=out)`` when ``out`` is
+        given), saving the state into ``store`` after every step divisible by ``save_every``
+        and after step ``last`` (the run's final step). One-block states run a loop with everything bound to locals (small
+        arrays are dispatch-bound: Python overhead per step is as large as the ufuncs')."""
+        if not (self._small and isinstance(store, _Packed)):
+            _advance(self, grad_f, t0, t1, store, save_every, last, out)
+            return
+        B, C, R, U, S = self._B, self._C, self._R, self._U, self._S
+        lr, lam, den = self._consts
+        kernel, identity, Kgrad = self._kernel, self._identity, self.K.grad
+        mul, combine = np.multiply, (np.add if self.library else np.subtract)
+        implicit, library, checked = self.implicit, self.library, self._checked
+        copyto, T, saved = np.copyto, store.T, store.saved
+        cur, nxt = self._packs
+        for t in range(t0 + 1, t1 + 1):
+            (_, _, _, m, x), (Z, pair, mt, _, x_next) = cur, nxt
+            g = grad_f(x, out=out) if out is not None else checked(grad_f(x))
+            mul(B, m, out=pair)          # (β1·m, β2·m)
+            mul(C, g, out=R)             # ((1 − β1)·g, (1 − β2)·g)
+            combine(pair, R, out=pair)   # (m̃, m) = β·m − (1 − β)·g  (library: +)
+            if kernel is not None:
+                kernel(mt, U)
+                u = U
+            else:
+                u = mt if identity else Kgrad(mt)
+            _update_x(x, u, S, lr, lam, den, implicit, library, x_next)
+            cur, nxt = nxt, cur
+            if t % save_every == 0 or t == last:
+                copyto(T[len(saved)], Z)
+                saved.append(t)
+        self._packs = [cur, nxt]
+
     def _step_small(self, g) -> None:
         """`step` for one block: the operations of the blocked step, m̃ and m as one pair."""
         (_, _, _, m, x), (_, pair, mt, _, x_next) = self._packs
@@ -457,6 +492,19 @@ def _update_x(x, u, s, lr, lam, den, implicit: bool, library: bool, out) -> None
         np.subtract(u, s, out=s)
         mul(s, lr, out=s)
         np.add(x, s, out=out)
+
+
+def _advance(state, grad_f, t0: int, t1: int, store, save_every: int, last: int,
+             out=None) -> None:
+    """`LionKStepper.advance` for any stepper: one `step` call per step."""
+    record_m_tilde = save_every == 1 and not isinstance(store, _Packed)
+    for t in range(t0 + 1, t1 + 1):
+        x = state.x
+        state.step(grad_f(x) if out is None else grad_f(x, out=out))
+        if record_m_tilde:
+            store.save_m_tilde(state.m_tilde, t - 1)
+        if t % save_every == 0 or t == last:
+            store.save(state, t)
 
 
 class _PureStepper:
@@ -540,32 +588,27 @@ def run_discrete(K: KFunction, grad_f: Callable, x0, m0=None, *, config: LionKCo
     out = np.empty_like(state.x) if fast and _takes_out(grad_f) else None
     if out is not None:
         state.trusted = out
-    record_m_tilde = save_all and not isinstance(store, _Packed)
+    advance = state.advance if fast else functools.partial(_advance, state)
     status, message, failed = 0, "finished", None
-    for t in range(steps):
-        x = state.x
-        state.step(grad_f(x) if out is None else grad_f(x, out=out))
-        if record_m_tilde:
-            store.save_m_tilde(state.m_tilde, t)
-        if (t + 1) % save_every == 0 or t + 1 == steps:
-            store.save(state, t + 1)
-        if (t + 1) % check_every == 0 or t + 1 == steps:
-            if callback is not None:
-                callback(t + 1)
-            x, m = state.x, state.m
-            finite = bool(xp.all(xp.isfinite(x)) and xp.all(xp.isfinite(m)))
-            big = float(xp.max(xp.abs(x))) if finite and x.size else 0.0
-            if not finite:
-                status, message = -1, f"non-finite x or m by step {t + 1}"
-            elif big > divergence_threshold:
-                status = -2
-                message = (f"diverged: max|x| = {big:.3g} > {divergence_threshold:.3g} by step "
-                           f"{t + 1}; lower the learning rate")
-            if status != 0:
-                failed = t + 1
-                if store.saved[-1] != failed:  # keep the failing state in the trajectory
-                    store.save(state, failed)
-                break
+    for t0 in range(0, steps, check_every):  # run to the next check, then check
+        t = min(t0 + check_every, steps)
+        advance(grad_f, t0, t, store, save_every, steps, out=out)
+        if callback is not None:
+            callback(t)
+        x, m = state.x, state.m
+        finite = bool(xp.all(xp.isfinite(x)) and xp.all(xp.isfinite(m)))
+        big = float(xp.max(xp.abs(x))) if finite and x.size else 0.0
+        if not finite:
+            status, message = -1, f"non-finite x or m by step {t}"
+        elif big > divergence_threshold:
+            status = -2
+            message = (f"diverged: max|x| = {big:.3g} > {divergence_threshold:.3g} by step "
+                       f"{t}; lower the learning rate")
+        if status != 0:
+            failed = t
+            if store.saved[-1] != failed:  # keep the failing state in the trajectory
+                store.save(state, failed)
+            break
     X, M, MT = store.arrays(save_all, failed if failed is not None else steps)
     if state.library:
         M = -M

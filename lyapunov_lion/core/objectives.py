@@ -156,7 +156,7 @@ class Toy(Objective):
         self.formula = "(x1 − 1.5)² + x2²"
         self.lipschitz = 2.0
         self.c = np.array([1.5, 0.0])
-        self._c_as: dict = {}
+        self._into: tuple = (None,)
 
     def _f(self, x, xp):
         return (x[..., 0] - 1.5) ** 2 + x[..., 1] ** 2
@@ -165,11 +165,14 @@ class Toy(Objective):
         return 2 * (x - xp.asarray(self.c, dtype=x.dtype))  # x2 − 0 = x2 exactly
 
     def _grad_into(self, x, out):
-        c = self._c_as.get(x.dtype)
-        if c is None:  # c in x's dtype, converted once per dtype
-            c = self._c_as[x.dtype] = self.c.astype(x.dtype)
+        key = (x.dtype, x.shape)
+        if self._into[0] != key:  # c broadcast to x's shape and 2 in x's dtype, made once: a
+            # ufunc over contiguous operands, not a short row broadcast over a batch
+            self._into = (key, np.ascontiguousarray(np.broadcast_to(self.c.astype(x.dtype), x.shape)),
+                          np.asarray(2, dtype=x.dtype))
+        _, c, two = self._into
         np.subtract(x, c, out=out)
-        return np.multiply(out, 2, out=out)
+        return np.multiply(out, two, out=out)
 
     hess_constant = True
 
