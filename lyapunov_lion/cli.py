@@ -141,6 +141,8 @@ def simulate(K_text, K_params, K_expr, K_file, lam, lr, beta1, beta2, steps, x0_
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TheoryWarning)  # printed from the report instead
         if steps >= _PROGRESS_MIN_STEPS:
+            from .simulate import build_problem, check_memory
+            check_memory(steps, build_problem(spec)[2].size)  # refuse before the bar starts
             with click.progressbar(length=steps, label="simulating", file=sys.stderr) as bar:
                 done = [0]
 

@@ -112,8 +112,6 @@ def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductio
     check_size(size)
     names = _names(name_or_all, FIGURES)
     out_figures, out_reports = Path(out_figures), Path(out_reports)
-    out_figures.mkdir(parents=True, exist_ok=True)
-    out_reports.mkdir(parents=True, exist_ok=True)
     results_path = out_reports / "results.json"
     stored: dict = {}
     if results_path.exists():
@@ -129,6 +127,8 @@ def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductio
                              "(lionk reproduce --size reduced without --figures/--reports uses "
                              "a temporary folder)")
     stored.pop("_timing", None)  # timings live in TIMINGS since they change every run
+    out_figures.mkdir(parents=True, exist_ok=True)
+    out_reports.mkdir(parents=True, exist_ok=True)
     out: dict = {}
     timing: dict = {}
     t_all = time.perf_counter()
