@@ -106,7 +106,6 @@ def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductio
     A reduced run refuses to write over full-size results (``out_reports/results.json``).
     Seconds per figure go to ``out_reports/timings.json`` (`TIMINGS`), not into the reports.
     """
-    from ..plotting import save_figure
     from . import FIGURES
 
     check_size(size)
@@ -132,12 +131,11 @@ def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductio
     out: dict = {}
     timing: dict = {}
     t_all = time.perf_counter()
+    writer = _FigureWriter()
     for k, name in enumerate(names, start=1):
         t0 = time.perf_counter()
         rep = FIGURES[name].build(size)
-        png = save_figure(rep.figure, out_figures / f"{name}.png")
-        pdf = save_figure(rep.figure, out_figures / f"{name}.pdf")
-        seconds = time.perf_counter() - t0
+        png, pdf = out_figures / f"{name}.png", out_figures / f"{name}.pdf"
         md = out_reports / f"{name}.md"
         md.write_text(render_markdown(rep, png, pdf, out_reports, size))
         entry = to_jsonable({"title": rep.title, "claim": rep.claim, "verdict": rep.verdict,
@@ -147,9 +145,13 @@ def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductio
                                     for k, v in (("png", png), ("pdf", pdf), ("report", md))},
                           "results": rep.results})
         out[name] = entry
-        timing[name] = seconds
-        if progress is not None:
-            progress(f"[{k}/{len(names)}] {name}: {rep.verdict} ({seconds:.1f} s) -> {png}, {md}")
+
+        def done(name=name, k=k, t0=t0, verdict=rep.verdict, png=png, md=md):
+            timing[name] = seconds = time.perf_counter() - t0
+            if progress is not None:
+                progress(f"[{k}/{len(names)}] {name}: {verdict} ({seconds:.1f} s) -> {png}, {md}")
+        writer.submit(rep.figure, (png, pdf), done)
+    writer.wait()
     timing["total_seconds"] = time.perf_counter() - t_all
     stored.update(out)
     _write_timings(out_reports / TIMINGS, timing, size)
@@ -157,6 +159,48 @@ def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductio
     (out_reports / "README.md").write_text(render_index(stored, FIGURES))
     out["_timing"] = timing
     return out
+
+
+class _FigureWriter:
+    """Writes a figure's PNG and PDF (`save_figure`, so the same bytes) while the next figure is
+    computed: in a forked child process where the platform can fork, else right away. Figures
+    are written one at a time; ``done()`` runs once a figure's files exist."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        self._ctx = multiprocessing.get_context("fork") if "fork" in methods else None
+        self._pending = None
+
+    def submit(self, figure, paths, done: Callable[[], None]) -> None:
+        self.wait()
+        if self._ctx is None:
+            _save_figures(figure, paths)
+            done()
+            return
+        proc = self._ctx.Process(target=_save_figures, args=(figure, paths))
+        proc.start()
+        self._pending = (proc, paths, done)
+
+    def wait(self) -> None:
+        """Block until the figure being written is on disk; `LionKError` if writing failed."""
+        if self._pending is None:
+            return
+        proc, paths, done = self._pending
+        self._pending = None
+        proc.join()
+        if proc.exitcode != 0:
+            raise LionKError(f"writing {', '.join(map(str, paths))} failed (exit code "
+                             f"{proc.exitcode}; the error is printed above)")
+        done()
+
+
+def _save_figures(figure, paths) -> None:
+    from ..plotting import save_figure
+
+    for path in paths:
+        save_figure(figure, path)
 
 
 def _write_timings(path: Path, timing: dict, size: str) -> None:
