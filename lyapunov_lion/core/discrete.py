@@ -137,67 +137,6 @@ def _as_param(value, x, K: KFunction):
     return xp.asarray(arr.reshape(arr.shape + (1,) * K.event_ndim), dtype=x.dtype)
 
 
-def run_discrete(K: KFunction, grad_f: Callable, x0, m0=None, *, config: LionKConfig,
-                 steps: int, save_every: int = 1, divergence_threshold: float = 1e10,
-                 check_every: int = 50, callback: Callable[[int], None] | None = None
-                 ) -> DiscreteResult:
-    """Run ``steps`` Lion-K steps from ``(x0, m0)`` for a whole batch at once.
-
-    ``x0`` has shape ``(*batch, *event)``; hyper-parameters in ``config`` are scalars or arrays of
-    shape ``batch`` (e.g. 1,000 values of ``lam``), so many runs are one array computation.
-    ``grad_f(x)`` returns ∇f at a batch of points. The run stops early, with a non-zero status,
-    at the first check (every ``check_every`` steps) that finds a non-finite value or
-    ``max|x| > divergence_threshold``. ``callback(step)`` is called at each check (progress).
-    """
-    config.validate()
-    for name, v in (("steps", steps), ("save_every", save_every), ("check_every", check_every)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
-            raise LionKError(f"{name}={v!r}: must be a positive integer")
-    xp = array_namespace(x0)
-    x = x0
-    m = xp.zeros_like(x0) if m0 is None else m0
-    params = {k: _as_param(getattr(config, k), x, K) for k in ("lr", "beta1", "beta2", "lam")}
-    library = config.convention == "library"
-    step = lion_k_step_library if library else lion_k_step
-    if library:
-        m = -m  # the state is kept as m_lib = −m internally
-    save_all = save_every == 1
-    xs, ms, mts, saved = [x], [m], [], [0]
-    status, message, failed = 0, "finished", None
-    for t in range(steps):
-        x, m, mt = step(K, x, m, grad_f(x), decay=config.decay, **params)
-        if save_all:
-            mts.append(mt)
-        if (t + 1) % save_every == 0 or t + 1 == steps:
-            xs.append(x)
-            ms.append(m)
-            saved.append(t + 1)
-        if (t + 1) % check_every == 0 or t + 1 == steps:
-            if callback is not None:
-                callback(t + 1)
-            finite = bool(xp.all(xp.isfinite(x)) and xp.all(xp.isfinite(m)))
-            big = float(xp.max(xp.abs(x))) if finite and x.size else 0.0
-            if not finite:
-                status, message = -1, f"non-finite x or m by step {t + 1}"
-            elif big > divergence_threshold:
-                status = -2
-                message = (f"diverged: max|x| = {big:.3g} > {divergence_threshold:.3g} by step "
-                           f"{t + 1}; lower the learning rate")
-            if status != 0:
-                failed = t + 1
-                if saved[-1] != failed:  # keep the failing state in the trajectory
-                    xs.append(x)
-                    ms.append(m)
-                    saved.append(failed)
-                break
-    X, M = xp.stack(xs), xp.stack(ms)
-    MT = xp.stack(mts) if save_all and mts else None
-    if library:
-        M = -M
-        MT = -MT if MT is not None else None
-    return DiscreteResult(x=X, m=M, m_tilde=MT, steps_saved=np.asarray(saved), config=config,
-                          K=K, status=status, message=message, failed_step=failed,
-                          nfev=len(mts) if save_all else saved[-1])
 BLOCK_BYTES = 1 << 18
 """Bytes per array in one block of the in-place numpy step. The x, m, g blocks and three scratch
 blocks (1.5 MiB) stay in the L2/L3 caches while a block's ~11 ufuncs run over them, so a step
