@@ -11,7 +11,9 @@ evenly spaced in [0.1, 3], ``--steps`` steps each. Variants, all in this process
 * ``loop_python_floats``: the same runs on Python floats, one coordinate at a time (no numpy
   call overhead at all: the cheapest per-run loop there is in pure Python);
 * ``batched_numpy_steps``: the per-step numpy loop on the whole (n_lam, 2) batch (the floor of
-  ``run_discrete``'s batched cost).
+  ``run_discrete``'s batched cost among numpy programs);
+* ``batched_fused_c``: the same run as ONE compiled C loop (gcc -O2 -ffp-contract=off, loaded
+  with ctypes; skipped without a compiler): the fused floor, no per-step dispatch at all.
 
 All variants perform the same IEEE-754 double operations in the same order, so their final
 points must agree EXACTLY with the batched run's; the script checks this and fails otherwise.
@@ -126,6 +128,63 @@ def batched_numpy_steps(lams, steps, lr):
     return _numpy_steps(x0, np.asarray(lams)[:, None], steps, lr)
 
 
+FUSED_C = r"""
+/* The whole batched run in one C loop: the update of _numpy_steps, each operation rounded once
+   in IEEE double (compiled with -ffp-contract=off: no FMA), so the final points are bit-identical. */
+void lion_batched(double *x, double *m, const double *lam, long n, long steps, double lr,
+                  double b1, double a1, double b2, double a2, double c0, double c1) {
+    for (long i = 0; i < n; i++) {
+        for (int j = 0; j < 2; j++) {
+            double xi = x[2 * i + j], mi = m[2 * i + j], c = j ? c1 : c0, li = lam[i];
+            for (long t = 0; t < steps; t++) {
+                double g = 2 * (xi - c);
+                double mt = b1 * mi - a1 * g;
+                double s = mt > 0 ? 1.0 : (mt < 0 ? -1.0 : (mt == mt ? 0.0 : mt));
+                xi = xi + lr * (s - li * xi);
+                mi = b2 * mi - a2 * g;
+            }
+            x[2 * i + j] = xi;
+            m[2 * i + j] = mi;
+        }
+    }
+}
+"""
+
+
+def _compile_fused():
+    """The fused C loop as a ctypes function (gcc -O2 -ffp-contract=off), or None without gcc."""
+    import ctypes
+    import shutil
+    import subprocess
+    import tempfile
+
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        return None
+    tmp = Path(tempfile.mkdtemp(prefix="lionk-bench-"))
+    (tmp / "fused.c").write_text(FUSED_C)
+    subprocess.run([cc, "-O2", "-ffp-contract=off", "-shared", "-fPIC", "-o",
+                    str(tmp / "fused.so"), str(tmp / "fused.c")], check=True)
+    fn = ctypes.CDLL(str(tmp / "fused.so")).lion_batched
+    arr = np.ctypeslib.ndpointer(dtype=np.float64, flags="C_CONTIGUOUS")
+    fn.argtypes = [arr, arr, arr, ctypes.c_long, ctypes.c_long] + [ctypes.c_double] * 7
+    fn.restype = None
+    return fn
+
+
+def batched_fused_c(lams, steps, lr):
+    """The floor: the same run as one compiled loop (no numpy dispatch, no allocation)."""
+    fn = _compile_fused.cached if hasattr(_compile_fused, "cached") else _compile_fused()
+    _compile_fused.cached = fn
+    if fn is None:
+        raise RuntimeError("no C compiler (gcc/cc): skip batched_fused_c")
+    x = np.ascontiguousarray(np.tile(np.asarray(X0), (len(lams), 1)))
+    m = np.zeros_like(x)
+    fn(x, m, np.ascontiguousarray(lams, dtype=np.float64), len(lams), steps, lr,
+       BETA1, 1 - BETA1, BETA2, 1 - BETA2, C[0], C[1])
+    return x
+
+
 # ------------------------------------------------------------------------------------------
 def machine_info() -> dict:
     blas = None
@@ -194,7 +253,8 @@ def main(argv=None) -> int:
 
     timings, finals = {}, {}
     batched = [("batched_run_discrete", batched_run_discrete),
-               ("batched_numpy_steps", batched_numpy_steps)]
+               ("batched_numpy_steps", batched_numpy_steps),
+               ("batched_fused_c", batched_fused_c)]
     loops = [("loop_run_discrete", loop_run_discrete), ("loop_numpy_steps", loop_numpy_steps),
              ("loop_python_floats", loop_python_floats)]
     for name, fn in batched:

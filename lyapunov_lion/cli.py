@@ -141,6 +141,8 @@ def simulate(K_text, K_params, K_expr, K_file, lam, lr, beta1, beta2, steps, x0_
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TheoryWarning)  # printed from the report instead
         if steps >= _PROGRESS_MIN_STEPS:
+            from .simulate import build_problem, check_memory
+            check_memory(steps, build_problem(spec)[2].size)  # refuse before the bar starts
             with click.progressbar(length=steps, label="simulating", file=sys.stderr) as bar:
                 done = [0]
 
@@ -251,15 +253,21 @@ def sweep(K_text, objective, lam_min, lam_max, n_lam, lr, beta1, beta2, steps, w
 
 @cli.command()
 @click.argument("names", nargs=-1)
-@click.option("--figures", "out_figures", default="figures", show_default=True,
-              type=click.Path(file_okay=False), help="Where the PNG/PDF figures go.")
-@click.option("--reports", "out_reports", default="paper_reproductions", show_default=True,
-              type=click.Path(file_okay=False), help="Where the reports and results.json go.")
+@click.option("--figures", "out_figures", default=None, type=click.Path(file_okay=False),
+              help="Where the PNG/PDF figures go [default: figures; --size reduced: a new "
+                   "temporary folder].")
+@click.option("--reports", "out_reports", default=None, type=click.Path(file_okay=False),
+              help="Where the reports and results.json go [default: paper_reproductions; --size "
+                   "reduced: a new temporary folder].")
 @click.option("--size", type=click.Choice(["full", "reduced"]), default="full", show_default=True,
               help="'reduced' runs shorter versions (quick checks; the reports say so).")
 def reproduce(names, out_figures, out_reports, size) -> None:
     """Regenerate the paper's figures and reports: NAMES among fig1, fig5, phases, convergence, connections, stochastic, confinement, lam_sweep, or all (the default)."""
     from .reproduce import run
+    from .reproduce.runner import default_outputs
+    if out_figures is None or out_reports is None:
+        figures, reports = default_outputs(size)
+        out_figures, out_reports = out_figures or figures, out_reports or reports
     run("all" if not names or names == ("all",) else list(names), out_figures, out_reports,
         progress=lambda line: click.echo(line, err=True), size=size)
 

@@ -79,10 +79,26 @@ class Objective(abc.ABC):
         x, xp = self._check(x)
         return self._f(x, xp)
 
-    def grad(self, x):
-        """∇f(x), exact, with the shape and dtype of x."""
+    def grad(self, x, out=None):
+        """∇f(x), exact, with the shape and dtype of x.
+
+        ``out``: a numpy array of x's shape and dtype to write ∇f(x) into (the hot loop of
+        `run_discrete`); the built-ins then allocate nothing (``_grad_into``).
+        """
+        if (out is not None and type(x) is np.ndarray and x.shape == out.shape
+                and x.dtype == out.dtype and x.dtype.kind == "f" and x.ndim
+                and (self.dim is None or x.shape[-1] == self.dim)):
+            return self._grad_into(x, out)
         x, xp = self._check(x)
-        return self._grad(x, xp)
+        if out is None:
+            return self._grad(x, xp)
+        out[...] = self._grad(x, xp)
+        return out
+
+    def _grad_into(self, x, out):
+        """∇f(x) written into ``out`` (x: a checked numpy floating array of out's shape)."""
+        np.copyto(out, self._grad(x, np))
+        return out
 
     @abc.abstractmethod
     def _f(self, x, xp): ...
@@ -140,12 +156,23 @@ class Toy(Objective):
         self.formula = "(x1 − 1.5)² + x2²"
         self.lipschitz = 2.0
         self.c = np.array([1.5, 0.0])
+        self._into: tuple = (None,)
 
     def _f(self, x, xp):
         return (x[..., 0] - 1.5) ** 2 + x[..., 1] ** 2
 
     def _grad(self, x, xp):
-        return xp.stack([2 * (x[..., 0] - 1.5), 2 * x[..., 1]], axis=-1)
+        return 2 * (x - xp.asarray(self.c, dtype=x.dtype))  # x2 − 0 = x2 exactly
+
+    def _grad_into(self, x, out):
+        key = (x.dtype, x.shape)
+        if self._into[0] != key:  # c broadcast to x's shape and 2 in x's dtype, made once: a
+            # ufunc over contiguous operands, not a short row broadcast over a batch
+            self._into = (key, np.ascontiguousarray(np.broadcast_to(self.c.astype(x.dtype), x.shape)),
+                          np.asarray(2, dtype=x.dtype))
+        _, c, two = self._into
+        np.subtract(x, c, out=out)
+        return np.multiply(out, two, out=out)
 
     hess_constant = True
 
@@ -214,6 +241,16 @@ class Quadratic(Objective):
         d = x - xp.asarray(self.c, dtype=x.dtype)
         return d @ xp.asarray(self.A, dtype=x.dtype)  # A symmetric: (A d)ᵀ = dᵀ A
 
+    def _grad_into(self, x, out):
+        key = (x.dtype, x.shape)
+        cache = self.__dict__.setdefault("_into_cache", {})
+        if key not in cache:  # c, A in x's dtype and a scratch for d = x − c, made once
+            cache.clear()
+            cache[key] = (self.c.astype(x.dtype), self.A.astype(x.dtype), np.empty_like(x))
+        c, A, d = cache[key]
+        np.subtract(x, c, out=d)
+        return np.matmul(d, A, out=out)
+
     hess_constant = True
 
     def hess(self, x):
@@ -260,6 +297,13 @@ class Rosenbrock(Objective):
         x1, x2 = x[..., 0], x[..., 1]
         r = x2 - x1 * x1
         return xp.stack([-2 * (self.a - x1) - 4 * self.b * x1 * r, 2 * self.b * r], axis=-1)
+
+    def _grad_into(self, x, out):
+        x1, x2 = x[..., 0], x[..., 1]
+        r = x2 - x1 * x1
+        np.subtract(-2 * (self.a - x1), 4 * self.b * x1 * r, out=out[..., 0])
+        np.multiply(2 * self.b, r, out=out[..., 1])
+        return out
 
     def hess(self, x):
         """∇²f = [[2 − 4b(x2 − x1²) + 8b x1², −4b x1], [−4b x1, 2b]], shape (..., 2, 2)."""
@@ -472,6 +516,11 @@ class StochasticGradient(Objective):
         g = self.obj.grad(x)
         noise = self.rng.standard_normal(tuple(x.shape))
         return g + xp.asarray(self.sigma * noise, dtype=g.dtype)
+
+    def _grad_into(self, x, out):
+        self.obj.grad(x, out=out)
+        noise = self.rng.standard_normal(x.shape)
+        return np.add(out, np.asarray(self.sigma * noise, dtype=out.dtype), out=out)
 
     @property
     def default_x0(self):

@@ -5,7 +5,9 @@ figures named (a key of `FIGURES`, a list of keys, or ``"all"``), writes ``<name
 ``<name>.pdf`` to ``out_figures``, ``<name>.md`` to ``out_reports``, merges the numbers into
 ``out_reports/results.json`` and rewrites the index ``out_reports/README.md``. ``progress`` is
 called with one line of text per finished figure. Returns ``{name: results}`` (JSON-ready), plus
-``"_timing"`` with the seconds per figure and in total.
+``"_timing"`` with the seconds per figure and in total (also merged into the git-ignored
+``out_reports/timings.json``, so a regeneration that reproduces the figures leaves the tracked
+files unchanged). A ``size="reduced"`` run refuses to overwrite full-size results.
 
 Figures: ``fig1`` (Lion on the toy problem, threshold λ* = 2/3), ``fig5`` (Lion-K for eight K,
 inside/outside the constraint), ``phases`` (phase 1 bound and phase-2 Lyapunov descent),

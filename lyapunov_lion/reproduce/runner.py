@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -13,11 +14,25 @@ from ._common import LR, Reproduction, check_size
 from .status import render_status_table
 
 COMMAND_ALL = "python scripts/reproduce_all.py"
+TIMINGS = "timings.json"
+"""Seconds per figure of the last run, next to the reports; git-ignored, so that regenerating
+leaves the tracked tree unchanged when the figures are."""
 
 
 def command_for(name: str) -> str:
     """The shell command that regenerates one figure (from the repository root)."""
     return f"{COMMAND_ALL} {name}"
+
+
+def default_outputs(size: str, root=".") -> tuple[Path, Path]:
+    """(figures, reports) folders when none are given: ``root/figures`` and
+    ``root/paper_reproductions`` (the committed ones) at full size; a new temporary folder for a
+    reduced run, which must never replace the committed full-size figures."""
+    check_size(size)
+    if size == "full":
+        return Path(root) / "figures", Path(root) / "paper_reproductions"
+    tmp = Path(tempfile.mkdtemp(prefix=f"lionk-reproduce-{size}-"))
+    return tmp / "figures", tmp / "paper_reproductions"
 
 
 def _names(name_or_all, figures) -> list[str]:
@@ -34,8 +49,7 @@ def _names(name_or_all, figures) -> list[str]:
     return wanted
 
 
-def render_markdown(rep: Reproduction, png: Path, pdf: Path, out_reports: Path,
-                    seconds: float, size: str) -> str:
+def render_markdown(rep: Reproduction, png: Path, pdf: Path, out_reports: Path, size: str) -> str:
     """The per-figure report: claim, command, settings, measured numbers, figure, verdict."""
     rel_png = Path(os.path.relpath(png, out_reports)).as_posix()
     rel_pdf = Path(os.path.relpath(pdf, out_reports)).as_posix()
@@ -46,7 +60,8 @@ def render_markdown(rep: Reproduction, png: Path, pdf: Path, out_reports: Path,
         "## Regenerate", "", "```bash", command_for(rep.name), "```", "",
         f"(or `from lyapunov_lion.reproduce import run; run({rep.name!r}, 'figures', "
         "'paper_reproductions')`). "
-        f"This figure took {seconds:.1f} s at size `{size}`.", "",
+        f"Size `{size}`; the time it took is in `{TIMINGS}` (not tracked: it changes every run).",
+        "",
         "## Settings", "", settings, "", rep.justification, "",
         "## Measured", "", *rep.measured, "",
     ]
@@ -68,7 +83,6 @@ def render_index(results: dict, figures) -> str:
         verdict = r.get("verdict", "—") if r else "not generated"
         rows.append(f"| {spec.title} | {(r or {}).get('claim', '').split(' (spec')[0]} | "
                     f"{verdict} | [{name}.md]({name}.md) |")
-    total = results.get("_timing", {}).get("total_seconds")
     return "\n".join([
         "# Paper reproductions", "",
         "Discrete-time reproductions of the figures of Chen, Liu, Liang, Liu, *Lion Secretly "
@@ -79,7 +93,6 @@ def render_index(results: dict, figures) -> str:
         "[results.json](results.json).", "",
         "Regenerate everything (one line of progress per figure):", "",
         "```bash", COMMAND_ALL, "```", "",
-        *(([f"Last full regeneration: {total:.1f} s."] + [""]) if total is not None else []),
         *rows, "",
         f"Common settings: η = {LR:g}, β1 = 0.9, β2 = 0.99, explicit decoupled weight decay, "
         "m₀ = 0, paper sign convention (except `convergence`, `connections`, `stochastic`, "
@@ -94,15 +107,14 @@ def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductio
     """Build the named reproductions and write their outputs (module docstring of the package).
 
     ``size="reduced"`` runs shorter/smaller versions (for tests); the written reports say which.
+    A reduced run refuses to write over full-size results (``out_reports/results.json``).
+    Seconds per figure go to ``out_reports/timings.json`` (`TIMINGS`), not into the reports.
     """
-    from ..plotting import save_figure
     from . import FIGURES
 
     check_size(size)
     names = _names(name_or_all, FIGURES)
     out_figures, out_reports = Path(out_figures), Path(out_reports)
-    out_figures.mkdir(parents=True, exist_ok=True)
-    out_reports.mkdir(parents=True, exist_ok=True)
     results_path = out_reports / "results.json"
     stored: dict = {}
     if results_path.exists():
@@ -110,32 +122,98 @@ def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductio
             stored = json.loads(results_path.read_text())
         except json.JSONDecodeError:
             stored = {}
+    if size != "full":
+        full = [n for n in names if stored.get(n, {}).get("size") == "full"]
+        if full:
+            raise LionKError(f"{results_path} holds full-size results for {', '.join(full)}: a "
+                             f"size={size!r} run would overwrite them; write it elsewhere "
+                             "(lionk reproduce --size reduced without --figures/--reports uses "
+                             "a temporary folder)")
+    stored.pop("_timing", None)  # timings live in TIMINGS since they change every run
+    out_figures.mkdir(parents=True, exist_ok=True)
+    out_reports.mkdir(parents=True, exist_ok=True)
     out: dict = {}
     timing: dict = {}
     t_all = time.perf_counter()
+    writer = _FigureWriter()
     for k, name in enumerate(names, start=1):
         t0 = time.perf_counter()
         rep = FIGURES[name].build(size)
-        png = save_figure(rep.figure, out_figures / f"{name}.png")
-        pdf = save_figure(rep.figure, out_figures / f"{name}.pdf")
-        seconds = time.perf_counter() - t0
+        png, pdf = out_figures / f"{name}.png", out_figures / f"{name}.pdf"
         md = out_reports / f"{name}.md"
-        md.write_text(render_markdown(rep, png, pdf, out_reports, seconds, size))
+        md.write_text(render_markdown(rep, png, pdf, out_reports, size))
         entry = to_jsonable({"title": rep.title, "claim": rep.claim, "verdict": rep.verdict,
-                          "verdict_text": rep.verdict_text, "size": size, "seconds": seconds,
+                          "verdict_text": rep.verdict_text, "size": size,
                           "command": command_for(name), "settings": rep.settings,
                           "files": {k: Path(os.path.relpath(v, out_reports)).as_posix()
                                     for k, v in (("png", png), ("pdf", pdf), ("report", md))},
                           "results": rep.results})
         out[name] = entry
-        timing[name] = seconds
-        if progress is not None:
-            progress(f"[{k}/{len(names)}] {name}: {rep.verdict} ({seconds:.1f} s) -> {png}, {md}")
+
+        def done(name=name, k=k, t0=t0, verdict=rep.verdict, png=png, md=md):
+            timing[name] = seconds = time.perf_counter() - t0
+            if progress is not None:
+                progress(f"[{k}/{len(names)}] {name}: {verdict} ({seconds:.1f} s) -> {png}, {md}")
+        writer.submit(rep.figure, (png, pdf), done)
+    writer.wait()
     timing["total_seconds"] = time.perf_counter() - t_all
     stored.update(out)
-    if set(names) == set(FIGURES):
-        stored["_timing"] = timing
+    _write_timings(out_reports / TIMINGS, timing, size)
     results_path.write_text(json.dumps(stored, indent=1, ensure_ascii=False) + "\n")
     (out_reports / "README.md").write_text(render_index(stored, FIGURES))
     out["_timing"] = timing
     return out
+
+
+class _FigureWriter:
+    """Writes a figure's PNG and PDF (`save_figure`, so the same bytes) while the next figure is
+    computed: in a forked child process where the platform can fork, else right away. Figures
+    are written one at a time; ``done()`` runs once a figure's files exist."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        self._ctx = multiprocessing.get_context("fork") if "fork" in methods else None
+        self._pending = None
+
+    def submit(self, figure, paths, done: Callable[[], None]) -> None:
+        self.wait()
+        if self._ctx is None:
+            _save_figures(figure, paths)
+            done()
+            return
+        proc = self._ctx.Process(target=_save_figures, args=(figure, paths))
+        proc.start()
+        self._pending = (proc, paths, done)
+
+    def wait(self) -> None:
+        """Block until the figure being written is on disk; `LionKError` if writing failed."""
+        if self._pending is None:
+            return
+        proc, paths, done = self._pending
+        self._pending = None
+        proc.join()
+        if proc.exitcode != 0:
+            raise LionKError(f"writing {', '.join(map(str, paths))} failed (exit code "
+                             f"{proc.exitcode}; the error is printed above)")
+        done()
+
+
+def _save_figures(figure, paths) -> None:
+    from ..plotting import save_figure
+
+    for path in paths:
+        save_figure(figure, path)
+
+
+def _write_timings(path: Path, timing: dict, size: str) -> None:
+    """Merge this run's seconds per figure (and its total) into the untracked timings file."""
+    try:
+        known = json.loads(path.read_text()) if path.exists() else {}
+    except json.JSONDecodeError:
+        known = {}
+    when = time.strftime("%Y-%m-%dT%H:%M:%S")
+    for name, seconds in timing.items():
+        known[name] = {"seconds": round(seconds, 3), "size": size, "at": when}
+    path.write_text(json.dumps(known, indent=1) + "\n")

@@ -1,0 +1,252 @@
+"""Benchmark: milliseconds per discrete Lion-K step at d = 10⁴, 10⁶, 10⁷ against the memory floor.
+
+One step from a fixed gradient g (the gradient's own cost is not part of the step): paper
+convention, explicit decay, β = (0.9, 0.99), lr 1e-3, λ = 0.5, float32 and float64, for
+K = l1 (sign), huber (clip), logcosh (tanh) and l2 (the Euclidean norm, ∇K = m̃/‖m̃‖). Variants,
+timed side by side in this process:
+
+* ``lionk``: `LionKStepper.step` (what `run_discrete` runs on numpy: in place, cache-sized blocks);
+* ``numpy_loop``: the update written as plain numpy expressions, the way one writes it by hand
+  (``mt = b1*m - (1-b1)*g; x = x + lr*(gradK(mt) - lam*x); m = b2*m - (1-b2)*g``);
+* ``torch_1t``: the same expressions in torch on one thread (``torch.set_num_threads(1)``);
+* ``torch_1t_inplace``: torch with in-place ops and preallocated buffers (``out=``, ``mul_``);
+* ``floor``: the bandwidth floor, measured in the same run next to each row: a step must read x, m,
+  g and write x, m (5·d·itemsize bytes); floor = those bytes ÷ the copy bandwidth of
+  ``np.copyto`` on a 128 MiB buffer (DRAM speed). Below ~10⁵ entries the arrays live in cache and
+  the floor is not a bound (it is printed for completeness); at d = 10⁶ float32 the 20 MB of a
+  step fit in a 32 MiB L3, so the step can even beat it.
+
+Each variant runs ``--rounds`` rounds of enough steps to last ≳ 50 ms; the median ms/step is
+reported. The numpy variants must give bit-identical iterates (checked: exit status 1 if not);
+torch's are compared and the largest difference reported (tanh may differ in the last bit); the
+hand-written l2 uses the plain formula m̃/‖m̃‖ (the toolkit scales by max|m̃| against overflow),
+so its difference is reported, not required to be 0.
+
+    python benchmarks/bench_discrete_step.py                 # d = 1e4, 1e6, 1e7; a few minutes
+    python benchmarks/bench_discrete_step.py --quick         # d = 1e4, 1e5; seconds
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from lyapunov_lion import LionKConfig, make_K
+from lyapunov_lion.core.discrete import LionKStepper
+
+from bench_batched_lambda import machine_info
+
+RESULTS = Path(__file__).resolve().parent / "results"
+LR, BETA1, BETA2, LAM = 1e-3, 0.9, 0.99, 0.5
+KS = ("l1", "huber", "logcosh", "l2")
+
+
+def _numpy_grad_K(name):
+    return {"l1": np.sign, "huber": lambda v: np.clip(v, -1.0, 1.0), "logcosh": np.tanh,
+            "l2": lambda v: v / np.sqrt(np.sum(v * v))}[name]
+
+
+def numpy_loop(name, x, m, g, steps, dt):
+    """The hand-written numpy update (the op order of lion_k_step; hyper-parameters in dt)."""
+    gk = _numpy_grad_K(name)
+    b1, b2, lr, lam = (np.asarray(v, dtype=dt) for v in (BETA1, BETA2, LR, LAM))
+    for _ in range(steps):
+        mt = b1 * m - (1 - b1) * g
+        x = x + lr * (gk(mt) - lam * x)
+        m = b2 * m - (1 - b2) * g
+    return x, m
+
+
+def lionk(name, x, m, g, steps, dt):
+    K = make_K(name)
+    st = LionKStepper(K, x, m, config=LionKConfig(lr=LR, beta1=BETA1, beta2=BETA2, lam=LAM))
+    for _ in range(steps):
+        st.step(g)
+    return st.x, st.m
+
+
+def _torch_grad_K(torch, name):
+    return {"l1": torch.sign, "huber": lambda v: torch.clamp(v, -1.0, 1.0), "logcosh": torch.tanh,
+            "l2": lambda v: v / torch.sqrt(torch.sum(v * v))}[name]
+
+
+def torch_1t(name, x, m, g, steps, dt):
+    import torch
+    gk = _torch_grad_K(torch, name)
+    x, m, g = (torch.from_numpy(a.copy()) for a in (x, m, g))
+    tdt = x.dtype
+    b1, b2, lr, lam = (torch.tensor(v, dtype=tdt) for v in (BETA1, BETA2, LR, LAM))
+    for _ in range(steps):
+        mt = b1 * m - (1 - b1) * g
+        x = x + lr * (gk(mt) - lam * x)
+        m = b2 * m - (1 - b2) * g
+    return x.numpy(), m.numpy()
+
+
+def torch_1t_inplace(name, x, m, g, steps, dt):
+    import torch
+    x, m, g = (torch.from_numpy(a.copy()) for a in (x, m, g))
+    mt, s = torch.empty_like(x), torch.empty_like(x)
+    tdt = x.dtype
+    b1, b2, lr, lam = (torch.tensor(v, dtype=tdt) for v in (BETA1, BETA2, LR, LAM))
+    c1, c2 = 1 - b1, 1 - b2
+    for _ in range(steps):
+        torch.mul(m, b1, out=mt)
+        torch.mul(g, c1, out=s)
+        mt.sub_(s)
+        if name == "l1":
+            mt.sign_()
+        elif name == "huber":
+            mt.clamp_(-1.0, 1.0)
+        elif name == "logcosh":
+            mt.tanh_()
+        else:
+            mt.div_(torch.sqrt(torch.sum(mt * mt)))
+        torch.mul(x, lam, out=s)
+        torch.sub(mt, s, out=s)
+        s.mul_(lr)
+        x.add_(s)
+        m.mul_(b2)
+        torch.mul(g, c2, out=s)
+        m.sub_(s)
+    return x.numpy(), m.numpy()
+
+
+BANDWIDTH_ENTRIES = 1 << 24
+"""float64 entries of the bandwidth probe: 128 MiB copied into 128 MiB, 8× the 32 MiB L3 of the
+machine the README's numbers come from, so the copy runs at DRAM speed."""
+
+
+def copy_bandwidth(rounds):
+    """Bytes per second moved by ``np.copyto`` of a buffer far larger than the caches (a copy of
+    n bytes moves 2n: read the source, write the destination); median over ``rounds``."""
+    src = np.random.default_rng(1).standard_normal(BANDWIDTH_ENTRIES)
+    dst = np.empty_like(src)
+    np.copyto(dst, src)
+    rates = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        np.copyto(dst, src)
+        rates.append(2 * src.nbytes / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def floor_ms(d, itemsize, bandwidth):
+    """The bandwidth floor of one step: read x, m, g and write x, m (5·d·itemsize bytes)."""
+    return 5 * d * itemsize / bandwidth * 1e3
+
+
+VARIANTS = {"lionk": lionk, "numpy_loop": numpy_loop, "torch_1t": torch_1t,
+            "torch_1t_inplace": torch_1t_inplace}
+
+
+def time_variant(fn, name, x, m, g, dt, rounds, target_s=0.05):
+    """Median ms/step over ``rounds`` rounds (steps per round sized to last ~``target_s``)."""
+    t0 = time.perf_counter()
+    fn(name, x, m, g, 1, dt)
+    one = max(time.perf_counter() - t0, 1e-6)
+    steps = max(2, min(200, int(target_s / one)))
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn(name, x, m, g, steps, dt)
+        times.append((time.perf_counter() - t0) / steps * 1e3)
+    return statistics.median(times), times
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=float, nargs="*", default=[1e4, 1e6, 1e7])
+    ap.add_argument("--dtypes", nargs="*", default=["float32", "float64"])
+    ap.add_argument("--K", nargs="*", default=list(KS), dest="Ks")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--skip", nargs="*", default=[], help="variants to skip")
+    ap.add_argument("--quick", action="store_true", help="d = 1e4, 1e5, 3 rounds (a smoke run)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="JSON output (default benchmarks/results/discrete_step[_quick].json)")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.sizes, args.rounds = [1e4, 1e5], 3
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        args.skip += ["torch_1t", "torch_1t_inplace"]
+    out_path = args.out or RESULTS / ("discrete_step_quick.json" if args.quick else "discrete_step.json")
+    info = machine_info()
+    print(f"numpy {info['numpy']}, {info['cpu_count']} CPUs, load {info['loadavg_at_start']}",
+          flush=True)
+    variants = [v for v in VARIANTS if v not in args.skip]
+    rows, ok = [], True
+    rng = np.random.default_rng(0)
+    for d in (int(s) for s in args.sizes):
+        for dtn in args.dtypes:
+            dt = np.dtype(dtn)
+            x, m, g = (rng.standard_normal(d).astype(dt) for _ in range(3))
+            for name in args.Ks:
+                bandwidth = copy_bandwidth(args.rounds)  # next to each row: the load varies
+                floor = floor_ms(d, dt.itemsize, bandwidth)
+                res = {"d": d, "dtype": dtn, "K": name, "floor_ms": floor,
+                       "copy_bandwidth_GBps": bandwidth / 1e9}
+                for v in variants:
+                    res[v + "_ms"], res[v + "_all"] = time_variant(VARIANTS[v], name, x, m, g, dt,
+                                                                   args.rounds)
+                # equality after 3 steps from the same start
+                ref = lionk(name, x, m, g, 3, dt)
+                for v in variants:
+                    if v == "lionk":
+                        continue
+                    got = VARIANTS[v](name, x, m, g, 3, dt)
+                    diff = float(np.max(np.abs(np.asarray(got[0], dtype=float) - ref[0])))
+                    res[v + "_max_abs_diff"] = diff
+                    if v == "numpy_loop" and name != "l2" and diff != 0.0:
+                        ok = False
+                ms = res.get("lionk_ms")
+                if ms and floor:
+                    res["lionk_over_floor"] = ms / floor
+                torches = [res[v + "_ms"] for v in ("torch_1t", "torch_1t_inplace") if v in variants]
+                if ms and torches:
+                    res["lionk_over_best_torch"] = ms / min(torches)
+                rows.append(res)
+                print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                for k, v in res.items() if not k.endswith("_all")), flush=True)
+
+    head = ["d", "dtype", "K", *[v + " (ms)" for v in variants], "floor (ms)", "lionk / floor",
+            "lionk / best torch", "numpy_loop equal"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
+    for r in rows:
+        cells = [f"{r['d']:.0e}", r["dtype"], r["K"]]
+        cells += [f"{r[v + '_ms']:.3g}" for v in variants] + [f"{r['floor_ms']:.3g}"]
+        cells += [f"{r['lionk_over_floor']:.2f}" if "lionk_over_floor" in r else "–",
+                  f"{r['lionk_over_best_torch']:.2f}" if "lionk_over_best_torch" in r else "–",
+                  ("exact" if r.get("numpy_loop_max_abs_diff") == 0.0 else
+                   str(r.get("numpy_loop_max_abs_diff", "–")))]
+        lines.append("| " + " | ".join(cells) + " |")
+    table = "\n".join(lines)
+    print()
+    print(table)
+    import os
+    info["loadavg_at_end"] = list(os.getloadavg())
+    record = {"date": _dt.datetime.now().isoformat(timespec="seconds"),
+              "command": " ".join(["python benchmarks/bench_discrete_step.py",
+                                   *(argv if argv is not None else sys.argv[1:])]),
+              "settings": {"lr": LR, "beta1": BETA1, "beta2": BETA2, "lam": LAM,
+                           "decay": "explicit", "convention": "paper", "rounds": args.rounds},
+              "rows": rows, "markdown_table": table, "machine": info}
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {out_path}")
+    if not ok:
+        print("ERROR: numpy_loop and lionk iterates differ", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
