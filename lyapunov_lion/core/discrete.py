@@ -289,7 +289,7 @@ class LionKStepper:
 
     @property
     def packed(self):
-        """One-block states only: the contiguous (m̃, m, x) of the last step, shape (3, *x.shape)
+        """One-block states only: the contiguous (m̃, m, x) of the last step, shape ``(3, *x.shape)``
         (saved with one copy)."""
         return self._packs[0][0] if self._small else None
 
