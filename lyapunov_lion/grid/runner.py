@@ -54,13 +54,16 @@ class GridRun:
     discarded: int = 0         # results that came back after this driver lost the claim
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list, repr=False)  # the grid's cells, grid order
 
     def rows(self, statuses: tuple[str, ...] = ("done", "failed")) -> list[dict[str, Any]]:
-        """The store's cells with these statuses, in grid order: dicts with ``settings`` and
+        """This grid's cells with these statuses, in grid order: dicts with ``settings`` and
         ``metrics`` (decoded), ``status``, ``hash``, ``error``, ``duration``, ``host``, ... — the
-        results of every cell, whether this run or an earlier one computed it."""
+        results of every cell, whether this run or an earlier one computed it (not the cells of
+        an earlier definition of the grid that the store still holds)."""
         with Store(self.store) as db:
-            return db.rows(statuses)
+            by_hash = {r["hash"]: r for r in db.rows(statuses)}
+        return [by_hash[h] for h in self.hashes if h in by_hash]
 
     def summary(self) -> str:
         return (f"grid {self.grid}: {self.cells} cells; this run: {self.ran} run ({self.done} "
@@ -115,7 +118,7 @@ def run_grid(grid: str | Path | GridSpec | Mapping[str, Any], store: str | Path 
             db.reset_failed()
         counts = db.counts()
         run = GridRun(spec.name, db.path, executor.description, len(hashes),
-                      already_finished=counts["done"] + counts["failed"])
+                      already_finished=counts["done"] + counts["failed"], hashes=hashes)
         db.start_run(owner, executor.description, len(hashes), run.already_finished)
         with _LeaseKeeper(db.path, owner, lease):
             try:
