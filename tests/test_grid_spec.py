@@ -120,9 +120,9 @@ def test_run_grid_takes_a_dict_and_reads_every_cell_back(tmp_path):
         [(K, lam) for K in ("l1", "linf") for lam in (0.5, 1.0, 2.0)]
     assert rows == first.rows()
     assert all(np.isfinite(r["metrics"]["f_final"]) for r in rows)
-    fewer = run_grid(toy(fixed={"steps": 50}, axes={"K": ["l1"], "lam": [1.0, 3.0]}),
+    fewer = run_grid(toy(fixed={"steps": 50}, axes={"K": ("l1",), "lam": (1.0, 3.0)}),
                      tmp_path / "s.sqlite", serial=True)  # the grid redefined: its cells only
-    assert [r["settings"]["lam"] for r in fewer.rows()] == [1.0, 3.0]
+    assert [r["settings"]["lam"] for r in fewer.rows()] == [1.0, 3.0]  # tuples count as lists
     assert (fewer.ran, fewer.rows()[0]) == (1, rows[1])
 
 

@@ -87,7 +87,7 @@ def run_grid(grid: str | Path | GridSpec | Mapping[str, Any], store: str | Path 
 
     ``grid``: a grid file, a `GridSpec`, or the same content as a dict
     (``{"grid": {"name": ..., "experiment": ...}, "fixed": {...}, "axes": {...}}``, see
-    `parse_grid`); then ``store`` must be given. The returned `GridRun` counts what this run did
+    `parse_grid`; tuples count as lists); then ``store`` must be given. The returned `GridRun` counts what this run did
     and ``.rows()`` reads every cell's settings and metrics back from the store, e.g.::
 
         run = run_grid({"grid": {"name": "lam", "experiment": "train"},
@@ -102,7 +102,7 @@ def run_grid(grid: str | Path | GridSpec | Mapping[str, Any], store: str | Path 
     claim survives a silent driver; ``retry_failed`` reruns cells recorded failed.
     """
     in_memory = isinstance(grid, (GridSpec, Mapping))
-    spec = (grid if isinstance(grid, GridSpec) else parse_grid(grid) if in_memory
+    spec = (grid if isinstance(grid, GridSpec) else parse_grid(_as_toml(grid)) if in_memory
             else load_grid(grid))
     if store is None:
         if in_memory:
@@ -131,6 +131,15 @@ def run_grid(grid: str | Path | GridSpec | Mapping[str, Any], store: str | Path 
                 run.seconds = time.perf_counter() - t0
                 db.update_run(owner, finished=True, **_counts(run))
     return run
+
+
+def _as_toml(value):
+    """A grid dict from Python as TOML would give it: tuples → lists, mappings → dicts."""
+    if isinstance(value, Mapping):
+        return {k: _as_toml(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_toml(v) for v in value]
+    return value
 
 
 def _counts(run: GridRun) -> dict[str, int]:
