@@ -104,29 +104,75 @@ def test_cli_bad_grid_file_is_one_line_exit_2(tmp_path, capsys):
     assert "--serial runs in this process" in capsys.readouterr().err
 
 
-def test_train_experiment():
-    """The real-training experiment calls lyapunov_lion.train.train (not part of this branch).
-    Without it a train grid is refused in one line; with it, this test runs a 2-cell reduced
-    digits grid serially and checks that every cell is done with JSON metrics."""
-    grid = {"grid": {"name": "train", "experiment": "train"},
+def test_run_grid_takes_a_dict_and_reads_every_cell_back(tmp_path):
+    """The Python API of a reproduction: a grid as a dict and a store path; ``rows()`` returns
+    every cell in grid order with its metrics, including cells an earlier run finished, and a
+    rerun computes nothing. A dict without a store is refused in one line."""
+    from lyapunov_lion.grid import run_grid
+    grid = toy(fixed={"steps": 50})
+    with pytest.raises(LionKError, match="^give the store file for a grid built in Python$"):
+        run_grid(grid)
+    first = run_grid(grid, tmp_path / "s.sqlite", serial=True)
+    again = run_grid(grid, tmp_path / "s.sqlite", serial=True)
+    assert (first.done, again.ran, again.already_finished) == (6, 0, 6)
+    rows = again.rows(("done",))
+    assert [(r["settings"]["K"], r["settings"]["lam"]) for r in rows] == \
+        [(K, lam) for K in ("l1", "linf") for lam in (0.5, 1.0, 2.0)]
+    assert rows == first.rows()
+    assert all(np.isfinite(r["metrics"]["f_final"]) for r in rows)
+    fewer = run_grid(toy(fixed={"steps": 50}, axes={"K": ("l1",), "lam": (1.0, 3.0)}),
+                     tmp_path / "s.sqlite", serial=True)  # the grid redefined: its cells only
+    assert [r["settings"]["lam"] for r in fewer.rows()] == [1.0, 3.0]  # tuples count as lists
+    assert (fewer.ran, fewer.rows()[0]) == (1, rows[1])
+
+
+def train_grid(**fixed):
+    return {"grid": {"name": "train", "experiment": "train"},
             "fixed": {"model": "mlp", "dataset": "digits", "K": "l1", "lr": 1e-3,
-                      "betas": [0.9, 0.99], "steps": 20, "batch_size": 32},
+                      "betas": [0.9, 0.99], "steps": 20, "batch_size": 32} | fixed,
             "axes": {"lam": [0.0, 1.0]}}
+
+
+def test_train_experiment(tmp_path):
+    """The real-training experiment calls lyapunov_lion.train.train. Without it a train grid is
+    refused in one line; with it, a 2-cell reduced digits grid given as a dict runs serially and
+    every cell's metrics are exactly those of a direct train() call with the same settings
+    (all but the wall time), the per-step loss history included."""
+    grid = train_grid(history=["loss"], history_every=5)
     if importlib.util.find_spec("lyapunov_lion.train") is None:
         with pytest.raises(LionKError, match=r"^<grid>: \[grid\] experiment: 'train' needs "
                                              r"lyapunov_lion.train \(real training"):
             parse_grid(grid)
         return
-    import tempfile
-
     from lyapunov_lion.grid import Store, run_grid
-    with tempfile.TemporaryDirectory() as tmp:
-        run = run_grid(parse_grid(grid), Path(tmp) / "train.sqlite", serial=True)
-        assert (run.done, run.failed) == (2, 0)
-        with Store(Path(tmp) / "train.sqlite") as store:
-            rows = store.rows()
-        assert all(r["status"] == "done" and r["metrics"] for r in rows)
-        json.dumps([r["metrics"] for r in rows])
+    from lyapunov_lion.train import train
+    run = run_grid(grid, tmp_path / "train.sqlite", serial=True)
+    assert (run.done, run.failed) == (2, 0)
+    rows = run.rows()
+    assert [r["settings"]["lam"] for r in rows] == [0.0, 1.0]
+    json.dumps([r["metrics"] for r in rows])
+    direct = train(model="mlp", dataset="digits", K="l1", lr=1e-3, betas=(0.9, 0.99), steps=20,
+                   batch_size=32, lam=1.0)
+    expected = json.loads(json.dumps(direct.metrics))
+    assert {k: v for k, v in rows[1]["metrics"].items() if k != "seconds"} == \
+        {k: v for k, v in expected.items() if k != "seconds"}
+    with Store(tmp_path / "train.sqlite") as store:
+        np.testing.assert_array_equal(store.history(rows[1]["hash"])["loss"], direct.losses[::5])
+
+
+@pytest.mark.parametrize("fixed, message", [
+    ({"betas": [0.9]}, r"\[fixed\] betas: \[0.9\] must be two numbers in \[0, 1\)"),
+    ({"model": "resnet"}, r"\[fixed\] model: 'resnet' is not one of mlp, cnn"),
+    ({"K": {"name": "huber", "delta": -1.0}}, r"\[fixed\] K: "),
+    ({"foreach": True}, r"\[fixed\] foreach: not a setting of experiment 'train'"),
+    ({"history": ["kkt"]}, r"\[fixed\] history: 'kkt' is not a series; choose among loss"),
+])
+def test_train_grid_mistakes_are_one_line_errors_naming_the_field(fixed, message):
+    if importlib.util.find_spec("lyapunov_lion.train") is None:
+        pytest.skip("needs lyapunov_lion.train")
+    with pytest.raises(LionKError, match=r"^<grid>: " + message) as info:
+        parse_grid(train_grid(**fixed))
+    assert "\n" not in str(info.value)
 
 
 def test_dask_is_imported_only_when_a_dask_executor_is_made(tmp_path):

@@ -12,7 +12,9 @@ Built in:
   (names among f, kkt, H, dist) and ``history_every`` for per-step series.
 - ``sweep``: one batched λ sweep (`lyapunov_lion.sweep.lambda_sweep`, as ``lionk sweep``);
   ``lams`` is the list of λ of the batch.
-- ``train``: real training, `lyapunov_lion.train.train(**settings)` (torch, one thread).
+- ``train``: real training, `lyapunov_lion.train.train(**settings)` (torch, one thread); K as
+  for ``simulate`` or ``"huber:delta=0.5"``, ``betas`` a list of two, and ``history = ["loss"]``
+  (with ``history_every``) for the per-step minibatch loss.
 """
 from __future__ import annotations
 
@@ -183,17 +185,65 @@ def sweep_cell(**settings) -> CellResult:
 # ----------------------------------------------------------------------------- train
 _TRAIN_MISSING = ("'train' needs lyapunov_lion.train (real training with torch), which this "
                   "installation does not have")
+_TRAIN_HISTORY = ("loss",)
+
+
+def _train_parameters() -> dict[str, tuple[type, ...]]:
+    """The settings of `lyapunov_lion.train.train` a grid can give (not ``foreach``/``progress``),
+    plus ``history = ["loss"]`` and ``history_every`` for the per-step minibatch loss."""
+    return {"model": (str,), "dataset": (str,), "K": (str, dict), "lam": _NUM, "lr": _NUM,
+            "betas": (list,), "steps": (int,), "batch_size": (int,), "seed": (int,),
+            "monitor_every": (int,), "decay": (str,), "hidden": (int,), "polar": (str,),
+            "dtype": (str,), "monitor_bins": (int,), "history": (list,), "history_every": (int,)}
+
+
+def _train_K(value):
+    """K = "l1" / "huber:delta=0.5" (passed as is) or a table {name = "huber", delta = 0.5}."""
+    if isinstance(value, str):
+        return value
+    from ..core.kfunc import make_K
+    name, params = _K_setting(value)
+    return make_K(name, **params)
 
 
 def check_train(cells: list[dict]) -> None:
+    """torch and the train use case are installed; model, dataset, K, betas, lr, λ and the
+    integers are valid in every cell (before a worker spends seconds on a cell that fails)."""
     if importlib.util.find_spec("lyapunov_lion.train") is None:
         raise LionKError(_TRAIN_MISSING)
     if importlib.util.find_spec("torch") is None:
         raise LionKError("'train' needs torch: pip install 'lyapunov_lion[torch]'")
+    from ..torch import K_from_spec
+    from ..train.data import DATASETS
+    from ..train.models import MODELS
+    for K in {repr(s.get("K", "l1")): s.get("K", "l1") for s in cells}.values():
+        _named("K", K_from_spec, _named("K", _train_K, K))
+    for s in cells:
+        if s.get("model", "mlp") not in MODELS:
+            raise LionKError(f"model: {s['model']!r} is not one of {', '.join(MODELS)}")
+        if s.get("dataset", "digits") not in DATASETS:
+            raise LionKError(f"dataset: {s['dataset']!r} is not one of {', '.join(DATASETS)}")
+        betas = s.get("betas", [0.9, 0.99])
+        if (len(betas) != 2 or any(isinstance(b, bool) or not isinstance(b, _NUM) for b in betas)
+                or not all(0 <= b < 1 for b in betas)):
+            raise LionKError(f"betas: {betas!r} must be two numbers in [0, 1), e.g. [0.9, 0.99]")
+        if s.get("lr", 1e-3) <= 0 or s.get("lam", 0.0) < 0:
+            raise LionKError(f"lr={s.get('lr')!r}, lam={s.get('lam')!r}: need lr > 0 and lam ≥ 0")
+        for key in ("steps", "batch_size", "monitor_every", "hidden", "history_every"):
+            if s.get(key, 1) < 1:
+                raise LionKError(f"{key}: must be a positive integer")
+        bad = [h for h in s.get("history", []) if h not in _TRAIN_HISTORY]
+        if bad:
+            raise LionKError(f"history: {bad[0]!r} is not a series; choose among "
+                             f"{', '.join(_TRAIN_HISTORY)}")
 
 
-def train_cell(**settings):
-    """`lyapunov_lion.train.train(**settings)` with torch on one thread (``betas`` as a tuple)."""
+def train_cell(**settings) -> CellResult:
+    """`lyapunov_lion.train.train(**settings)` with torch on one thread (``betas`` a tuple, a K
+    table built with `make_K`) → its ``metrics`` (names as in `TrainResult`: test_accuracy,
+    test_loss, final_train_loss, final_train_accuracy, early_loss, entry_steps, phase1_bounds,
+    all_entered_within_bound, stayed_in_box, seconds); the minibatch loss of every
+    ``history_every``-th step as history ``loss`` if ``history = ["loss"]``."""
     try:
         from ..train import train
     except ModuleNotFoundError as exc:
@@ -202,9 +252,15 @@ def train_cell(**settings):
         raise LionKError(_TRAIN_MISSING) from None
     import torch
     torch.set_num_threads(1)
-    if "betas" in settings:
-        settings["betas"] = tuple(settings["betas"])
-    return train(**settings)
+    s = dict(settings)
+    history, every = s.pop("history", []), s.pop("history_every", 1)
+    if "betas" in s:
+        s["betas"] = tuple(s["betas"])
+    if "K" in s:
+        s["K"] = _train_K(s["K"])
+    result = train(**s)
+    return CellResult(dict(result.metrics),
+                      {"loss": result.losses[::every]} if "loss" in history else {})
 
 
 # ----------------------------------------------------------------------------- registry
@@ -212,7 +268,7 @@ EXPERIMENTS: dict[str, Experiment] = {
     "simulate": Experiment("simulate", f"{__name__}:simulate_cell", check_simulate,
                            _simulate_parameters),
     "sweep": Experiment("sweep", f"{__name__}:sweep_cell", check_sweep, _sweep_parameters),
-    "train": Experiment("train", f"{__name__}:train_cell", check_train),
+    "train": Experiment("train", f"{__name__}:train_cell", check_train, _train_parameters),
 }
 
 

@@ -14,11 +14,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from ..errors import LionKError
 from .executors import TaskLost, make_executor
-from .spec import GridSpec, load_grid
+from .spec import GridSpec, load_grid, parse_grid
 from .store import Store, new_owner_id
 
 
@@ -54,6 +54,16 @@ class GridRun:
     discarded: int = 0         # results that came back after this driver lost the claim
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list, repr=False)  # the grid's cells, grid order
+
+    def rows(self, statuses: tuple[str, ...] = ("done", "failed")) -> list[dict[str, Any]]:
+        """This grid's cells with these statuses, in grid order: dicts with ``settings`` and
+        ``metrics`` (decoded), ``status``, ``hash``, ``error``, ``duration``, ``host``, ... — the
+        results of every cell, whether this run or an earlier one computed it (not the cells of
+        an earlier definition of the grid that the store still holds)."""
+        with Store(self.store) as db:
+            by_hash = {r["hash"]: r for r in db.rows(statuses)}
+        return [by_hash[h] for h in self.hashes if h in by_hash]
 
     def summary(self) -> str:
         return (f"grid {self.grid}: {self.cells} cells; this run: {self.ran} run ({self.done} "
@@ -68,21 +78,34 @@ def default_store(grid_path: str | Path) -> Path:
     return Path(grid_path).with_suffix(".sqlite")
 
 
-def run_grid(grid: str | Path | GridSpec, store: str | Path | None = None, *,
+def run_grid(grid: str | Path | GridSpec | Mapping[str, Any], store: str | Path | None = None, *,
              scheduler: str | None = None, workers: int | None = None, serial: bool = False,
              max_attempts: int = 3, lease: float = 60.0, retry_failed: bool = False,
              progress: Callable[[Progress], None] | None = None,
              heartbeat: float = 1.0) -> GridRun:
     """Run every cell of ``grid`` not yet finished in ``store`` and record the results.
 
+    ``grid``: a grid file, a `GridSpec`, or the same content as a dict
+    (``{"grid": {"name": ..., "experiment": ...}, "fixed": {...}, "axes": {...}}``, see
+    `parse_grid`; tuples count as lists); then ``store`` must be given. The returned `GridRun` counts what this run did
+    and ``.rows()`` reads every cell's settings and metrics back from the store, e.g.::
+
+        run = run_grid({"grid": {"name": "lam", "experiment": "train"},
+                        "fixed": {"steps": 200}, "axes": {"lam": [0.0, 1.0], "seed": [0, 1]}},
+                       "lam.sqlite", workers=2)
+        accuracy = {(r["settings"]["lam"], r["settings"]["seed"]): r["metrics"]["test_accuracy"]
+                    for r in run.rows(("done",))}
+
     ``scheduler``: address of an existing Dask scheduler (tcp://HOST:PORT); default an embedded
     LocalCluster with ``workers`` processes (default: the number of cores), or ``serial``.
     ``max_attempts`` bounds the runs of a cell whose worker dies; ``lease`` (s) is how long a
     claim survives a silent driver; ``retry_failed`` reruns cells recorded failed.
     """
-    spec = grid if isinstance(grid, GridSpec) else load_grid(grid)
+    in_memory = isinstance(grid, (GridSpec, Mapping))
+    spec = (grid if isinstance(grid, GridSpec) else parse_grid(_as_toml(grid)) if in_memory
+            else load_grid(grid))
     if store is None:
-        if isinstance(grid, GridSpec):
+        if in_memory:
             raise LionKError("give the store file for a grid built in Python")
         store = default_store(grid)
     if max_attempts < 1 or lease <= 0:
@@ -95,7 +118,7 @@ def run_grid(grid: str | Path | GridSpec, store: str | Path | None = None, *,
             db.reset_failed()
         counts = db.counts()
         run = GridRun(spec.name, db.path, executor.description, len(hashes),
-                      already_finished=counts["done"] + counts["failed"])
+                      already_finished=counts["done"] + counts["failed"], hashes=hashes)
         db.start_run(owner, executor.description, len(hashes), run.already_finished)
         with _LeaseKeeper(db.path, owner, lease):
             try:
@@ -108,6 +131,15 @@ def run_grid(grid: str | Path | GridSpec, store: str | Path | None = None, *,
                 run.seconds = time.perf_counter() - t0
                 db.update_run(owner, finished=True, **_counts(run))
     return run
+
+
+def _as_toml(value):
+    """A grid dict from Python as TOML would give it: tuples → lists, mappings → dicts."""
+    if isinstance(value, Mapping):
+        return {k: _as_toml(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_toml(v) for v in value]
+    return value
 
 
 def _counts(run: GridRun) -> dict[str, int]:
