@@ -10,6 +10,7 @@ import numpy as np
 from scipy import special
 
 from .kfunc import DOMAIN_TOL, KFunction, NormBallK, Param, SeparableK, format_number, register_K
+from .piecewise import PiecewiseGradK
 from .xp import array_namespace
 
 _ITERS = 100
@@ -179,6 +180,9 @@ class L1(SeparableK):
     induced_numeric = "‖x‖_∞ ≤ {r}"
     homogeneous = True
 
+    def gradient_model(self):
+        return PiecewiseGradK(np.array([0.0]), np.array([-1.0, 1.0]))
+
     def dom_bounds(self):
         return -1.0, 1.0
 
@@ -340,6 +344,10 @@ class SqL2(SeparableK):
     induced_kind = "regularizer"
     differentiable = True
 
+    def hessian(self, v):
+        v = np.asarray(v, dtype=float)
+        return np.diag(np.ones_like(v))
+
     def k(self, x, xp):
         return 0.5 * x * x
 
@@ -374,6 +382,13 @@ class PowerP(SeparableK):
     @property
     def q(self) -> float:
         return self.p / (self.p - 1)
+
+    def hessian(self, v):
+        """diag((p − 1)|v|^(p−2)) for p ≥ 2 (unbounded at 0 for p < 2: None)."""
+        if self.p < 2:
+            return None
+        v = np.asarray(v, dtype=float)
+        return np.diag((self.p - 1) * np.abs(v) ** (self.p - 2))
 
     def k(self, x, xp):
         return xp.abs(x) ** self.p / self.p
@@ -413,6 +428,10 @@ class Huber(SeparableK):
     def dom_bounds(self):
         return -self.delta, self.delta
 
+    def hessian(self, v):
+        v = np.asarray(v, dtype=float)
+        return np.diag((np.abs(v) < self.delta).astype(float))
+
     def k(self, x, xp):
         a = xp.abs(x)
         return xp.where(a <= self.delta, 0.5 * x * x, self.delta * a - 0.5 * self.delta ** 2)
@@ -444,6 +463,10 @@ class Relativistic(SeparableK):
 
     def dom_bounds(self):
         return -1.0, 1.0
+
+    def hessian(self, v):
+        v = np.asarray(v, dtype=float)
+        return np.diag((1 + v * v) ** -1.5)
 
     def k(self, x, xp):
         return xp.sqrt(1 + x * x)
@@ -479,6 +502,10 @@ class LogCosh(SeparableK):
     def dom_bounds(self):
         return -1.0, 1.0
 
+    def hessian(self, v):
+        v = np.asarray(v, dtype=float)
+        return np.diag(1 - np.tanh(v) ** 2)
+
     def k(self, x, xp):
         a = xp.abs(x)
         return a + xp.log1p(xp.exp(-2 * a)) - float(np.log(2.0))
@@ -513,6 +540,11 @@ class Deadzone(SeparableK):
         super().__init__(**params)
         self.homogeneous = self.e == 0  # e = 0 is ‖·‖₁
 
+    def gradient_model(self):
+        if self.e == 0:
+            return PiecewiseGradK(np.array([0.0]), np.array([-1.0, 1.0]))
+        return PiecewiseGradK(np.array([-self.e, self.e]), np.array([-1.0, 0.0, 1.0]))
+
     def dom_bounds(self):
         return -1.0, 1.0
 
@@ -541,6 +573,9 @@ class L1PlusSq(SeparableK):
     induced_latex = r"+\tfrac{\lambda}{2}\sum_i(|x_i|-1/\lambda)_+^2"
     induced_numeric = "+ ({lam}/2)Σ(|x_i| − {r})₊² (soft box of radius {r})"
     induced_kind = "regularizer"
+
+    def gradient_model(self):
+        return PiecewiseGradK(np.array([0.0]), np.array([-1.0, 1.0]), 1.0)
 
     def k(self, x, xp):
         return xp.abs(x) + 0.5 * x * x
@@ -577,6 +612,11 @@ class LogSumExp(KFunction):
     induced_kind = "constraint+regularizer"
     differentiable = True
     even = False
+
+    def hessian(self, v):
+        """diag(s) − s sᵀ, s = softmax(v)."""
+        s = np.asarray(self.grad(np.asarray(v, dtype=float)))
+        return np.diag(s) - np.outer(s, s)
 
     def K(self, x):
         xp = array_namespace(x)

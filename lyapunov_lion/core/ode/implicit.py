@@ -375,3 +375,54 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
                        f"{run.n_low_order} first-order), "
                        f"set-valued ∂K active in {run.n_set_valued_steps} steps")
     return run
+
+
+class _KnotSelection:
+    """The resolved selection at the knot nearest to each requested time."""
+
+    def __init__(self, t, S):
+        self.t, self.S = t, S
+
+    def __call__(self, t, Z):
+        t = np.atleast_1d(np.asarray(t, dtype=float))
+        k = np.clip(np.searchsorted(self.t, t), 0, self.t.size - 1)
+        k0 = np.maximum(k - 1, 0)
+        k = np.where(np.abs(self.t[k0] - t) < np.abs(self.t[k] - t), k0, k)
+        return self.S[:, k]
+
+
+class ImplicitIntegrator:
+    """Extrapolated implicit substeps with the set-valued ∂K (module doc); any K with a prox."""
+
+    name = "implicit"
+
+    @staticmethod
+    def applicable(prob) -> bool:
+        return True
+
+    def run(self, prob, t0: float, z0, t_final: float, opts):
+        t_eval = None if opts.t_eval is None else np.asarray(opts.t_eval, dtype=float) - t0
+        r = integrate_implicit(prob.K, prob.grad, prob.hess, z0, t_final - t0, lam=prob.lam,
+                               alpha=prob.alpha, gamma=prob.gamma, eps=prob.eps, rtol=opts.rtol,
+                               atol=opts.atol, order=opts.order, hess_constant=prob.hess_constant,
+                               t_eval=t_eval, first_step=opts.first_step, max_nfev=opts.max_nfev,
+                               max_time=opts.max_time)
+        t = r.t + t0
+        if r.t.size and r.t[-1] == t_final - t0:
+            t[-1] = t_final
+        pat = r.final_pattern if r.final_pattern is not None else np.zeros(prob.d, bool)
+        from .run import OdeRun
+        return OdeRun(
+            method=self.name, t=t, z=r.z, sol=LinearDense(t, r.z) if t.size > 1 else None,
+            status=r.status, message=r.message,
+            counters={"nfev": r.n_grad, "njev": r.n_hess, "n_grad": r.n_grad,
+                      "n_steps": r.n_steps, "min_step": r.min_step},
+            selection=_KnotSelection(t, r.S),
+            events=[(e[0] + t0,) + tuple(e[1:]) for e in r.events],
+            sliding_time=r.sliding_time,
+            final_mode=["set-valued" if p_ else "single-valued" for p_ in pat],
+            extra=dict(order=r.order, n_rejected=r.n_rejected, n_low_order=r.n_low_order,
+                       n_set_valued_steps=r.n_set_valued_steps, sliding_sets=r.sliding_sets,
+                       n_projections=r.n_projections, max_projection=r.max_projection,
+                       n_switch_steps=r.n_switch_steps, n_switch_rejected=r.n_switch_rejected,
+                       n_sliding_entries=sum(1 for e in r.events if e[3] != "single-valued")))
