@@ -36,7 +36,7 @@ in m). Near an interior equilibrium the crossings accumulate (a Zeno point of th
 the integrator stops after ``max_events`` events and says so; the driver then continues with the
 implicit integrator.
 
-With a constant ∇²f the matrices of the equivalent control (an LU factorisation of ∇²f_SS) are
+With a constant ∇²f the matrices of the equivalent control (the inverse of ∇²f_SS) are
 computed once per sliding set, not per evaluation.
 """
 from __future__ import annotations
@@ -45,7 +45,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import linalg, optimize
+from scipy import optimize
 from scipy.integrate import DOP853, RK23, RK45, OdeSolution
 
 from ...errors import NumericalFailure
@@ -88,12 +88,12 @@ class _ModeField:
         self.c = pw.kinks[mode.kink[self.S]]
         self.kappa = prob.gamma + prob.lam
         self.n_grad = 0
-        self._lu = None
+        self._inv = None
         if self.S.size and prob.eps <= 0:
             raise NumericalFailure("a sliding mode needs ε > 0 (with ε = 0, ṁ does not depend on ∇K)")
         if self.S.size and H_const is not None:
             self._H_SS, self._H_SF, self._H_S = self._blocks(H_const)
-            self._lu = self._factor(self._H_SS)
+            self._inv = self._inverse(self._H_SS)
         kinks = np.concatenate([[-np.inf], pw.kinks, [np.inf]])
         self.lo_free, self.hi_free = kinks[mode.region], kinks[mode.region + 1]
         self.lo_s, self.hi_s = pw.interval(mode.kink)
@@ -103,12 +103,13 @@ class _ModeField:
         return H[np.ix_(S, S)], H[np.ix_(S, F)], H[S]
 
     @staticmethod
-    def _factor(HSS):
-        lu = linalg.lu_factor(HSS, check_finite=False)
-        if np.min(np.abs(np.diag(lu[0]))) <= 1e-14 * max(1.0, float(np.max(np.abs(HSS)))):
+    def _inverse(HSS):
+        """(∇²f_SS)⁻¹, computed once per sliding set (a matrix product per evaluation is far
+        cheaper than a LAPACK solve call for the small systems of a sliding mode)."""
+        if np.linalg.cond(HSS) > 1e12:
             raise NumericalFailure("∇²f restricted to the sliding coordinates is singular: the "
                                    "equivalent control is not unique")
-        return lu
+        return np.linalg.inv(HSS)
 
     def parts(self, X, M):
         """(ṁ, m̃, u) for a batch of states; u the ∇K selection of the mode."""
@@ -125,18 +126,18 @@ class _ModeField:
     def _equivalent_control(self, X, mdot, mt, u):
         """Solve εα[∇²f(u − λx)]_S = (1 − εγ)ṁ_S + κ(m̃_S − c_S) for u_S (u_F kept)."""
         p, S, F = self.prob, self.S, self.F
-        if self._lu is not None:
-            H_SS, H_SF, H_S, lu = self._H_SS, self._H_SF, self._H_S, self._lu
+        if self._inv is not None:
+            H_SF, H_S, inv = self._H_SF, self._H_S, self._inv
         else:  # ∇²f depends on x: one point at a time
             if X.ndim == 2:
                 out = [self._equivalent_control(X[k], mdot[k], mt[k], u[k]) for k in range(len(X))]
                 return np.stack(out)
             H_SS, H_SF, H_S = self._blocks(p.hess(X))
-            lu = self._factor(H_SS)
+            inv = self._inverse(H_SS)
         rhs = (((1 - p.eps * p.gamma) * mdot[..., S] + self.kappa * (mt[..., S] - self.c))
                / (p.eps * p.alpha) - u[..., F] @ H_SF.T + p.lam * (X @ H_S.T))
         u = u.copy()
-        u[..., S] = linalg.lu_solve(lu, rhs.T, check_finite=False).T
+        u[..., S] = rhs @ inv.T
         return u
 
     def rhs(self, t, z):
