@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 import warnings
 from pathlib import Path
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # the machine is shared: one BLAS thread
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
 
-from lyapunov_lion.core.kfunc import available_K, make_K
-from lyapunov_lion.errors import TheoryWarning
-from lyapunov_lion.simulate import SimulationSpec, simulate
-from lyapunov_lion.simulate_ode import OdeOptions, compare, simulate_ode
+from lyapunov_lion.core.kfunc import available_K, make_K  # noqa: E402
+from lyapunov_lion.errors import TheoryWarning  # noqa: E402
+from lyapunov_lion.simulate import SimulationSpec, simulate  # noqa: E402
+from lyapunov_lion.simulate_ode import OdeOptions, compare, simulate_ode  # noqa: E402
 
 CASES = {
     "toy": dict(objective="toy"),

@@ -63,7 +63,7 @@ import numpy as np
 
 from ...errors import NumericalFailure
 from ..kfunc import DOMAIN_TOL, KFunction
-from .inclusion import face_signature, resolve_selection, set_valued_pattern
+from .inclusion import _isotropic, face_signature, resolve_selection, set_valued_pattern
 
 __all__ = ["ImplicitRun", "integrate_implicit", "LinearDense"]
 
@@ -137,6 +137,9 @@ class _Substep:
             H0 = np.asarray(hess(x0), dtype=float)
             self.n_hess += 1
             self._H_const = self._psd(H0)
+            self._H_max = float(np.linalg.eigvalsh(self._H_const)[-1])
+            iso = _isotropic(self._H_const)
+            self._H_iso = iso if iso is not None else False
             # one linearisation is exact only when ∇f is affine with a PSD ∇²f
             self._linear = bool(np.allclose(self._H_const, 0.5 * (H0 + H0.T), rtol=0,
                                             atol=1e-14 * max(1.0, float(np.max(np.abs(H0))))))
@@ -168,7 +171,12 @@ class _Substep:
             B = (q * rho) * H
             mt = p - q * g
             a = mt + B @ s
-            s_new, it = resolve_selection(self.K, a, B, s)
+            if self._H_const is not None:  # spectrum and isotropy of a constant ∇²f: once
+                iso = self._H_iso * q * rho if self._H_iso is not False else False
+                s_new, it = resolve_selection(self.K, a, B, s, L=q * rho * self._H_max,
+                                              b=None if iso is False else iso)
+            else:
+                s_new, it = resolve_selection(self.K, a, B, s)
             self.n_inner += it
             change = float(np.max(np.abs(s_new - s)))
             if linear:  # ∇f affine: m̃(s_new) = a − B s_new exactly, one pass

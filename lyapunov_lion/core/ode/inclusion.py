@@ -94,8 +94,8 @@ def _l2_trust_region(a, B):
     return s / n if n > 1.0 else s
 
 
-def _fista(K, a, B, s0):
-    L = float(np.linalg.eigvalsh(B)[-1])
+def _fista(K, a, B, s0, L=None):
+    L = float(np.linalg.eigvalsh(B)[-1]) if L is None else L
     t = 1.0 / L
     s = np.asarray(K.project_dom_conj(s0), dtype=float) if is_norm_ball(K) else s0.copy()
     y, theta = s.copy(), 1.0
@@ -120,22 +120,24 @@ def _fista(K, a, B, s0):
                            f"{np.linalg.cond(B):.3g})")
 
 
-def resolve_selection(K: KFunction, a, B, s0=None) -> tuple[np.ndarray, int]:
+def resolve_selection(K: KFunction, a, B, s0=None, L=None, b=None) -> tuple[np.ndarray, int]:
     """The s with s ∈ ∂K(a − Bs) (B symmetric PSD, shape (d, d)); returns (s, iterations).
 
-    See the module doc for the formulas. ``s0`` warm-starts the iterative branch.
+    See the module doc for the formulas. ``s0`` warm-starts the iterative branch; ``L`` = λ_max(B)
+    and ``b`` (B = bI, or None when B is not isotropic) when the caller knows them (a constant
+    ∇²f: no eigenvalue computation per call).
     """
     a = np.asarray(a, dtype=float)
     B = np.asarray(B, dtype=float)
     if not np.any(B):
         return np.asarray(K.grad(a), dtype=float), 0
-    b = _isotropic(B)
+    b = _isotropic(B) if b is None else b
     if b is not None and b > 0:
         return prox_conj(K, a / b, 1.0 / b), 0
     if getattr(K, "name", "") == "l2":
         return _l2_trust_region(a, B), 0
     s0 = np.asarray(K.grad(a), dtype=float) if s0 is None else np.asarray(s0, dtype=float)
-    return _fista(K, a, B, s0)
+    return _fista(K, a, B, s0, L)
 
 
 def set_valued_pattern(K: KFunction, w, s, tiny: float) -> np.ndarray:
