@@ -92,23 +92,20 @@ class _ModeField:
         if self.S.size and prob.eps <= 0:
             raise NumericalFailure("a sliding mode needs ε > 0 (with ε = 0, ṁ does not depend on ∇K)")
         if self.S.size and H_const is not None:
-            self._H_SS, self._H_SF, self._H_S = self._blocks(H_const)
-            self._inv = self._inverse(self._H_SS)
+            self._H_SF, self._H_S, self._inv = H_const.blocks(self.S, self.F)
         kinks = np.concatenate([[-np.inf], pw.kinks, [np.inf]])
         self.lo_free, self.hi_free = kinks[mode.region], kinks[mode.region + 1]
         self.lo_s, self.hi_s = pw.interval(mode.kink)
 
-    def _blocks(self, H):
-        S, F = self.S, self.F
-        return H[np.ix_(S, S)], H[np.ix_(S, F)], H[S]
-
     @staticmethod
     def _inverse(HSS):
-        """(∇²f_SS)⁻¹, computed once per sliding set (a matrix product per evaluation is far
-        cheaper than a LAPACK solve call for the small systems of a sliding mode)."""
-        if np.linalg.cond(HSS) > 1e12:
-            raise NumericalFailure("∇²f restricted to the sliding coordinates is singular: the "
-                                   "equivalent control is not unique")
+        """(∇²f_SS)⁻¹ (a matrix product per evaluation is far cheaper than a LAPACK solve call for
+        the small systems of a sliding mode); ∇²f_SS must be positive definite (Cholesky)."""
+        try:
+            np.linalg.cholesky(HSS)
+        except np.linalg.LinAlgError:
+            raise NumericalFailure("∇²f restricted to the sliding coordinates is not positive "
+                                   "definite: the equivalent control is not unique") from None
         return np.linalg.inv(HSS)
 
     def parts(self, X, M):
@@ -132,8 +129,8 @@ class _ModeField:
             if X.ndim == 2:
                 out = [self._equivalent_control(X[k], mdot[k], mt[k], u[k]) for k in range(len(X))]
                 return np.stack(out)
-            H_SS, H_SF, H_S = self._blocks(p.hess(X))
-            inv = self._inverse(H_SS)
+            H = p.hess(X)
+            H_SF, H_S, inv = H[np.ix_(S, F)], H[S], self._inverse(H[np.ix_(S, S)])
         rhs = (((1 - p.eps * p.gamma) * mdot[..., S] + self.kappa * (mt[..., S] - self.c))
                / (p.eps * p.alpha) - u[..., F] @ H_SF.T + p.lam * (X @ H_S.T))
         u = u.copy()
@@ -168,6 +165,63 @@ class _ModeField:
         slide = 1e-9 * (1 + np.maximum(np.abs(self.lo_s), np.abs(self.hi_s)))
         tol = np.where(self.mode.sliding, slide, free)
         return np.concatenate([tol, tol])
+
+
+class _ConstantHessian:
+    """A constant ∇²f with the blocks and the inverse of ∇²f_SS cached per sliding set S. An event
+    changes S by one coordinate, so a new inverse is a bordering update of a cached one, O(|S|²)
+    instead of O(|S|³): adding k, with u = A⁻¹b, σ = c − bᵀu,
+
+        [[A, b], [bᵀ, c]]⁻¹ = [[A⁻¹ + uuᵀ/σ, −u/σ], [−uᵀ/σ, 1/σ]],
+
+    removing k from [[E, f], [fᵀ, g]] = (∇²f_SS)⁻¹ leaves E − ffᵀ/g. Every REFRESH updates the
+    inverse is recomputed from scratch (no drift)."""
+
+    REFRESH = 64
+
+    def __init__(self, H, size: int = 64):
+        self.H, self.size, self._cache, self._last = H, size, {}, None
+        self._n_updates = 0
+
+    def blocks(self, S, F):
+        key = S.tobytes()
+        if key not in self._cache:
+            if len(self._cache) >= self.size:
+                self._cache.pop(next(iter(self._cache)))
+            H = self.H
+            self._cache[key] = (H[np.ix_(S, F)], H[S], self._inverse(S))
+        self._last = (S, self._cache[key][2])
+        return self._cache[key]
+
+    def _inverse(self, S):
+        if self._last is not None and self._n_updates < self.REFRESH and S.size:
+            S0, inv0 = self._last
+            if S.size == S0.size + 1 and np.isin(S0, S).all():
+                self._n_updates += 1
+                return self._add(S0, inv0, S)
+            if S.size == S0.size - 1 and np.isin(S, S0).all():
+                self._n_updates += 1
+                keep = np.isin(S0, S)
+                E, f, g = inv0[np.ix_(keep, keep)], inv0[keep][:, ~keep][:, 0], inv0[~keep][:, ~keep][0, 0]
+                return E - np.outer(f, f) / g
+        self._n_updates = 0
+        return _ModeField._inverse(self.H[np.ix_(S, S)])
+
+    def _add(self, S0, inv0, S):
+        k = int(np.setdiff1d(S, S0)[0])
+        b, c = self.H[S0, k], self.H[k, k]
+        u = inv0 @ b
+        sigma = c - b @ u
+        if not sigma > 1e-12 * abs(c):
+            raise NumericalFailure("∇²f restricted to the sliding coordinates is not positive "
+                                   "definite: the equivalent control is not unique")
+        n = S0.size
+        out = np.empty((n + 1, n + 1))
+        out[:n, :n] = inv0 + np.outer(u, u) / sigma
+        out[:n, n] = out[n, :n] = -u / sigma
+        out[n, n] = 1.0 / sigma
+        order = np.argsort(np.concatenate([S0, [k]]), kind="stable")  # back to sorted S
+        return out[np.ix_(order, order)]
 
 
 class _Segment:
@@ -220,13 +274,12 @@ class _Segment:
             hit = neg & self.armed
             back = neg & ~self.armed & (g < -self.tol)  # returned before it was armed
             if hit.any() or back.any():
-                roots = [self._root(dense, e, t_prev, tk[j]) for e in np.flatnonzero(hit)]
-                roots += [self._root_unarmed(dense, e, t_old, tk[j]) for e in np.flatnonzero(back)]
-                t_ev = min(r for r in roots)
+                roots = [(int(e), self._root(dense, e, t_prev, tk[j])) for e in np.flatnonzero(hit)]
+                roots += [(int(e), self._root_unarmed(dense, e, t_old, tk[j]))
+                          for e in np.flatnonzero(back)]
+                t_ev = min(r for _, r in roots)
                 close = 1e-12 * max(1.0, abs(t_ev)) + 4 * np.finfo(float).eps * abs(t_ev)
-                ev = np.flatnonzero(hit | back)
-                rows = [int(e) for e, r in zip(ev, roots) if r <= t_ev + close]
-                return t_ev, rows
+                return t_ev, [e for e, r in roots if r <= t_ev + close]
             self.armed |= g > self.tol
             t_prev = tk[j]
         return None
@@ -330,7 +383,8 @@ class FilippovIntegrator:
         if pw is None:
             raise NumericalFailure("the Filippov integrator needs a K with a piecewise model of ∇K")
         inner = _INNER[opts.inner_method]
-        H_const = np.asarray(prob.hess(z0[:d]), dtype=float) if prob.hess_constant else None
+        H_const = (_ConstantHessian(np.asarray(prob.hess(z0[:d]), dtype=float))
+                   if prob.hess_constant else None)
         z = np.asarray(z0, dtype=float).copy()
         mode, hits = _initial_mode(prob, pw, z)
         if hits:
@@ -409,7 +463,7 @@ class _Selection:
     pw: PiecewiseGradK
     segments: list
     final: Mode
-    H_const: np.ndarray | None
+    H_const: _ConstantHessian | None
     _cache: dict = field(default_factory=dict)
 
     def __call__(self, t, Z):
