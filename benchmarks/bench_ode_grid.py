@@ -9,6 +9,9 @@ ODE solve, and ‖x_ODE(T) − x_discrete(T)‖₂. A run passes when the ODE su
 is ≤ 5e-3.
 
     .venv/bin/python benchmarks/bench_ode_grid.py [--K l1,linf] [--lam 1.5] [--json FILE]
+    .venv/bin/python benchmarks/bench_ode_grid.py --table benchmarks/results/ode_grid.json
+
+(``--table``: print the K × case markdown table of docs/ode.md from a saved run.)
 """
 from __future__ import annotations
 
@@ -65,13 +68,33 @@ def run_case(K, lam, case) -> dict:
             "final_distance": cmp["final_distance"], "message": r.message}
 
 
+def markdown_table(rows) -> str:
+    """K × (case, λ): 'ok' or 'FAIL', nfev, ODE wall time in seconds."""
+    cols = [(c, lam) for c in CASES for lam in LAMS]
+    by = {(r["K"], r["case"], r["lam"]): r for r in rows}
+    head = "| K | " + " | ".join(f"{c} λ={lam:g}" for c, lam in cols) + " |"
+    lines = [head, "|---" * (len(cols) + 1) + "|"]
+    for K in dict.fromkeys(r["K"] for r in rows):
+        cells = []
+        for c, lam in cols:
+            r = by.get((K, c, lam))
+            cells.append("–" if r is None else
+                         f"{'ok' if r['pass'] else 'FAIL'} {r['nfev']} / {r['wall']:.1f}s")
+        lines.append(f"| {K} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--K", default=None, help="comma-separated K names (default: all vector K)")
     ap.add_argument("--lam", default=None, help="comma-separated λ (default: 0.5,1.5,3)")
     ap.add_argument("--case", default=None, help="comma-separated cases (toy,quad3,quad5)")
     ap.add_argument("--json", default=None, help="write the rows to this JSON file")
+    ap.add_argument("--table", default=None, help="print the markdown table of a saved JSON run")
     a = ap.parse_args(argv)
+    if a.table:
+        print(markdown_table(json.loads(Path(a.table).read_text())))
+        return 0
     Ks = a.K.split(",") if a.K else vector_catalog()
     lams = [float(v) for v in a.lam.split(",")] if a.lam else LAMS
     cases = a.case.split(",") if a.case else list(CASES)

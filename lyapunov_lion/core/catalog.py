@@ -183,6 +183,10 @@ class L1(SeparableK):
     def gradient_model(self):
         return PiecewiseGradK(np.array([0.0]), np.array([-1.0, 1.0]))
 
+    def prox_conj(self, v, t):
+        """prox_{tK*}(v) = clip(v, −1, 1) (K* the indicator of the box)."""
+        return np.clip(np.asarray(v, dtype=float), -1.0, 1.0)
+
     def dom_bounds(self):
         return -1.0, 1.0
 
@@ -207,6 +211,7 @@ class L1(SeparableK):
 class L2(NormBallK):
     """K(x) = ‖x‖₂, ∇K = x/‖x‖₂ (0 at 0). K* = δ{‖y‖₂ ≤ 1}."""
 
+    euclidean_dual_ball = True  # K* = δ{‖y‖₂ ≤ 1}: the ODE's implicit mode solves a trust region
     name = "l2"
     formula, formula_latex = "‖x‖₂", r"\|x\|_2"
     grad_formula = "x/‖x‖₂"
@@ -218,6 +223,11 @@ class L2(NormBallK):
         xp = array_namespace(x)
         xs, m = _unit_scaled(x, xp)
         return m[..., 0] * xp.sqrt(xp.sum(xs * xs, axis=-1))
+
+    def nonsmooth_coordinates(self, w, tiny):
+        """For the implicit ODE mode: ∂K(w) is set-valued only at w = 0 (all coordinates)."""
+        w = np.asarray(w, dtype=float)
+        return np.full(w.size, w.size > 0 and float(np.max(np.abs(w))) <= tiny)
 
     def grad(self, x):
         xp = array_namespace(x)
@@ -254,6 +264,11 @@ class Lp(NormBallK):
         xs, m = _unit_scaled(x, xp)
         return m[..., 0] * xp.sum(xp.abs(xs) ** self.p, axis=-1) ** (1 / self.p)
 
+    def nonsmooth_coordinates(self, w, tiny):
+        """For the implicit ODE mode: ∂K(w) is set-valued only at w = 0 (all coordinates)."""
+        w = np.asarray(w, dtype=float)
+        return np.full(w.size, w.size > 0 and float(np.max(np.abs(w))) <= tiny)
+
     def grad(self, x):
         xp = array_namespace(x)
         xs, _ = _unit_scaled(x, xp)  # ∇K is 0-homogeneous: scale first (no under/overflow)
@@ -282,6 +297,24 @@ class Linf(NormBallK):
     def K(self, x):
         xp = array_namespace(x)
         return xp.max(xp.abs(x), axis=-1)
+
+    def nonsmooth_coordinates(self, w, tiny):
+        """For the implicit ODE mode: the coordinates tied at max|w_i| (within ``tiny``) when
+        there are ≥ 2 of them (switching surfaces |w_i| = |w_j|); all when ‖w‖∞ ≤ tiny."""
+        w = np.asarray(w, dtype=float)
+        big = float(np.max(np.abs(w))) if w.size else 0.0
+        if big <= tiny:
+            return np.ones(w.size, bool)
+        tie = np.abs(w) >= big - tiny
+        return tie if tie.sum() >= 2 else np.zeros(w.size, bool)
+
+    def face_branch(self, w, tiny):
+        """sign(w_i) on the coordinates attaining max|w| (∇K = sign(w_i*)e_i*), 0 elsewhere."""
+        w = np.asarray(w, dtype=float)
+        if not w.size:
+            return np.zeros(0, np.int64)
+        big = float(np.max(np.abs(w)))
+        return np.where(np.abs(w) >= big - tiny, np.sign(w), 0).astype(np.int64)
 
     def grad(self, x):
         xp = array_namespace(x)
@@ -545,6 +578,11 @@ class Deadzone(SeparableK):
             return PiecewiseGradK(np.array([0.0]), np.array([-1.0, 1.0]))
         return PiecewiseGradK(np.array([-self.e, self.e]), np.array([-1.0, 0.0, 1.0]))
 
+    def prox_conj(self, v, t):
+        """prox_{tK*}(v) = clip(soft(v, t·e), −1, 1)."""
+        v = np.asarray(v, dtype=float)
+        return np.clip(np.sign(v) * np.maximum(np.abs(v) - t * self.e, 0.0), -1.0, 1.0)
+
     def dom_bounds(self):
         return -1.0, 1.0
 
@@ -576,6 +614,11 @@ class L1PlusSq(SeparableK):
 
     def gradient_model(self):
         return PiecewiseGradK(np.array([0.0]), np.array([-1.0, 1.0]), 1.0)
+
+    def prox_conj(self, v, t):
+        """prox_{tK*}(v) = v if |v| ≤ 1, else sign(v)(t + |v|)/(1 + t)."""
+        v = np.asarray(v, dtype=float)
+        return np.where(np.abs(v) <= 1, v, np.sign(v) * (t + np.abs(v)) / (1 + t))
 
     def k(self, x, xp):
         return xp.abs(x) + 0.5 * x * x

@@ -54,9 +54,9 @@ method needs ≳ ρ·T/3.3 steps for stability alone, Radau pays ~5× per step f
 def _check_params(lam, alpha, gamma, eps, t_final) -> dict:
     vals = {k: float(v) for k, v in (("lam", lam), ("alpha", alpha), ("gamma", gamma),
                                      ("eps", eps), ("t_final", t_final))}
-    for name, v in vals.items():
-        if not np.isfinite(v) or not (v >= 0 if name == "eps" else v > 0):
-            raise LionKError(f"{name}={v!r}: need lam, alpha, gamma, t_final > 0 and eps ≥ 0")
+    for key, v in vals.items():
+        if not np.isfinite(v) or not (v >= 0 if key == "eps" else v > 0):
+            raise LionKError(f"{key}={v!r}: need lam, alpha, gamma, t_final > 0 and eps ≥ 0")
     if vals["eps"] * vals["gamma"] > 1:
         warnings.warn(f"εγ = {vals['eps'] * vals['gamma']:g} > 1: the second term of Δ can be "
                       "negative and H need not decrease (spec §4 needs εγ ≤ 1)", TheoryWarning,
