@@ -36,3 +36,23 @@ def test_core_never_imports_torch_and_train_imports_it_lazily():
     modules = _modules(lyapunov_lion.core) + _modules(lyapunov_lion.symbolic)
     _assert_not_imported(modules + ["lyapunov_lion.train"],
                          "m.split('.')[0] in ('torch', 'sklearn') or m.startswith('lyapunov_lion.torch')")
+
+def test_ode_core_has_no_K_name_dispatch():
+    """The ODE integrators ask K for its structure (`core.ode.problem.KStructure` and optional
+    methods such as ``prox_conj``), never for its name or class name."""
+    import ast
+    from pathlib import Path
+
+    import lyapunov_lion.core.ode as ode
+    files = sorted(Path(ode.__file__).parent.glob("*.py"))
+    assert len(files) >= 10
+    bad = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare):
+                sides = [node.left, *node.comparators]
+                text = [ast.unparse(s) for s in sides]
+                if any(t.endswith(".name") or t.endswith(".__name__") or "'name'" in t
+                       or '"name"' in t or t == "name" for t in text):
+                    bad.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+    assert not bad, bad

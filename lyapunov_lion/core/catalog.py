@@ -10,6 +10,7 @@ import numpy as np
 from scipy import special
 
 from .kfunc import DOMAIN_TOL, KFunction, NormBallK, Param, SeparableK, format_number, register_K
+from .piecewise import PiecewiseGradK
 from .xp import array_namespace
 
 _ITERS = 100
@@ -179,6 +180,13 @@ class L1(SeparableK):
     induced_numeric = "‖x‖_∞ ≤ {r}"
     homogeneous = True
 
+    def gradient_model(self):
+        return PiecewiseGradK(np.array([0.0]), np.array([-1.0, 1.0]))
+
+    def prox_conj(self, v, t):
+        """prox_{tK*}(v) = clip(v, −1, 1) (K* the indicator of the box)."""
+        return np.clip(np.asarray(v, dtype=float), -1.0, 1.0)
+
     def dom_bounds(self):
         return -1.0, 1.0
 
@@ -203,6 +211,7 @@ class L1(SeparableK):
 class L2(NormBallK):
     """K(x) = ‖x‖₂, ∇K = x/‖x‖₂ (0 at 0). K* = δ{‖y‖₂ ≤ 1}."""
 
+    euclidean_dual_ball = True  # K* = δ{‖y‖₂ ≤ 1}: the ODE's implicit mode solves a trust region
     name = "l2"
     formula, formula_latex = "‖x‖₂", r"\|x\|_2"
     grad_formula = "x/‖x‖₂"
@@ -214,6 +223,11 @@ class L2(NormBallK):
         xp = array_namespace(x)
         xs, m = _unit_scaled(x, xp)
         return m[..., 0] * xp.sqrt(xp.sum(xs * xs, axis=-1))
+
+    def nonsmooth_coordinates(self, w, tiny):
+        """For the implicit ODE mode: ∂K(w) is set-valued only at w = 0 (all coordinates)."""
+        w = np.asarray(w, dtype=float)
+        return np.full(w.size, w.size > 0 and float(np.max(np.abs(w))) <= tiny)
 
     def grad(self, x):
         xp = array_namespace(x)
@@ -250,6 +264,11 @@ class Lp(NormBallK):
         xs, m = _unit_scaled(x, xp)
         return m[..., 0] * xp.sum(xp.abs(xs) ** self.p, axis=-1) ** (1 / self.p)
 
+    def nonsmooth_coordinates(self, w, tiny):
+        """For the implicit ODE mode: ∂K(w) is set-valued only at w = 0 (all coordinates)."""
+        w = np.asarray(w, dtype=float)
+        return np.full(w.size, w.size > 0 and float(np.max(np.abs(w))) <= tiny)
+
     def grad(self, x):
         xp = array_namespace(x)
         xs, _ = _unit_scaled(x, xp)  # ∇K is 0-homogeneous: scale first (no under/overflow)
@@ -278,6 +297,24 @@ class Linf(NormBallK):
     def K(self, x):
         xp = array_namespace(x)
         return xp.max(xp.abs(x), axis=-1)
+
+    def nonsmooth_coordinates(self, w, tiny):
+        """For the implicit ODE mode: the coordinates tied at max|w_i| (within ``tiny``) when
+        there are ≥ 2 of them (switching surfaces |w_i| = |w_j|); all when ‖w‖∞ ≤ tiny."""
+        w = np.asarray(w, dtype=float)
+        big = float(np.max(np.abs(w))) if w.size else 0.0
+        if big <= tiny:
+            return np.ones(w.size, bool)
+        tie = np.abs(w) >= big - tiny
+        return tie if tie.sum() >= 2 else np.zeros(w.size, bool)
+
+    def face_branch(self, w, tiny):
+        """sign(w_i) on the coordinates attaining max|w| (∇K = sign(w_i*)e_i*), 0 elsewhere."""
+        w = np.asarray(w, dtype=float)
+        if not w.size:
+            return np.zeros(0, np.int64)
+        big = float(np.max(np.abs(w)))
+        return np.where(np.abs(w) >= big - tiny, np.sign(w), 0).astype(np.int64)
 
     def grad(self, x):
         xp = array_namespace(x)
@@ -340,6 +377,10 @@ class SqL2(SeparableK):
     induced_kind = "regularizer"
     differentiable = True
 
+    def hessian(self, v):
+        v = np.asarray(v, dtype=float)
+        return np.diag(np.ones_like(v))
+
     def k(self, x, xp):
         return 0.5 * x * x
 
@@ -374,6 +415,13 @@ class PowerP(SeparableK):
     @property
     def q(self) -> float:
         return self.p / (self.p - 1)
+
+    def hessian(self, v):
+        """diag((p − 1)|v|^(p−2)) for p ≥ 2 (unbounded at 0 for p < 2: None)."""
+        if self.p < 2:
+            return None
+        v = np.asarray(v, dtype=float)
+        return np.diag((self.p - 1) * np.abs(v) ** (self.p - 2))
 
     def k(self, x, xp):
         return xp.abs(x) ** self.p / self.p
@@ -413,6 +461,10 @@ class Huber(SeparableK):
     def dom_bounds(self):
         return -self.delta, self.delta
 
+    def hessian(self, v):
+        v = np.asarray(v, dtype=float)
+        return np.diag((np.abs(v) < self.delta).astype(float))
+
     def k(self, x, xp):
         a = xp.abs(x)
         return xp.where(a <= self.delta, 0.5 * x * x, self.delta * a - 0.5 * self.delta ** 2)
@@ -444,6 +496,10 @@ class Relativistic(SeparableK):
 
     def dom_bounds(self):
         return -1.0, 1.0
+
+    def hessian(self, v):
+        v = np.asarray(v, dtype=float)
+        return np.diag((1 + v * v) ** -1.5)
 
     def k(self, x, xp):
         return xp.sqrt(1 + x * x)
@@ -479,6 +535,10 @@ class LogCosh(SeparableK):
     def dom_bounds(self):
         return -1.0, 1.0
 
+    def hessian(self, v):
+        v = np.asarray(v, dtype=float)
+        return np.diag(1 - np.tanh(v) ** 2)
+
     def k(self, x, xp):
         a = xp.abs(x)
         return a + xp.log1p(xp.exp(-2 * a)) - float(np.log(2.0))
@@ -513,6 +573,16 @@ class Deadzone(SeparableK):
         super().__init__(**params)
         self.homogeneous = self.e == 0  # e = 0 is ‖·‖₁
 
+    def gradient_model(self):
+        if self.e == 0:
+            return PiecewiseGradK(np.array([0.0]), np.array([-1.0, 1.0]))
+        return PiecewiseGradK(np.array([-self.e, self.e]), np.array([-1.0, 0.0, 1.0]))
+
+    def prox_conj(self, v, t):
+        """prox_{tK*}(v) = clip(soft(v, t·e), −1, 1)."""
+        v = np.asarray(v, dtype=float)
+        return np.clip(np.sign(v) * np.maximum(np.abs(v) - t * self.e, 0.0), -1.0, 1.0)
+
     def dom_bounds(self):
         return -1.0, 1.0
 
@@ -541,6 +611,14 @@ class L1PlusSq(SeparableK):
     induced_latex = r"+\tfrac{\lambda}{2}\sum_i(|x_i|-1/\lambda)_+^2"
     induced_numeric = "+ ({lam}/2)Σ(|x_i| − {r})₊² (soft box of radius {r})"
     induced_kind = "regularizer"
+
+    def gradient_model(self):
+        return PiecewiseGradK(np.array([0.0]), np.array([-1.0, 1.0]), 1.0)
+
+    def prox_conj(self, v, t):
+        """prox_{tK*}(v) = v if |v| ≤ 1, else sign(v)(t + |v|)/(1 + t)."""
+        v = np.asarray(v, dtype=float)
+        return np.where(np.abs(v) <= 1, v, np.sign(v) * (t + np.abs(v)) / (1 + t))
 
     def k(self, x, xp):
         return xp.abs(x) + 0.5 * x * x
@@ -577,6 +655,11 @@ class LogSumExp(KFunction):
     induced_kind = "constraint+regularizer"
     differentiable = True
     even = False
+
+    def hessian(self, v):
+        """diag(s) − s sᵀ, s = softmax(v)."""
+        s = np.asarray(self.grad(np.asarray(v, dtype=float)))
+        return np.diag(s) - np.outer(s, s)
 
     def K(self, x):
         xp = array_namespace(x)

@@ -128,6 +128,17 @@ class KFunction(abc.ABC):
     def grad(self, x):
         """A subgradient selection ∇K(x) (same shape and namespace as x)."""
 
+    def gradient_model(self):
+        """For the ODE integrators (`core.ode.problem.KStructure`): a `core.piecewise.PiecewiseGradK`
+        when K is separable with k' = slope·v + level_r between kinks where ∇K jumps; None
+        (the default) otherwise."""
+        return None
+
+    def hessian(self, v):
+        """∇²K(v) as a (d, d) matrix where ∇K is differentiable; None (the default) when K does
+        not provide it."""
+        return None
+
     @abc.abstractmethod
     def conj(self, y):
         """K*(y) = sup_z (yᵀz − K(z)), +inf outside dom K*."""

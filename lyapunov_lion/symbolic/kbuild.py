@@ -164,12 +164,43 @@ class ExpressionK(SeparableK):
         """∇k*(y) on dom k*: least-magnitude element at kinks of k*, ±inf where ∂k* is empty."""
         return self._dkconj(np.asarray(y, dtype=float))
 
+    def gradient_model(self):
+        """For the ODE integrators: k'(x) = slope·x + level_r between the kinks of the verified
+        k when every piece's derivative is affine with one common slope (e.g. |x| + x²/2:
+        kink 0, levels −1, 1, slope 1); None when k has no kinks or another form."""
+        if "_gradient_model" not in self.__dict__:
+            self._gradient_model = _gradient_model(self.report)
+        return self._gradient_model
+
     def describe_induced(self, lam: float) -> str:
         if lam <= 0:
             return super().describe_induced(lam)
         if self.report.method == "symbolic":
             return induced_problem(self.report.conjugate, lam)["text"]
         return self.induced.replace("1/λ", f"1/{lam:g}")
+
+
+def _gradient_model(rep: VerifyReport):
+    from ..core.piecewise import PiecewiseGradK
+
+    pk = rep.pieces
+    if pk is None or not (rep.grad or {}).get("kinks"):
+        return None
+    slopes, levels, kinks = [], [], []
+    for p in pk.pieces:
+        dp = sp.expand(sp.diff(p.expr, X))
+        if not dp.is_polynomial(X) or sp.degree(dp, X) > 1:
+            return None
+        slope, level = float(dp.coeff(X, 1)), float(dp.subs(X, 0))
+        if levels and level == levels[-1]:  # no jump at this piece boundary
+            continue
+        if p.lo != -sp.oo:
+            kinks.append(float(p.lo))
+        slopes.append(slope)
+        levels.append(level)
+    if len(set(slopes)) != 1 or not kinks:
+        return None
+    return PiecewiseGradK(np.array(kinks), np.array(levels), slopes[0])
 
 
 def _fail_line(rep: VerifyReport) -> str:

@@ -4,8 +4,7 @@ State z = (x, m) ∈ R^{2d}. Each coordinate i is in one of two modes:
 
 * **free in region r**: ∇K_i = k'_r(m̃_i) = slope·m̃_i + level_r, a smooth branch. The vector field
   is smooth, so an ordinary high-order Runge–Kutta method (DOP853 by default) integrates it at its
-  full order; the events ``m̃_i − c = 0`` at the ends of region r stop the segment exactly on the
-  switching surface (root found on the dense output to machine precision).
+  full order; a segment stops exactly where m̃_i reaches an end c of region r.
 * **sliding on kink c_j**: ∇K_i = s_i ∈ [lo_j, hi_j] is the *equivalent control* that keeps
   ``m̃_i = c_j``. With m̃ = (1 − εγ)m − εα∇f(x),
 
@@ -13,30 +12,54 @@ State z = (x, m) ∈ R^{2d}. Each coordinate i is in one of two modes:
 
   so on the sliding set S (with a Baumgarte term κ = γ + λ that removes the O(tol) drift)
   ``εα [∇²f (u − λx)]_S = (1 − εγ) ṁ_S + κ (m̃_S − c_S)``, a |S|×|S| linear system for u_S.
-  The segment stops when some s_i reaches lo_j or hi_j (events ``s_i − lo``, ``hi − s_i``).
+  The segment stops when some s_i reaches lo_j or hi_j.
 
-At a switching-surface hit the next mode is Filippov's: solve for the equivalent control with i
-added to S; slide if it lies in [lo, hi], otherwise cross to the side it points to (for convex f,
-d/dt m̃_i is decreasing in s_i, so "s* > hi" means both sides push m̃_i up: transversal crossing).
-Sliding coordinates whose control leaves its interval are released the same way.
+**Event detection.** Every coordinate has two *gaps* that are ≥ 0 while its mode is valid: a free
+coordinate m̃_i − c_{r−1} and c_r − m̃_i, a sliding one s_i − lo and hi − s_i. After each accepted
+step of the inner method the gaps of all coordinates are evaluated (one batched ∇f call) at
+``SAMPLES`` points of the step's dense output; the first sample where a gap is negative brackets
+the event, whose time is then found by brentq on that one gap (machine precision). A gap that
+*starts* at 0 — the coordinate that has just crossed or left a kink — is not yet armed: it is armed
+at the first sample where it is clearly positive, and if it goes negative before that (the
+coordinate returns across the kink it has just crossed, inside the first step) the excursion is
+searched on a finer grid and the return is an event like any other. (scipy's ``solve_ivp`` events
+test only the step's end points and take a zero at the start as "no sign change", which is how a
+re-crossing right after a crossing was missed before.)
+
+At an event the next mode is Filippov's: solve for the equivalent control with i added to S; slide
+if it lies in [lo, hi], otherwise cross to the side it points to (for convex f, d/dt m̃_i is
+decreasing in s_i, so "s* > hi" means both sides push m̃_i up: transversal crossing). Sliding
+coordinates whose control leaves its interval are released the same way.
 
 With ε = 0, m̃ = m and ṁ does not depend on ∇K: every hit is a transversal crossing (no sliding
-in m). Near an interior equilibrium the crossings accumulate (a Zeno point of the relay system);
-the integrator stops after ``max_events`` events and reports it instead of chattering silently.
+in m). Near an interior equilibrium the crossings accumulate (a Zeno point of the relay system):
+the integrator stops after ``max_events`` events and says so; the driver then continues with the
+implicit integrator.
+
+With a constant ∇²f the matrices of the equivalent control (the inverse of ∇²f_SS) are
+computed once per sliding set, not per evaluation.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
-from scipy.integrate import OdeSolution, solve_ivp
+from scipy import optimize
+from scipy.integrate import DOP853, RK23, RK45, OdeSolution
 
 from ...errors import NumericalFailure
 from .model import PiecewiseGradK
+from .problem import LionProblem
+from .run import OdeRun, SolveOptions
 
-__all__ = ["Mode", "FilippovRun", "integrate_filippov"]
+__all__ = ["Mode", "FilippovIntegrator"]
+
+SAMPLES = 4
+"""Gap samples per inner step (besides its start): two crossings of one kink between two samples
+of one step are not seen, so the dense sampling bounds the shortest excursion it can miss."""
+_INNER = {"DOP853": DOP853, "RK45": RK45, "RK23": RK23}
+_MAX_REPEAT = 50  # consecutive zero-length segments at one time before giving up
 
 
 @dataclass
@@ -54,145 +77,262 @@ class Mode:
         return f"sliding@kink{int(self.kink[i])}" if self.sliding[i] else f"region{int(self.region[i])}"
 
 
-@dataclass
-class FilippovRun:
-    """What `integrate_filippov` produced: knots, dense output, segment modes and counters."""
+class _ModeField:
+    """The vector field of one mode, with the equivalent-control matrices cached when ∇²f is
+    constant. All evaluations accept a batch: X, M of shape (k, d)."""
 
-    t: np.ndarray
-    z: np.ndarray
-    sol: OdeSolution | None
-    segments: list = field(default_factory=list)  # (t_start, t_end, Mode)
-    events: list = field(default_factory=list)    # (t, coordinate, kind, new mode label)
-    nfev: int = 0
-    n_grad: int = 0
-    status: int = 0
-    message: str = ""
-    min_step: float = np.inf
-
-
-class _Field:
-    """The mode-dependent vector field and the quantities the events and decisions need."""
-
-    def __init__(self, pw: PiecewiseGradK, grad: Callable, hess: Callable, lam, alpha, gamma, eps,
-                 d: int):
-        self.pw, self.grad, self.hess = pw, grad, hess
-        self.lam, self.alpha, self.gamma, self.eps, self.d = lam, alpha, gamma, eps, d
-        self.kappa = gamma + lam
+    def __init__(self, prob: LionProblem, pw: PiecewiseGradK, mode: Mode, H_const):
+        self.prob, self.pw, self.mode = prob, pw, mode
+        self.S = np.flatnonzero(mode.sliding)
+        self.F = np.flatnonzero(~mode.sliding)
+        self.c = pw.kinks[mode.kink[self.S]]
+        self.kappa = prob.gamma + prob.lam
         self.n_grad = 0
-
-    def parts(self, z, mode: Mode):
-        """(x, m, ṁ, m̃, u): u the ∇K selection of the mode (equivalent control on S)."""
-        d = self.d
-        x, m = z[:d], z[d:]
-        g = np.asarray(self.grad(x), dtype=float)
-        self.n_grad += 1
-        mdot = -self.alpha * g - self.gamma * m
-        mt = m + self.eps * mdot
-        u = self.pw.branch(mt, mode.region)
-        S = mode.sliding
-        if S.any():
-            u = self.equivalent_control(x, mdot, mt, u, S, mode.kink)
-        return x, m, mdot, mt, u
-
-    def equivalent_control(self, x, mdot, mt, u, S, kink):
-        """Solve εα[∇²f(u − λx)]_S = (1 − εγ)ṁ_S + κ(m̃_S − c_S) for u_S (u_F kept)."""
-        if self.eps <= 0:
+        self._inv = None
+        if self.S.size and prob.eps <= 0:
             raise NumericalFailure("a sliding mode needs ε > 0 (with ε = 0, ṁ does not depend on ∇K)")
-        H = self.hess(x)
-        F = ~S
-        c = self.pw.kinks[kink[S]]
-        rhs = (((1 - self.eps * self.gamma) * mdot[S] + self.kappa * (mt[S] - c))
-               / (self.eps * self.alpha) - H[np.ix_(S, F)] @ u[F] + self.lam * (H[S] @ x))
-        HSS = H[np.ix_(S, S)]
+        if self.S.size and H_const is not None:
+            self._H_SF, self._H_S, self._inv = H_const.blocks(self.S, self.F)
+        kinks = np.concatenate([[-np.inf], pw.kinks, [np.inf]])
+        self.lo_free, self.hi_free = kinks[mode.region], kinks[mode.region + 1]
+        self.lo_s, self.hi_s = pw.interval(mode.kink)
+
+    @staticmethod
+    def _inverse(HSS):
+        """(∇²f_SS)⁻¹ (a matrix product per evaluation is far cheaper than a LAPACK solve call for
+        the small systems of a sliding mode); ∇²f_SS must be positive definite (Cholesky)."""
         try:
-            uS = np.linalg.solve(HSS, rhs)
+            np.linalg.cholesky(HSS)
         except np.linalg.LinAlgError:
-            raise NumericalFailure("∇²f restricted to the sliding coordinates is singular: the "
-                                   "equivalent control is not unique") from None
+            raise NumericalFailure("∇²f restricted to the sliding coordinates is not positive "
+                                   "definite: the equivalent control is not unique") from None
+        return np.linalg.inv(HSS)
+
+    def parts(self, X, M):
+        """(ṁ, m̃, u) for a batch of states; u the ∇K selection of the mode."""
+        p = self.prob
+        G = np.asarray(p.grad(X), dtype=float)
+        self.n_grad += 1
+        mdot = -p.alpha * G - p.gamma * M
+        mt = M + p.eps * mdot
+        u = self.pw.branch(mt, self.mode.region)
+        if self.S.size:
+            u = self._equivalent_control(X, mdot, mt, u)
+        return mdot, mt, u
+
+    def _equivalent_control(self, X, mdot, mt, u):
+        """Solve εα[∇²f(u − λx)]_S = (1 − εγ)ṁ_S + κ(m̃_S − c_S) for u_S (u_F kept)."""
+        p, S, F = self.prob, self.S, self.F
+        if self._inv is not None:
+            H_SF, H_S, inv = self._H_SF, self._H_S, self._inv
+        else:  # ∇²f depends on x: one point at a time
+            if X.ndim == 2:
+                out = [self._equivalent_control(X[k], mdot[k], mt[k], u[k]) for k in range(len(X))]
+                return np.stack(out)
+            H = p.hess(X)
+            H_SF, H_S, inv = H[np.ix_(S, F)], H[S], self._inverse(H[np.ix_(S, S)])
+        rhs = (((1 - p.eps * p.gamma) * mdot[..., S] + self.kappa * (mt[..., S] - self.c))
+               / (p.eps * p.alpha) - u[..., F] @ H_SF.T + p.lam * (X @ H_S.T))
         u = u.copy()
-        u[S] = uS
+        u[..., S] = rhs @ inv.T
         return u
 
-    def rhs(self, mode: Mode):
-        def fun(t, z):
-            x, m, mdot, mt, u = self.parts(z, mode)
-            return np.concatenate([u - self.lam * x, mdot])
-        return fun
+    def rhs(self, t, z):
+        d = self.prob.d
+        x, m = z[:d], z[d:]
+        mdot, mt, u = self.parts(x, m)
+        return np.concatenate([u - self.prob.lam * x, mdot])
+
+    def gaps(self, Z):
+        """(2d, k): the gaps of every coordinate at states Z (2d, k); ≥ 0 while the mode holds.
+        Row i: lower gap of coordinate i; row d + i: upper gap."""
+        d = self.prob.d
+        X, M = Z[:d].T, Z[d:].T
+        _, mt, u = self.parts(X, M)
+        sl = self.mode.sliding
+        lower = np.where(sl, u - self.lo_s, mt - self.lo_free)
+        upper = np.where(sl, self.hi_s - u, self.hi_free - mt)
+        return np.concatenate([lower.T, upper.T])
+
+    def gap_tol(self, z):
+        """Rounding scale of each gap at z: a gap within it counts as 0."""
+        d, p = self.prob.d, self.prob
+        m = np.abs(z[d:])
+        g = np.abs(np.asarray(p.grad(z[:d]), dtype=float))
+        self.n_grad += 1
+        c = float(np.max(np.abs(self.pw.kinks)))
+        free = 1e-12 * (m + p.eps * p.alpha * g + c) + 1e-300
+        slide = 1e-9 * (1 + np.maximum(np.abs(self.lo_s), np.abs(self.hi_s)))
+        tol = np.where(self.mode.sliding, slide, free)
+        return np.concatenate([tol, tol])
 
 
-def _events(fld: _Field, mode: Mode):
-    """Terminal events for the mode; returns (list of callables, list of (coord, kind))."""
-    pw = fld.pw
-    cache = {}
+class _ConstantHessian:
+    """A constant ∇²f with the blocks and the inverse of ∇²f_SS cached per sliding set S. An event
+    changes S by one coordinate, so a new inverse is a bordering update of a cached one, O(|S|²)
+    instead of O(|S|³): adding k, with u = A⁻¹b, σ = c − bᵀu,
 
-    def values(z):
-        key = z.tobytes()
-        if key not in cache:
-            cache.clear()
-            x, m, mdot, mt, u = fld.parts(z, mode)
-            cache[key] = (mt, u)
-        return cache[key]
+        [[A, b], [bᵀ, c]]⁻¹ = [[A⁻¹ + uuᵀ/σ, −u/σ], [−uᵀ/σ, 1/σ]],
 
-    evs, tags = [], []
-    nk = pw.kinks.size
-    for i in range(fld.d):
-        if mode.sliding[i]:
-            lo, hi = pw.interval(mode.kink[i])
-            def e_lo(t, z, i=i, lo=lo):
-                return values(z)[1][i] - lo
-            def e_hi(t, z, i=i, hi=hi):
-                return hi - values(z)[1][i]
-            for fn, kind in ((e_lo, "exit_lo"), (e_hi, "exit_hi")):
-                fn.terminal, fn.direction = True, -1
-                evs.append(fn)
-                tags.append((i, kind))
-        else:
-            r = int(mode.region[i])
-            if r > 0:
-                c = pw.kinks[r - 1]
-                def e_dn(t, z, i=i, c=c):
-                    return values(z)[0][i] - c
-                e_dn.terminal, e_dn.direction = True, -1
-                evs.append(e_dn)
-                tags.append((i, "hit_lo"))
-            if r < nk:
-                c = pw.kinks[r]
-                def e_up(t, z, i=i, c=c):
-                    return values(z)[0][i] - c
-                e_up.terminal, e_up.direction = True, 1
-                evs.append(e_up)
-                tags.append((i, "hit_hi"))
-    return evs, tags
+    removing k from [[E, f], [fᵀ, g]] = (∇²f_SS)⁻¹ leaves E − ffᵀ/g. Every REFRESH updates the
+    inverse is recomputed from scratch (no drift)."""
+
+    REFRESH = 64
+
+    def __init__(self, H, size: int = 64):
+        self.H, self.size, self._cache, self._last = H, size, {}, None
+        self._n_updates = 0
+
+    def blocks(self, S, F):
+        key = S.tobytes()
+        if key not in self._cache:
+            if len(self._cache) >= self.size:
+                self._cache.pop(next(iter(self._cache)))
+            H = self.H
+            self._cache[key] = (H[np.ix_(S, F)], H[S], self._inverse(S))
+        self._last = (S, self._cache[key][2])
+        return self._cache[key]
+
+    def _inverse(self, S):
+        if self._last is not None and self._n_updates < self.REFRESH and S.size:
+            S0, inv0 = self._last
+            if S.size == S0.size + 1 and np.isin(S0, S).all():
+                self._n_updates += 1
+                return self._add(S0, inv0, S)
+            if S.size == S0.size - 1 and np.isin(S, S0).all():
+                self._n_updates += 1
+                keep = np.isin(S0, S)
+                E, f, g = inv0[np.ix_(keep, keep)], inv0[keep][:, ~keep][:, 0], inv0[~keep][:, ~keep][0, 0]
+                return E - np.outer(f, f) / g
+        self._n_updates = 0
+        return _ModeField._inverse(self.H[np.ix_(S, S)])
+
+    def _add(self, S0, inv0, S):
+        k = int(np.setdiff1d(S, S0)[0])
+        b, c = self.H[S0, k], self.H[k, k]
+        u = inv0 @ b
+        sigma = c - b @ u
+        if not sigma > 1e-12 * abs(c):
+            raise NumericalFailure("∇²f restricted to the sliding coordinates is not positive "
+                                   "definite: the equivalent control is not unique")
+        n = S0.size
+        out = np.empty((n + 1, n + 1))
+        out[:n, :n] = inv0 + np.outer(u, u) / sigma
+        out[:n, n] = out[n, :n] = -u / sigma
+        out[n, n] = 1.0 / sigma
+        order = np.argsort(np.concatenate([S0, [k]]), kind="stable")  # back to sorted S
+        return out[np.ix_(order, order)]
 
 
-def _settle(fld: _Field, z, mode: Mode, hits: dict) -> Mode:
+class _Segment:
+    """One smooth piece: the inner RK method on a fixed mode until a gap becomes negative."""
+
+    def __init__(self, field: _ModeField, t0, z0, t_final, opts: SolveOptions, inner):
+        self.fld = field
+        self.solver = inner(field.rhs, t0, z0, t_final, rtol=opts.rtol, atol=opts.atol,
+                            **({"first_step": opts.first_step} if opts.first_step else {}))
+        self.t0 = t0
+        self.g0 = field.gaps(z0[:, None])[:, 0]
+        self.tol = field.gap_tol(z0)
+        self.armed = self.g0 > self.tol
+        self.ts, self.interps, self.knots = [t0], [], []
+
+    def run(self, deadline):
+        """Step until an event, t_final or a failure. Returns (status, t, z, event rows)."""
+        s = self.solver
+        while True:
+            t_old = s.t
+            msg = s.step()
+            if s.status == "failed":
+                return "failed", t_old, None, msg
+            dense = s.dense_output()
+            tk = t_old + (s.t - t_old) * np.arange(1, SAMPLES + 1) / SAMPLES
+            G = self.fld.gaps(dense(tk))
+            hit = self._scan(dense, t_old, tk, G)
+            if hit is not None:
+                t_ev, rows = hit
+                self._keep(dense, t_old, t_ev)
+                return "event", t_ev, dense(t_ev), rows
+            self._keep(dense, t_old, s.t)
+            if s.status == "finished":
+                return "finished", s.t, s.y.copy(), None
+            if deadline is not None and time.perf_counter() > deadline:
+                return "time", s.t, s.y.copy(), None
+
+    def _keep(self, dense, t_old, t_end):
+        if t_end > t_old:
+            self.ts.append(t_end)
+            self.interps.append(dense)
+            self.knots.append((t_end, np.asarray(dense(t_end))))
+
+    def _scan(self, dense, t_old, tk, G):
+        """The first event inside this step, or None (arms gaps that have left 0)."""
+        t_prev, g_prev = t_old, None
+        for j in range(tk.size):
+            g = G[:, j]
+            neg = g < 0
+            hit = neg & self.armed
+            back = neg & ~self.armed & (g < -self.tol)  # returned before it was armed
+            if hit.any() or back.any():
+                roots = [(int(e), self._root(dense, e, t_prev, tk[j])) for e in np.flatnonzero(hit)]
+                roots += [(int(e), self._root_unarmed(dense, e, t_old, tk[j]))
+                          for e in np.flatnonzero(back)]
+                t_ev = min(r for _, r in roots)
+                close = 1e-12 * max(1.0, abs(t_ev)) + 4 * np.finfo(float).eps * abs(t_ev)
+                return t_ev, [e for e, r in roots if r <= t_ev + close]
+            self.armed |= g > self.tol
+            t_prev = tk[j]
+        return None
+
+    def _gap(self, dense, e):
+        return lambda t: float(self.fld.gaps(np.asarray(dense(t))[:, None])[e, 0])
+
+    def _root(self, dense, e, a, b):
+        fn = self._gap(dense, e)
+        if fn(a) <= 0:
+            return a
+        return optimize.brentq(fn, a, b, xtol=1e-15 * max(1.0, abs(b)), rtol=4 * np.finfo(float).eps)
+
+    def _root_unarmed(self, dense, e, t_old, b):
+        """A gap that started at 0 and is negative at b: bracket from the last time it was
+        positive on a fine grid of this step; if it never was, the event is at the step start
+        (the coordinate has stayed on its kink since the segment began)."""
+        grid = np.linspace(t_old, b, 65)[1:-1]
+        vals = self.fld.gaps(np.asarray(dense(grid)))[e]
+        pos = np.flatnonzero(vals > 0)
+        if pos.size == 0:
+            return t_old
+        return optimize.brentq(self._gap(dense, e), grid[pos[-1]], b,
+                               xtol=1e-15 * max(1.0, abs(b)), rtol=4 * np.finfo(float).eps)
+
+
+def _settle(prob: LionProblem, pw: PiecewiseGradK, z, mode: Mode, hits: dict, H_const) -> Mode:
     """Filippov's choice after events. ``hits``: coordinate → (kink j, side it came from ±1 /
     'exit_lo' / 'exit_hi'). Returns the new mode (coordinates not mentioned stay)."""
-    pw = fld.pw
     mode = mode.copy()
     for i, (j, how) in hits.items():
         if how == "exit_lo":
             mode.sliding[i], mode.region[i] = False, j
         elif how == "exit_hi":
             mode.sliding[i], mode.region[i] = False, j + 1
-        elif fld.eps > 0:
+        elif prob.eps > 0:
             mode.sliding[i], mode.kink[i] = True, j
         else:  # ε = 0: ṁ does not depend on ∇K, the hit is a crossing in the direction of travel
             mode.region[i] = j + 1 if how > 0 else j
     # release sliding coordinates whose equivalent control is outside its interval (repeat: the
-    # controls are coupled through ∇²f); at most d rounds.
-    for _ in range(fld.d + 1):
+    # controls are coupled through ∇²f), the worst offender first
+    d = prob.d
+    for _ in range(d + 1):
         if not mode.sliding.any():
             break
-        x, m, mdot, mt, u = fld.parts(z, mode)
+        fld = _ModeField(prob, pw, mode, H_const)
+        _, _, u = fld.parts(z[:d], z[d:])
         lo, hi = pw.interval(mode.kink)
         scale = 1e-10 * np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)))
         below = mode.sliding & (u < lo - scale)
         above = mode.sliding & (u > hi + scale)
         if not (below.any() or above.any()):
             break
-        # release the worst offender only, then re-solve (a sliding coordinate may become valid
-        # once another one leaves)
         viol = np.where(below, lo - u, 0) + np.where(above, u - hi, 0)
         k = int(np.argmax(viol))
         mode.sliding[k] = False
@@ -200,134 +340,142 @@ def _settle(fld: _Field, z, mode: Mode, hits: dict) -> Mode:
     return mode
 
 
-def _missed_switch(fld: _Field, z, mode: Mode, atol):
-    """A free coordinate whose m̃_i is outside its region by more than the error scale, or None."""
-    d = fld.d
+def _initial_mode(prob: LionProblem, pw: PiecewiseGradK, z) -> tuple[Mode, dict]:
+    d = prob.d
     x, m = z[:d], z[d:]
-    g = np.asarray(fld.grad(x), dtype=float)
-    fld.n_grad += 1
-    mt = m - fld.eps * (fld.alpha * g + fld.gamma * m)
-    kinks = np.concatenate([[-np.inf], fld.pw.kinks, [np.inf]])
-    lo, hi = kinks[mode.region], kinks[mode.region + 1]
-    tol = 100 * (np.max(atol) + 1e-12 * np.maximum(1.0, np.abs(mt)))
-    bad = ~mode.sliding & ((mt < lo - tol) | (mt > hi + tol))
-    return int(np.flatnonzero(bad)[0]) if bad.any() else None
-
-
-def _initial_mode(fld: _Field, z) -> tuple[Mode, dict]:
-    d = fld.d
-    x, m = z[:d], z[d:]
-    g = np.asarray(fld.grad(x), dtype=float)
-    fld.n_grad += 1
-    mt = m - fld.eps * (fld.alpha * g + fld.gamma * m)
-    region = fld.pw.region(mt)
-    on = np.isin(mt, fld.pw.kinks)
-    mode = Mode(region.astype(int), np.zeros(d, bool), np.zeros(d, int))
+    g = np.asarray(prob.grad(x), dtype=float)
+    mt = m - prob.eps * (prob.alpha * g + prob.gamma * m)
+    mode = Mode(pw.region(mt).astype(int), np.zeros(d, bool), np.zeros(d, int))
     hits = {}
-    for i in np.flatnonzero(on):
-        j = int(np.searchsorted(fld.pw.kinks, mt[i]))
-        # decide as for a hit; with ε = 0 use the direction of ṁ_i
-        mdot_i = -fld.alpha * g[i] - fld.gamma * m[i]
+    for i in np.flatnonzero(np.isin(mt, pw.kinks)):
+        j = int(np.searchsorted(pw.kinks, mt[i]))
+        mdot_i = -prob.alpha * g[i] - prob.gamma * m[i]  # with ε = 0: the direction of ṁ_i
         hits[int(i)] = (j, 1 if mdot_i >= 0 else -1)
     return mode, hits
 
 
-def integrate_filippov(pw: PiecewiseGradK, grad: Callable, hess: Callable, z0, t_final: float, *,
-                       lam, alpha, gamma, eps, rtol: float, atol, inner_method: str = "DOP853",
-                       max_events: int = 10_000, max_nfev: int | None = None,
-                       max_time: float | None = None, first_step=None) -> FilippovRun:
-    """Integrate (x, m) from z0 on [0, t_final] switching modes at events (see module doc)."""
-    z0 = np.asarray(z0, dtype=float)
-    d = z0.size // 2
-    fld = _Field(pw, grad, hess, float(lam), float(alpha), float(gamma), float(eps), d)
-    mode, hits = _initial_mode(fld, z0)
-    if hits:
-        mode = _settle(fld, z0, mode, hits)
-    t, z = 0.0, z0.copy()
-    ts, interps, knots_t, knots_z = [0.0], [], [np.array([0.0])], [z0[:, None]]
-    run = FilippovRun(t=np.empty(0), z=np.empty((2 * d, 0)), sol=None)
-    start = time.perf_counter()
-    nfev = 0
-    while t < t_final:
-        evs, tags = _events(fld, mode)
-        seg = solve_ivp(fld.rhs(mode), (t, t_final), z, method=inner_method, rtol=rtol, atol=atol,
-                        events=evs or None, dense_output=True, first_step=first_step)
-        nfev += seg.nfev
-        if seg.status == -1:
-            run.status, run.message = -1, f"inner integrator failed at t={t:.6g}: {seg.message}"
-            break
-        t_end = float(seg.t[-1])
-        if t_end > t:
-            run.segments.append((t, t_end, mode.copy()))
-            ts.extend(seg.sol.ts[1:].tolist())
-            interps.extend(seg.sol.interpolants)
-            knots_t.append(seg.t[1:])
-            knots_z.append(seg.y[:, 1:])
-            if seg.t.size > 1:
-                run.min_step = min(run.min_step, float(np.min(np.diff(seg.t))))
-        t, z = t_end, seg.y[:, -1].copy()
-        bad = _missed_switch(fld, z, mode, atol)
-        if bad is not None:
-            run.status = -1
-            run.message = (f"coordinate {bad} crossed a switching surface undetected before "
-                           f"t={t:.6g} (two crossings inside one step: the switches accumulate, "
-                           f"Zeno behaviour expected with ε = 0 near an interior equilibrium)")
-            break
-        if seg.status == 0:
-            break
-        hits = {}
-        for k, te in enumerate(seg.t_events):
-            if te.size and te[-1] >= t_end - 1e-14 * max(1.0, abs(t_end)):
-                i, kind = tags[k]
-                if kind.startswith("exit"):
-                    hits[i] = (int(mode.kink[i]), kind)
-                else:
-                    r = int(mode.region[i])
-                    hits[i] = (r - 1, -1) if kind == "hit_lo" else (r, 1)
-        new = _settle(fld, z, mode, hits)
-        for i in hits:
-            run.events.append((t, i, tags_kind(hits[i]), new.label(i)))
-        mode = new
-        if len(run.events) >= max_events:
-            run.status = -1
-            run.message = (f"stopped after {len(run.events)} switching events at t={t:.6g} "
-                           f"(max_events): the switches accumulate (Zeno behaviour, expected with "
-                           f"ε = 0 near an interior equilibrium)")
-            break
-        if max_nfev is not None and nfev >= max_nfev:
-            run.status, run.message = -1, f"nfev cap {max_nfev} reached at t={t:.6g}"
-            break
-        if max_time is not None and time.perf_counter() - start > max_time:
-            run.status, run.message = -1, f"time cap {max_time:g}s reached at t={t:.6g}"
-            break
-    run.t = np.concatenate(knots_t)
-    run.z = np.concatenate(knots_z, axis=1)
-    if interps:
-        run.sol = OdeSolution(np.asarray(ts), interps)
-    run.nfev, run.n_grad = nfev, fld.n_grad
-    if run.status == 0:
-        run.message = f"reached t_final with {len(run.events)} switching events"
-    run.final_mode = mode
-    run.field = fld
-    return run
+def _hit_of(row: int, mode: Mode, d: int):
+    i, upper = row % d, row >= d
+    if mode.sliding[i]:
+        return i, (int(mode.kink[i]), "exit_hi" if upper else "exit_lo")
+    r = int(mode.region[i])
+    return i, ((r, 1) if upper else (r - 1, -1))
 
 
-def tags_kind(hit) -> str:
+def hit_label(hit) -> str:
     j, how = hit
     if isinstance(how, str):
         return how
     return f"hit kink{j} from {'below' if how > 0 else 'above'}"
 
 
-def selection_along(run: FilippovRun, t, z) -> np.ndarray:
-    """∇K selection u (shape (d, n)) used by the integrator at times t, states z (2d, n)."""
-    t = np.atleast_1d(np.asarray(t, dtype=float))
-    z = np.asarray(z, dtype=float).reshape(-1, t.size)
-    fld = run.field
-    starts = np.array([s[0] for s in run.segments]) if run.segments else np.array([0.0])
-    idx = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, max(len(run.segments) - 1, 0))
-    out = np.empty((fld.d, t.size))
-    for k in range(t.size):  # diagnostics only: one small solve per grid point
-        mode = run.segments[idx[k]][2] if run.segments else run.final_mode
-        out[:, k] = fld.parts(z[:, k], mode)[4]
-    return out
+class FilippovIntegrator:
+    """Event-driven Filippov integration (module doc); needs K's `PiecewiseGradK` model."""
+
+    name = "filippov"
+
+    @staticmethod
+    def applicable(prob: LionProblem) -> bool:
+        return prob.pw is not None
+
+    def run(self, prob: LionProblem, t0: float, z0, t_final: float, opts: SolveOptions) -> OdeRun:
+        pw, d = prob.pw, prob.d
+        if pw is None:
+            raise NumericalFailure("the Filippov integrator needs a K with a piecewise model of ∇K")
+        inner = _INNER[opts.inner_method]
+        H_const = (_ConstantHessian(np.asarray(prob.hess(z0[:d]), dtype=float))
+                   if prob.hess_constant else None)
+        z = np.asarray(z0, dtype=float).copy()
+        mode, hits = _initial_mode(prob, pw, z)
+        if hits:
+            mode = _settle(prob, pw, z, mode, hits, H_const)
+        t = float(t0)
+        ts, interps, kt, kz = [t], [], [t], [z.copy()]
+        segments, events = [], []
+        nfev = n_grad = 0
+        status, message, repeat = 0, "", 0
+        min_step = np.inf
+        start = time.perf_counter()
+        deadline = None if opts.max_time is None else start + opts.max_time
+        while t < t_final:
+            fld = _ModeField(prob, pw, mode, H_const)
+            seg = _Segment(fld, t, z, t_final, opts, inner)
+            how, t_end, z_end, rows = seg.run(deadline)
+            nfev += seg.solver.nfev
+            n_grad += fld.n_grad
+            if seg.interps:
+                segments.append((t, t_end, mode.copy()))
+                ts.extend(seg.ts[1:])
+                interps.extend(seg.interps)
+                for (tk, zk) in seg.knots:
+                    kt.append(tk)
+                    kz.append(zk)
+                min_step = min(min_step, float(np.min(np.diff(seg.ts))))
+            if how == "failed":
+                status, message = -1, f"inner {opts.inner_method} failed at t={t_end:.6g}: {rows}"
+                break
+            repeat = repeat + 1 if t_end <= t else 0
+            t, z = float(t_end), np.asarray(z_end, dtype=float).copy()
+            if how == "finished":
+                break
+            if how == "time":
+                status, message = -1, f"time cap {opts.max_time:g}s reached at t={t:.6g}"
+                break
+            hits = dict(_hit_of(r, mode, d) for r in rows)
+            new = _settle(prob, pw, z, mode, hits, H_const)
+            for i, hit in hits.items():
+                events.append((t, i, hit_label(hit), new.label(i)))
+            mode = new
+            stalled = repeat > _MAX_REPEAT
+            if stalled or len(events) >= opts.max_events:
+                status = -1
+                why = (f"{repeat} switches of coordinates {sorted(hits)} without progress in time"
+                       if stalled else f"{len(events)} switching events (max_events)")
+                message = (f"the switches accumulate at t={t:.6g}: {why}" + (
+                    " (a Zeno point: with ε = 0 the crossings of an interior coordinate "
+                    "accumulate in finite time)" if prob.eps == 0 else ""))
+                break
+            if opts.max_nfev is not None and nfev >= opts.max_nfev:
+                status, message = -1, f"nfev cap {opts.max_nfev} reached at t={t:.6g}"
+                break
+        if status == 0:
+            message = f"reached t_final with {len(events)} switching events"
+        sliding = np.zeros(d)
+        for (a, b, md) in segments:
+            sliding += (b - a) * md.sliding
+        return OdeRun(
+            method=self.name, t=np.asarray(kt), z=np.stack(kz, axis=1),
+            sol=OdeSolution(np.asarray(ts), interps) if interps else None,
+            status=status, message=message, events=events,
+            counters={"nfev": nfev, "njev": 0, "n_grad": n_grad, "n_steps": len(kt) - 1,
+                      "min_step": min_step, "n_segments": len(segments)},
+            selection=_Selection(prob, pw, segments, mode, H_const),
+            sliding_time=sliding, final_mode=[mode.label(i) for i in range(d)],
+            extra={"inner_method": opts.inner_method,
+                   "n_sliding_entries": sum(1 for e in events if e[3].startswith("sliding"))})
+
+
+@dataclass
+class _Selection:
+    """∇K selection u (d, k) the integrator used at times t (k,), states Z (2d, k)."""
+
+    prob: LionProblem
+    pw: PiecewiseGradK
+    segments: list
+    final: Mode
+    H_const: _ConstantHessian | None
+    _cache: dict = field(default_factory=dict)
+
+    def __call__(self, t, Z):
+        t = np.atleast_1d(np.asarray(t, dtype=float))
+        Z = np.asarray(Z, dtype=float).reshape(-1, t.size)
+        d = self.prob.d
+        starts = np.array([s[0] for s in self.segments]) if self.segments else np.array([0.0])
+        idx = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, max(len(self.segments) - 1, 0))
+        out = np.empty((d, t.size))
+        for k in np.unique(idx):  # one batched evaluation per segment
+            sel = idx == k
+            mode = self.segments[k][2] if self.segments else self.final
+            fld = _ModeField(self.prob, self.pw, mode, self.H_const)
+            out[:, sel] = fld.parts(Z[:d, sel].T, Z[d:, sel].T)[2].T
+        return out

@@ -55,6 +55,7 @@ the steps land exactly on the requested times.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -62,11 +63,18 @@ import numpy as np
 
 from ...errors import NumericalFailure
 from ..kfunc import DOMAIN_TOL, KFunction
-from .inclusion import face_signature, resolve_selection, set_valued_pattern
+from .inclusion import _isotropic, face_signature, resolve_selection, set_valued_pattern
 
 __all__ = ["ImplicitRun", "integrate_implicit", "LinearDense"]
 
 _MAX_NEWTON = 30
+ZENO_COLLAPSE, ZENO_SWITCHES = 1e-4, 8
+"""When ZENO_SWITCHES consecutive accepted steps contained a switch and the step size has
+collapsed below ZENO_COLLAPSE times the clean step size (switches accumulating: a Zeno point of the exact solution, e.g. m̃ spiralling into 0 at an interior
+equilibrium), one backward-Euler substep of the clean size is tried: if it lands on a non-smooth
+set of K (where the accumulation ends) it is accepted as a first-order step (`n_zeno`). The
+clean step size is the largest of the last 50 steps accepted at full order without a switch."""
+TINY_FLOOR = 0.1
 
 
 class LinearDense:
@@ -106,6 +114,7 @@ class ImplicitRun:
     events: list = field(default_factory=list)
     n_projections: int = 0
     max_projection: float = 0.0
+    n_zeno: int = 0
     final_pattern: np.ndarray | None = None
     status: int = 0
     message: str = ""
@@ -122,11 +131,15 @@ class _Substep:
         self.K, self.grad, self.hess = K, grad, hess
         self.lam, self.alpha, self.gamma, self.eps = lam, alpha, gamma, eps
         self.n_grad = self.n_hess = self.n_inner = 0
+        self.tiny_floor = 1e-300
         self._H_const = None
         if hess_constant:
             H0 = np.asarray(hess(x0), dtype=float)
             self.n_hess += 1
             self._H_const = self._psd(H0)
+            self._H_max = float(np.linalg.eigvalsh(self._H_const)[-1])
+            iso = _isotropic(self._H_const)
+            self._H_iso = iso if iso is not None else False
             # one linearisation is exact only when ∇f is affine with a PSD ∇²f
             self._linear = bool(np.allclose(self._H_const, 0.5 * (H0 + H0.T), rtol=0,
                                             atol=1e-14 * max(1.0, float(np.max(np.abs(H0))))))
@@ -158,7 +171,12 @@ class _Substep:
             B = (q * rho) * H
             mt = p - q * g
             a = mt + B @ s
-            s_new, it = resolve_selection(self.K, a, B, s)
+            if self._H_const is not None:  # spectrum and isotropy of a constant ∇²f: once
+                iso = self._H_iso * q * rho if self._H_iso is not False else False
+                s_new, it = resolve_selection(self.K, a, B, s, L=q * rho * self._H_max,
+                                              b=None if iso is False else iso)
+            else:
+                s_new, it = resolve_selection(self.K, a, B, s)
             self.n_inner += it
             change = float(np.max(np.abs(s_new - s)))
             if linear:  # ∇f affine: m̃(s_new) = a − B s_new exactly, one pass
@@ -185,8 +203,22 @@ class _Substep:
             self.n_grad += 1
         m1 = (m - h * alpha * g1) / (1 + h * gamma)
         mt1 = p - q * g1
-        tiny = 1e-9 * (float(np.max(np.abs(a))) + float(np.max(np.abs(B @ s)))) + 1e-300
+        tiny = max(1e-9 * (float(np.max(np.abs(a))) + float(np.max(np.abs(B @ s)))),
+                   self.tiny_floor)
         return x1, m1, s, mt1, tiny
+
+
+def _zeno_step(sub, K, z, s_prev, hz):
+    """One backward-Euler substep of size hz from z; (hz, z_new, s, face) when it lands on a
+    non-smooth set of K, else None."""
+    d = z.size // 2
+    try:
+        x, m, s, mt, tiny = sub(z[:d], z[d:], hz, s_prev)
+    except (_StepFailure, NumericalFailure):
+        return None
+    if not set_valued_pattern(K, mt, s, tiny).any():
+        return None
+    return hz, np.concatenate([x, m]), s, face_signature(K, mt, s, tiny)
 
 
 def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final: float, *,
@@ -207,6 +239,8 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
     sub = _Substep(K, grad, hess, hess_constant, float(lam), float(alpha), float(gamma),
                    float(eps), z0[:d])
     atol_v = np.broadcast_to(np.asarray(atol, dtype=float), z0.shape)
+    # m̃ within the absolute tolerance of a non-smooth set of K counts as on it
+    sub.tiny_floor = TINY_FLOOR * float(np.min(atol_v[d:]))
     outs = None if t_eval is None else np.unique(np.asarray(t_eval, dtype=float))
     if outs is not None:
         outs = outs[(outs > 0) & (outs <= t_final)]
@@ -233,6 +267,8 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
     inside = has_domain and dist_fn(z0[:d]) <= DOMAIN_TOL
     h = float(first_step) if first_step is not None else min(t_final, 1e-3)
     prev_label = None
+    clean = deque(maxlen=50)  # the last steps accepted at full order without a switch
+    h_good, switch_run = np.inf, 0
     last_failure = ""
     start = time.perf_counter()
     while t < t_final:
@@ -249,6 +285,23 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
         clipped = False
         if outs is not None and k_out < outs.size and t + h_try > outs[k_out]:
             h_try, clipped = outs[k_out] - t, True
+        if switch_run >= ZENO_SWITCHES and h < ZENO_COLLAPSE * h_good:
+            zeno = _zeno_step(sub, K, z, s_prev, min(h_good, (outs[k_out] if outs is not None
+                                                            and k_out < outs.size else t_final) - t))
+            if zeno is not None:
+                hz, z, s_prev, sig_prev = zeno
+                t = t + hz
+                if outs is not None and k_out < outs.size and abs(t - outs[k_out]) <= 1e-12 * max(1.0, t):
+                    t, k_out = outs[k_out], k_out + 1
+                run.n_zeno += 1
+                run.events.append((t, -1, "accumulation of switches passed",
+                                   f"first-order step of {hz:.3g} onto a non-smooth set of K"))
+                ts.append(t)
+                zs.append(z.copy())
+                Ss.append(s_prev.copy())
+                run.n_steps += 1
+                h, switch_run = hz, 0
+                continue
         if h_try <= 1e-14 * max(1.0, t):
             run.status, run.message = -1, f"step size underflow at t={t:.6g}"
             break
@@ -322,6 +375,11 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
                 h = h_try * min(0.9, max(0.2, f_rej))
                 continue
         run.n_low_order += int(low)
+        if not low and err_sw == 0.0:
+            clean.append(h_try)
+            h_good, switch_run = max(clean), 0
+        else:
+            switch_run += 1
         # accepted
         t_new = outs[k_out] if clipped else t + h_try
         if clipped:
@@ -372,6 +430,59 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
     run.n_grad, run.n_hess, run.n_inner_iter = sub.n_grad, sub.n_hess, sub.n_inner
     if run.status == 0:
         run.message = (f"reached t_final: {run.n_steps} steps ({run.n_rejected} rejected, "
-                       f"{run.n_low_order} first-order), "
+                       f"{run.n_low_order} first-order"
+                       + (f", {run.n_zeno} across accumulations of switches" if run.n_zeno else "")
+                       + "), "
                        f"set-valued ∂K active in {run.n_set_valued_steps} steps")
     return run
+
+
+class _KnotSelection:
+    """The resolved selection at the knot nearest to each requested time."""
+
+    def __init__(self, t, S):
+        self.t, self.S = t, S
+
+    def __call__(self, t, Z):
+        t = np.atleast_1d(np.asarray(t, dtype=float))
+        k = np.clip(np.searchsorted(self.t, t), 0, self.t.size - 1)
+        k0 = np.maximum(k - 1, 0)
+        k = np.where(np.abs(self.t[k0] - t) < np.abs(self.t[k] - t), k0, k)
+        return self.S[:, k]
+
+
+class ImplicitIntegrator:
+    """Extrapolated implicit substeps with the set-valued ∂K (module doc); any K with a prox."""
+
+    name = "implicit"
+
+    @staticmethod
+    def applicable(prob) -> bool:
+        return True
+
+    def run(self, prob, t0: float, z0, t_final: float, opts):
+        t_eval = None if opts.t_eval is None else np.asarray(opts.t_eval, dtype=float) - t0
+        r = integrate_implicit(prob.K, prob.grad, prob.hess, z0, t_final - t0, lam=prob.lam,
+                               alpha=prob.alpha, gamma=prob.gamma, eps=prob.eps, rtol=opts.rtol,
+                               atol=opts.atol, order=opts.order, hess_constant=prob.hess_constant,
+                               t_eval=t_eval, first_step=opts.first_step, max_nfev=opts.max_nfev,
+                               max_time=opts.max_time)
+        t = r.t + t0
+        if r.t.size and r.t[-1] == t_final - t0:
+            t[-1] = t_final
+        pat = r.final_pattern if r.final_pattern is not None else np.zeros(prob.d, bool)
+        from .run import OdeRun
+        return OdeRun(
+            method=self.name, t=t, z=r.z, sol=LinearDense(t, r.z) if t.size > 1 else None,
+            status=r.status, message=r.message,
+            counters={"nfev": r.n_grad, "njev": r.n_hess, "n_grad": r.n_grad,
+                      "n_steps": r.n_steps, "min_step": r.min_step},
+            selection=_KnotSelection(t, r.S),
+            events=[(e[0] + t0,) + tuple(e[1:]) for e in r.events],
+            sliding_time=r.sliding_time,
+            final_mode=["set-valued" if p_ else "single-valued" for p_ in pat],
+            extra=dict(order=r.order, n_rejected=r.n_rejected, n_low_order=r.n_low_order,
+                       n_set_valued_steps=r.n_set_valued_steps, sliding_sets=r.sliding_sets,
+                       n_projections=r.n_projections, max_projection=r.max_projection,
+                       n_switch_steps=r.n_switch_steps, n_switch_rejected=r.n_switch_rejected,
+                       n_sliding_entries=sum(1 for e in r.events if e[3] != "single-valued")))

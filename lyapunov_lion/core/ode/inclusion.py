@@ -42,20 +42,17 @@ def prox_conj(K: KFunction, v, t):
     """prox_{tK*}(v) = argmin_s K*(s) + ‖s − v‖²/(2t).
 
     Closed forms without cancellation where K* is simple: a norm K (P_ball(v), the Euclidean
-    projection onto the dual unit ball), l1 (clip(v, −1, 1)), deadzone (clip(soft(v, t·e), −1, 1)),
-    l1_plus_sq (v if |v| ≤ 1, else sign(v)(t + |v|)/(1 + t)); otherwise Moreau's identity
+    projection onto the dual unit ball), K's own ``prox_conj(v, t)`` when it has one (l1:
+    clip(v, −1, 1); deadzone: clip(soft(v, t·e), −1, 1); l1_plus_sq: v if |v| ≤ 1, else
+    sign(v)(t + |v|)/(1 + t)); otherwise Moreau's identity
     v − t·prox_{K/t}(v/t) (which loses ~ε_mach·|v| absolute accuracy).
     """
     v = np.asarray(v, dtype=float)
-    name = getattr(K, "name", "")
     if is_norm_ball(K):  # also a matrix norm through `FlatMatrixK` (nuclear: clip σ at 1)
         return np.asarray(K.project_dom_conj(v), dtype=float)
-    if name == "l1":
-        return np.clip(v, -1.0, 1.0)
-    if name == "deadzone":
-        return np.clip(np.sign(v) * np.maximum(np.abs(v) - t * K.e, 0.0), -1.0, 1.0)
-    if name == "l1_plus_sq":
-        return np.where(np.abs(v) <= 1, v, np.sign(v) * (t + np.abs(v)) / (1 + t))
+    own = getattr(K, "prox_conj", None)  # a closed form K provides (l1, deadzone, l1_plus_sq)
+    if own is not None:
+        return np.asarray(own(v, t), dtype=float)
     return v - t * np.asarray(K.prox(v / t, 1.0 / t), dtype=float)
 
 
@@ -94,8 +91,8 @@ def _l2_trust_region(a, B):
     return s / n if n > 1.0 else s
 
 
-def _fista(K, a, B, s0):
-    L = float(np.linalg.eigvalsh(B)[-1])
+def _fista(K, a, B, s0, L=None):
+    L = float(np.linalg.eigvalsh(B)[-1]) if L is None else L
     t = 1.0 / L
     s = np.asarray(K.project_dom_conj(s0), dtype=float) if is_norm_ball(K) else s0.copy()
     y, theta = s.copy(), 1.0
@@ -120,48 +117,42 @@ def _fista(K, a, B, s0):
                            f"{np.linalg.cond(B):.3g})")
 
 
-def resolve_selection(K: KFunction, a, B, s0=None) -> tuple[np.ndarray, int]:
+def resolve_selection(K: KFunction, a, B, s0=None, L=None, b=None) -> tuple[np.ndarray, int]:
     """The s with s ∈ ∂K(a − Bs) (B symmetric PSD, shape (d, d)); returns (s, iterations).
 
-    See the module doc for the formulas. ``s0`` warm-starts the iterative branch.
+    See the module doc for the formulas. ``s0`` warm-starts the iterative branch; ``L`` = λ_max(B)
+    and ``b`` (B = bI, or None when B is not isotropic) when the caller knows them (a constant
+    ∇²f: no eigenvalue computation per call).
     """
     a = np.asarray(a, dtype=float)
     B = np.asarray(B, dtype=float)
     if not np.any(B):
         return np.asarray(K.grad(a), dtype=float), 0
-    b = _isotropic(B)
+    b = _isotropic(B) if b is None else b
     if b is not None and b > 0:
         return prox_conj(K, a / b, 1.0 / b), 0
-    if getattr(K, "name", "") == "l2":
+    if getattr(K, "euclidean_dual_ball", False):  # K* = indicator of the Euclidean ball (l2)
         return _l2_trust_region(a, B), 0
     s0 = np.asarray(K.grad(a), dtype=float) if s0 is None else np.asarray(s0, dtype=float)
-    return _fista(K, a, B, s0)
+    return _fista(K, a, B, s0, L)
 
 
 def set_valued_pattern(K: KFunction, w, s, tiny: float) -> np.ndarray:
     """Boolean (d,): coordinate i takes part in a non-smooth set of K at w = m̃.
 
-    l2, lp: all coordinates when ‖w‖∞ ≤ tiny (∂K(0) is the dual ball), none otherwise.
-    linf: the coordinates attaining max|w_i| within ``tiny`` when there are ≥ 2 of them (the
-    switching surfaces |w_i| = |w_j|), all when ‖w‖∞ ≤ tiny. Separable K with kinks (l1,
-    deadzone, l1_plus_sq): |w_i − kink| ≤ tiny. nuclear (through `FlatMatrixK`): all entries when
+    K's own ``nonsmooth_coordinates(w, tiny)`` when it has one — l2, lp: all coordinates when
+    ‖w‖∞ ≤ tiny (∂K(0) is the dual ball), none otherwise; linf: the coordinates attaining max|w_i| within ``tiny`` when there are ≥ 2 of them (the
+    switching surfaces |w_i| = |w_j|), all when ‖w‖∞ ≤ tiny; nuclear (through `FlatMatrixK`): all entries when
     the smallest of the min(a, b) singular values of mat(w) is ≤ tiny (∂‖W‖_tr is the singleton
-    UVᵀ exactly when W has full rank min(a, b)). Otherwise (user K): all coordinates when the
+    UVᵀ exactly when W has full rank min(a, b)). A K with a piecewise model of ∇K
+    (``gradient_model``: l1, deadzone, l1_plus_sq, verified K): |w_i − kink| ≤ tiny. Otherwise: all coordinates when the
     selection s differs from the single-valued formula ∇K(w) by more than 1e-8·(1 + ‖s‖∞).
     """
     w = np.asarray(w, dtype=float)
-    name = getattr(K, "name", "")
     d = w.size
-    big = float(np.max(np.abs(w))) if d else 0.0
-    if name in ("l2", "lp"):
-        return np.full(d, big <= tiny)
-    if name == "linf":
-        if big <= tiny:
-            return np.ones(d, bool)
-        tie = np.abs(w) >= big - tiny
-        return tie if tie.sum() >= 2 else np.zeros(d, bool)
-    if name == "nuclear" and hasattr(K, "singular_values"):
-        return np.full(d, float(np.min(K.singular_values(w))) <= tiny)
+    own = getattr(K, "nonsmooth_coordinates", None)  # l2, lp, linf, nuclear (FlatMatrixK)
+    if own is not None:
+        return np.asarray(own(w, tiny), dtype=bool)
     from .model import piecewise_model
     pw = piecewise_model(K)
     if pw is not None:
@@ -182,13 +173,12 @@ def face_signature(K: KFunction, w, s, tiny: float) -> np.ndarray:
     """
     w = np.asarray(w, dtype=float)
     pat = set_valued_pattern(K, w, s, tiny)
-    name = getattr(K, "name", "")
     branch = np.zeros(w.size, dtype=np.int64)
     setv = np.full(w.size, -2, dtype=np.int64)
-    if name == "linf" and w.size:
-        big = float(np.max(np.abs(w)))
-        branch = np.where(np.abs(w) >= big - tiny, np.sign(w), 0).astype(np.int64)
-    elif name not in ("l2", "lp", "nuclear"):
+    own = getattr(K, "face_branch", None)  # linf: sign(w_i) on the coordinates attaining max|w|
+    if own is not None:
+        branch = np.asarray(own(w, tiny), dtype=np.int64)
+    else:
         from .model import piecewise_model
         pw = piecewise_model(K)
         if pw is not None:

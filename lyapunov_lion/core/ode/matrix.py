@@ -97,6 +97,12 @@ class FlatMatrixK(KFunction):
             t = t[..., None]
         return self._vec(self.base.prox(self._mat(v), t))
 
+    def nonsmooth_coordinates(self, w, tiny):
+        """All entries when mat(w) has a singular value ≤ tiny (∂‖W‖_tr is the singleton UVᵀ
+        exactly when W has full rank min(a, b)), none otherwise."""
+        w = np.asarray(w, dtype=float)
+        return np.full(w.size, float(np.min(self.singular_values(w))) <= tiny)
+
     def singular_values(self, w):
         """σ(mat(w)) (descending), for the set-valuedness test of the nuclear norm."""
         return np.linalg.svd(self._mat(w), compute_uv=False)

@@ -13,7 +13,7 @@ from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, OdeSolution, Radau
 
 from ...errors import LionKError
 
-__all__ = ["PLAIN_METHODS", "PlainRun", "integrate_plain"]
+__all__ = ["PLAIN_METHODS", "PlainRun", "integrate_plain", "PlainIntegrator", "smooth_jacobian"]
 
 METHODS = {"RK23": RK23, "RK45": RK45, "DOP853": DOP853, "Radau": Radau, "BDF": BDF,
            "LSODA": LSODA}
@@ -35,7 +35,7 @@ class PlainRun:
 
 def integrate_plain(method: str, fun, z0, t_final: float, *, rtol, atol, jac=None,
                     max_nfev: int | None = None, max_time: float | None = None,
-                    first_step=None) -> PlainRun:
+                    first_step=None, t0: float = 0.0) -> PlainRun:
     """Integrate ``z' = fun(t, z)`` on [0, t_final] with scipy's ``method``; stop at the caps."""
     if method not in METHODS:
         raise LionKError(f"method={method!r}: choose one of {', '.join(METHODS)}, 'filippov' or 'auto'")
@@ -44,8 +44,8 @@ def integrate_plain(method: str, fun, z0, t_final: float, *, rtol, atol, jac=Non
         kw["first_step"] = first_step
     if jac is not None and method in ("Radau", "BDF", "LSODA"):
         kw["jac"] = jac
-    solver = METHODS[method](fun, 0.0, np.asarray(z0, dtype=float), t_final, **kw)
-    ts, zs, interps = [0.0], [np.asarray(z0, dtype=float)], []
+    solver = METHODS[method](fun, t0, np.asarray(z0, dtype=float), t_final, **kw)
+    ts, zs, interps = [t0], [np.asarray(z0, dtype=float)], []
     start = time.perf_counter()
     status, message = None, ""
     while status is None:
@@ -68,3 +68,69 @@ def integrate_plain(method: str, fun, z0, t_final: float, *, rtol, atol, jac=Non
     return PlainRun(t=t, z=np.stack(zs, axis=1), sol=sol, nfev=solver.nfev, njev=solver.njev,
                     nlu=solver.nlu, status=status, message=message,
                     min_step=float(steps.min()) if steps.size else np.inf)
+
+
+def smooth_jacobian(prob):
+    """The analytic Jacobian of (ẋ, ṁ) when ∇²K (K's `hessian`) and an exact ∇²f are known:
+
+        ∂(ẋ, ṁ)/∂(x, m) = [[−εα D∇²f − λI, (1 − εγ) D], [−α∇²f, −γI]],   D = ∇²K(m̃)
+    """
+    from .problem import hessian_of
+    if not prob.hess_exact or hessian_of(prob.K, np.zeros(prob.d)) is None:
+        return None
+    d, lam, alpha, gamma, eps = prob.d, prob.lam, prob.alpha, prob.gamma, prob.eps
+
+    def jac(t, z):
+        x, m = z[:d], z[d:]
+        g = np.asarray(prob.grad(x), dtype=float)
+        Hf = prob.hess(x)
+        D = prob.K.hessian(m - eps * (alpha * g + gamma * m))
+        J = np.empty((2 * d, 2 * d))
+        J[:d, :d] = -eps * alpha * D @ Hf - lam * np.eye(d)
+        J[:d, d:] = (1 - eps * gamma) * D
+        J[d:, :d] = -alpha * Hf
+        J[d:, d:] = -gamma * np.eye(d)
+        return J
+    return jac
+
+
+class _FieldSelection:
+    def __init__(self, prob):
+        self.prob = prob
+
+    def __call__(self, t, Z):
+        p, d = self.prob, self.prob.d
+        X, M = Z[:d].T, Z[d:].T
+        return np.asarray(p.K.grad(p.mtilde(X, M))).T
+
+
+class PlainIntegrator:
+    """A scipy method on the single-valued field ∇K(m̃) (Radau/BDF/LSODA with the analytic
+    Jacobian when `smooth_jacobian` has one). Right for a differentiable K only."""
+
+    scheme = "DOP853"
+
+    def __init__(self, scheme: str | None = None):
+        self.scheme = scheme or self.scheme
+        if self.scheme not in METHODS:
+            raise LionKError(f"method={self.scheme!r}: choose one of {', '.join(METHODS)}")
+        self.name = self.scheme
+
+    @staticmethod
+    def applicable(prob) -> bool:
+        return bool(prob.K.differentiable)
+
+    def run(self, prob, t0: float, z0, t_final: float, opts):
+        from .run import OdeRun
+        jac = smooth_jacobian(prob) if self.scheme in ("Radau", "BDF", "LSODA") else None
+        r = integrate_plain(self.scheme, prob.field, z0, t_final, rtol=opts.rtol, atol=opts.atol,
+                            jac=jac, max_nfev=opts.max_nfev, max_time=opts.max_time,
+                            first_step=opts.first_step, t0=t0)
+        fd = self.scheme in ("Radau", "BDF", "LSODA") and jac is None
+        return OdeRun(method=self.name, t=r.t, z=r.z, sol=r.sol, status=r.status,
+                      message=r.message, selection=_FieldSelection(prob),
+                      counters={"nfev": r.nfev, "njev": r.njev,
+                                "n_grad": r.nfev + r.njev * (2 * prob.d if fd else 0),
+                                "n_steps": r.t.size - 1, "min_step": r.min_step},
+                      extra={"jacobian": "analytic" if jac is not None else
+                             "finite differences" if fd else "none"})

@@ -1,0 +1,93 @@
+"""`LionProblem`: what every integrator is given — K, ∇f (f, ∇²f), λ, α, γ, ε — and what it may
+ask of K through the optional `KStructure` protocol.
+
+    ṁ = −α∇f(x) − γm,   m̃ = m − ε(α∇f(x) + γm),   ẋ = ∇K(m̃) − λx
+
+`KStructure` (runtime-checkable): a K that knows where its gradient jumps says so by
+``gradient_model()`` → a `PiecewiseGradK` (separable K with k'(v) = slope·v + level_r between
+kinks; None otherwise) and gives ``hessian(v)`` → ∇²K(v) as a (d, d) matrix where ∇K is
+differentiable (None when it is not). Catalog K implement it, a K verified by `lionk verify`
+fills it from its report; integrators never look at K's name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol, runtime_checkable
+
+import numpy as np
+
+from ...errors import LionKError
+from .model import PiecewiseGradK, fd_hessian, resolve_hessian
+
+__all__ = ["KStructure", "LionProblem", "build_problem", "piecewise_of", "hessian_of"]
+
+
+@runtime_checkable
+class KStructure(Protocol):
+    """Optional structure of K for the integrators (see the module doc)."""
+
+    def gradient_model(self) -> PiecewiseGradK | None: ...
+
+    def hessian(self, v) -> np.ndarray | None: ...
+
+
+def piecewise_of(K) -> PiecewiseGradK | None:
+    """K's piecewise model of ∇K, when K provides one."""
+    return K.gradient_model() if isinstance(K, KStructure) else None
+
+
+def hessian_of(K, v):
+    """∇²K(v) when K provides it there, else None."""
+    return K.hessian(v) if isinstance(K, KStructure) else None
+
+
+@dataclass
+class LionProblem:
+    """The ODE to integrate (d = dim x); ``hess`` is ∇²f as ``x -> (d, d)``, ``hess_exact``
+    False for central differences, ``hess_constant`` True when ∇²f does not depend on x;
+    ``pw`` K's piecewise model of ∇K (None when K has none)."""
+
+    K: Any
+    grad: Callable
+    f: Callable | None
+    hess: Callable
+    hess_exact: bool
+    hess_constant: bool
+    lam: float
+    alpha: float
+    gamma: float
+    eps: float
+    d: int
+    pw: PiecewiseGradK | None
+
+    def mtilde(self, X, M):
+        """m̃ = m − ε(α∇f(x) + γm) (batch on the leading axis)."""
+        G = np.asarray(self.grad(X), dtype=float)
+        return M - self.eps * (self.alpha * G + self.gamma * M)
+
+    def field(self, t, z):
+        """(ẋ, ṁ) with the single-valued formula ∇K(m̃) (plain integration)."""
+        d = self.d
+        x, m = z[:d], z[d:]
+        g = np.asarray(self.grad(x), dtype=float)
+        mdot = -self.alpha * g - self.gamma * m
+        return np.concatenate([np.asarray(self.K.grad(m + self.eps * mdot)) - self.lam * x, mdot])
+
+
+def build_problem(K, objective_or_grad, d, *, lam, alpha, gamma, eps, f=None, hess=None
+                  ) -> LionProblem:
+    """The `LionProblem` for an `Objective` (f, ∇f; ∇²f from ``hess``, the objective, or central
+    differences) or a callable ∇f (then ``f`` for H)."""
+    if hasattr(objective_or_grad, "grad") and callable(objective_or_grad.grad):
+        obj = objective_or_grad
+        grad, f = obj.grad, (f if f is not None else obj.f)
+        H = resolve_hessian(obj, hess)
+    elif callable(objective_or_grad):
+        grad = objective_or_grad
+        H = resolve_hessian(None, hess, allow_fd=False) or fd_hessian(objective_or_grad)
+    else:
+        raise LionKError("objective_or_grad must be an Objective or a callable ∇f")
+    return LionProblem(K=K, grad=grad, f=f, hess=H,
+                       hess_exact=not getattr(H, "finite_difference", False),
+                       hess_constant=bool(getattr(H, "constant", False)),
+                       lam=lam, alpha=alpha, gamma=gamma, eps=eps, d=d, pw=piecewise_of(K))
