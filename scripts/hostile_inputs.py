@@ -59,8 +59,8 @@ def cases(tmp: str) -> list[Case]:
         Case(S + ("--objective", "x1**2 + sqrt(-1)"), "error", "complex"),
         Case(S + ("--objective", "x1**2 + (-8)**(1/3)"), "error", "complex"),
         Case(S + ("--noise", "nan"), "error", "noise"),
-        Case(S + ("--objective", "exp(100*x1)", "--x0", "5"), "ok", "NOT converged"),
-        Case(S + ("--objective", "exp(100*x1)", "--x0", "5", "--json"), "ok", '"converged": false'),
+        Case(S + ("--objective", "exp(100*x1)", "--x0", "5"), "ok", "x* = (-0.666665)"),
+        Case(S + ("--objective", "exp(100*x1)", "--x0", "5", "--json"), "ok", '"converged": true'),
         # the verifier: a pole, correct K
         Case(V + ("1/(x-1000)**2",), "error"),
         Case(V + ("cosh(x)",), "ok", slow=True),
@@ -106,12 +106,11 @@ def cases(tmp: str) -> list[Case]:
         # hangs and memory
         Case(S + ("--objective", " + ".join(f"x{i}**2" for i in range(1, 61)), "--steps", "200"),
              "ok"),
-        Case(S + ("--objective", "x1**2 + x10000**2", "--steps", "20"), "ok", slow=True),
+        Case(S + ("--objective", "x1**2 + x10000**2", "--steps", "20"), "ok"),
         Case(S + ("--mode", "ode", "--rtol", "nan"), "error", "rtol"),
         Case(S + ("--mode", "ode", "--atol", "0"), "error", "atol"),
         # output contracts
-        Case(S + ("--lam", "0", "--steps", "200"), "ok", "lam = 0"),
-        Case(S + ("--lam", "0", "--steps", "200", "--json"), "ok"),
+        Case(S + ("--lam", "0", "--steps", "200"), "error", "λ = 0 has no constraint"),
         Case(S + ("--mode", "both", "--lr", "1e300", "--steps", "10"), "error"),
         # friction
         Case(("--version",), "ok", "lionk"),
@@ -128,8 +127,8 @@ def prepare(tmp: str) -> None:
         fh.write("x")
     os.mkfifo(os.path.join(tmp, "fifo"))
     with open(os.path.join(tmp, "bad_fingerprint.json"), "w") as fh:
-        fh.write('{"format": "lionk-K", "version": 1, "expression": "x**2/2", '
-                 '"fingerprint": "not a dict"}')
+            fh.write('{"format": "lyapunov_lion.K-expression", "version": 1, '
+                 '"expression": "x**2/2", "fingerprint": "not a dict"}')
     with open(os.path.join(tmp, "deep.json"), "w") as fh:
         fh.write("[" * 200_000 + "]" * 200_000)
 
@@ -154,6 +153,8 @@ def run_case(case: Case, cwd: str) -> dict:
     traceback = "Traceback" in proc.stderr or "Traceback" in proc.stdout
     if traceback:
         status = "traceback"
+    elif "internal error" in proc.stderr:
+        status = "internal error"
     elif case.expect == "ok":
         status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
     else:

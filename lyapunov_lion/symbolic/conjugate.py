@@ -25,7 +25,7 @@ import sympy as sp
 from .convexity import numeric, one_sided
 from .limits import Budget, SymbolicFailure
 from .piecewise import PiecewiseScalar, sign_of, test_point
-from .report import CHECKED, PROVEN, Statement
+from .report import CHECKED, PROVEN, Statement, weakest
 
 Y = sp.Symbol("y", real=True)
 LAM = sp.Symbol("λ", positive=True)
@@ -274,14 +274,20 @@ class SymbolicConjugate:
         return np.where(self.in_domain(y), out, np.nan)
 
 
-def _nicer_piece(e, xy, a, b, budget: Budget, stmts: list) -> tuple[sp.Expr, sp.Expr]:
-    """k* and ∇k* on (a, b) in a recognisable form (`nicer.nicer`), with a statement saying how
+def _nicer_piece(e, xy, a, b, budget: Budget, stmts: list, k_piece=None,
+                 x=None) -> tuple[sp.Expr, sp.Expr]:
+    """k* and ∇k* on (a, b) in a recognisable form (`nicer.nicer`; for k* also the
+    Fenchel–Young form y·∇k*(y) − k(∇k*(y)), `nicer.fenchel_form`), with a statement saying how
     the rewritten form was confirmed equal to the derived one."""
-    from .nicer import RTOL_NICER, nicer
+    from .nicer import RTOL_NICER, fenchel_form, nicer
 
     out = []
-    for what, v in (("k*", e), ("∇k*", xy)):
+    for what, v in (("∇k*", xy), ("k*", e)):
         w, st = nicer(v, Y, a, b, budget)
+        if what == "k*" and k_piece is not None:
+            w2, st2 = fenchel_form(w, k_piece, x, out[0], Y, a, b, budget)
+            if st2 is not None:
+                w, st = w2, (st2 if st is None else weakest([st, st2]))
         if st is not None:
             stmts.append(Statement(f"simplified {what} on {interval_text(a, b, False, False)}",
                                    f"{v} = {w}", st, "" if st == PROVEN else
@@ -289,7 +295,7 @@ def _nicer_piece(e, xy, a, b, budget: Budget, stmts: list) -> tuple[sp.Expr, sp.
                                    "simplified to 0 by sympy", n_samples=None if st == PROVEN
                                    else 23))
         out.append(w)
-    return out[0], out[1]
+    return out[1], out[0]
 
 
 def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
@@ -329,7 +335,7 @@ def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
             _, p, d, L, R = s
             for a, b, xy, status in invert(d, x, p.lo, p.hi, L, R, budget):
                 e = _simplify(Y * xy - p.expr.subs(x, xy), budget, _range_sign(a, b))
-                e, xy = _nicer_piece(e, xy, a, b, budget, stmts)
+                e, xy = _nicer_piece(e, xy, a, b, budget, stmts, p.expr, x)
                 pieces.append(ConjPiece(a, b, e, xy, f"smooth piece {p.interval_text()} of k",
                                         status))
                 stmts.append(Statement(f"inverse of k' on {p.interval_text()}",

@@ -35,7 +35,7 @@ from ..errors import LionKError
 from .certificates import attach_certificates
 from .conjugate import conjugate, induced_problem, interval_text
 from .convexity import ConvexityResult, check_convexity, numeric, one_sided
-from .limits import Budget, SymbolicFailure, time_limit_enforced
+from .limits import Budget, SymbolicFailure, limited, time_limit_enforced
 from .numeric import NumericalConjugate, growth_rate, sup_conjugate
 from .piecewise import PiecewiseScalar, sign_of, split_pieces
 from .report import CHECKED, FAILED, PROVEN, SKIPPED, Statement, VerifyReport, weakest
@@ -77,13 +77,64 @@ def _parse(text_or_expr) -> tuple[str, sp.Expr]:
     raise LionKError(f"verify takes a string or a sympy expression, got {type(text_or_expr).__name__}")
 
 
-def _check_finite(expr: sp.Expr) -> None:
+def _undefined_set(expr: sp.Expr) -> sp.Set:
+    """The points of R where k is undefined or infinite (poles, log/sqrt/power domains, tan),
+    found symbolically over the whole line (`sympy.calculus.util.continuous_domain`; Piecewise
+    piece by piece on its condition set). sign/Heaviside are bounded and defined where their
+    argument is, so they are replaced by sin of it. Raises NotImplementedError when sympy
+    cannot decide."""
+    from sympy.calculus.util import continuous_domain
+
+    e = expr.replace(lambda a: isinstance(a, (sp.sign, sp.Heaviside)),
+                     lambda a: sp.sin(a.args[0]))
+    if not e.has(sp.Piecewise):
+        dom = continuous_domain(e, X, sp.S.Reals)
+        if isinstance(dom, sp.Complement) and dom.args[0] == sp.S.Reals:
+            return dom.args[1]
+        return sp.Complement(sp.S.Reals, dom)
+    e = sp.piecewise_fold(e)
+    if not isinstance(e, sp.Piecewise):
+        raise NotImplementedError("nested Piecewise")
+    bad, covered = sp.S.EmptySet, sp.S.EmptySet
+    for piece, cond in e.args:
+        where = sp.Complement(sp.Intersection(cond.as_set(), sp.S.Reals), covered)
+        bad = sp.Union(bad, sp.Intersection(where, _undefined_set(piece)))
+        covered = sp.Union(covered, where)
+    return sp.Union(bad, sp.Complement(sp.S.Reals, covered))
+
+
+def _check_finite(expr: sp.Expr, budget_s: float = 5.0) -> None:
+    """`LionKError` unless k is finite and real on all of R: proven symbolically over the whole
+    line when sympy can (`_undefined_set`), else sampled on [−50, 50] — where a float64 overflow
+    is re-evaluated with mpmath (exp(x²) is finite, only too large for a float)."""
+    try:
+        bad = limited("domain of k", budget_s, _undefined_set, expr)
+    except (SymbolicFailure, NotImplementedError, TypeError, ValueError, RecursionError):
+        bad = None
+    if bad is not None:
+        if bad.is_empty:
+            return
+        shown = str(bad)
+        raise LionKError(f"k(x) = {expr} is undefined or infinite on {shown[:80]}"
+                         f"{'...' if len(shown) > 80 else ''} (found symbolically); Lion-K needs a "
+                         "finite convex k: R → R")
     xs = np.concatenate([np.linspace(-50, 50, 1001), [0.0]])
-    v = numeric(expr, X)(xs)
-    if not np.all(np.isfinite(v)):
-        bad = xs[~np.isfinite(v)][0]
-        raise LionKError(f"k(x) = {expr} is not finite and real on all of R (e.g. at x = {bad:g}); "
-                         "Lion-K needs a finite convex k: R → R")
+    with np.errstate(all="ignore"):
+        v = numeric(expr, X)(xs)
+    bad_x = xs[~np.isfinite(v)]
+    if bad_x.size:
+        import mpmath
+        f_mp = sp.lambdify(X, expr, modules="mpmath")
+        with mpmath.workdps(30):
+            for b in bad_x:
+                try:
+                    val = f_mp(mpmath.mpf(float(b)))
+                    finite = mpmath.isfinite(val) and not mpmath.im(val)
+                except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+                    finite = False
+                if not finite:
+                    raise LionKError(f"k(x) = {expr} is not finite and real on all of R (e.g. at "
+                                     f"x = {b:g}); Lion-K needs a finite convex k: R → R")
 
 
 # ------------------------------------------------------------------------------------------
@@ -183,11 +234,18 @@ def _numerical_conjugate(expr: sp.Expr, budget: Budget, notes: list) -> Numerica
             except SymbolicFailure:
                 v = None
         if v is None or not v.is_extended_real:
-            R = np.array([1e6, 1e4, 1e3, 1e2]) * (1 if end == sp.oo else -1)
-            vals = dk(R)
-            v = float(vals[np.isfinite(vals)][0]) if np.any(np.isfinite(vals)) else np.nan
+            sgn = 1 if end == sp.oo else -1
+            with np.errstate(all="ignore"):
+                vals = dk(np.array([1e2, 1e3, 1e4, 1e6]) * sgn)
+            finite = vals[np.isfinite(vals)]
             source = "ends estimated from k' at |x| ≤ 1e6"
-            if not np.isfinite(v):
+            if finite.size < vals.size and np.all(np.isinf(vals[~np.isfinite(vals)])):
+                v = sgn * np.inf  # k' overflows: it grows without bound (k convex, k' monotone)
+            elif finite.size >= 2 and abs(finite[-1] - finite[-2]) > 1e-6 * (1 + abs(finite[-1])):
+                v = sgn * np.inf  # k' still growing at |x| = 1e6: unbounded as far as we can tell
+            elif finite.size:
+                v = float(finite[-1])
+            else:
                 raise LionKError("cannot determine dom k*: k' is not finite at large |x|")
         ends.append(float(v))
     closed = []
@@ -269,12 +327,18 @@ def _lyapunov(conv: ConvexityResult, conj, kf, g, xs) -> list[Statement]:
 
 def _independent(conj, kf) -> list[Statement]:
     ys = _inside_samples(conj)
-    ref = sup_conjugate(kf, ys, R=1e4)
+    # the search radius must contain the maximiser x = ∇k*(y) (k = x·asinh(x) − √(1 + x²) has
+    # ∇k*(10) = sinh(10) ≈ 1.1e4)
+    with np.errstate(all="ignore"):
+        reach = np.abs(np.asarray(conj.grad(ys), dtype=float))
+    reach = reach[np.isfinite(reach)]
+    R = float(min(max(1e4, 2 * reach.max()) if reach.size else 1e4, 1e8))
+    ref = sup_conjugate(kf, ys, R=R)
     val = conj(ys)
     err = np.abs(val - ref)
     tol = RTOL_SUP * (1 + np.abs(val) + np.abs(ys))
     ok = np.isfinite(val) & np.isfinite(ref)
-    st = [Statement("k* vs brute-force sup", "k*(y) = sup_{|x|≤1e4} (yx − k(x)) inside dom k*",
+    st = [Statement("k* vs brute-force sup", f"k*(y) = sup_(|x|≤{R:.3g}) (yx − k(x)) inside dom k*",
                     CHECKED if (np.all(ok) and np.all(err <= tol)) else FAILED,
                     "grid + golden section" + ("" if conj.method == "symbolic" else
                                                " (the fallback k* is itself numerical)"),
