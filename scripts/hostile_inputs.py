@@ -127,7 +127,7 @@ def prepare(tmp: str) -> None:
         fh.write("x")
     os.mkfifo(os.path.join(tmp, "fifo"))
     with open(os.path.join(tmp, "bad_fingerprint.json"), "w") as fh:
-            fh.write('{"format": "lyapunov_lion.K-expression", "version": 1, '
+        fh.write('{"format": "lyapunov_lion.K-expression", "version": 1, '
                  '"expression": "x**2/2", "fingerprint": "not a dict"}')
     with open(os.path.join(tmp, "deep.json"), "w") as fh:
         fh.write("[" * 200_000 + "]" * 200_000)
