@@ -74,8 +74,8 @@ def run_options(steps_default: int):
     """Optimizer settings shared by simulate and sweep (one help text each)."""
     def wrap(fn):
         for deco in reversed([
-            click.option("--lr", type=_POSITIVE, default=1e-3, show_default=True,
-                         help="Learning rate η > 0."),
+            click.option("--lr", type=Real(0, 10, open_lo=True), default=1e-3, show_default=True,
+                         help="Learning rate η in (0, 10]."),
             click.option("--beta1", type=_BETA, default=0.9, show_default=True,
                          help="β1 ∈ [0, 1): weight of the momentum in the update direction."),
             click.option("--beta2", type=_BETA, default=0.99, show_default=True,
@@ -239,7 +239,9 @@ def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> No
         raise LionKError("--latex, --markdown and --save-K need an expression, not --catalog")
     if sum(map(bool, (as_json, markdown, latex))) > 1:
         raise LionKError("choose one output format: --json, --markdown or --latex")
-    report = verify_catalog(timeout=timeout) if catalog else verify_any(expression, timeout=timeout)
+    with _verify_progress():
+        report = (verify_catalog(timeout=timeout) if catalog
+                  else verify_any(expression, timeout=timeout))
     if as_json:
         _echo_json(report.to_dict())
     elif markdown:
@@ -334,12 +336,35 @@ def _simulate_ode(spec, options, mode, as_json, save, plot) -> None:
         click.echo(ode.summary_text())
     if save:
         from .io import save_ode_trajectory
-        save_ode_trajectory(ode, save)
+        save_ode_trajectory(ode, save, discrete)
     if plot:
         from .plotting.report import plot_ode_report
         plot_ode_report(ode, plot, discrete)
     if not ode.result.success:
         raise NumericalFailure(f"the ODE solve failed its checks: {ode.result.message}")
+
+
+class _verify_progress:
+    """On a terminal, one status line on stderr naming the symbolic step under way (cleared at
+    the end); nothing when stderr is redirected, so captured output stays clean."""
+
+    def __enter__(self):
+        import time
+
+        from .symbolic.limits import set_progress
+        self.on = sys.stderr.isatty()
+        if self.on:
+            t0 = time.monotonic()
+            set_progress(lambda step: click.echo(
+                f"\rverify: {time.monotonic() - t0:5.1f} s  {step[:60]:60s}", err=True, nl=False))
+        return self
+
+    def __exit__(self, *exc):
+        from .symbolic.limits import set_progress
+        set_progress(None)
+        if self.on:
+            click.echo("\r" + " " * 80 + "\r", err=True, nl=False)
+        return False
 
 
 def _echo_json(data) -> None:

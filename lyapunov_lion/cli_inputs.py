@@ -87,9 +87,21 @@ class OutputFile(click.ParamType):
                       "first", param, ctx)
         if os.path.isdir(path):
             self.fail(f"{path!r} is a folder; give a file name", param, ctx)
-        if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-            self.fail(f"{path!r}: no permission to write there", param, ctx)
+        if not _can_write(folder) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+            self.fail(f"{path!r}: cannot write in the folder {os.path.dirname(path) or '.'!r}",
+                      param, ctx)
         return path
+
+
+def _can_write(folder: str) -> bool:
+    """Create and remove a temporary file in ``folder`` (permission bits say yes to root even
+    where writing fails, e.g. /proc)."""
+    import tempfile
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".lionk-write-test-"):
+            return True
+    except OSError:
+        return False
 
 
 class InputFile(click.ParamType):

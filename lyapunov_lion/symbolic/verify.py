@@ -529,14 +529,18 @@ class CatalogReport:
         return {"ok": self.ok, "rows": [r.to_dict() for r in self.rows]}
 
     def to_text(self) -> str:
-        lines = ["K             params          k(x)                                   ok    "
-                 "max|Δk*|   points  dom   status   s"]
-        for r in self.rows:
-            p = ",".join(f"{k}={v:g}" for k, v in r.params.items())
-            lines.append(f"{r.name:13s} {p:15s} {r.expr[:38]:38s} {str(r.ok):5s} "
-                         f"{r.max_abs_diff:9.2e} {r.n_points:6d}  {str(r.domain_agrees):5s} "
-                         f"{r.report.status if r.report else '-':8s} {r.seconds:.2f}")
-        return "\n".join(lines) + "\n"
+        """A table: whole cells (columns as wide as their longest entry), yes/no for booleans."""
+        head = ("K", "params", "k(x)", "ok", "max|Δk*|", "points", "dom", "status", "s")
+        rows = [head] + [(
+            r.name, ",".join(f"{k}={v:g}" for k, v in r.params.items()) or "-", r.expr,
+            "yes" if r.ok else "NO", f"{r.max_abs_diff:.2e}", str(r.n_points),
+            "yes" if r.domain_agrees else "NO", r.report.status if r.report else "-",
+            f"{r.seconds:.2f}") for r in self.rows]
+        widths = [max(len(row[c]) for row in rows) for c in range(len(head))]
+        right = {4, 5, 8}
+        return "\n".join("  ".join(cell.rjust(w) if c in right else cell.ljust(w)
+                                   for c, (cell, w) in enumerate(zip(row, widths))).rstrip()
+                         for row in rows) + "\n"
 
 
 def verify_catalog(timeout: float = 20.0) -> CatalogReport:
