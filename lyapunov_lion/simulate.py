@@ -230,7 +230,13 @@ def build_problem(spec: SimulationSpec) -> tuple[KFunction, Objective, np.ndarra
                          "use run_discrete from Python for matrix K")
     objective = (spec.objective if isinstance(spec.objective, Objective)
                  else make_objective(spec.objective, **spec.objective_params))
-    return K, objective, initial_point(spec, objective)
+    x0 = initial_point(spec, objective)
+    k_dim = getattr(K, "dim", None)
+    if k_dim is not None and not getattr(K, "separable", True) and k_dim != x0.size:
+        raise LionKError(f"dimension mismatch: K = {K.name} is defined on R^{k_dim} but the "
+                         f"objective and x0 live in R^{x0.size}; give a K in {x0.size} variables "
+                         f"or --dim {k_dim}")
+    return K, objective, x0
 
 
 def simulate(spec: SimulationSpec, progress: Callable[[int], None] | None = None
@@ -246,6 +252,11 @@ def simulate(spec: SimulationSpec, progress: Callable[[int], None] | None = None
                          "undefined")
     if spec.noise < 0:
         raise LionKError(f"noise={spec.noise:g}: the gradient noise level must be ≥ 0")
+    with np.errstate(all="ignore"):
+        f0 = float(np.asarray(objective.f(x0)))
+    if not np.isfinite(f0):
+        raise NumericalFailure(f"f(x) = {f0:g} at step 0 (x = {format_vector(x0)}): the objective "
+                               "is not finite there; choose another --x0 or objective")
     notes = theory_warnings(spec, K)
     for w in notes:
         warnings.warn(w, TheoryWarning, stacklevel=2)

@@ -104,16 +104,16 @@ def _undefined_set(expr: sp.Expr) -> sp.Set:
 
 
 def _check_finite(expr: sp.Expr, budget_s: float = 5.0) -> None:
-    """`LionKError` unless k is finite and real on all of R: proven symbolically over the whole
-    line when sympy can (`_undefined_set`), else sampled on [−50, 50] — where a float64 overflow
-    is re-evaluated with mpmath (exp(x²) is finite, only too large for a float)."""
+    """`LionKError` unless k is finite and real on all of R: poles and domains found
+    symbolically over the whole line when sympy can (`_undefined_set`), then — also for what
+    sympy simplified away, e.g. the 0/0 of x/Piecewise((x, x < 1), (1, True)) — sampled on
+    [−50, 50], where a float64 overflow is re-evaluated with mpmath (exp(x²) is finite, only too
+    large for a float)."""
     try:
         bad = limited("domain of k", budget_s, _undefined_set, expr)
     except (SymbolicFailure, NotImplementedError, TypeError, ValueError, RecursionError):
         bad = None
-    if bad is not None:
-        if bad.is_empty:
-            return
+    if bad is not None and not bad.is_empty:
         shown = str(bad)
         raise LionKError(f"k(x) = {expr} is undefined or infinite on {shown[:80]}"
                          f"{'...' if len(shown) > 80 else ''} (found symbolically); Lion-K needs a "
