@@ -239,10 +239,12 @@ def _numerical_conjugate(expr: sp.Expr, budget: Budget, notes: list) -> Numerica
                 vals = dk(np.array([1e2, 1e3, 1e4, 1e6]) * sgn)
             finite = vals[np.isfinite(vals)]
             source = "ends estimated from k' at |x| ≤ 1e6"
+            steps = np.abs(np.diff(vals))  # k' monotone: growth per decade of |x|
             if finite.size < vals.size and np.all(np.isinf(vals[~np.isfinite(vals)])):
                 v = sgn * np.inf  # k' overflows: it grows without bound (k convex, k' monotone)
-            elif finite.size >= 2 and abs(finite[-1] - finite[-2]) > 1e-6 * (1 + abs(finite[-1])):
-                v = sgn * np.inf  # k' still growing at |x| = 1e6: unbounded as far as we can tell
+            elif finite.size == vals.size and steps[-1] > 0.5 * steps[1] + 1e-9 * (1 + abs(vals[-1])):
+                # the growth of k' from 1e4 to 1e6 does not die out (log x, √x, x): unbounded
+                v = sgn * np.inf
             elif finite.size:
                 v = float(finite[-1])
             else:
@@ -333,6 +335,8 @@ def _independent(conj, kf) -> list[Statement]:
         reach = np.abs(np.asarray(conj.grad(ys), dtype=float))
     reach = reach[np.isfinite(reach)]
     R = float(min(max(1e4, 2 * reach.max()) if reach.size else 1e4, 1e8))
+    if conj.method != "symbolic":
+        R = 1e4  # the fallback k* is a supremum itself: compare at the same radius
     ref = sup_conjugate(kf, ys, R=R)
     val = conj(ys)
     err = np.abs(val - ref)
