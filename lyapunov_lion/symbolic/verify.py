@@ -333,10 +333,13 @@ def _independent(conj, kf) -> list[Statement]:
     # ∇k*(10) = sinh(10) ≈ 1.1e4)
     with np.errstate(all="ignore"):
         reach = np.abs(np.asarray(conj.grad(ys), dtype=float))
-    reach = reach[np.isfinite(reach)]
-    R = float(min(max(1e4, 2 * reach.max()) if reach.size else 1e4, 1e8))
     if conj.method != "symbolic":
-        R = 1e4  # the fallback k* is a supremum itself: compare at the same radius
+        # the fallback k* is a supremum itself (|x| ≤ 1e6): compare where its maximiser is
+        # well inside the search radius
+        ys, R = ys[np.isfinite(reach) & (reach <= 5e3)], 1e4
+    else:
+        finite = reach[np.isfinite(reach)]
+        R = float(min(max(1e4, 2 * finite.max()) if finite.size else 1e4, 1e8))
     ref = sup_conjugate(kf, ys, R=R)
     val = conj(ys)
     err = np.abs(val - ref)
