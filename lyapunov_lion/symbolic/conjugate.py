@@ -242,20 +242,24 @@ class SymbolicConjugate:
         return sp.latex(self.piecewise())
 
     # -- numerics ---------------------------------------------------------------------------
-    def _on_pieces(self, y, attr: str, fill: float):
+    def _on_pieces(self, y, attr: str, fill: float, precise: bool = False):
         """Evaluate ``piece.<attr>`` (sympy in Y) on the points of ``y`` in each piece's
-        interval; ``fill`` elsewhere."""
+        interval; ``fill`` elsewhere. ``precise``: in 40-digit arithmetic (mpmath), rounded to
+        float at the end, so that a closed form that cancels (y + √(y² + 4) for y → −∞) is still
+        exact to float64."""
         out = np.full(y.shape, fill)
         for p in self.pieces:
             m = (y >= float(p.lo)) & (y <= float(p.hi))
             if np.any(m):
-                out[m] = numeric(getattr(p, attr), Y)(y[m])
+                out[m] = (_precise(getattr(p, attr), y[m]) if precise
+                          else numeric(getattr(p, attr), Y)(y[m]))
         return out
 
-    def __call__(self, y):
-        """k*(y) elementwise (float array), +inf outside dom k*."""
+    def __call__(self, y, precise: bool = False):
+        """k*(y) elementwise (float array), +inf outside dom k*; ``precise``: evaluated in
+        40-digit arithmetic (for the checks of `verify`)."""
         y = np.asarray(y, dtype=float)
-        out = self._on_pieces(y, "expr", np.inf)
+        out = self._on_pieces(y, "expr", np.inf, precise)
         for k in self.kinks:
             out[y == float(k.c)] = float(k.value)
         for end, val, closed in ((self.ymin, self.value_lo, self.lo_closed),
@@ -272,6 +276,23 @@ class SymbolicConjugate:
         for k in self.kinks:
             out[y == float(k.c)] = float(np.clip(0.0, float(k.xlo), float(k.xhi)))
         return np.where(self.in_domain(y), out, np.nan)
+
+
+def _precise(e: sp.Expr, y: np.ndarray) -> np.ndarray:
+    """``e`` at the points ``y`` in 40-digit arithmetic (mpmath), as floats (NaN where it is not
+    real or not defined)."""
+    import mpmath
+
+    f = sp.lambdify(Y, e, modules="mpmath")
+    out = np.empty(y.shape)
+    with mpmath.workdps(40):
+        for i, v in enumerate(y):
+            try:
+                r = f(mpmath.mpf(float(v)))
+                out[i] = float(mpmath.re(r)) if abs(mpmath.im(r)) <= 1e-30 * (1 + abs(r)) else np.nan
+            except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+                out[i] = np.nan
+    return out
 
 
 def _nicer_piece(e, xy, a, b, budget: Budget, stmts: list, k_piece=None,

@@ -114,9 +114,10 @@ def _named(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> sp.Expr | None:
                                 _rewrite_positive(e - ref.rewrite(sp.log), y, lo, hi), default=None)
         if ratio == 0:
             return ref
-    # asinh(r(y)) / atanh(r(y)) with r rational: sinh(e) (tanh(e)) simplifies to r
+    # asinh(r(y)) / atanh(r(y)) with r rational: sinh(e) (tanh(e)) simplifies to r (at most
+    # 1 s of the budget each)
     for fn, inv in ((sp.asinh, sp.sinh), (sp.atanh, sp.tanh)):
-        r = budget.try_call("nicer form (named)", sp.simplify, inv(e), default=None)
+        r = _quick(budget, 1.0, sp.simplify, inv(e))
         if r is not None and r.is_rational_function(y) and _agree(e, fn(r), y, lo, hi):
             return fn(r)
     return None
@@ -158,6 +159,17 @@ _INVERSE_PAIRS = ((sp.asinh, sp.sinh), (sp.atanh, sp.tanh), (sp.atan, sp.tan), (
                   (sp.sinh, sp.asinh), (sp.tanh, sp.atanh), (sp.tan, sp.atan), (sp.exp, sp.log))
 
 
+def _quick(budget: Budget, seconds: float, fn, *args):
+    """``fn(*args)`` within ``seconds`` (and the budget left), None on a time-out or a sympy
+    error: an optional rewrite never costs the derivation more than ``seconds``."""
+    from .limits import SymbolicFailure, limited
+    try:
+        return limited("nicer form", min(seconds, budget.left() - 0.5), fn, *args)
+    except (SymbolicFailure, ValueError, TypeError, NotImplementedError, ZeroDivisionError,
+            AttributeError, RecursionError, ArithmeticError):
+        return None
+
+
 def _cancel_inverses(e: sp.Expr) -> sp.Expr:
     for outer, inner in _INVERSE_PAIRS:
         e = e.replace(lambda a, o=outer, i=inner: isinstance(a, o) and isinstance(a.args[0], i),
@@ -192,23 +204,24 @@ def fenchel_form(e: sp.Expr, k_piece: sp.Expr, x: sp.Symbol, w: sp.Expr, y: sp.S
     x·atan(x) − log(1 + x²)/2 → −log(cos(y))). Accepted when it equals ``e`` at sample points in
     40-digit arithmetic (CHECKED) and is shorter; PROVEN when sympy also simplifies the
     difference to 0. Returns ``(e, None)`` when no shorter equal form is found."""
-    if budget.left() < 1:
+    if budget.left() < 1 or sp.count_ops(e) <= 6:
         return e, None
     base = _cancel_inverses(y * w - k_piece.subs(x, w))
     cands = [base]
-    for step in (sp.simplify, lambda c: sp.expand_log(sp.simplify(c), force=True),
-                 lambda c: sp.expand_log(sp.trigsimp(c), force=True)):
-        c = budget.try_call("nicer form (Fenchel–Young)", step, base, default=None)
+    simple = _quick(budget, 1.5, sp.simplify, base)
+    if simple is not None:
+        cands += [_cancel_inverses(simple), sp.expand_log(_cancel_inverses(simple), force=True)]
+    if base.has(sp.tan, sp.cos, sp.sin):
+        c = _quick(budget, 1.5, sp.trigsimp, base)
         if c is not None:
-            cands.append(_cancel_inverses(c))
+            cands.append(sp.expand_log(_cancel_inverses(c), force=True))
     best, status = e, None
     for c in sorted(set(cands), key=sp.count_ops):
         if c.has(sp.I, sp.Dummy) or sp.count_ops(c) >= sp.count_ops(best):
             continue
         if not _agree_mp(e, c, y, lo, hi):
             continue
-        zero = budget.try_call("nicer form (confirm)", lambda: sp.simplify(e - c) == 0,
-                               default=False)
+        zero = bool(_quick(budget, 1.5, lambda: sp.simplify(e - c) == 0))
         best, status = c, (PROVEN if zero else CHECKED)
         break
     return best, status

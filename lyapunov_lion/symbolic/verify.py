@@ -302,15 +302,16 @@ def _lyapunov(conv: ConvexityResult, conj, kf, g, xs) -> list[Statement]:
         status2, "∇k*(y) ∈ ∂k*(y) ⟺ y ∈ ∂k(∇k*(y)) (Fenchel–Young equality), then monotonicity "
         f"of ∂k; proof uses convexity ({conv.status}) and the inverse x(y) of k' ({inv}); "
         "numerically on x × y samples", n_samples=mixed.size, max_violation=v2))
-    # (iii) Fenchel–Young
-    ks = conj(ys)
+    # (iii) Fenchel–Young; a symbolic k* in 40-digit arithmetic (its closed form may cancel)
+    precise = {"precise": True} if getattr(conj, "method", "") == "symbolic" else {}
+    ks = conj(ys, **precise)
     kx = kf(xs)
     Kx, Ks = np.meshgrid(kx, ks, indexing="ij")
     fy = Kx + Ks - Xg * Yg
     tol = RTOL_CHECK * (1 + np.abs(Kx) + np.abs(Ks) + np.abs(Xg * Yg))
     v3 = float(max(0.0, -np.min(fy)))
     inside = np.asarray(conj.in_domain(gx))
-    eq = kx[inside] + conj(gx[inside]) - xs[inside] * gx[inside]
+    eq = kx[inside] + conj(gx[inside], **precise) - xs[inside] * gx[inside]
     tol_eq = RTOL_CHECK * (1 + np.abs(kx[inside]) + np.abs(xs[inside] * gx[inside]))
     v_eq = float(np.max(np.abs(eq))) if eq.size else 0.0
     bad3 = np.any(fy < -tol) or np.any(np.abs(eq) > tol_eq)
@@ -341,7 +342,7 @@ def _independent(conj, kf) -> list[Statement]:
         finite = reach[np.isfinite(reach)]
         R = float(min(max(1e4, 2 * finite.max()) if finite.size else 1e4, 1e8))
     ref = sup_conjugate(kf, ys, R=R)
-    val = conj(ys)
+    val = conj(ys, precise=True) if conj.method == "symbolic" else conj(ys)
     err = np.abs(val - ref)
     tol = RTOL_SUP * (1 + np.abs(val) + np.abs(ys))
     ok = np.isfinite(val) & np.isfinite(ref)
