@@ -96,4 +96,4 @@ def read_json_file(path, what: str, max_bytes: int = MAX_INPUT_BYTES,
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise LionKError(f"{what}: {os.fspath(path)!r} is not valid JSON ({exc})") from None
+        raise LionKError(f"cannot read {what} {os.fspath(path)!r}: not valid JSON ({exc})") from None

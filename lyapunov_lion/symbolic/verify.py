@@ -115,9 +115,9 @@ def _check_finite(expr: sp.Expr, budget_s: float = 5.0) -> None:
         bad = None
     if bad is not None and not bad.is_empty:
         shown = str(bad)
-        raise LionKError(f"k(x) = {expr} is undefined or infinite on {shown[:80]}"
-                         f"{'...' if len(shown) > 80 else ''} (found symbolically); Lion-K needs a "
-                         "finite convex k: R → R")
+        raise LionKError(f"k(x) = {expr} is not finite and real on {shown[:80]}"
+                         f"{'...' if len(shown) > 80 else ''} (undefined or infinite there, found "
+                         "symbolically); Lion-K needs a finite convex k: R → R")
     xs = np.concatenate([np.linspace(-50, 50, 1001), [0.0]])
     with np.errstate(all="ignore"):
         v = numeric(expr, X)(xs)
