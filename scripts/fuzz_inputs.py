@@ -224,7 +224,7 @@ class Runner:
         self.conn = None
 
     def _start(self) -> None:
-        ctx = mp.get_context("fork")
+        ctx = mp.get_context("spawn")  # a fresh interpreter: no hypothesis gc callbacks
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker, args=(child,), daemon=True)
         self.proc.start()

@@ -278,6 +278,17 @@ class SymbolicConjugate:
         return np.where(self.in_domain(y), out, np.nan)
 
 
+def _finite_number(v: sp.Expr) -> bool:
+    """A constant sympy cannot classify (is_finite None, e.g. tan(tanh(1))) that evaluates to a
+    finite real number."""
+    if not (v.is_number and v.is_finite is None):
+        return False
+    try:
+        return bool(np.isfinite(float(v)))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
 def _precise(e: sp.Expr, y: np.ndarray) -> np.ndarray:
     """``e`` at the points ``y`` in 40-digit arithmetic (mpmath), as floats (NaN where it is not
     real or not defined)."""
@@ -388,7 +399,7 @@ def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
             val = budget.call(f"limit of k* at {end}", sp.limit, piece.expr, Y, end,
                               "+" if side == "lo" else "-")
             val = _simplify(val, budget) if val.is_finite else val
-        closed = bool(val.is_finite)
+        closed = bool(val.is_finite) or _finite_number(val)
         setattr(conj, f"{side}_closed", closed)
         setattr(conj, f"value_{side}", val if closed else None)
     return conj

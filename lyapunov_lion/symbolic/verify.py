@@ -291,7 +291,7 @@ def _lyapunov(conv: ConvexityResult, conj, kf, g, xs) -> list[Statement]:
     Gg, Hg = np.meshgrid(gx, h, indexing="ij")
     mixed = (Gg - Yg) * (Xg - Hg)
     scale = 1 + np.abs(Gg * Xg) + np.abs(Gg * Hg) + np.abs(Yg * Xg) + np.abs(Yg * Hg)
-    v2 = float(max(0.0, -np.min(mixed)))
+    v2 = float(max(0.0, -np.min(mixed, initial=np.inf)))  # no y: k* = δ{c}
     bad2 = np.any(mixed < -RTOL_CHECK * scale)
     inv = weakest(s.status for s in getattr(conj, "statements", []))
     if getattr(conj, "method", "") != "symbolic":
@@ -309,7 +309,7 @@ def _lyapunov(conv: ConvexityResult, conj, kf, g, xs) -> list[Statement]:
     Kx, Ks = np.meshgrid(kx, ks, indexing="ij")
     fy = Kx + Ks - Xg * Yg
     tol = RTOL_CHECK * (1 + np.abs(Kx) + np.abs(Ks) + np.abs(Xg * Yg))
-    v3 = float(max(0.0, -np.min(fy)))
+    v3 = float(max(0.0, -np.min(fy, initial=np.inf)))
     inside = np.asarray(conj.in_domain(gx))
     eq = kx[inside] + conj(gx[inside], **precise) - xs[inside] * gx[inside]
     tol_eq = RTOL_CHECK * (1 + np.abs(kx[inside]) + np.abs(xs[inside] * gx[inside]))
