@@ -172,13 +172,13 @@ def run_case(case: Case, cwd: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global TIME_LIMIT_S
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-k", default="", help="only cases whose command contains this text")
     ap.add_argument("--fast", action="store_true", help="skip the cases marked slow")
     ap.add_argument("--limit", type=float, default=TIME_LIMIT_S,
-                    help=f"wall-clock seconds per case (default {TIME_LIMIT_S:g})")
+                    help="wall-clock seconds per case (default 10)")
     args = ap.parse_args(argv)
-    global TIME_LIMIT_S
     TIME_LIMIT_S = args.limit
     with tempfile.TemporaryDirectory() as tmp:
         prepare(tmp)
