@@ -9,19 +9,61 @@ The core (``lyapunov_lion.core``: K catalog, dynamics, Lyapunov diagnostics, obj
 reference optima) imports numpy/scipy/sympy only; the use cases (`simulate`, `simulate_ode`,
 ``lyapunov_lion.symbolic.verify``, ``lyapunov_lion.reproduce.run``) sit on top; the CLI
 (``lionk``) and the figures (``lyapunov_lion.plotting``) on top of those.
+
+The names below are imported lazily (PEP 562 module ``__getattr__``): ``import lyapunov_lion``
+loads neither numpy nor scipy nor sympy until one of them is used, so ``lionk --version`` is fast.
 """
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
 from ._version import __version__
-from .core.discrete import LionKConfig, lion_k_step, lion_k_step_library, run_discrete
-from .core.kfunc import KFunction, NormBallK, Param, SeparableK, available_K, make_K, register_K
-from .core.lyapunov import diagnose_discrete, discrete_H, kkt_score, lyapunov_H
-from .core.objectives import Objective, available_objectives, make_objective
-from .core.reference import constrained_optimum
 from .errors import LionKError, NumericalFailure, TheoryWarning
 
-__all__ = [
-    "__version__", "KFunction", "SeparableK", "NormBallK", "Param", "register_K", "make_K",
-    "available_K", "LionKConfig", "lion_k_step", "lion_k_step_library", "run_discrete",
-    "diagnose_discrete", "discrete_H", "kkt_score", "lyapunov_H", "Objective",
-    "available_objectives", "make_objective", "constrained_optimum", "LionKError",
-    "NumericalFailure", "TheoryWarning",
-]
+_LAZY = {
+    "LionKConfig": ".core.discrete", "lion_k_step": ".core.discrete",
+    "lion_k_step_library": ".core.discrete", "run_discrete": ".core.discrete",
+    "KFunction": ".core.kfunc", "NormBallK": ".core.kfunc", "Param": ".core.kfunc",
+    "SeparableK": ".core.kfunc", "available_K": ".core.kfunc", "make_K": ".core.kfunc",
+    "register_K": ".core.kfunc",
+    "diagnose_discrete": ".core.lyapunov", "discrete_H": ".core.lyapunov",
+    "kkt_score": ".core.lyapunov", "lyapunov_H": ".core.lyapunov",
+    "Objective": ".core.objectives", "available_objectives": ".core.objectives",
+    "make_objective": ".core.objectives",
+    "constrained_optimum": ".core.reference",
+    "solve_lion_ode": ".core.ode",
+    "simulate": ".simulate", "SimulationSpec": ".simulate",
+    "verify": ".symbolic", "verify_any": ".symbolic",
+}
+"""Public name → module that defines it (relative to this package)."""
+
+__all__ = ["__version__", "LionKError", "NumericalFailure", "TheoryWarning", *_LAZY]
+
+
+def __getattr__(name: str):
+    """Import a public name on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lyapunov_lion' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(types.ModuleType):
+    """Keeps ``lyapunov_lion.simulate`` the *function* even after the submodule of the same name
+    is imported (the import system would otherwise bind the module to the package attribute)."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and _LAZY.get(name) == "." + name:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

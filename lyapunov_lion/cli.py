@@ -10,9 +10,9 @@ import sys
 import warnings
 
 import click
-import numpy as np
 
 from ._version import __version__
+from .cli_inputs import Count, InputFile, OutputFile, Real
 from .errors import LionKError, NumericalFailure, TheoryWarning
 
 _PROGRESS_MIN_STEPS = 50_000
@@ -36,12 +36,79 @@ def parse_K_option(text: str, extra: tuple[str, ...] = ()) -> tuple[str, dict[st
 
 def parse_vector(text: str | None, what: str):
     """Parse ``"-1.5,2.5"`` into a float array (None stays None)."""
+    import numpy as np
     if text is None:
         return None
     try:
-        return np.array([float(s) for s in text.replace(" ", "").split(",") if s != ""])
+        v = np.array([float(s) for s in text.replace(" ", "").split(",") if s != ""])
     except ValueError:
         raise LionKError(f"{what}={text!r} is not a comma-separated list of numbers, e.g. -1.5,2.5") from None
+    if v.size == 0 or not np.all(np.isfinite(v)):
+        raise LionKError(f"{what}={text!r} must be a non-empty list of finite numbers, e.g. -1.5,2.5")
+    return v
+
+
+_LAM_TINY = 2.2250738585072014e-308  # smallest normal float64: below it 1/λ overflows
+_POSITIVE = Real(0, open_lo=True)
+_BETA = Real(0, 1, open_hi=True)
+
+
+def K_options(fn):
+    """--K, --K-param, --K-expr, --K-file: the ways of giving K (shared by simulate and sweep)."""
+    for deco in reversed([
+        click.option("--K", "K_text", default="l1", show_default=True,
+                     help="K by name, optionally with parameters: huber:delta=0.5 (see `lionk list`)."),
+        click.option("--K-param", "K_params", multiple=True, metavar="NAME=VALUE",
+                     help="A parameter of K (repeatable), e.g. --K-param p=1.5."),
+        click.option("--K-expr", "K_expr", default=None, metavar="EXPR",
+                     help="K as an expression, verified first: k in x for K = Σk(x_i) (e.g. "
+                          "'log(cosh(x))') or a norm in x1, x2 (e.g. 'Max(Abs(x1), Abs(x2))')."),
+        click.option("--K-file", "K_file", default=None, type=InputFile(),
+                     help="A K saved by `lionk verify EXPR --save-K FILE` (re-derived and checked)."),
+    ]):
+        fn = deco(fn)
+    return fn
+
+
+def run_options(steps_default: int):
+    """Optimizer settings shared by simulate and sweep (one help text each)."""
+    def wrap(fn):
+        for deco in reversed([
+            click.option("--lr", type=Real(0, 10, open_lo=True), default=1e-3, show_default=True,
+                         help="Learning rate η in (0, 10]."),
+            click.option("--beta1", type=_BETA, default=0.9, show_default=True,
+                         help="β1 ∈ [0, 1): weight of the momentum in the update direction."),
+            click.option("--beta2", type=_BETA, default=0.99, show_default=True,
+                         help="β2 ∈ [0, 1): decay of the momentum (theory: β1 ≤ β2)."),
+            click.option("--steps", type=Count(1), default=steps_default, show_default=True,
+                         help="Number of Lion-K steps (≥ 1)."),
+            click.option("--noise", type=Real(0), default=0.0, show_default=True,
+                         help="Std σ ≥ 0 of Gaussian noise added to the gradient."),
+            click.option("--seed", type=Count(0, 2**63 - 1), default=0, show_default=True,
+                         help="Seed (≥ 0) of the gradient noise."),
+            click.option("--decay", type=click.Choice(["explicit", "implicit"]), default="explicit",
+                         show_default=True, help="Weight decay on the old x (explicit, as the "
+                         "libraries) or on the new x (implicit, spec §5)."),
+            click.option("--convention", type=click.Choice(["paper", "library"]), default="paper",
+                         show_default=True, help="Momentum of −∇f with ∇K added (paper) or of +g "
+                         "with ∇K subtracted (libraries)."),
+        ]):
+            fn = deco(fn)
+        return fn
+    return wrap
+
+
+def resolve_K(K_text: str, K_params: tuple[str, ...], K_expr: str | None, K_file: str | None):
+    """(name or KFunction, params) from the K options; exactly one way of giving K is allowed."""
+    name, params = parse_K_option(K_text, K_params)
+    if K_expr is None and K_file is None:
+        return name, params
+    ctx = click.get_current_context()
+    named = ctx.get_parameter_source("K_text") != click.core.ParameterSource.DEFAULT or K_params
+    if named or (K_expr is not None and K_file is not None):
+        raise LionKError("give K one way only: --K (with --K-param), --K-expr or --K-file")
+    from .symbolic.kbuild import K_from_expression, load_K
+    return (K_from_expression(K_expr) if K_expr is not None else load_K(K_file)), {}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,64 +137,43 @@ def list_cmd(as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--K", "K_text", default="l1", show_default=True,
-              help="K by name, optionally with parameters: huber:delta=0.5 (see `lionk list`).")
-@click.option("--K-param", "K_params", multiple=True, metavar="NAME=VALUE",
-              help="A parameter of K (repeatable), e.g. --K-param p=1.5.")
-@click.option("--K-expr", "K_expr", default=None, metavar="EXPR",
-              help="K as an expression, verified first: k in x for K = Σk(x_i) (e.g. "
-                   "'log(cosh(x))') or a norm in x1, x2 (e.g. 'Max(Abs(x1), Abs(x2))').")
-@click.option("--K-file", "K_file", default=None, type=click.Path(dir_okay=False, exists=True),
-              help="A K saved by `lionk verify EXPR --save-K FILE` (re-derived and checked).")
-@click.option("--lam", type=float, default=1.5, show_default=True,
-              help="Decoupled weight decay λ (x ← x − lr(∇K + λx)); Lion then solves ‖x‖_∞ ≤ 1/λ.")
-@click.option("--lr", type=float, default=1e-3, show_default=True, help="Learning rate η.")
-@click.option("--beta1", type=float, default=0.9, show_default=True)
-@click.option("--beta2", type=float, default=0.99, show_default=True)
-@click.option("--steps", type=int, default=10_000, show_default=True)
+@K_options
+@click.option("--lam", type=Real(_LAM_TINY, hint="λ = 0 has no constraint and no Lyapunov function"),
+              default=1.5, show_default=True,
+              help="Decoupled weight decay λ > 0 (x ← x − lr(∇K + λx)); Lion then solves ‖x‖_∞ ≤ 1/λ.")
+@run_options(10_000)
 @click.option("--x0", "x0_text", default=None, help="Initial point, e.g. -1.5,2.5 (default: the objective's).")
 @click.option("--objective", default="toy", show_default=True,
               help="A built-in objective name or an expression in x1, x2, ... "
                    "(e.g. '0.5*(x1-2)**2 + 0.5*(x2-0.3)**2').")
-@click.option("--dim", type=int, default=None, help="Dimension for objectives of any dimension.")
-@click.option("--noise", type=float, default=0.0, show_default=True,
-              help="Std of Gaussian noise added to the gradient.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--decay", type=click.Choice(["explicit", "implicit"]), default="explicit",
-              show_default=True)
-@click.option("--convention", type=click.Choice(["paper", "library"]), default="paper",
-              show_default=True)
+@click.option("--dim", type=Count(1, 10_000), default=None,
+              help="Dimension (1 to 10000) for objectives of any dimension.")
 @click.option("--mode", type=click.Choice(["discrete", "ode", "both"]), default="discrete",
               show_default=True, help="Discrete iterates, the continuous-time ODE, or both.")
 @click.option("--method", default="auto", show_default=True,
               help="ODE integrator: auto, filippov, implicit, or a solve_ivp method (RK45, DOP853, "
                    "Radau, ...).")
-@click.option("--rtol", type=float, default=1e-8, show_default=True, help="ODE relative tolerance.")
-@click.option("--atol", type=float, default=1e-10, show_default=True, help="ODE absolute tolerance.")
-@click.option("--t-final", type=float, default=None, help="ODE end time (default steps·lr).")
-@click.option("--alpha", type=float, default=None, help="ODE α (default (1 − β2)/lr).")
-@click.option("--gamma", type=float, default=None, help="ODE γ (default (1 − β2)/lr).")
-@click.option("--eps", type=float, default=None, help="ODE ε (default lr(1 − β1)/(1 − β2)).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@click.option("--save", type=click.Path(dir_okay=False), default=None,
+@click.option("--rtol", type=Real(1e-13, 1, open_hi=True), default=1e-8, show_default=True,
+              help="ODE relative tolerance, in [1e-13, 1).")
+@click.option("--atol", type=Real(1e-20), default=1e-10, show_default=True,
+              help="ODE absolute tolerance, ≥ 1e-20.")
+@click.option("--t-final", type=_POSITIVE, default=None, help="ODE end time (default steps·lr).")
+@click.option("--alpha", type=_POSITIVE, default=None, help="ODE α (default (1 − β2)/lr).")
+@click.option("--gamma", type=_POSITIVE, default=None, help="ODE γ (default (1 − β2)/lr).")
+@click.option("--eps", type=Real(0), default=None, help="ODE ε (default lr(1 − β1)/(1 − β2)).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text "
+              "(strict JSON: a non-finite number is written as null).")
+@click.option("--save", type=OutputFile((".npz",)), default=None,
               help="Write the trajectory to FILE.npz (arrays x, m, f, H, ...).")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+@click.option("--plot", type=OutputFile((".png", ".pdf")), default=None,
               help="Write the trajectory and phase figure (PNG or PDF).")
-def simulate(K_text, K_params, K_expr, K_file, lam, lr, beta1, beta2, steps, x0_text, objective, dim, noise,
-             seed, decay, convention, mode, method, rtol, atol, t_final, alpha, gamma, eps,
-             as_json, save, plot) -> None:
+def simulate(K_text, K_params, K_expr, K_file, lam, lr, beta1, beta2, steps, noise, seed, decay,
+             convention, x0_text, objective, dim, mode, method, rtol, atol, t_final, alpha, gamma,
+             eps, as_json, save, plot) -> None:
     """Run Lion-K, report the problem it solves, its phases and its Lyapunov function."""
     from .simulate import SimulationSpec, simulate as run
 
-    name, params = parse_K_option(K_text, K_params)
-    if K_expr is not None or K_file is not None:
-        ctx = click.get_current_context()
-        named = (ctx.get_parameter_source("K_text") != click.core.ParameterSource.DEFAULT
-                 or K_params)
-        if named or (K_expr is not None and K_file is not None):
-            raise LionKError("give K one way only: --K (with --K-param), --K-expr or --K-file")
-        from .symbolic.kbuild import K_from_expression, load_K
-        name, params = (K_from_expression(K_expr) if K_expr is not None else load_K(K_file)), {}
+    name, params = resolve_K(K_text, K_params, K_expr, K_file)
     spec = SimulationSpec(K=name, K_params=params, lam=lam, lr=lr, beta1=beta1, beta2=beta2,
                           steps=steps, x0=parse_vector(x0_text, "x0"), objective=objective,
                           objective_params={} if dim is None else {"dim": dim}, noise=noise,
@@ -153,7 +199,7 @@ def simulate(K_text, K_params, K_expr, K_file, lam, lr, beta1, beta2, steps, x0_
         else:
             report = run(spec)
     if as_json:
-        click.echo(json.dumps(report.summary_dict(), indent=2, ensure_ascii=False))
+        _echo_json(report.summary_dict())
     else:
         click.echo(report.summary_text())
     if save:
@@ -168,17 +214,18 @@ def simulate(K_text, K_params, K_expr, K_file, lam, lr, beta1, beta2, steps, x0_
             click.echo(f"saved figure to {plot}")
 
 
-@cli.command()
+@cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("expression", metavar="EXPRESSION|NAME", required=False)
 @click.option("--catalog", is_flag=True,
               help="Verify every separable catalog K and compare the symbolic K* with the catalog's.")
-@click.option("--timeout", type=float, default=20.0, show_default=True,
-              help="Time budget (s) for the symbolic derivation; a numerical fallback follows.")
+@click.option("--timeout", type=Real(0, 3600, open_lo=True), default=20.0, show_default=True,
+              help="Time budget (s, at most 3600) for the symbolic derivation; a numerical "
+                   "fallback follows.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--markdown", is_flag=True, help="Print the report as Markdown with LaTeX.")
 @click.option("--latex", is_flag=True,
               help="Print K, K*, dom K*, the induced term and H, c, Δ (spec §4) in LaTeX.")
-@click.option("--save-K", "save_K", default=None, type=click.Path(dir_okay=False),
+@click.option("--save-K", "save_K", default=None, type=OutputFile((".json",)),
               help="Write the verified K to FILE (JSON) for `lionk simulate --K-file FILE`.")
 def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> None:
     """Derive K*, ∇K and the induced problem of a K given as an expression: k in x for a
@@ -194,9 +241,11 @@ def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> No
         raise LionKError("--latex, --markdown and --save-K need an expression, not --catalog")
     if sum(map(bool, (as_json, markdown, latex))) > 1:
         raise LionKError("choose one output format: --json, --markdown or --latex")
-    report = verify_catalog(timeout=timeout) if catalog else verify_any(expression, timeout=timeout)
+    with _verify_progress():
+        report = (verify_catalog(timeout=timeout) if catalog
+                  else verify_any(expression, timeout=timeout))
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str))
+        _echo_json(report.to_dict())
     elif markdown:
         click.echo(report.to_markdown())
     elif latex:
@@ -212,38 +261,39 @@ def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> No
 
 
 @cli.command()
-@click.option("--K", "K_text", default="l1", show_default=True,
-              help="K by name, optionally with parameters: huber:delta=0.5.")
+@K_options
 @click.option("--objective", default="toy", show_default=True,
               help="A built-in objective name or an expression in x1, x2, ...")
-@click.option("--lam-min", type=float, default=0.1, show_default=True)
-@click.option("--lam-max", type=float, default=3.0, show_default=True)
-@click.option("--n-lam", type=int, default=100, show_default=True, help="Number of λ values.")
-@click.option("--lr", type=float, default=1e-3, show_default=True)
-@click.option("--beta1", type=float, default=0.9, show_default=True)
-@click.option("--beta2", type=float, default=0.99, show_default=True)
-@click.option("--steps", type=int, default=20_000, show_default=True)
-@click.option("--window", type=int, default=1_000, show_default=True,
+@click.option("--lam-min", type=_POSITIVE, default=0.1, show_default=True,
+              help="Smallest weight decay λ of the grid (> 0).")
+@click.option("--lam-max", type=_POSITIVE, default=3.0, show_default=True,
+              help="Largest weight decay λ of the grid (> --lam-min).")
+@click.option("--n-lam", type=Count(2, 10_000), default=100, show_default=True,
+              help="Number of λ values (2 to 10000).")
+@run_options(20_000)
+@click.option("--window", type=Count(1), default=1_000, show_default=True,
               help="Steps after --steps over which f is averaged (the converged loss).")
 @click.option("--x0", "x0_text", default=None, help="Initial point (default: the objective's).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+@click.option("--plot", type=OutputFile((".png", ".pdf")), default=None,
               help="Write the sweep figure (PNG or PDF).")
-def sweep(K_text, objective, lam_min, lam_max, n_lam, lr, beta1, beta2, steps, window, x0_text,
-          as_json, plot) -> None:
+def sweep(K_text, K_params, K_expr, K_file, objective, lam_min, lam_max, n_lam, lr, beta1, beta2,
+          steps, noise, seed, decay, convention, window, x0_text, as_json, plot) -> None:
     """Converged loss of Lion-K against λ (one batched run) next to the exact loss of the
     problem it solves (reference solver per λ) — Fig. 1(d) of the paper for any K and f."""
+    import numpy as np
+
     from .core.kfunc import make_K
     from .sweep import lambda_sweep
-    if not 0 < lam_min < lam_max or n_lam < 2:
-        raise LionKError("need 0 < --lam-min < --lam-max and --n-lam ≥ 2")
-    name, params = parse_K_option(K_text)
-    result = lambda_sweep(make_K(name, **params), objective,
-                          np.linspace(lam_min, lam_max, n_lam), x0=parse_vector(x0_text, "x0"),
-                          steps=steps, window=window, lr=lr, beta1=beta1, beta2=beta2,
-                          progress=lambda line: click.echo(line, err=True))
-    click.echo(json.dumps(result.summary_dict(), indent=2, ensure_ascii=False) if as_json
-               else result.summary_text())
+    if not lam_min < lam_max:
+        raise LionKError("need --lam-min < --lam-max")
+    name, params = resolve_K(K_text, K_params, K_expr, K_file)
+    K = make_K(name, **params) if isinstance(name, str) else name
+    result = lambda_sweep(K, objective, np.linspace(lam_min, lam_max, n_lam),
+                          x0=parse_vector(x0_text, "x0"), steps=steps, window=window, lr=lr,
+                          beta1=beta1, beta2=beta2, decay=decay, convention=convention,
+                          noise=noise, seed=seed, progress=lambda line: click.echo(line, err=True))
+    _echo_json(result.summary_dict()) if as_json else click.echo(result.summary_text())
     if plot:
         from .plotting.sweep import plot_sweep_report
         plot_sweep_report(result, plot)
@@ -287,14 +337,14 @@ def _simulate_ode(spec, options, mode, as_json, save, plot) -> None:
         if discrete is not None:
             out = {**discrete.summary_dict(), "mode": "both", "ode": out,
                    "discrete_vs_ode": ode.comparison}
-        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        _echo_json(out)
     else:
         if discrete is not None:
             click.echo(discrete.summary_text() + "\n")
         click.echo(ode.summary_text())
     if save:
         from .io import save_ode_trajectory
-        save_ode_trajectory(ode, save)
+        save_ode_trajectory(ode, save, discrete)
     if plot:
         from .plotting.report import plot_ode_report
         plot_ode_report(ode, plot, discrete)
@@ -306,11 +356,49 @@ from .cli_grid import grid as _grid  # noqa: E402  (the `lionk grid` group lives
 
 cli.add_command(_grid)
 
+class _verify_progress:
+    """On a terminal, one status line on stderr naming the symbolic step under way (cleared at
+    the end); nothing when stderr is redirected, so captured output stays clean."""
+
+    def __enter__(self):
+        import time
+
+        from .symbolic.limits import set_progress
+        self.on = sys.stderr.isatty()
+        if self.on:
+            t0 = time.monotonic()
+            set_progress(lambda step: click.echo(
+                f"\rverify: {time.monotonic() - t0:5.1f} s  {step[:60]:60s}", err=True, nl=False))
+        return self
+
+    def __exit__(self, *exc):
+        from .symbolic.limits import set_progress
+        set_progress(None)
+        if self.on:
+            click.echo("\r" + " " * 80 + "\r", err=True, nl=False)
+        return False
+
+
+def _echo_json(data) -> None:
+    """Print strict JSON: non-finite floats become null (documented under --json)."""
+    from .core.serialize import to_jsonable
+    click.echo(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False,
+                          default=str))
+
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``lionk`` console script."""
+    """Entry point of the ``lionk`` console script.
+
+    numpy's RuntimeWarnings (overflow, invalid value) are silenced here: every reported number is
+    checked for finiteness by the use cases, which fail with one line naming the quantity.
+    An unexpected exception (a bug) prints one line ``lionk: internal error: ...`` and exits 3;
+    ``LIONK_DEBUG=1`` shows its traceback instead.
+    """
+    import os
     try:
-        code = cli.main(args=argv, prog_name="lionk", standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            code = cli.main(args=argv, prog_name="lionk", standalone_mode=False)
         if isinstance(code, int):  # click returns the code of an Exit raised by a command
             return code
     except click.exceptions.Exit as exc:
@@ -325,9 +413,19 @@ def main(argv: list[str] | None = None) -> int:
     except LionKError as exc:
         click.echo(f"lionk: error: {exc}", err=True)
         return 2
-    except NumericalFailure as exc:
+    except (NumericalFailure, OverflowError, FloatingPointError) as exc:
         click.echo(f"lionk: numerical failure: {exc}", err=True)
         return 1
+    except MemoryError:
+        click.echo("lionk: error: out of memory; use fewer steps, a smaller --dim or a smaller "
+                   "grid", err=True)
+        return 1
+    except Exception as exc:  # a bug: one line (the traceback with LIONK_DEBUG=1)
+        if os.environ.get("LIONK_DEBUG"):
+            raise
+        click.echo(f"lionk: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                   " (a bug; rerun with LIONK_DEBUG=1 and report the traceback)", err=True)
+        return 3
     return 0
 
 

@@ -29,15 +29,24 @@ def save_trajectory(report, path: str | Path) -> Path:
     return path
 
 
-def save_ode_trajectory(report, path: str | Path) -> Path:
-    """Write an ODE run as ``.npz``: ``t``, ``x``, ``m`` (n, d), ``H``, ``dist``, and ``summary``."""
+def save_ode_trajectory(report, path: str | Path, discrete=None) -> Path:
+    """Write an ODE run as ``.npz``: ``t``, ``x``, ``m`` (n, d), ``H``, ``dist``, and ``summary``;
+    with the discrete `SimulationReport` of ``--mode both`` also ``discrete_x``, ``discrete_m``,
+    ``discrete_step``, ``discrete_f``, ``discrete_H`` (the arrays of `save_trajectory`)."""
     path = Path(path)
     if path.suffix != ".npz":
         raise LionKError(f"--save {path}: the trajectory file must end in .npz")
     path.parent.mkdir(parents=True, exist_ok=True)
     r, d = report.result, report.result.diagnostics
+    extra = {}
+    if discrete is not None:
+        dd = discrete.diagnostics
+        extra = {"discrete_x": np.asarray(discrete.result.x),
+                 "discrete_m": np.asarray(discrete.result.m),
+                 "discrete_step": np.asarray(discrete.result.steps_saved),
+                 "discrete_f": np.asarray(dd.f), "discrete_H": np.asarray(dd.H_d)}
     np.savez(path, t=np.asarray(r.t), x=np.asarray(r.x), m=np.asarray(r.m),
              H=np.asarray(d.H if d.H is not None else np.full(r.t.shape, np.nan)),
-             dist=np.asarray(d.dist),
+             dist=np.asarray(d.dist), **extra,
              summary=np.asarray(json.dumps(report.summary_dict(), ensure_ascii=False, default=str)))
     return path

@@ -94,11 +94,13 @@ class SimulationReport:
                        "convention": self.spec.convention, "noise": self.spec.noise,
                        "seed": self.spec.seed, "x0": self.x0.tolist(), "mode": "discrete"},
             "final": {"x": self.x_final.tolist(), "f": self.f_final,
-                      "kkt": float(np.asarray(d.kkt)[-1])},
+                      "kkt": _finite_or_none(np.asarray(d.kkt)[-1])},
             "inequality": None if self.inequality is None else self.inequality.to_dict(),
             "phase1_exit_step": self.phase1_exit_step,
-            "lyapunov": {"monotone": bool(d.monotonicity.monotone),
-                         "max_increase": float(d.monotonicity.max_increase)},
+            "lyapunov": {"monotone": (bool(d.monotonicity.monotone)
+                                      if d.monotonicity.n_checked else None),
+                         "max_increase": _finite_or_none(d.monotonicity.max_increase),
+                         "n_checked": int(d.monotonicity.n_checked)},
             "diagnostics": d.to_dict(series=False),
             "warnings": list(self.theory_warnings),
         }
@@ -106,6 +108,7 @@ class SimulationReport:
             ref = self.reference
             out["optimum"] = {"x": np.asarray(ref.x).tolist(), "f": float(ref.f),
                               "method": ref.method, "converged": bool(ref.converged),
+                              "message": ref.message,
                               "distance": float(np.linalg.norm(self.x_final - ref.x))}
         return out
 
@@ -136,6 +139,8 @@ class SimulationReport:
         mono = d.monotonicity
         if exit_step is None:
             lines.append("phase 2: not reached")
+        elif not mono.n_checked:
+            lines.append("phase 2: H_d not checked (no step after phase 1)")
         elif mono.monotone:
             lines.append(f"phase 2: H_d non-increasing after phase 1: yes ({mono.n_checked} steps)")
         else:
@@ -145,16 +150,26 @@ class SimulationReport:
                          "increases up to (Lη²/2)‖w_t‖² per step")
         if self.inequality is not None and exit_step is not None:
             lines.append(_bound_line(self.inequality))
-        lines.append(f"final: x = {fmt(self.x_final)},  f = {self.f_final:.6g},  "
-                     f"KKT score = {float(np.asarray(d.kkt)[-1]):.3g}")
+        kkt = float(np.asarray(d.kkt)[-1])
+        lines.append(f"final: x = {fmt(self.x_final)},  f = {self.f_final:.6g},  KKT score = "
+                     + (f"{kkt:.3g}" if np.isfinite(kkt) else "undefined (λx not in dom K*)"))
         if self.reference is not None:
             ref = self.reference
             dist = float(np.linalg.norm(self.x_final - ref.x))
             lines.append(f"optimum of the induced problem ({ref.method}): x* = {fmt(ref.x)},  "
                          f"f(x*) = {float(ref.f):.6g},  ‖x − x*‖ = {dist:.3g}")
+            if not ref.converged:
+                lines.append(f"warning: the reference optimum is NOT converged ({ref.message}); "
+                             "x* and f(x*) are approximate")
         for w in self.theory_warnings:
             lines.append(f"warning: {w}")
         return "\n".join(lines)
+
+
+def _finite_or_none(v) -> float | None:
+    """A finite float, or None (JSON null) for ±inf/NaN (e.g. the KKT score outside dom K*)."""
+    v = float(np.asarray(v))
+    return v if np.isfinite(v) else None
 
 
 def format_vector(v) -> str:
@@ -182,9 +197,6 @@ def theory_warnings(spec: SimulationSpec, K: KFunction) -> list[str]:
     if spec.decay == "explicit" and spec.lr * spec.lam > 1:
         out.append(f"lr·lam = {spec.lr * spec.lam:g} > 1: the explicit phase-1 bound "
                    "(1 − ηλ)^t no longer holds (use --decay implicit or a smaller lr)")
-    if spec.lam == 0:
-        out.append("lam = 0: no weight decay, so there is no constraint and no phase 1; "
-                   "the Lyapunov function with 1/λ is undefined")
     if spec.noise > 0:
         out.append(f"stochastic gradients (σ = {spec.noise:g}): the Lyapunov decrease holds only "
                    "up to a noise floor of order sup‖w‖·σ")
@@ -218,7 +230,13 @@ def build_problem(spec: SimulationSpec) -> tuple[KFunction, Objective, np.ndarra
                          "use run_discrete from Python for matrix K")
     objective = (spec.objective if isinstance(spec.objective, Objective)
                  else make_objective(spec.objective, **spec.objective_params))
-    return K, objective, initial_point(spec, objective)
+    x0 = initial_point(spec, objective)
+    k_dim = getattr(K, "dim", None)
+    if k_dim is not None and not getattr(K, "separable", True) and k_dim != x0.size:
+        raise LionKError(f"dimension mismatch: K = {K.name} is defined on R^{k_dim} but the "
+                         f"objective and x0 live in R^{x0.size}; give a K in {x0.size} variables "
+                         f"or --dim {k_dim}")
+    return K, objective, x0
 
 
 BYTES_PER_STEP_AND_COORDINATE = 160
@@ -261,9 +279,18 @@ def simulate(spec: SimulationSpec, progress: Callable[[int], None] | None = None
     config = LionKConfig(lr=spec.lr, beta1=spec.beta1, beta2=spec.beta2, lam=spec.lam,
                          decay=spec.decay, convention=spec.convention)
     config.validate()
+    if not spec.lam > 0:
+        raise LionKError(f"lam = {spec.lam:g}: give a weight decay lam > 0; without it Lion-K "
+                         "solves no constrained problem and its Lyapunov function (1/λ)K*(λx) is "
+                         "undefined")
     check_memory(spec.steps, x0.size)
     if spec.noise < 0:
         raise LionKError(f"noise={spec.noise:g}: the gradient noise level must be ≥ 0")
+    with np.errstate(all="ignore"):
+        f0 = float(np.asarray(objective.f(x0)))
+    if not np.isfinite(f0):
+        raise NumericalFailure(f"f(x) = {f0:g} at step 0 (x = {format_vector(x0)}): the objective "
+                               "is not finite there; choose another --x0 or objective")
     notes = theory_warnings(spec, K)
     for w in notes:
         warnings.warn(w, TheoryWarning, stacklevel=2)
@@ -272,5 +299,50 @@ def simulate(spec: SimulationSpec, progress: Callable[[int], None] | None = None
     if not result.success:
         raise NumericalFailure(f"the run failed: {result.message}")
     diagnostics = diagnose_discrete(result, objective.f, objective.grad, L=objective.lipschitz)
-    reference = constrained_optimum(objective, K, spec.lam) if spec.lam > 0 else None
+    check_finite_run(result, diagnostics)
+    # warm start at the run's last point: converged means a small proximal-gradient residual
+    # there, whatever the start, and ill-conditioned f (exp(100 x)) are solved in few iterations
+    reference = constrained_optimum(objective, K, spec.lam, x0=np.asarray(result.x[-1])[0]
+                                    if np.ndim(result.x[-1]) > 1 else result.x[-1])
+    check_finite_reference(reference)
     return SimulationReport(spec, K, objective, x0, result, diagnostics, reference, notes)
+
+
+def _first_bad(values) -> int | None:
+    """Index (axis 0) of the first non-finite entry, None if all are finite."""
+    bad = ~np.isfinite(np.asarray(values, dtype=float))
+    bad = bad.reshape(bad.shape[0], -1).any(axis=1) if bad.ndim > 1 else bad
+    return int(np.argmax(bad)) if bad.any() else None
+
+
+def check_finite_run(result: DiscreteResult, d: DiscreteDiagnostics) -> None:
+    """`NumericalFailure` naming the step and the quantity when f(x_t), the KKT score after
+    phase 1 or H_d (NaN at any step; ±inf once λx is in dom K*) is not finite: a NaN is never
+    reported as a number nor counted as "monotone"."""
+    steps = np.asarray(result.steps_saved)
+    t = _first_bad(d.f)
+    if t is not None:
+        raise NumericalFailure(f"f(x) = {float(np.asarray(d.f)[t]):g} at step {steps[t]} (x = "
+                               f"{format_vector(np.asarray(result.x)[t])}): the objective is not "
+                               "finite there; choose another --x0 or objective")
+    exit_step = int(np.asarray(d.phase1_exit))
+    for name, series, from_step in (("H_d", d.H_d, exit_step if exit_step >= 0 else None),
+                                    ("the KKT score", d.kkt, exit_step if exit_step >= 0 else None)):
+        values = np.asarray(series, dtype=float)
+        nan_at = _first_bad(np.where(np.isnan(values), np.nan, 0.0))
+        if nan_at is None and from_step is not None:
+            nan_at = _first_bad(values[from_step:])
+            nan_at = None if nan_at is None else nan_at + from_step
+        if nan_at is not None:
+            raise NumericalFailure(f"{name} = {values[nan_at]:g} at step {steps[nan_at]}: the "
+                                   "Lyapunov diagnostics are not finite (overflow in K, K* or "
+                                   "1/λ); use a larger --lam or a smaller --lr")
+
+
+def check_finite_reference(ref: ReferenceSolution) -> None:
+    """`NumericalFailure` when the reference optimum is not finite (e.g. f unbounded below)."""
+    if not (np.all(np.isfinite(np.asarray(ref.x, dtype=float))) and np.isfinite(float(ref.f))):
+        raise NumericalFailure(f"the reference optimum of the induced problem is not finite "
+                               f"(f(x*) = {float(ref.f):g} by {ref.method}): the problem is "
+                               "unbounded below or undefined; choose an objective bounded below "
+                               "on the constraint set")

@@ -16,25 +16,28 @@ import numpy as np
 
 from .core.discrete import LionKConfig, run_discrete
 from .core.kfunc import KFunction, make_K
-from .core.objectives import Objective, make_objective
+from .core.objectives import Objective, StochasticGradient, make_objective
 from .core.reference import constrained_optimum
 from .errors import LionKError, NumericalFailure
 
 
 def converged_loss(K: KFunction, objective: Objective, lams, x0, *, steps: int, window: int,
                    lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.99,
-                   decay: str = "explicit") -> tuple[np.ndarray, np.ndarray]:
+                   decay: str = "explicit", convention: str = "paper", noise: float = 0.0,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """ℓ(λ) = (1/window) Σ_{t=T−window+1}^{T} f(x_t), T = steps + window, for every λ in one
-    batch from the same x0 (m0 = 0). Returns (ℓ of shape (n,), final points (n, d))."""
+    batch from the same x0 (m0 = 0); with ``noise`` σ > 0 the gradients are ∇f + σξ (one seeded
+    stream for the whole batch). Returns (ℓ of shape (n,), final points (n, d))."""
     lams = np.asarray(lams, dtype=float)
     if lams.ndim != 1 or lams.size == 0 or np.any(lams <= 0):
         raise LionKError("the λ grid must be a non-empty list of positive numbers")
     start = np.broadcast_to(np.asarray(x0, dtype=float), lams.shape + (np.size(x0),)).copy()
-    cfg = LionKConfig(lr=lr, beta1=beta1, beta2=beta2, lam=lams, decay=decay)
-    burn = run_discrete(K, objective.grad, start, config=cfg, steps=steps, save_every=steps)
+    cfg = LionKConfig(lr=lr, beta1=beta1, beta2=beta2, lam=lams, decay=decay, convention=convention)
+    oracle = StochasticGradient(objective, noise, seed) if noise > 0 else objective
+    burn = run_discrete(K, oracle.grad, start, config=cfg, steps=steps, save_every=steps)
     if not burn.success:
         raise NumericalFailure(f"λ sweep failed: {burn.message}")
-    tail = run_discrete(K, objective.grad, burn.x[-1], burn.m[-1], config=cfg, steps=window)
+    tail = run_discrete(K, oracle.grad, burn.x[-1], burn.m[-1], config=cfg, steps=window)
     if not tail.success:
         raise NumericalFailure(f"λ sweep failed: {tail.message}")
     X = np.asarray(tail.x[1:])
@@ -88,6 +91,7 @@ class SweepResult:
 def lambda_sweep(K: str | KFunction, objective: str | Objective = "toy", lams=None, *,
                  x0=None, steps: int = 20_000, window: int = 1_000, lr: float = 1e-3,
                  beta1: float = 0.9, beta2: float = 0.99, decay: str = "explicit",
+                 convention: str = "paper", noise: float = 0.0, seed: int = 0,
                  progress: Callable[[str], None] | None = None) -> SweepResult:
     """Converged loss against λ (batched runs) and the exact curve (reference solver per λ)."""
     K = make_K(K) if isinstance(K, str) else K
@@ -97,7 +101,11 @@ def lambda_sweep(K: str | KFunction, objective: str | Objective = "toy", lams=No
     if objective.dim is not None and x0.size != objective.dim:
         raise LionKError(f"x0 has {x0.size} entries; the objective is {objective.dim}-dimensional")
     loss, x_final = converged_loss(K, objective, lams, x0, steps=steps, window=window, lr=lr,
-                                   beta1=beta1, beta2=beta2, decay=decay)
+                                   beta1=beta1, beta2=beta2, decay=decay,
+                                   convention=convention, noise=noise, seed=seed)
+    if not np.all(np.isfinite(loss)):
+        raise NumericalFailure(f"λ sweep: the converged loss is not finite at λ = "
+                               f"{lams[~np.isfinite(loss)][:5].tolist()}")
     if progress:
         progress(f"runs done ({lams.size} λ in one batch); solving the induced problems")
     refs = [constrained_optimum(objective, K, float(lam)) for lam in lams]
@@ -105,6 +113,7 @@ def lambda_sweep(K: str | KFunction, objective: str | Objective = "toy", lams=No
     if bad:
         raise NumericalFailure(f"the reference solver did not converge at λ = {bad[:5]}")
     settings = {"steps": steps, "window": window, "lr": lr, "beta1": beta1, "beta2": beta2,
-                "decay": decay, "x0": x0.tolist()}
+                "decay": decay, "convention": convention, "noise": noise, "seed": seed,
+                "x0": x0.tolist()}
     return SweepResult(K, objective, lams, loss, x_final, np.array([r.f for r in refs]),
                        np.array([r.x for r in refs]), settings)

@@ -347,7 +347,13 @@ class _Builder:
             want = f"{lo}" if lo == hi else (f"{lo} or more" if hi is None else f"{lo} to {hi}")
             raise _fail(f"{fname}() takes {want} argument(s), got {n}")
         args = [self.arith(a, in_cond) for a in node.args]
-        return func(*args)
+        if fname == "Heaviside" and n == 2 and not (args[1].is_Number and 0 <= args[1] <= 1):
+            raise _fail("the second argument of Heaviside(x, h0) is its value at 0: a number in "
+                        "[0, 1], e.g. Heaviside(x1, 1/2)")
+        try:
+            return func(*args)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise _fail(f"{fname}(...) is undefined here: {exc}") from None
 
     def piecewise(self, node: ast.Call, in_cond: bool) -> sympy.Expr:
         if not node.args:
@@ -364,16 +370,54 @@ class _Builder:
             raise _fail(f"invalid Piecewise: {exc}") from None
 
 
+MAX_CONSTANT = 1e300
+"""Largest |constant| accepted: it and its products must stay below the float64 limit 1.8e308."""
+
+
+def _check_real_constants(expr: sympy.Basic, text: str) -> None:
+    """Refuse a constant part that is not real (sqrt(-1), (-8)**(1/3) — sympy's principal root
+    is complex —, log(-2)): expressions are real and a silent real part would be a wrong answer;
+    and a constant beyond ``MAX_CONSTANT`` (10**900, exp(10**20)), which float64 cannot hold."""
+    for node in sympy.preorder_traversal(expr):
+        if not isinstance(node, sympy.Expr) or node.free_symbols:
+            continue
+        if node.is_extended_real is False:
+            hint = (" (for the real cube root of a negative number write -(8)**(1/3))"
+                    if isinstance(node, sympy.Pow) or node.has(sympy.Pow) else "")
+            raise LionKError(f"expression {text!r} has the complex value {node} (expressions are "
+                             f"real){hint}")
+        if node.is_Atom and not node.is_Number:
+            continue
+        try:
+            value = abs(sympy.N(node, 5))
+            too_big = bool(value > MAX_CONSTANT) if value.is_comparable else False
+        except Exception:  # noqa: BLE001 - mpmath/decimal give up on huge exponents
+            too_big = True
+        if too_big:
+            shown = sympy.sstr(node)
+            raise LionKError(f"expression {text!r} has the constant "
+                             f"{shown if len(shown) <= 30 else shown[:27] + '...'} beyond floating "
+                             f"point (|c| ≤ {MAX_CONSTANT:g})")
+
+
 def _tree_depth(tree: ast.AST) -> int:
-    """Depth of an ast tree, computed iteratively (no recursion on hostile input)."""
+    """Depth of an ast tree, computed iteratively (no recursion on hostile input). A chain of
+    + - * (``x1 + x2 + ... + xn``, a left-leaning tree in Python's ast) counts as one level."""
     deepest, stack = 0, [(tree, 1)]
     while stack:
         node, d = stack.pop()
         deepest = max(deepest, d)
         if d > MAX_DEPTH:
             return d
-        stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
+        for child in ast.iter_child_nodes(node):
+            chained = (isinstance(node, ast.BinOp) and child is node.left
+                       and isinstance(child, ast.BinOp)
+                       and isinstance(node.op, _CHAIN_OPS) and isinstance(child.op, _CHAIN_OPS))
+            stack.append((child, d if chained else d + 1))
     return deepest
+
+
+_CHAIN_OPS = (ast.Add, ast.Sub, ast.Mult)
 
 
 def _resolve_variables(variables) -> tuple[dict[str, sympy.Symbol] | None, list[str] | None]:
@@ -435,6 +479,7 @@ def parse_expression(text: str, variables=None) -> ParsedExpression:
                          "Piecewise((expr, condition), ...)")
     if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         raise LionKError(f"expression {text!r} is undefined or infinite (e.g. division by zero)")
+    _check_real_constants(expr, text)
     if symbols is not None:
         return ParsedExpression(text=text, expr=expr, variables=tuple(symbols.values()))
     names = sorted(builder.seen)

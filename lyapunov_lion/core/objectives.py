@@ -392,6 +392,22 @@ class Logistic(Objective):
         return {**super().info(), "n": self.n, "seed": self.seed}
 
 
+def _ae(e: sympy.Expr) -> sympy.Expr:
+    """The almost-everywhere derivative: Dirac deltas (from differentiating sign/Heaviside) → 0."""
+    return e.replace(lambda a: isinstance(a, sympy.DiracDelta), lambda a: sympy.S.Zero)
+
+
+def _partials(expr: sympy.Expr, variables) -> list[sympy.Expr]:
+    """a.e. ∂expr/∂v for each v, differentiating only the terms of a sum that contain v (a sum
+    of n terms in n variables costs O(n), not O(n²))."""
+    terms = expr.args if isinstance(expr, sympy.Add) else (expr,)
+    by_var: dict = {}
+    for t in terms:
+        for v in t.free_symbols:
+            by_var.setdefault(v, []).append(t)
+    return [_ae(sympy.Add(*[sympy.diff(t, v) for t in by_var.get(v, ())])) for v in variables]
+
+
 @register_objective
 class ExprObjective(Objective):
     """f given as an expression in x1, x2, ... (or x, one-dimensional), parsed by `parse_expression`.
@@ -427,57 +443,81 @@ class ExprObjective(Objective):
         self.dim = parsed.dim
         self.formula = parsed.text
         self.expr = parsed.expr
-        grads = [sympy.diff(parsed.expr, v) for v in parsed.variables]
-        grads = [g.replace(lambda e: isinstance(e, sympy.DiracDelta), lambda e: sympy.S.Zero)
-                 for g in grads]
-        self.grad_exprs = tuple(grads)
-        self._fn = lambdify_numpy(parsed.expr, parsed.variables)
-        self._gfns = [lambdify_numpy(g, parsed.variables) for g in grads]
-        self.lipschitz = self._constant_hessian_norm(grads, parsed.variables)
-        hexprs = [[sympy.diff(g, v).replace(lambda e: isinstance(e, sympy.DiracDelta),
-                                            lambda e: sympy.S.Zero)
-                   for v in parsed.variables] for g in grads]
-        self.hess_exprs = tuple(tuple(row) for row in hexprs)
+        # only the variables that occur in f have a non-zero derivative: d = 10⁴ unused variables
+        # cost nothing (∂f/∂x_i = 0 is not compiled)
+        free = parsed.expr.free_symbols
+        self._used = [i for i, v in enumerate(parsed.variables) if v in free]
+        grads = _partials(parsed.expr, [parsed.variables[i] for i in self._used])
+        self.grad_exprs = tuple(grads[self._used.index(i)] if i in self._used else sympy.S.Zero
+                                for i in range(self.dim))
+        self._args = [parsed.variables[i] for i in self._used]  # compiled functions take these
+        self._fn = lambdify_numpy(parsed.expr, self._args)
+        self._gfn = sympy.lambdify(self._args, grads, modules="numpy")  # one compiled function
+        # ∇²f sparse: entry (i, j) only for x_j occurring in ∂f/∂x_i; compiled on first `hess`
+        self._hess_entries = {}
+        for i, g in zip(self._used, grads):
+            row = [j for j in self._used if parsed.variables[j] in g.free_symbols]
+            self._hess_entries.update(zip(((i, j) for j in row),
+                                          _partials(g, [parsed.variables[j] for j in row])))
+        self._hfns = None  # compiled on the first `hess` call
+        self.lipschitz = self._constant_hessian_norm(grads)
         # ∇f affine (constant ∇²f, no sign/Abs/Piecewise whose a.e. derivative hides a jump)
         self.hess_constant = self.lipschitz is not None
-        self._hfns = [[lambdify_numpy(h, parsed.variables) for h in row] for row in hexprs]
 
-    @staticmethod
-    def _constant_hessian_norm(grads, variables) -> float | None:
+    @property
+    def hess_exprs(self) -> tuple[tuple[sympy.Expr, ...], ...]:
+        """∇²f as a dense d×d table of sympy expressions (zeros where ∂f/∂x_i ∌ x_j)."""
+        return tuple(tuple(self._hess_entries.get((i, j), sympy.S.Zero) for j in range(self.dim))
+                     for i in range(self.dim))
+
+    def _constant_hessian_norm(self, grads) -> float | None:
+        """max |eigenvalue| of ∇²f if it is constant (only the block of used variables: the rest
+        is zero), else None."""
         if any(g.has(sympy.Piecewise, sympy.Heaviside, sympy.sign, sympy.Abs, sympy.Max,
                      sympy.Min) for g in grads):
             return None
-        H = [[sympy.diff(g, v) for v in variables] for g in grads]
-        if any(h.free_symbols for row in H for h in row):
+        if any(h.free_symbols for h in self._hess_entries.values()):
             return None
-        Hn = np.array([[float(h) for h in row] for row in H])
+        pos = {i: k for k, i in enumerate(self._used)}
+        Hn = np.zeros((len(self._used),) * 2)
+        for (i, j), h in self._hess_entries.items():
+            Hn[pos[i], pos[j]] = float(h)
+        if Hn.size == 0:
+            return 0.0
         return float(np.max(np.abs(np.linalg.eigvalsh(0.5 * (Hn + Hn.T)))))
 
     def _cols(self, x):
         if not isinstance(x, np.ndarray):
             raise LionKError("expression objectives are numpy only; convert x with np.asarray")
-        return [x[..., i] for i in range(self.dim)]
+        return [x[..., i] for i in self._used]
 
     def _f(self, x, xp):
         with np.errstate(all="ignore"):  # NaN/inf are returned as they are; runners detect them
-            out = self._fn(*self._cols(x))
-        return np.asarray(out, dtype=x.dtype).reshape(x.shape[:-1])
+            out = self._fn(*self._cols(x)) if self._used else self._fn()
+        return np.broadcast_to(np.asarray(out, dtype=x.dtype), x.shape[:-1]).copy()
 
     def _grad(self, x, xp):
         cols = self._cols(x)
+        out = np.zeros(x.shape, dtype=x.dtype)
         with np.errstate(all="ignore"):
-            parts = [np.asarray(g(*cols), dtype=x.dtype) for g in self._gfns]
-        return np.stack([np.broadcast_to(p, x.shape[:-1]) for p in parts], axis=-1)
+            for i, g in zip(self._used, self._gfn(*cols)):
+                out[..., i] = g
+        return out
 
     def hess(self, x):
-        """∇²f from sympy's second derivatives (Dirac deltas → 0, the a.e. Hessian), lambdified;
-        shape ``x.shape[:-1] + (d, d)``, dtype of x."""
+        """∇²f from sympy's second derivatives (Dirac deltas → 0, the a.e. Hessian), lambdified
+        entry by entry where non-zero (compiled on the first call); shape
+        ``x.shape[:-1] + (d, d)``, dtype of x."""
         x, xp = self._check(x)
+        if self._hfns is None:
+            self._hfns = sympy.lambdify(self._args, list(self._hess_entries.values()),
+                                        modules="numpy")
         cols = self._cols(x)
+        out = np.zeros(x.shape + (self.dim,), dtype=x.dtype)
         with np.errstate(all="ignore"):
-            rows = [np.stack([np.broadcast_to(np.asarray(h(*cols), dtype=x.dtype), x.shape[:-1])
-                              for h in row], axis=-1) for row in self._hfns]
-        return np.stack(rows, axis=-2)
+            for (i, j), h in zip(self._hess_entries, self._hfns(*cols)):
+                out[..., i, j] = h
+        return out
 
     def info(self):
         return {**super().info(), "grad": [str(g) for g in self.grad_exprs]}

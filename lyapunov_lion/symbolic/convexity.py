@@ -47,8 +47,9 @@ def sample_points(lo, hi, n: int) -> np.ndarray:
 
 
 def numeric(expr: sp.Expr, x: sp.Symbol):
-    """Vectorised float evaluation of ``expr(x)`` (NaN where undefined or not real)."""
-    fn = sp.lambdify(x, expr, modules="numpy")
+    """Vectorised float evaluation of ``expr(x)`` (NaN where undefined or not real); scipy
+    supplies the special functions numpy lacks (LambertW in the conjugate of exp(x²))."""
+    fn = sp.lambdify(x, expr, modules=["numpy", "scipy"])
 
     def f(v):
         v = np.asarray(v, dtype=float)

@@ -54,35 +54,48 @@ NAME_EXPLICIT = "(v′) explicit-decay variant [derived]"
 CLAIM_EXPLICIT = "H′_d(t+1) − H′_d(t) ≤ −ηΔ′_t + (Lη²/2)‖w̄_t‖², a′ = ηβ1/((1−β2) + ηλ(β2−β1))"
 
 
+MAX_DIM = 10
+"""Largest d of a non-separable K whose discrete inequality is checked (runs in R^d)."""
+
+
+def _tile(v, d: int) -> np.ndarray:
+    """The 2-vector ``v`` repeated to length d ((a, b) → (a, b, a, b, …)); d = 2 gives ``v``."""
+    return np.resize(np.asarray(v, dtype=float), d)
+
+
 def f_quadratic(x):
-    """f(x) = ½ Σ h_i (x_i − x*_i)², h = (1, 4), x* = (3/2, −1/2)."""
+    """f(x) = ½ Σ h_i (x_i − x*_i)², h = (1, 4, 1, 4, …), x* = (3/2, −1/2, 3/2, −1/2, …)
+    (length d = x.shape[-1]; d = 2 is the planar test problem)."""
     x = np.asarray(x)
-    return 0.5 * np.sum(HESS * (x - X_STAR) ** 2, axis=-1)
+    d = x.shape[-1]
+    return 0.5 * np.sum(_tile(HESS, d) * (x - _tile(X_STAR, d)) ** 2, axis=-1)
 
 
 def grad_f_quadratic(x):
     """∇f(x) = h ⊙ (x − x*)."""
-    return HESS * (np.asarray(x) - X_STAR)
+    x = np.asarray(x)
+    d = x.shape[-1]
+    return _tile(HESS, d) * (x - _tile(X_STAR, d))
 
 
-def _starts(K: KFunction) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Start points y0 = λx0 (labels, y0 (3, 2), m0 (3, 2))."""
+def _starts(K: KFunction, d: int = 2) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Start points y0 = λx0 (labels, y0 (3, d), m0 (3, d)); the planar ones tiled for d > 2."""
     P = K.project_dom_conj
-    a, b = np.array([0.7, -0.2]), np.array([-0.3, 0.5])
+    a, b = _tile([0.7, -0.2], d), _tile([-0.3, 0.5], d)
     inside = 0.5 * (np.asarray(P(a)) + np.asarray(P(b)))  # a convex combination of points of dom
-    raw = np.array([4.0, -3.0])
-    boundary = np.asarray(P(np.array([3.0, -2.0])))
+    raw = _tile([4.0, -3.0], d)
+    boundary = np.asarray(P(_tile([3.0, -2.0], d)))
     ys = np.stack([inside, boundary, raw])
-    ms = np.array([[0.0, 0.0], [0.7, -1.3], [-2.0, 1.0]])
+    ms = np.stack([_tile(v, d) for v in ([0.0, 0.0], [0.7, -1.3], [-2.0, 1.0])])
     dist = np.asarray(K.dist_dom_conj(ys))
-    moved = not np.allclose(boundary, [3.0, -2.0])
+    moved = not np.allclose(boundary, _tile([3.0, -2.0], d))
     labels = ["inside dom K*", "on the boundary of dom K*" if moved else "inside dom K*",
               "outside dom K*" if dist[2] > 0 else "inside dom K*"]
     return labels, ys, ms
 
 
-def _grid(K: KFunction):
-    labels, ys, ms = _starts(K)
+def _grid(K: KFunction, d: int = 2):
+    labels, ys, ms = _starts(K, d)
     rows = list(itertools.product(range(len(BETAS)), range(len(LRS)), range(len(LAMS)),
                                   range(len(labels))))
     b1 = np.array([BETAS[r[0]][0] for r in rows])
@@ -184,14 +197,17 @@ def discrete_statements(K: KFunction | None, source: str, why_none: str = "") ->
     if K is None:
         return [Statement(NAME_IMPLICIT, CLAIM_IMPLICIT, SKIPPED, why_none),
                 Statement(NAME_EXPLICIT, CLAIM_EXPLICIT, SKIPPED, why_none)]
-    if K.event_ndim != 1 or (getattr(K, "dim", None) not in (None, 2)):
-        why = "the check runs in d = 2 on vectors; this K is not a K on R²"
+    d = getattr(K, "dim", None) or 2
+    if K.event_ndim != 1 or not 2 <= d <= MAX_DIM:
+        why = f"the check runs on vectors of dimension 2 to {MAX_DIM}; this K is not one"
         return discrete_statements(None, source, why)
     rep = getattr(K, "report", None)
     numerical = rep is not None and rep.method not in ("symbolic", "none")
     steps = STEPS_NUMERICAL if numerical else STEPS
-    grid = _grid(K)
-    what = (f"f(x) = ½(x1 − 3/2)² + 2(x2 + 1/2)², L = {L_SMOOTH:g}, β ∈ {{(0.9, 0.99), (0.5, 0.5), "
+    grid = _grid(K, d)
+    what = ((f"f(x) = ½(x1 − 3/2)² + 2(x2 + 1/2)²" if d == 2 else
+             f"f(x) = ½Σ h_i(x_i − x*_i)² in R^{d}, h = (1, 4, …), x* = (3/2, −1/2, …)")
+            + f", L = {L_SMOOTH:g}, β ∈ {{(0.9, 0.99), (0.5, 0.5), "
             f"(0, 0.9)}}, η ∈ {{0.2, 0.01, 0.001}}, λ ∈ {{0.5, 1.5}}, 3 starts, on {source}"
             + (" (K* numerical: fewer steps)" if numerical else ""))
     out = []

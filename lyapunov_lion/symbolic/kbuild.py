@@ -32,6 +32,7 @@ import numpy as np
 import sympy as sp
 
 from ..core.kfunc import KFunction, SeparableK
+from ..core.serialize import read_json_file
 from ..errors import LionKError, NumericalFailure
 from .conjugate import Y, induced_problem
 from .convexity import numeric
@@ -342,10 +343,7 @@ def save_K(rep: VerifyReport, path) -> None:
 def load_K(path, *, timeout: float = 20.0) -> KFunction:
     """Read a K saved by `save_K`: re-derive it from the stored expression (safe parser, never
     eval) and check it against the stored fingerprint (relative 1e-8); `LionKError` otherwise."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise LionKError(f"cannot read K file {path}: {exc}") from None
+    data = read_json_file(path, "K file")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise LionKError(f"{path} is not a saved K (no format {FORMAT!r}); write one with "
                          "`lionk verify EXPR --save-K FILE`")
@@ -356,13 +354,16 @@ def load_K(path, *, timeout: float = 20.0) -> KFunction:
     if not isinstance(text, str):
         raise LionKError(f"{path}: the K file has no expression")
     K = K_from_expression(text, timeout=timeout)
-    fp = data.get("fingerprint") or {}
+    fp = data.get("fingerprint")
+    if not isinstance(fp, dict):
+        raise LionKError(f"{path}: the K file's fingerprint is not a table of numbers; save the K "
+                         "again with `lionk verify EXPR --save-K FILE`")
     mine = _fingerprint(K)
     for key, want in mine.items():
         got = fp.get(key)
         try:
             got = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, RecursionError):
             got = None
         want = np.asarray(want, dtype=float)
         if got is None or got.shape != want.shape or not np.all(

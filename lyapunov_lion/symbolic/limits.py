@@ -37,9 +37,21 @@ def _on_alarm(signum, frame):  # pragma: no cover - exercised through `limited`
     raise StepTimeout()
 
 
+_progress: list[Callable[[str], None]] = []
+
+
+def set_progress(fn: Callable[[str], None] | None) -> None:
+    """Report the name of every limited step to ``fn`` (e.g. a status line on stderr); None
+    stops reporting."""
+    _progress[:] = [] if fn is None else [fn]
+
+
 def limited(step: str, seconds: float, fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)`` interrupted after ``seconds``; a time-out raises
-    `SymbolicFailure(step, 'timed out after …')`. Calls must not be nested."""
+    `SymbolicFailure(step, 'timed out after …')`. Calls must not be nested. The step name goes
+    to the progress hook of `set_progress`, if any."""
+    for report in _progress:
+        report(step)
     if seconds <= 0:
         raise SymbolicFailure(step, "no time left in the verification budget")
     if not time_limit_enforced():

@@ -114,6 +114,12 @@ def _named(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> sp.Expr | None:
                                 _rewrite_positive(e - ref.rewrite(sp.log), y, lo, hi), default=None)
         if ratio == 0:
             return ref
+    # asinh(r(y)) / atanh(r(y)) with r rational: sinh(e) (tanh(e)) simplifies to r (at most
+    # 1 s of the budget each)
+    for fn, inv in ((sp.asinh, sp.sinh), (sp.atanh, sp.tanh)):
+        r = _quick(budget, 1.0, sp.simplify, inv(e))
+        if r is not None and r.is_rational_function(y) and _agree(e, fn(r), y, lo, hi):
+            return fn(r)
     return None
 
 
@@ -142,6 +148,80 @@ def nicer(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> tuple[sp.Expr, st
             _rewrite_positive(e - c.rewrite(sp.log), y, lo, hi)) == 0 or sp.simplify(
             _rewrite_positive(e, y, lo, hi) - _rewrite_positive(c.rewrite(sp.log), y, lo, hi))
             == 0, default=False)
+        best, status = c, (PROVEN if zero else CHECKED)
+        break
+    return best, status
+
+
+# inverse pairs f(g(a)) = a on the set where the outer function is the inverse of the inner one;
+# the numerical agreement test of `fenchel_form` rejects a rewrite used outside that set
+_INVERSE_PAIRS = ((sp.asinh, sp.sinh), (sp.atanh, sp.tanh), (sp.atan, sp.tan), (sp.log, sp.exp),
+                  (sp.sinh, sp.asinh), (sp.tanh, sp.atanh), (sp.tan, sp.atan), (sp.exp, sp.log))
+
+
+def _quick(budget: Budget, seconds: float, fn, *args):
+    """``fn(*args)`` within ``seconds`` (and the budget left), None on a time-out or a sympy
+    error: an optional rewrite never costs the derivation more than ``seconds``."""
+    from .limits import SymbolicFailure, limited
+    try:
+        return limited("nicer form", min(seconds, budget.left() - 0.5), fn, *args)
+    except (SymbolicFailure, ValueError, TypeError, NotImplementedError, ZeroDivisionError,
+            AttributeError, RecursionError, ArithmeticError):
+        return None
+
+
+def _cancel_inverses(e: sp.Expr) -> sp.Expr:
+    for outer, inner in _INVERSE_PAIRS:
+        e = e.replace(lambda a, o=outer, i=inner: isinstance(a, o) and isinstance(a.args[0], i),
+                      lambda a: a.args[0].args[0])
+    return e
+
+
+def _agree_mp(a: sp.Expr, b: sp.Expr, y: sp.Symbol, lo, hi, digits: int = 40) -> bool:
+    """a = b at the sample points of (lo, hi), both evaluated with `digits` significant digits
+    (mpmath), to 1e-25 relative: rounding of neither form can decide the comparison."""
+    import mpmath
+
+    fa, fb = (sp.lambdify(y, e, modules="mpmath") for e in (a, b))
+    with mpmath.workdps(digits):
+        for v in _samples(lo, hi, 15):
+            try:
+                va, vb = fa(mpmath.mpf(float(v))), fb(mpmath.mpf(float(v)))
+            except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+                return False
+            if not (mpmath.isfinite(va) and mpmath.isfinite(vb)) or mpmath.im(va) or mpmath.im(vb):
+                return False
+            if abs(va - vb) > mpmath.mpf(10) ** -25 * (1 + abs(va)):
+                return False
+    return True
+
+
+def fenchel_form(e: sp.Expr, k_piece: sp.Expr, x: sp.Symbol, w: sp.Expr, y: sp.Symbol, lo, hi,
+                 budget: Budget) -> tuple[sp.Expr, str | None]:
+    """k*(y) = y·w(y) − k(w(y)) with w = ∇k*(y) (Fenchel–Young equality), with inverse
+    compositions cancelled (asinh(sinh(y)) = y, atan(tan(y)) = y on (−π/2, π/2), ...) and the
+    logarithms split: often a short, numerically stable form (cosh → y·asinh(y) − √(1 + y²),
+    x·atan(x) − log(1 + x²)/2 → −log(cos(y))). Accepted when it equals ``e`` at sample points in
+    40-digit arithmetic (CHECKED) and is shorter; PROVEN when sympy also simplifies the
+    difference to 0. Returns ``(e, None)`` when no shorter equal form is found."""
+    if budget.left() < 1 or sp.count_ops(e) <= 6:
+        return e, None
+    base = _cancel_inverses(y * w - k_piece.subs(x, w))
+    cands = [base]
+    simple = _quick(budget, 1.5, sp.simplify, base)
+    if simple is not None:
+        cands += [_cancel_inverses(simple), sp.expand_log(_cancel_inverses(simple), force=True)]
+    if base.has(sp.tan, sp.cos, sp.sin):
+        c = _quick(budget, 1.5, sp.trigsimp, base)
+        if c is not None:
+            cands.append(sp.expand_log(_cancel_inverses(c), force=True))
+    best, status = e, None
+    for c in sorted(set(cands), key=sp.count_ops):
+        if c.has(sp.I, sp.Dummy) or sp.count_ops(c) >= sp.count_ops(best):
+            continue
+        if not _agree_mp(e, c, y, lo, hi):
+            continue
+        zero = bool(_quick(budget, 1.5, lambda: sp.simplify(e - c) == 0))
         best, status = c, (PROVEN if zero else CHECKED)
         break
     return best, status

@@ -35,7 +35,7 @@ from ..errors import LionKError
 from .certificates import attach_certificates
 from .conjugate import conjugate, induced_problem, interval_text
 from .convexity import ConvexityResult, check_convexity, numeric, one_sided
-from .limits import Budget, SymbolicFailure, time_limit_enforced
+from .limits import Budget, SymbolicFailure, limited, time_limit_enforced
 from .numeric import NumericalConjugate, growth_rate, sup_conjugate
 from .piecewise import PiecewiseScalar, sign_of, split_pieces
 from .report import CHECKED, FAILED, PROVEN, SKIPPED, Statement, VerifyReport, weakest
@@ -77,13 +77,64 @@ def _parse(text_or_expr) -> tuple[str, sp.Expr]:
     raise LionKError(f"verify takes a string or a sympy expression, got {type(text_or_expr).__name__}")
 
 
-def _check_finite(expr: sp.Expr) -> None:
+def _undefined_set(expr: sp.Expr) -> sp.Set:
+    """The points of R where k is undefined or infinite (poles, log/sqrt/power domains, tan),
+    found symbolically over the whole line (`sympy.calculus.util.continuous_domain`; Piecewise
+    piece by piece on its condition set). sign/Heaviside are bounded and defined where their
+    argument is, so they are replaced by sin of it. Raises NotImplementedError when sympy
+    cannot decide."""
+    from sympy.calculus.util import continuous_domain
+
+    e = expr.replace(lambda a: isinstance(a, (sp.sign, sp.Heaviside)),
+                     lambda a: sp.sin(a.args[0]))
+    if not e.has(sp.Piecewise):
+        dom = continuous_domain(e, X, sp.S.Reals)
+        if isinstance(dom, sp.Complement) and dom.args[0] == sp.S.Reals:
+            return dom.args[1]
+        return sp.Complement(sp.S.Reals, dom)
+    e = sp.piecewise_fold(e)
+    if not isinstance(e, sp.Piecewise):
+        raise NotImplementedError("nested Piecewise")
+    bad, covered = sp.S.EmptySet, sp.S.EmptySet
+    for piece, cond in e.args:
+        where = sp.Complement(sp.Intersection(cond.as_set(), sp.S.Reals), covered)
+        bad = sp.Union(bad, sp.Intersection(where, _undefined_set(piece)))
+        covered = sp.Union(covered, where)
+    return sp.Union(bad, sp.Complement(sp.S.Reals, covered))
+
+
+def _check_finite(expr: sp.Expr, budget_s: float = 5.0) -> None:
+    """`LionKError` unless k is finite and real on all of R: poles and domains found
+    symbolically over the whole line when sympy can (`_undefined_set`), then — also for what
+    sympy simplified away, e.g. the 0/0 of x/Piecewise((x, x < 1), (1, True)) — sampled on
+    [−50, 50], where a float64 overflow is re-evaluated with mpmath (exp(x²) is finite, only too
+    large for a float)."""
+    try:
+        bad = limited("domain of k", budget_s, _undefined_set, expr)
+    except (SymbolicFailure, NotImplementedError, TypeError, ValueError, RecursionError):
+        bad = None
+    if bad is not None and not bad.is_empty:
+        shown = str(bad)
+        raise LionKError(f"k(x) = {expr} is not finite and real on {shown[:80]}"
+                         f"{'...' if len(shown) > 80 else ''} (undefined or infinite there, found "
+                         "symbolically); Lion-K needs a finite convex k: R → R")
     xs = np.concatenate([np.linspace(-50, 50, 1001), [0.0]])
-    v = numeric(expr, X)(xs)
-    if not np.all(np.isfinite(v)):
-        bad = xs[~np.isfinite(v)][0]
-        raise LionKError(f"k(x) = {expr} is not finite and real on all of R (e.g. at x = {bad:g}); "
-                         "Lion-K needs a finite convex k: R → R")
+    with np.errstate(all="ignore"):
+        v = numeric(expr, X)(xs)
+    bad_x = xs[~np.isfinite(v)]
+    if bad_x.size:
+        import mpmath
+        f_mp = sp.lambdify(X, expr, modules="mpmath")
+        with mpmath.workdps(30):
+            for b in bad_x:
+                try:
+                    val = f_mp(mpmath.mpf(float(b)))
+                    finite = mpmath.isfinite(val) and not mpmath.im(val)
+                except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+                    finite = False
+                if not finite:
+                    raise LionKError(f"k(x) = {expr} is not finite and real on all of R (e.g. at "
+                                     f"x = {b:g}); Lion-K needs a finite convex k: R → R")
 
 
 # ------------------------------------------------------------------------------------------
@@ -183,11 +234,22 @@ def _numerical_conjugate(expr: sp.Expr, budget: Budget, notes: list) -> Numerica
             except SymbolicFailure:
                 v = None
         if v is None or not v.is_extended_real:
-            R = np.array([1e6, 1e4, 1e3, 1e2]) * (1 if end == sp.oo else -1)
-            vals = dk(R)
-            v = float(vals[np.isfinite(vals)][0]) if np.any(np.isfinite(vals)) else np.nan
+            sgn = 1 if end == sp.oo else -1
+            with np.errstate(all="ignore"):
+                vals = dk(np.array([1e2, 1e3, 1e4, 1e6]) * sgn)
+            finite = vals[np.isfinite(vals)]
             source = "ends estimated from k' at |x| ≤ 1e6"
-            if not np.isfinite(v):
+            steps = np.abs(np.diff(vals))  # k' monotone: growth per decade of |x|
+            if finite.size < vals.size and np.all(np.isinf(vals[~np.isfinite(vals)])):
+                v = sgn * np.inf  # k' overflows: it grows without bound (k convex, k' monotone)
+            elif finite.size == vals.size and steps[-1] > 0.5 * steps[1] + 1e-9 * (1 + abs(vals[-1])):
+                # the growth of k' from 1e4 to 1e6 does not die out (log x, √x, x): unbounded
+                v = sgn * np.inf
+            elif finite.size:
+                v = float(finite[-1])
+            elif abs(complex(sp.N(d.subs(X, 100 * sgn), 30))) > 1e300:
+                v = sgn * np.inf  # k' beyond float range already at |x| = 100 (x**1000)
+            else:
                 raise LionKError("cannot determine dom k*: k' is not finite at large |x|")
         ends.append(float(v))
     closed = []
@@ -231,7 +293,7 @@ def _lyapunov(conv: ConvexityResult, conj, kf, g, xs) -> list[Statement]:
     Gg, Hg = np.meshgrid(gx, h, indexing="ij")
     mixed = (Gg - Yg) * (Xg - Hg)
     scale = 1 + np.abs(Gg * Xg) + np.abs(Gg * Hg) + np.abs(Yg * Xg) + np.abs(Yg * Hg)
-    v2 = float(max(0.0, -np.min(mixed)))
+    v2 = float(max(0.0, -np.min(mixed, initial=np.inf)))  # no y: k* = δ{c}
     bad2 = np.any(mixed < -RTOL_CHECK * scale)
     inv = weakest(s.status for s in getattr(conj, "statements", []))
     if getattr(conj, "method", "") != "symbolic":
@@ -242,15 +304,16 @@ def _lyapunov(conv: ConvexityResult, conj, kf, g, xs) -> list[Statement]:
         status2, "∇k*(y) ∈ ∂k*(y) ⟺ y ∈ ∂k(∇k*(y)) (Fenchel–Young equality), then monotonicity "
         f"of ∂k; proof uses convexity ({conv.status}) and the inverse x(y) of k' ({inv}); "
         "numerically on x × y samples", n_samples=mixed.size, max_violation=v2))
-    # (iii) Fenchel–Young
-    ks = conj(ys)
+    # (iii) Fenchel–Young; a symbolic k* in 40-digit arithmetic (its closed form may cancel)
+    precise = {"precise": True} if getattr(conj, "method", "") == "symbolic" else {}
+    ks = conj(ys, **precise)
     kx = kf(xs)
     Kx, Ks = np.meshgrid(kx, ks, indexing="ij")
     fy = Kx + Ks - Xg * Yg
     tol = RTOL_CHECK * (1 + np.abs(Kx) + np.abs(Ks) + np.abs(Xg * Yg))
-    v3 = float(max(0.0, -np.min(fy)))
+    v3 = float(max(0.0, -np.min(fy, initial=np.inf)))
     inside = np.asarray(conj.in_domain(gx))
-    eq = kx[inside] + conj(gx[inside]) - xs[inside] * gx[inside]
+    eq = kx[inside] + conj(gx[inside], **precise) - xs[inside] * gx[inside]
     tol_eq = RTOL_CHECK * (1 + np.abs(kx[inside]) + np.abs(xs[inside] * gx[inside]))
     v_eq = float(np.max(np.abs(eq))) if eq.size else 0.0
     bad3 = np.any(fy < -tol) or np.any(np.abs(eq) > tol_eq)
@@ -269,12 +332,23 @@ def _lyapunov(conv: ConvexityResult, conj, kf, g, xs) -> list[Statement]:
 
 def _independent(conj, kf) -> list[Statement]:
     ys = _inside_samples(conj)
-    ref = sup_conjugate(kf, ys, R=1e4)
-    val = conj(ys)
+    # the search radius must contain the maximiser x = ∇k*(y) (k = x·asinh(x) − √(1 + x²) has
+    # ∇k*(10) = sinh(10) ≈ 1.1e4)
+    with np.errstate(all="ignore"):
+        reach = np.abs(np.asarray(conj.grad(ys), dtype=float))
+    if conj.method != "symbolic":
+        # the fallback k* is a supremum itself (|x| ≤ 1e6): compare where its maximiser is
+        # well inside the search radius
+        ys, R = ys[np.isfinite(reach) & (reach <= 5e3)], 1e4
+    else:
+        finite = reach[np.isfinite(reach)]
+        R = float(min(max(1e4, 2 * finite.max()) if finite.size else 1e4, 1e8))
+    ref = sup_conjugate(kf, ys, R=R)
+    val = conj(ys, precise=True) if conj.method == "symbolic" else conj(ys)
     err = np.abs(val - ref)
     tol = RTOL_SUP * (1 + np.abs(val) + np.abs(ys))
     ok = np.isfinite(val) & np.isfinite(ref)
-    st = [Statement("k* vs brute-force sup", "k*(y) = sup_{|x|≤1e4} (yx − k(x)) inside dom k*",
+    st = [Statement("k* vs brute-force sup", f"k*(y) = sup_(|x|≤{R:.3g}) (yx − k(x)) inside dom k*",
                     CHECKED if (np.all(ok) and np.all(err <= tol)) else FAILED,
                     "grid + golden section" + ("" if conj.method == "symbolic" else
                                                " (the fallback k* is itself numerical)"),
@@ -465,14 +539,18 @@ class CatalogReport:
         return {"ok": self.ok, "rows": [r.to_dict() for r in self.rows]}
 
     def to_text(self) -> str:
-        lines = ["K             params          k(x)                                   ok    "
-                 "max|Δk*|   points  dom   status   s"]
-        for r in self.rows:
-            p = ",".join(f"{k}={v:g}" for k, v in r.params.items())
-            lines.append(f"{r.name:13s} {p:15s} {r.expr[:38]:38s} {str(r.ok):5s} "
-                         f"{r.max_abs_diff:9.2e} {r.n_points:6d}  {str(r.domain_agrees):5s} "
-                         f"{r.report.status if r.report else '-':8s} {r.seconds:.2f}")
-        return "\n".join(lines) + "\n"
+        """A table: whole cells (columns as wide as their longest entry), yes/no for booleans."""
+        head = ("K", "params", "k(x)", "ok", "max|Δk*|", "points", "dom", "status", "s")
+        rows = [head] + [(
+            r.name, ",".join(f"{k}={v:g}" for k, v in r.params.items()) or "-", r.expr,
+            "yes" if r.ok else "NO", f"{r.max_abs_diff:.2e}", str(r.n_points),
+            "yes" if r.domain_agrees else "NO", r.report.status if r.report else "-",
+            f"{r.seconds:.2f}") for r in self.rows]
+        widths = [max(len(row[c]) for row in rows) for c in range(len(head))]
+        right = {4, 5, 8}
+        return "\n".join("  ".join(cell.rjust(w) if c in right else cell.ljust(w)
+                                   for c, (cell, w) in enumerate(zip(row, widths))).rstrip()
+                         for row in rows) + "\n"
 
 
 def verify_catalog(timeout: float = 20.0) -> CatalogReport:
