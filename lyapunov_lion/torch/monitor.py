@@ -3,22 +3,22 @@
 With decoupled decay λ > 0, Lion-K drives λx into dom K* (phase 1, spec §4) and then solves
 min f(x) + (1/λ)K*(λx) (phase 2). Every ``every`` steps the monitor records, per parameter
 tensor x (in float64, on the CPU; s = +1, or −1 for a K that is not even, whose library
-convention is Lion-K with K(−·)):
+convention is Lion-K with K(−·))::
 
-``radius``      ρ(x) = gauge of sλx in dom K*, divided by λ, so that the constraint reads
-                ρ ≤ 1/λ: max|x| for l1 (max|x|/δ for huber), ‖x‖₂ for l2, ‖x‖_q for lp,
-                ‖x‖₁ for linf, the spectral norm for nuclear; max|x| when K* has no bounded
-                domain (no constraint; ``bound`` is then inf)
-``bound``       1/λ (inf if λ = 0 or there is no constraint)
-``dist``        dist(sλx, dom K*), Euclidean over the whole tensor
-``boundary``    fraction of the constraint's degrees of freedom within 2ηλ of the boundary in
-                gauge units (one reversal of a step): coordinates for a box, singular values for
-                nuclear, the tensor as a whole (0 or 1) for l2/lp/linf
-``fy``          Fenchel–Young (KKT) score K(−sg) + K*(sλx) + λxᵀg ≥ 0, zero exactly at the
-                stationary points of f + (1/λ)K*(λ·) (for Lion: ‖g‖₁ + λxᵀg), with g the
-                gradient left in ``.grad`` (that of the step just taken; +inf outside dom K*)
-``fy_rel``      fy / (|K(−sg)| + |K*(sλx)| + |λxᵀg|) ∈ [0, 1] (0 at a KKT point)
-``polar_distance``  for nuclear with Newton–Schulz: ‖NS − UVᵀ‖_F/‖UVᵀ‖_F, last measured
+    ``radius``      ρ(x) = gauge of sλx in dom K*, divided by λ, so that the constraint reads
+                    ρ ≤ 1/λ: max|x| for l1 (max|x|/δ for huber), ‖x‖₂ for l2, ‖x‖_q for lp,
+                    ‖x‖₁ for linf, the spectral norm for nuclear; max|x| when K* has no bounded
+                    domain (no constraint; ``bound`` is then inf)
+    ``bound``       1/λ (inf if λ = 0 or there is no constraint)
+    ``dist``        dist(sλx, dom K*), Euclidean over the whole tensor
+    ``boundary``    fraction of the constraint's degrees of freedom within 2ηλ of the boundary in
+                    gauge units (one reversal of a step): coordinates for a box, singular values for
+                    nuclear, the tensor as a whole (0 or 1) for l2/lp/linf
+    ``fy``          Fenchel–Young (KKT) score K(−sg) + K*(sλx) + λxᵀg ≥ 0, zero exactly at the
+                    stationary points of f + (1/λ)K*(λ·) (for Lion: ‖g‖₁ + λxᵀg), with g the
+                    gradient left in ``.grad`` (that of the step just taken; +inf outside dom K*)
+    ``fy_rel``      fy / (|K(−sg)| + |K*(sλx)| + |λxᵀg|) ∈ [0, 1] (0 at a KKT point)
+    ``polar_distance``  for nuclear with Newton–Schulz: ‖NS − UVᵀ‖_F/‖UVᵀ‖_F, last measured
 
 and once per tensor: ``entry`` — the first recorded step with dist ≤ tol (resolution
 ``every``; −1 = not yet) — next to the phase-1 bound of the explicit scheme,
