@@ -206,8 +206,9 @@ def report(d: dict) -> Reproduction:
     settings = {"models": list(d["models"]), "lams": lams, "seeds": list(d["seeds"]),
                 "steps": d["steps"], "lr": d["lr"], "K": "l1 (Lion)", "betas": [0.9, 0.99],
                 "batch_size": 64, "decay": "explicit (decoupled)", "init": "torch default",
-                "cells": ("one grid cell per (model, λ, seed), run through the grid runner "
-                          f"lyapunov_lion.grid.run_grid on {d.get('executor', 'an unrecorded executor')}")}
+                "cells": ("one per (model, λ, seed), run through the grid runner "
+                          "lyapunov_lion.grid.run_grid; executor: "
+                          + d.get("executor", "not recorded"))}
     just = ("η = 0.01 as in the confinement report, so phase 1 ends within ~150 steps at "
             "λ = 10 and the runs spend most of their steps in phase 2; the λ grid spans 1/λ "
             "from above the initial weights (λ ≤ 5: 1/λ ≥ 0.2 > max|x₀| for most tensors) to "
