@@ -16,8 +16,18 @@ smallest grid λ > 0 whose seed range of final training loss lies entirely above
 of the unconstrained λ = 0 (min over seeds > max over seeds at λ = 0); the claim holds when
 such a λ_c exists and every larger λ is above λ = 0 too (below λ_c, by construction, no λ is
 clearly worse than λ = 0; it may be better).
+
+The (model, λ, seed) cells run through the experiment-grid runner (`lyapunov_lion.grid.run_grid`,
+experiment ``lyapunov_lion.reproduce.lam_sweep:run_cell``): at full size on an embedded Dask
+`LocalCluster` with one single-threaded worker process per core (serially when dask is not
+installed), at reduced size serially (8 cells of well under a second each: starting a cluster
+would cost far more than the work). Each cell trains on one thread from its seed, so the numbers do not depend on where
+or in which order the cells ran.
 """
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -36,9 +46,13 @@ SETTINGS = {
                 "steps": 100},
 }
 METRICS = ("final_train_loss", "test_loss", "test_accuracy", "early_loss", "on_boundary")
+EXPERIMENT = f"{__name__}:run_cell"
 
 
-def _run(model: str, lam: float, seed: int, steps: int) -> dict:
+def run_cell(model: str, lam: float, seed: int, steps: int) -> dict:
+    """One grid cell: Lion (K = l1, η = ``LR``) on digits with ``model``, ``lam``, ``seed`` for
+    ``steps`` steps; the `METRICS` (``on_boundary``: the fraction of weight entries with
+    |λx| ≥ 1 − 2ηλ at the end, weighted by tensor size; 0 at λ = 0, where there is no box)."""
     from ..train import train
 
     res = train(model=model, dataset="digits", K="l1", lam=lam, lr=LR, steps=steps, seed=seed,
@@ -51,22 +65,47 @@ def _run(model: str, lam: float, seed: int, steps: int) -> dict:
     return {**{k: m[k] for k in METRICS[:-1]}, "on_boundary": on}
 
 
-def compute(size: str = "full", progress=None) -> dict:
-    """Every (model, λ, seed) of ``size``; arrays (λ, seed) per model and metric."""
+def compute(size: str = "full", progress=None, *, store: str | Path | None = None,
+            workers: int | None = None, serial: bool | None = None) -> dict:
+    """Every (model, λ, seed) of ``size`` through the grid runner; arrays (λ, seed) per model
+    and metric.
+
+    ``store``: the grid's SQLite file (a rerun with the same file skips finished cells); default
+    a temporary one. ``workers``/``serial`` choose the executor as for `run_grid`; ``serial``
+    None: serial at size "reduced", else an embedded Dask LocalCluster with ``workers``
+    processes (default one per core; serial without dask). ``progress`` gets one line per
+    finished cell.
+    """
+    from ..errors import LionKError
+    from ..grid import run_grid
+
     check_size(size)
     st = SETTINGS[size]
-    out = {}
-    for model in st["models"]:
-        vals = {k: np.empty((len(st["lams"]), len(st["seeds"]))) for k in METRICS}
-        for i, lam in enumerate(st["lams"]):
-            for j, seed in enumerate(st["seeds"]):
-                r = _run(model, lam, seed, st["steps"])
-                for k in METRICS:
-                    vals[k][i, j] = r[k]
-            if progress is not None:
-                progress(f"{model} λ = {lam:g} done")
-        out[model] = vals
-    return {"size": size, **st, "lr": LR, "runs": out}
+    grid = {"grid": {"name": f"{NAME}-{size}", "experiment": EXPERIMENT},
+            "fixed": {"steps": st["steps"]},
+            "axes": {"model": st["models"], "lam": st["lams"], "seed": st["seeds"]}}
+    finished = [-1]
+
+    def report(p) -> None:
+        if progress is not None and p.done + p.failed != finished[0]:
+            finished[0] = p.done + p.failed
+            progress(f"{NAME}: {p.done}/{p.total} cells done" + (f", {p.failed} failed"
+                                                                 if p.failed else ""))
+
+    with tempfile.TemporaryDirectory(prefix="lam_sweep-") as tmp:
+        path = Path(store) if store is not None else Path(tmp) / f"{NAME}-{size}.sqlite"
+        run = run_grid(grid, path, workers=workers, progress=report, retry_failed=True,
+                       serial=size == "reduced" if serial is None else serial)
+        rows = run.rows(("done",))
+    if len(rows) != run.cells:
+        errors = "; ".join(err for _, err in run.failures[:3])
+        raise LionKError(f"{NAME}: {run.cells - len(rows)} of {run.cells} cells failed ({errors})")
+    cells = {(r["settings"]["model"], r["settings"]["lam"], r["settings"]["seed"]): r["metrics"]
+             for r in rows}
+    out = {model: {k: np.array([[cells[model, lam, seed][k] for seed in st["seeds"]]
+                                for lam in st["lams"]]) for k in METRICS}
+           for model in st["models"]}
+    return {"size": size, **st, "lr": LR, "runs": out, "executor": run.executor}
 
 
 def threshold(lams, loss: np.ndarray) -> dict:
@@ -166,7 +205,10 @@ def report(d: dict) -> Reproduction:
           f"η = {d['lr']:g}, not CIFAR-10 at the paper's (unstated) settings.")
     settings = {"models": list(d["models"]), "lams": lams, "seeds": list(d["seeds"]),
                 "steps": d["steps"], "lr": d["lr"], "K": "l1 (Lion)", "betas": [0.9, 0.99],
-                "batch_size": 64, "decay": "explicit (decoupled)", "init": "torch default"}
+                "batch_size": 64, "decay": "explicit (decoupled)", "init": "torch default",
+                "cells": ("one per (model, λ, seed), run through the grid runner "
+                          "lyapunov_lion.grid.run_grid; executor: "
+                          + d.get("executor", "not recorded"))}
     just = ("η = 0.01 as in the confinement report, so phase 1 ends within ~150 steps at "
             "λ = 10 and the runs spend most of their steps in phase 2; the λ grid spans 1/λ "
             "from above the initial weights (λ ≤ 5: 1/λ ≥ 0.2 > max|x₀| for most tensors) to "
