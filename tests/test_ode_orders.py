@@ -153,35 +153,27 @@ def test_plain_rk23_order_on_smooth_problem():
     assert 3 - 0.35 <= p <= 3 + 0.35, (p, n_steps, errors)
 
 
-def test_filippov_order_on_switch_free_l1_problem():
-    exact = noswitch_exact()
-    errors = [end_error(solve_l1(C_NOSWITCH, method="filippov", rtol=tol, atol=tol), exact)
-              for tol in TOLS]
+def assert_filippov_orders(c, ref, n_events=None):
+    """Default (DOP853 inner): error ∝ tol^q, q in Q_BAND; RK23 inner: error ∝ N^−p, p = 3 ± 0.35."""
+    errors = [end_error(solve_l1(c, method="filippov", rtol=tol, atol=tol), ref) for tol in TOLS]
     q = slope(TOLS, errors)
     assert Q_BAND[0] <= q <= Q_BAND[1], (q, errors)
     errors, n_steps = [], []
     for tol in TOLS:
-        r = solve_l1(C_NOSWITCH, method="filippov", inner_method="RK23", rtol=tol, atol=tol)
-        assert r.report.n_events == 0  # no switch: the closed form applies
-        errors.append(end_error(r, exact))
-        n_steps.append(r.report.n_steps)
-    p = -slope(n_steps, errors)
-    assert 3 - 0.35 <= p <= 3 + 0.35, (p, n_steps, errors)
-
-
-def test_filippov_order_on_sliding_problem():
-    ref = sliding_reference()
-    errors = [end_error(solve_l1(C_SLIDE, method="filippov", rtol=tol, atol=tol), ref)
-              for tol in TOLS]
-    q = slope(TOLS, errors)
-    assert Q_BAND[0] <= q <= Q_BAND[1], (q, errors)
-    errors, n_steps = [], []
-    for tol in TOLS:
-        r = solve_l1(C_SLIDE, method="filippov", inner_method="RK23", rtol=tol, atol=tol)
+        r = solve_l1(c, method="filippov", inner_method="RK23", rtol=tol, atol=tol)
+        assert n_events is None or r.report.n_events == n_events
         errors.append(end_error(r, ref))
         n_steps.append(r.report.n_steps)
     p = -slope(n_steps, errors)
     assert 3 - 0.35 <= p <= 3 + 0.35, (p, n_steps, errors)
+
+
+def test_filippov_order_on_switch_free_l1_problem():
+    assert_filippov_orders(C_NOSWITCH, noswitch_exact(), n_events=0)  # no switch: closed form
+
+
+def test_filippov_order_on_sliding_problem():
+    assert_filippov_orders(C_SLIDE, sliding_reference())
 
 
 def test_implicit_tolerance_proportionality_on_sliding_problem():
