@@ -283,7 +283,7 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
             break
         h_try = min(h, t_final - t)
         clipped = False
-        if outs is not None and k_out < outs.size and t + h_try > outs[k_out]:
+        if outs is not None and k_out < outs.size and t + h_try >= outs[k_out]:
             h_try, clipped = outs[k_out] - t, True
         if switch_run >= ZENO_SWITCHES and h < ZENO_COLLAPSE * h_good:
             zeno = _zeno_step(sub, K, z, s_prev, min(h_good, (outs[k_out] if outs is not None
