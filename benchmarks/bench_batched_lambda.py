@@ -25,6 +25,7 @@ table. Usage::
     python benchmarks/bench_batched_lambda.py                 # 1000 λ × 5000 steps
     python benchmarks/bench_batched_lambda.py --quick         # 50 λ × 500 steps, seconds
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,14 @@ def grad_f(x):
 # ------------------------------------------------------------------------------------------
 def batched_run_discrete(lams, steps, lr):
     x0 = np.tile(np.asarray(X0), (len(lams), 1))
-    res = run_discrete(make_K("l1"), grad_f, x0, steps=steps, save_every=steps,
-                       config=LionKConfig(lr=lr, lam=lams, beta1=BETA1, beta2=BETA2))
+    res = run_discrete(
+        make_K("l1"),
+        grad_f,
+        x0,
+        steps=steps,
+        save_every=steps,
+        config=LionKConfig(lr=lr, lam=lams, beta1=BETA1, beta2=BETA2),
+    )
     if not res.success:
         raise RuntimeError(res.message)
     return res.x[-1]
@@ -67,8 +74,14 @@ def loop_run_discrete(lams, steps, lr, progress=None):
     K = make_K("l1")
     out = np.empty((len(lams), 2))
     for i, lam in enumerate(lams):
-        res = run_discrete(K, grad_f, np.asarray(X0), steps=steps, save_every=steps,
-                           config=LionKConfig(lr=lr, lam=float(lam), beta1=BETA1, beta2=BETA2))
+        res = run_discrete(
+            K,
+            grad_f,
+            np.asarray(X0),
+            steps=steps,
+            save_every=steps,
+            config=LionKConfig(lr=lr, lam=float(lam), beta1=BETA1, beta2=BETA2),
+        )
         if not res.success:
             raise RuntimeError(res.message)
         out[i] = res.x[-1]
@@ -163,8 +176,19 @@ def _compile_fused():
         return None
     tmp = Path(tempfile.mkdtemp(prefix="lionk-bench-"))
     (tmp / "fused.c").write_text(FUSED_C)
-    subprocess.run([cc, "-O2", "-ffp-contract=off", "-shared", "-fPIC", "-o",
-                    str(tmp / "fused.so"), str(tmp / "fused.c")], check=True)
+    subprocess.run(
+        [
+            cc,
+            "-O2",
+            "-ffp-contract=off",
+            "-shared",
+            "-fPIC",
+            "-o",
+            str(tmp / "fused.so"),
+            str(tmp / "fused.c"),
+        ],
+        check=True,
+    )
     fn = ctypes.CDLL(str(tmp / "fused.so")).lion_batched
     arr = np.ctypeslib.ndpointer(dtype=np.float64, flags="C_CONTIGUOUS")
     fn.argtypes = [arr, arr, arr, ctypes.c_long, ctypes.c_long] + [ctypes.c_double] * 7
@@ -180,8 +204,20 @@ def batched_fused_c(lams, steps, lr):
         raise RuntimeError("no C compiler (gcc/cc): skip batched_fused_c")
     x = np.ascontiguousarray(np.tile(np.asarray(X0), (len(lams), 1)))
     m = np.zeros_like(x)
-    fn(x, m, np.ascontiguousarray(lams, dtype=np.float64), len(lams), steps, lr,
-       BETA1, 1 - BETA1, BETA2, 1 - BETA2, C[0], C[1])
+    fn(
+        x,
+        m,
+        np.ascontiguousarray(lams, dtype=np.float64),
+        len(lams),
+        steps,
+        lr,
+        BETA1,
+        1 - BETA1,
+        BETA2,
+        1 - BETA2,
+        C[0],
+        C[1],
+    )
     return x
 
 
@@ -198,8 +234,10 @@ def machine_info() -> dict:
         affinity = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         affinity = None
-    env = {k: os.environ.get(k) for k in
-           ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE")}
+    env = {
+        k: os.environ.get(k)
+        for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE")
+    }
     return {
         "python": sys.version.split()[0],
         "numpy": np.__version__,
@@ -226,8 +264,12 @@ def _progress(name, total):
 
     def report(done):
         if done % step == 0 or done == total:
-            print(f"  {name}: {done}/{total} runs, {time.perf_counter() - t0:.1f} s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {name}: {done}/{total} runs, {time.perf_counter() - t0:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
     return report
 
 
@@ -236,34 +278,52 @@ def main(argv=None) -> int:
     ap.add_argument("--n-lam", type=int, default=1000, help="number of λ values in [0.1, 3]")
     ap.add_argument("--steps", type=int, default=5000, help="Lion steps per run")
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--repeat", type=int, default=3, help="repetitions of the batched variants (min kept)")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="repetitions of the batched variants (min kept)"
+    )
     ap.add_argument("--quick", action="store_true", help="50 λ × 500 steps (a smoke run)")
     ap.add_argument("--skip", nargs="*", default=[], help="variants to skip")
-    ap.add_argument("--out", type=Path, default=None,
-                    help="JSON output (default benchmarks/results/batched_lambda[_quick].json)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="JSON output (default benchmarks/results/batched_lambda[_quick].json)",
+    )
     args = ap.parse_args(argv)
     if args.quick:
         args.n_lam, args.steps = 50, 500
-    out_path = args.out or RESULTS / ("batched_lambda_quick.json" if args.quick else "batched_lambda.json")
+    out_path = args.out or RESULTS / (
+        "batched_lambda_quick.json" if args.quick else "batched_lambda.json"
+    )
     lams = np.linspace(0.1, 3.0, args.n_lam)
     info = machine_info()
-    print(f"{args.n_lam} λ in [0.1, 3] × {args.steps} steps, lr {args.lr:g}; numpy {info['numpy']}, "
-          f"{info['cpu_count']} CPUs (affinity {info['cpu_affinity']}), load {info['loadavg_at_start']}",
-          flush=True)
+    print(
+        f"{args.n_lam} λ in [0.1, 3] × {args.steps} steps, lr {args.lr:g}; numpy {info['numpy']}, "
+        f"{info['cpu_count']} CPUs (affinity {info['cpu_affinity']}), load {info['loadavg_at_start']}",
+        flush=True,
+    )
 
     timings, finals = {}, {}
-    batched = [("batched_run_discrete", batched_run_discrete),
-               ("batched_numpy_steps", batched_numpy_steps),
-               ("batched_fused_c", batched_fused_c)]
-    loops = [("loop_run_discrete", loop_run_discrete), ("loop_numpy_steps", loop_numpy_steps),
-             ("loop_python_floats", loop_python_floats)]
+    batched = [
+        ("batched_run_discrete", batched_run_discrete),
+        ("batched_numpy_steps", batched_numpy_steps),
+        ("batched_fused_c", batched_fused_c),
+    ]
+    loops = [
+        ("loop_run_discrete", loop_run_discrete),
+        ("loop_numpy_steps", loop_numpy_steps),
+        ("loop_python_floats", loop_python_floats),
+    ]
     for name, fn in batched:
         if name in args.skip:
             continue
         runs = [timed(fn, lams, args.steps, args.lr) for _ in range(max(1, args.repeat))]
         finals[name] = runs[0][0]
-        timings[name] = {"wall_s": min(r[1] for r in runs), "cpu_s": min(r[2] for r in runs),
-                         "wall_s_all": [r[1] for r in runs]}
+        timings[name] = {
+            "wall_s": min(r[1] for r in runs),
+            "cpu_s": min(r[2] for r in runs),
+            "wall_s_all": [r[1] for r in runs],
+        }
         print(f"{name:24s} {timings[name]['wall_s']:10.3f} s", flush=True)
     for name, fn in loops:
         if name in args.skip:
@@ -276,8 +336,10 @@ def main(argv=None) -> int:
 
     ref_name = "batched_run_discrete" if "batched_run_discrete" in finals else next(iter(finals))
     ref = finals[ref_name]
-    agree = {n: {"exact": bool(np.array_equal(f, ref)),
-                 "max_abs_diff": float(np.max(np.abs(f - ref)))} for n, f in finals.items()}
+    agree = {
+        n: {"exact": bool(np.array_equal(f, ref)), "max_abs_diff": float(np.max(np.abs(f - ref)))}
+        for n, f in finals.items()
+    }
     # sanity of the answer: converged loss vs the exact constrained loss ((1.5 − 1/λ)₊)²
     loss = np.sum((ref - np.asarray(C)) ** 2, axis=-1)
     exact = np.maximum(1.5 - 1 / lams, 0.0) ** 2
@@ -287,11 +349,24 @@ def main(argv=None) -> int:
     ratios = {n: t["wall_s"] / base for n, t in timings.items()} if base else {}
     record = {
         "date": _dt.datetime.now().isoformat(timespec="seconds"),
-        "command": " ".join(["python benchmarks/bench_batched_lambda.py",
-                             *(argv if argv is not None else sys.argv[1:])]),
-        "problem": {"f": "(x1 - 1.5)^2 + x2^2", "x0": X0, "K": "l1", "lr": args.lr,
-                    "beta1": BETA1, "beta2": BETA2, "decay": "explicit",
-                    "n_lam": args.n_lam, "lam_range": [0.1, 3.0], "steps": args.steps},
+        "command": " ".join(
+            [
+                "python benchmarks/bench_batched_lambda.py",
+                *(argv if argv is not None else sys.argv[1:]),
+            ]
+        ),
+        "problem": {
+            "f": "(x1 - 1.5)^2 + x2^2",
+            "x0": X0,
+            "K": "l1",
+            "lr": args.lr,
+            "beta1": BETA1,
+            "beta2": BETA2,
+            "decay": "explicit",
+            "n_lam": args.n_lam,
+            "lam_range": [0.1, 3.0],
+            "steps": args.steps,
+        },
         "timings": timings,
         "ratio_to_batched_run_discrete": ratios,
         "final_points_agree_with": ref_name,
@@ -299,20 +374,28 @@ def main(argv=None) -> int:
         "max_abs_loss_error_vs_exact_constrained_loss": loss_err,
         "machine": info,
     }
-    record["machine"]["loadavg_at_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    record["machine"]["loadavg_at_end"] = (
+        list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    )
 
-    lines = ["| variant | wall time (s) | CPU time (s) | × batched | final points equal |",
-             "|---|---:|---:|---:|:---:|"]
+    lines = [
+        "| variant | wall time (s) | CPU time (s) | × batched | final points equal |",
+        "|---|---:|---:|---:|:---:|",
+    ]
     for n, t in timings.items():
         r = f"{ratios[n]:.1f}" if ratios else "–"
-        lines.append(f"| `{n}` | {t['wall_s']:.3f} | {t['cpu_s']:.3f} | {r} | "
-                     f"{'exact' if agree[n]['exact'] else 'NO (%.2g)' % agree[n]['max_abs_diff']} |")
+        lines.append(
+            f"| `{n}` | {t['wall_s']:.3f} | {t['cpu_s']:.3f} | {r} | "
+            f"{'exact' if agree[n]['exact'] else 'NO (%.2g)' % agree[n]['max_abs_diff']} |"
+        )
     table = "\n".join(lines)
     record["markdown_table"] = table
     print()
     print(table)
-    print(f"\nmax |f(x_final) − ((1.5 − 1/λ)₊)²| over λ: {loss_err:.2e} "
-          f"(small only once the runs have converged: not in --quick)")
+    print(
+        f"\nmax |f(x_final) − ((1.5 − 1/λ)₊)²| over λ: {loss_err:.2e} "
+        f"(small only once the runs have converged: not in --quick)"
+    )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {out_path}")

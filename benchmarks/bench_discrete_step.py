@@ -25,6 +25,7 @@ so its difference is reported, not required to be 0.
     python benchmarks/bench_discrete_step.py                 # d = 1e4, 1e6, 1e7; a few minutes
     python benchmarks/bench_discrete_step.py --quick         # d = 1e4, 1e5; seconds
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,11 +37,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_batched_lambda import machine_info
 
 from lyapunov_lion import LionKConfig, make_K
 from lyapunov_lion.core.discrete import LionKStepper
-
-from bench_batched_lambda import machine_info
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LR, BETA1, BETA2, LAM = 1e-3, 0.9, 0.99, 0.5
@@ -48,8 +48,12 @@ KS = ("l1", "huber", "logcosh", "l2")
 
 
 def _numpy_grad_K(name):
-    return {"l1": np.sign, "huber": lambda v: np.clip(v, -1.0, 1.0), "logcosh": np.tanh,
-            "l2": lambda v: v / np.sqrt(np.sum(v * v))}[name]
+    return {
+        "l1": np.sign,
+        "huber": lambda v: np.clip(v, -1.0, 1.0),
+        "logcosh": np.tanh,
+        "l2": lambda v: v / np.sqrt(np.sum(v * v)),
+    }[name]
 
 
 def numpy_loop(name, x, m, g, steps, dt):
@@ -72,12 +76,17 @@ def lionk(name, x, m, g, steps, dt):
 
 
 def _torch_grad_K(torch, name):
-    return {"l1": torch.sign, "huber": lambda v: torch.clamp(v, -1.0, 1.0), "logcosh": torch.tanh,
-            "l2": lambda v: v / torch.sqrt(torch.sum(v * v))}[name]
+    return {
+        "l1": torch.sign,
+        "huber": lambda v: torch.clamp(v, -1.0, 1.0),
+        "logcosh": torch.tanh,
+        "l2": lambda v: v / torch.sqrt(torch.sum(v * v)),
+    }[name]
 
 
 def torch_1t(name, x, m, g, steps, dt):
     import torch
+
     gk = _torch_grad_K(torch, name)
     x, m, g = (torch.from_numpy(a.copy()) for a in (x, m, g))
     tdt = x.dtype
@@ -91,6 +100,7 @@ def torch_1t(name, x, m, g, steps, dt):
 
 def torch_1t_inplace(name, x, m, g, steps, dt):
     import torch
+
     x, m, g = (torch.from_numpy(a.copy()) for a in (x, m, g))
     mt, s = torch.empty_like(x), torch.empty_like(x)
     tdt = x.dtype
@@ -142,8 +152,12 @@ def floor_ms(d, itemsize, bandwidth):
     return 5 * d * itemsize / bandwidth * 1e3
 
 
-VARIANTS = {"lionk": lionk, "numpy_loop": numpy_loop, "torch_1t": torch_1t,
-            "torch_1t_inplace": torch_1t_inplace}
+VARIANTS = {
+    "lionk": lionk,
+    "numpy_loop": numpy_loop,
+    "torch_1t": torch_1t,
+    "torch_1t_inplace": torch_1t_inplace,
+}
 
 
 def time_variant(fn, name, x, m, g, dt, rounds, target_s=0.05):
@@ -168,20 +182,29 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--skip", nargs="*", default=[], help="variants to skip")
     ap.add_argument("--quick", action="store_true", help="d = 1e4, 1e5, 3 rounds (a smoke run)")
-    ap.add_argument("--out", type=Path, default=None,
-                    help="JSON output (default benchmarks/results/discrete_step[_quick].json)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="JSON output (default benchmarks/results/discrete_step[_quick].json)",
+    )
     args = ap.parse_args(argv)
     if args.quick:
         args.sizes, args.rounds = [1e4, 1e5], 3
     try:
         import torch
+
         torch.set_num_threads(1)
     except ImportError:
         args.skip += ["torch_1t", "torch_1t_inplace"]
-    out_path = args.out or RESULTS / ("discrete_step_quick.json" if args.quick else "discrete_step.json")
+    out_path = args.out or RESULTS / (
+        "discrete_step_quick.json" if args.quick else "discrete_step.json"
+    )
     info = machine_info()
-    print(f"numpy {info['numpy']}, {info['cpu_count']} CPUs, load {info['loadavg_at_start']}",
-          flush=True)
+    print(
+        f"numpy {info['numpy']}, {info['cpu_count']} CPUs, load {info['loadavg_at_start']}",
+        flush=True,
+    )
     variants = [v for v in VARIANTS if v not in args.skip]
     rows, ok = [], True
     rng = np.random.default_rng(0)
@@ -192,11 +215,17 @@ def main(argv=None) -> int:
             for name in args.Ks:
                 bandwidth = copy_bandwidth(args.rounds)  # next to each row: the load varies
                 floor = floor_ms(d, dt.itemsize, bandwidth)
-                res = {"d": d, "dtype": dtn, "K": name, "floor_ms": floor,
-                       "copy_bandwidth_GBps": bandwidth / 1e9}
+                res = {
+                    "d": d,
+                    "dtype": dtn,
+                    "K": name,
+                    "floor_ms": floor,
+                    "copy_bandwidth_GBps": bandwidth / 1e9,
+                }
                 for v in variants:
-                    res[v + "_ms"], res[v + "_all"] = time_variant(VARIANTS[v], name, x, m, g, dt,
-                                                                   args.rounds)
+                    res[v + "_ms"], res[v + "_all"] = time_variant(
+                        VARIANTS[v], name, x, m, g, dt, args.rounds
+                    )
                 # equality after 3 steps from the same start
                 ref = lionk(name, x, m, g, 3, dt)
                 for v in variants:
@@ -210,35 +239,72 @@ def main(argv=None) -> int:
                 ms = res.get("lionk_ms")
                 if ms and floor:
                     res["lionk_over_floor"] = ms / floor
-                torches = [res[v + "_ms"] for v in ("torch_1t", "torch_1t_inplace") if v in variants]
+                torches = [
+                    res[v + "_ms"] for v in ("torch_1t", "torch_1t_inplace") if v in variants
+                ]
                 if ms and torches:
                     res["lionk_over_best_torch"] = ms / min(torches)
                 rows.append(res)
-                print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                                for k, v in res.items() if not k.endswith("_all")), flush=True)
+                print(
+                    "  ".join(
+                        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                        for k, v in res.items()
+                        if not k.endswith("_all")
+                    ),
+                    flush=True,
+                )
 
-    head = ["d", "dtype", "K", *[v + " (ms)" for v in variants], "floor (ms)", "lionk / floor",
-            "lionk / best torch", "numpy_loop equal"]
+    head = [
+        "d",
+        "dtype",
+        "K",
+        *[v + " (ms)" for v in variants],
+        "floor (ms)",
+        "lionk / floor",
+        "lionk / best torch",
+        "numpy_loop equal",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for r in rows:
         cells = [f"{r['d']:.0e}", r["dtype"], r["K"]]
         cells += [f"{r[v + '_ms']:.3g}" for v in variants] + [f"{r['floor_ms']:.3g}"]
-        cells += [f"{r['lionk_over_floor']:.2f}" if "lionk_over_floor" in r else "–",
-                  f"{r['lionk_over_best_torch']:.2f}" if "lionk_over_best_torch" in r else "–",
-                  ("exact" if r.get("numpy_loop_max_abs_diff") == 0.0 else
-                   str(r.get("numpy_loop_max_abs_diff", "–")))]
+        cells += [
+            f"{r['lionk_over_floor']:.2f}" if "lionk_over_floor" in r else "–",
+            f"{r['lionk_over_best_torch']:.2f}" if "lionk_over_best_torch" in r else "–",
+            (
+                "exact"
+                if r.get("numpy_loop_max_abs_diff") == 0.0
+                else str(r.get("numpy_loop_max_abs_diff", "–"))
+            ),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     print()
     print(table)
     import os
+
     info["loadavg_at_end"] = list(os.getloadavg())
-    record = {"date": _dt.datetime.now().isoformat(timespec="seconds"),
-              "command": " ".join(["python benchmarks/bench_discrete_step.py",
-                                   *(argv if argv is not None else sys.argv[1:])]),
-              "settings": {"lr": LR, "beta1": BETA1, "beta2": BETA2, "lam": LAM,
-                           "decay": "explicit", "convention": "paper", "rounds": args.rounds},
-              "rows": rows, "markdown_table": table, "machine": info}
+    record = {
+        "date": _dt.datetime.now().isoformat(timespec="seconds"),
+        "command": " ".join(
+            [
+                "python benchmarks/bench_discrete_step.py",
+                *(argv if argv is not None else sys.argv[1:]),
+            ]
+        ),
+        "settings": {
+            "lr": LR,
+            "beta1": BETA1,
+            "beta2": BETA2,
+            "lam": LAM,
+            "decay": "explicit",
+            "convention": "paper",
+            "rounds": args.rounds,
+        },
+        "rows": rows,
+        "markdown_table": table,
+        "machine": info,
+    }
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {out_path}")

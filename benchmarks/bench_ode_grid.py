@@ -13,6 +13,7 @@ is ≤ 5e-3.
 
 (``--table``: print the K × case markdown table of docs/ode.md from a saved run.)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,6 @@ from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # the machine is shared: one BLAS thread
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-import numpy as np  # noqa: E402
 
 from lyapunov_lion.core.kfunc import available_K, make_K  # noqa: E402
 from lyapunov_lion.errors import TheoryWarning  # noqa: E402
@@ -33,8 +33,9 @@ from lyapunov_lion.simulate_ode import OdeOptions, compare, simulate_ode  # noqa
 
 CASES = {
     "toy": dict(objective="toy"),
-    "quad3": dict(objective="0.5*(x1-1)**2 + (x2+0.5)**2 + 0.25*(x3-3)**2 + 0.4*x2*x3",
-                  x0="2,0,-1"),
+    "quad3": dict(
+        objective="0.5*(x1-1)**2 + (x2+0.5)**2 + 0.25*(x3-3)**2 + 0.4*x2*x3", x0="2,0,-1"
+    ),
     "quad5": dict(objective="quadratic", objective_params={"dim": 5}),
 }
 LAMS = (0.5, 1.5, 3.0)
@@ -63,9 +64,18 @@ def run_case(K, lam, case) -> dict:
     cmp = compare(disc, ode)
     r = ode.result
     ok = bool(r.success) and cmp["final_distance"] <= TOL
-    return {"K": K, "lam": lam, "case": case, "success": bool(r.success), "pass": ok,
-            "method": r.report.method, "nfev": int(r.report.nfev), "wall": wall,
-            "final_distance": cmp["final_distance"], "message": r.message}
+    return {
+        "K": K,
+        "lam": lam,
+        "case": case,
+        "success": bool(r.success),
+        "pass": ok,
+        "method": r.report.method,
+        "nfev": int(r.report.nfev),
+        "wall": wall,
+        "final_distance": cmp["final_distance"],
+        "message": r.message,
+    }
 
 
 def markdown_table(rows) -> str:
@@ -78,8 +88,11 @@ def markdown_table(rows) -> str:
         cells = []
         for c, lam in cols:
             r = by.get((K, c, lam))
-            cells.append("–" if r is None else
-                         f"{'ok' if r['pass'] else 'FAIL'} {r['nfev']} / {r['wall']:.1f}s")
+            cells.append(
+                "–"
+                if r is None
+                else f"{'ok' if r['pass'] else 'FAIL'} {r['nfev']} / {r['wall']:.1f}s"
+            )
         lines.append(f"| {K} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -99,18 +112,22 @@ def main(argv=None):
     lams = [float(v) for v in a.lam.split(",")] if a.lam else LAMS
     cases = a.case.split(",") if a.case else list(CASES)
     rows = []
-    print(f"{'K':<13} {'λ':>4} {'case':<6} {'status':<7} {'method':<22} {'nfev':>7} "
-          f"{'wall s':>7} {'‖Δx(T)‖':>9}")
+    print(
+        f"{'K':<13} {'λ':>4} {'case':<6} {'status':<7} {'method':<22} {'nfev':>7} "
+        f"{'wall s':>7} {'‖Δx(T)‖':>9}"
+    )
     for K in Ks:
         for lam in lams:
             for case in cases:
                 row = run_case(K, lam, case)
                 rows.append(row)
-                print(f"{K:<13} {lam:>4g} {case:<6} {'ok' if row['pass'] else 'FAIL':<7} "
-                      f"{row['method']:<22} {row['nfev']:>7} {row['wall']:>7.2f} "
-                      f"{row['final_distance']:>9.2e}" + ("" if row["pass"] else
-                                                           "  " + row["message"][:150]),
-                      flush=True)
+                print(
+                    f"{K:<13} {lam:>4g} {case:<6} {'ok' if row['pass'] else 'FAIL':<7} "
+                    f"{row['method']:<22} {row['nfev']:>7} {row['wall']:>7.2f} "
+                    f"{row['final_distance']:>9.2e}"
+                    + ("" if row["pass"] else "  " + row["message"][:150]),
+                    flush=True,
+                )
     n_ok = sum(r["pass"] for r in rows)
     print(f"\n{n_ok}/{len(rows)} runs pass (ODE success and ‖x_ODE(T) − x_disc(T)‖ ≤ {TOL:g})")
     if a.json:

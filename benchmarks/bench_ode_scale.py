@@ -10,6 +10,7 @@ integrator(s) used, nfev, the number of switching events, wall time, and the err
 
     .venv/bin/python benchmarks/bench_ode_scale.py [--dims 1,10,50,100,1000] [--seeds 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,14 +43,33 @@ def run_one(d: int, seed: int, max_time: float | None = None) -> dict:
     obj = random_quadratic(d, seed)
     ref = constrained_optimum(obj, "l1", PARAMS["lam"])
     t0 = time.perf_counter()
-    r = solve_lion_ode("l1", obj, np.zeros(d), np.zeros(d), t_final=T_FINAL, rtol=RTOL,
-                       atol=ATOL, max_time=max_time, **PARAMS)
+    r = solve_lion_ode(
+        "l1",
+        obj,
+        np.zeros(d),
+        np.zeros(d),
+        t_final=T_FINAL,
+        rtol=RTOL,
+        atol=ATOL,
+        max_time=max_time,
+        **PARAMS,
+    )
     wall = time.perf_counter() - t0
     err = float(np.max(np.abs(r.x[-1] - ref.x)))
-    return {"d": d, "seed": seed, "success": bool(r.success), "pass": bool(r.success) and err <= TOL,
-            "method": r.report.method, "nfev": r.report.nfev, "n_events": r.report.n_events,
-            "wall": wall, "error": err, "t_reached": float(r.t[-1]),
-            "n_box": int(np.sum(np.abs(ref.x) >= 1 - 1e-9)), "message": r.message}
+    return {
+        "d": d,
+        "seed": seed,
+        "success": bool(r.success),
+        "pass": bool(r.success) and err <= TOL,
+        "method": r.report.method,
+        "nfev": r.report.nfev,
+        "n_events": r.report.n_events,
+        "wall": wall,
+        "error": err,
+        "t_reached": float(r.t[-1]),
+        "n_box": int(np.sum(np.abs(ref.x) >= 1 - 1e-9)),
+        "message": r.message,
+    }
 
 
 def main(argv=None):
@@ -60,16 +80,20 @@ def main(argv=None):
     ap.add_argument("--json", default=None)
     a = ap.parse_args(argv)
     rows = []
-    print(f"{'d':>5} {'seed':>4} {'status':<6} {'method':<10} {'nfev':>8} {'events':>7} "
-          f"{'wall s':>8} {'error':>9} {'#box':>5}")
+    print(
+        f"{'d':>5} {'seed':>4} {'status':<6} {'method':<10} {'nfev':>8} {'events':>7} "
+        f"{'wall s':>8} {'error':>9} {'#box':>5}"
+    )
     for d in (int(v) for v in a.dims.split(",")):
         for seed in range(a.seeds):
             row = run_one(d, seed, a.max_time)
             rows.append(row)
-            print(f"{d:>5} {seed:>4} {'ok' if row['pass'] else 'FAIL':<6} {row['method'][:10]:<10} "
-                  f"{row['nfev']:>8} {row['n_events']:>7} {row['wall']:>8.2f} {row['error']:>9.2e} "
-                  f"{row['n_box']:>5}" + ("" if row["pass"] else "  " + row["message"][:160]),
-                  flush=True)
+            print(
+                f"{d:>5} {seed:>4} {'ok' if row['pass'] else 'FAIL':<6} {row['method'][:10]:<10} "
+                f"{row['nfev']:>8} {row['n_events']:>7} {row['wall']:>8.2f} {row['error']:>9.2e} "
+                f"{row['n_box']:>5}" + ("" if row["pass"] else "  " + row["message"][:160]),
+                flush=True,
+            )
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=1))
     return 0 if all(r["pass"] for r in rows) else 1

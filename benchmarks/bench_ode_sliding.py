@@ -9,6 +9,7 @@ capped at --max-nfev evaluations and --max-time seconds) and records the error â
 
     .venv/bin/python benchmarks/bench_ode_sliding.py [--max-nfev 200000] [--max-time 20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,15 +35,34 @@ def run_one(method, rtol, max_nfev, max_time):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TheoryWarning)
         t0 = time.perf_counter()
-        r = solve_lion_ode("l1", obj, [0.0, 0.0], [0.0, 0.0], t_final=20.0, method=method,
-                           rtol=rtol, atol=1e-3 * rtol, max_nfev=max_nfev, max_time=max_time,
-                           **PARAMS)
+        r = solve_lion_ode(
+            "l1",
+            obj,
+            [0.0, 0.0],
+            [0.0, 0.0],
+            t_final=20.0,
+            method=method,
+            rtol=rtol,
+            atol=1e-3 * rtol,
+            max_nfev=max_nfev,
+            max_time=max_time,
+            **PARAMS,
+        )
         wall = time.perf_counter() - t0
-    return {"method": method, "rtol": rtol, "atol": 1e-3 * rtol, "t_reached": float(r.t[-1]),
-            "error": float(np.max(np.abs(r.x[-1] - OPT))), "time_s": wall, "nfev": r.nfev,
-            "n_steps": r.report.n_steps, "min_step": r.report.min_step,
-            "switches": r.report.n_switches_observed, "success": r.success,
-            "message": r.message}
+    return {
+        "method": method,
+        "rtol": rtol,
+        "atol": 1e-3 * rtol,
+        "t_reached": float(r.t[-1]),
+        "error": float(np.max(np.abs(r.x[-1] - OPT))),
+        "time_s": wall,
+        "nfev": r.nfev,
+        "n_steps": r.report.n_steps,
+        "min_step": r.report.min_step,
+        "switches": r.report.n_switches_observed,
+        "success": r.success,
+        "message": r.message,
+    }
 
 
 def main(argv=None):
@@ -61,24 +81,41 @@ def main(argv=None):
             row["nfev_ratio_vs_filippov"] = row["nfev"] / base["nfev"]
             row["error_ratio_vs_filippov"] = row["error"] / max(base["error"], 1e-300)
             rows.append(row)
-    print(f"{'method':9s} {'rtol':>6s} {'t_reached':>9s} {'error':>9s} {'time s':>8s} {'nfev':>8s} "
-          f"{'switch':>7s} {'t/filip':>8s} {'nfev/fil':>9s} ok")
+    print(
+        f"{'method':9s} {'rtol':>6s} {'t_reached':>9s} {'error':>9s} {'time s':>8s} {'nfev':>8s} "
+        f"{'switch':>7s} {'t/filip':>8s} {'nfev/fil':>9s} ok"
+    )
     for r in rows:
-        print(f"{r['method']:9s} {r['rtol']:6.0e} {r['t_reached']:9.3f} {r['error']:9.2e} "
-              f"{r['time_s']:8.3f} {r['nfev']:8d} {r['switches']:7d} "
-              f"{r.get('time_ratio_vs_filippov', 1):8.1f} {r.get('nfev_ratio_vs_filippov', 1):9.1f}"
-              f" {r['success']}")
-    rec = {"benchmark": "ode_sliding", "problem": __doc__.split("\n\n")[1],
-           "caps": {"max_nfev": a.max_nfev, "max_time_s": a.max_time,
-                    "applies_to": "RK45 and LSODA runs only"},
-           "rows": rows, "command": " ".join([Path(sys.executable).name] + sys.argv),
-           "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                       "numpy": np.__version__}}
+        print(
+            f"{r['method']:9s} {r['rtol']:6.0e} {r['t_reached']:9.3f} {r['error']:9.2e} "
+            f"{r['time_s']:8.3f} {r['nfev']:8d} {r['switches']:7d} "
+            f"{r.get('time_ratio_vs_filippov', 1):8.1f} {r.get('nfev_ratio_vs_filippov', 1):9.1f}"
+            f" {r['success']}"
+        )
+    rec = {
+        "benchmark": "ode_sliding",
+        "problem": __doc__.split("\n\n")[1],
+        "caps": {
+            "max_nfev": a.max_nfev,
+            "max_time_s": a.max_time,
+            "applies_to": "RK45 and LSODA runs only",
+        },
+        "rows": rows,
+        "command": " ".join([Path(sys.executable).name] + sys.argv),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "numpy": np.__version__,
+        },
+    }
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(rec, indent=2))
     print(f"wrote {a.out}")
-    filippov_ok = all(r["success"] and r["error"] < 1e-6 for r in rows if r["method"] == "filippov"
-                      and r["rtol"] <= 1e-6)
+    filippov_ok = all(
+        r["success"] and r["error"] < 1e-6
+        for r in rows
+        if r["method"] == "filippov" and r["rtol"] <= 1e-6
+    )
     return 0 if filippov_ok else 1
 
 

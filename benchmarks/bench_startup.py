@@ -8,6 +8,7 @@ expected: the package exports are lazy).
 
     .venv/bin/python benchmarks/bench_startup.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,11 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     lionk = shutil.which("lionk") or "lionk"
-    commands = {"python -c pass": [sys.executable, "-c", "pass"],
-                "lionk --version": [lionk, "--version"], "lionk --help": [lionk, "--help"]}
+    commands = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "lionk --version": [lionk, "--version"],
+        "lionk --help": [lionk, "--help"],
+    }
     times: dict[str, list[float]] = {k: [] for k in commands}
     for _ in range(args.repeat):
         for name, cmd in commands.items():
@@ -36,19 +40,37 @@ def main() -> int:
             subprocess.run(cmd, capture_output=True, check=True)
             times[name].append(time.perf_counter() - t0)
     med = {k: statistics.median(v) for k, v in times.items()}
-    probe = subprocess.run([sys.executable, "-c", (
-        "import sys\nfrom lyapunov_lion.cli import main\nmain(['--version'])\n"
-        "print(sorted(m for m in ('numpy', 'scipy', 'sympy', 'matplotlib') if m in sys.modules))")],
-        capture_output=True, text=True, check=True).stdout.splitlines()[-1]
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys\nfrom lyapunov_lion.cli import main\nmain(['--version'])\n"
+                "print(sorted(m for m in ('numpy', 'scipy', 'sympy', 'matplotlib') if m in sys.modules))"
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[-1]
     for name, m in med.items():
         print(f"{name:16s} median {m:.3f} s  ({m / med['python -c pass']:.2f}× python -c pass)")
     print(f"heavy modules imported by lionk --version: {probe}")
     out = Path(__file__).parent / "results" / "startup.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"median_s": med, "runs_s": times, "heavy_imports": probe,
-                               "command": "python benchmarks/bench_startup.py",
-                               "machine": {"python": platform.python_version(),
-                                           "cpus": os.cpu_count()}}, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "median_s": med,
+                "runs_s": times,
+                "heavy_imports": probe,
+                "command": "python benchmarks/bench_startup.py",
+                "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return 0
 
 

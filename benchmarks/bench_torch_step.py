@@ -17,6 +17,7 @@ Usage::
     python benchmarks/bench_torch_step.py            # 10⁶ and 10⁷, 256² and 1024²
     python benchmarks/bench_torch_step.py --quick    # 10⁶ and 256² only
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,25 +70,37 @@ def bench_vector(n: int, n_tensors: int, names: list[str], repeat: int) -> list[
         ratio = statistics.median(tk / tr for tr, tk in pairs)
         t = statistics.median(tk for _, tk in pairs)
         tref = statistics.median(tr for tr, _ in pairs)
-        rows.append({"n": n, "tensors": n_tensors, "K": name, "ms": 1e3 * t, "ref_ms": 1e3 * tref,
-                     "ratio": ratio})
-        print(f"  n={n:.0e} tensors={n_tensors:3d} K={name:13s} {1e3 * t:9.2f} ms  "
-              f"lion-pytorch foreach {1e3 * tref:8.2f} ms  ratio {ratio:6.2f}", flush=True)
+        rows.append(
+            {
+                "n": n,
+                "tensors": n_tensors,
+                "K": name,
+                "ms": 1e3 * t,
+                "ref_ms": 1e3 * tref,
+                "ratio": ratio,
+            }
+        )
+        print(
+            f"  n={n:.0e} tensors={n_tensors:3d} K={name:13s} {1e3 * t:9.2f} ms  "
+            f"lion-pytorch foreach {1e3 * tref:8.2f} ms  ratio {ratio:6.2f}",
+            flush=True,
+        )
         del ref, opt
     return rows
 
 
 def bench_matrix(side: int, repeat: int) -> list[dict]:
     gen = torch.Generator().manual_seed(0)
-    W0 = torch.randn(side, side, generator=gen) / side ** 0.5
+    W0 = torch.randn(side, side, generator=gen) / side**0.5
     G = torch.randn(side, side, generator=gen)
     variants = {
         "LionK nuclear exact (SVD)": lambda p: LionK([p], lr=LR, weight_decay=WD, K="nuclear"),
-        "LionK nuclear Newton–Schulz": lambda p: LionK([p], lr=LR, weight_decay=WD, K="nuclear",
-                                                      polar="newton_schulz",
-                                                      ns_check_every=10 ** 9),
-        "torch.optim.Muon": lambda p: torch.optim.Muon([p], lr=LR, weight_decay=WD,
-                                                       momentum=BETAS[0], nesterov=False),
+        "LionK nuclear Newton–Schulz": lambda p: LionK(
+            [p], lr=LR, weight_decay=WD, K="nuclear", polar="newton_schulz", ns_check_every=10**9
+        ),
+        "torch.optim.Muon": lambda p: torch.optim.Muon(
+            [p], lr=LR, weight_decay=WD, momentum=BETAS[0], nesterov=False
+        ),
     }
     opts = {}
     for label, make in variants.items():
@@ -105,8 +118,10 @@ def bench_matrix(side: int, repeat: int) -> list[dict]:
         t = statistics.median(ts)
         ratio = statistics.median(a / b for a, b in zip(ts, exact))
         rows.append({"side": side, "variant": label, "ms": 1e3 * t, "ratio_to_exact": ratio})
-        print(f"  {side}×{side} {label:30s} {1e3 * t:9.2f} ms  ratio to exact {ratio:5.2f}",
-              flush=True)
+        print(
+            f"  {side}×{side} {label:30s} {1e3 * t:9.2f} ms  ratio to exact {ratio:5.2f}",
+            flush=True,
+        )
     dist = polar_distance(G, newton_schulz(G))
     print(f"  {side}×{side} Newton–Schulz (5 steps) relative distance to UVᵀ: {dist:.3f}")
     rows.append({"side": side, "variant": "NS distance to polar factor", "value": dist})
@@ -119,19 +134,29 @@ def table(vec: list[dict], mat: list[dict]) -> str:
     lines = [head, "|---|" + "---:|" * len(sizes)]
     for name in dict.fromkeys(r["K"] for r in vec):
         cells = {(r["n"], r["tensors"]): r for r in vec if r["K"] == name}
-        lines.append(f"| {name} | " + " | ".join(
-            f"{cells[s]['ratio']:.2f} ({cells[s]['ms']:.3g} ms)" for s in sizes) + " |")
-    refs = {s: statistics.median(r["ref_ms"] for r in vec if (r["n"], r["tensors"]) == s)
-            for s in sizes}
-    lines.append("| *lion-pytorch foreach (median)* | " + " | ".join(
-        f"1 ({refs[s]:.3g} ms)" for s in sizes) + " |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{cells[s]['ratio']:.2f} ({cells[s]['ms']:.3g} ms)" for s in sizes)
+            + " |"
+        )
+    refs = {
+        s: statistics.median(r["ref_ms"] for r in vec if (r["n"], r["tensors"]) == s) for s in sizes
+    }
+    lines.append(
+        "| *lion-pytorch foreach (median)* | "
+        + " | ".join(f"1 ({refs[s]:.3g} ms)" for s in sizes)
+        + " |"
+    )
     lines += ["", "| matrix | variant | step (ms) | ratio to exact |", "|---|---|---:|---:|"]
     for r in mat:
         if "ms" in r:
-            lines.append(f"| {r['side']}² | {r['variant']} | {r['ms']:.3g} | {r['ratio_to_exact']:.2f} |")
+            lines.append(
+                f"| {r['side']}² | {r['variant']} | {r['ms']:.3g} | {r['ratio_to_exact']:.2f} |"
+            )
         else:
-            lines.append(f"| {r['side']}² | NS relative distance ‖NS − UVᵀ‖_F/‖UVᵀ‖_F | "
-                         f"{r['value']:.3f} | |")
+            lines.append(
+                f"| {r['side']}² | NS relative distance ‖NS − UVᵀ‖_F/‖UVᵀ‖_F | {r['value']:.3f} | |"
+            )
     return "\n".join(lines)
 
 
@@ -143,24 +168,33 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     names = [n for n, cls in available_K().items() if cls.event_ndim == 1]
-    sizes = [10 ** 6] if args.quick else [10 ** 6, 10 ** 7]
+    sizes = [10**6] if args.quick else [10**6, 10**7]
     vec = []
     for n in sizes:
         for k in (1, 100):
-            vec += bench_vector(n, k, names, args.repeat * (4 if n <= 10 ** 6 else 1))
+            vec += bench_vector(n, k, names, args.repeat * (4 if n <= 10**6 else 1))
     mat = []
-    for side in ([256] if args.quick else [256, 1024]):
+    for side in [256] if args.quick else [256, 1024]:
         mat += bench_matrix(side, 3)
     md = table(vec, mat)
     print(md)
     out = args.out or RESULTS / ("torch_step_quick.json" if args.quick else "torch_step.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    record = {"command": " ".join(["python", "benchmarks/bench_torch_step.py"] + (argv or sys.argv[1:])),
-              "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-              "torch": torch.__version__, "threads": torch.get_num_threads(),
-              "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                          "cpus": os.cpu_count(), "loadavg": os.getloadavg()},
-              "vector": vec, "matrix": mat, "table": md}
+    record = {
+        "command": " ".join(["python", "benchmarks/bench_torch_step.py"] + (argv or sys.argv[1:])),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "cpus": os.cpu_count(),
+            "loadavg": os.getloadavg(),
+        },
+        "vector": vec,
+        "matrix": mat,
+        "table": md,
+    }
     out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {out}")
     l1 = [r for r in vec if r["K"] == "l1" and r["n"] == max(sizes)]

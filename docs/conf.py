@@ -3,6 +3,7 @@
 Build with ``python -m sphinx -W --keep-going -b html docs docs/_build/html`` (warnings are
 errors; ``.ci/run`` runs exactly this through ``make -C docs check``-free plain Python).
 """
+
 from __future__ import annotations
 
 import os

@@ -13,6 +13,7 @@ reference optima) imports numpy/scipy/sympy only; the use cases (`simulate`, `si
 The names below are imported lazily (PEP 562 module ``__getattr__``): ``import lyapunov_lion``
 loads neither numpy nor scipy nor sympy until one of them is used, so ``lionk --version`` is fast.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -23,19 +24,30 @@ from ._version import __version__
 from .errors import LionKError, NumericalFailure, TheoryWarning
 
 _LAZY = {
-    "LionKConfig": ".core.discrete", "lion_k_step": ".core.discrete",
-    "lion_k_step_library": ".core.discrete", "run_discrete": ".core.discrete",
-    "KFunction": ".core.kfunc", "NormBallK": ".core.kfunc", "Param": ".core.kfunc",
-    "SeparableK": ".core.kfunc", "available_K": ".core.kfunc", "make_K": ".core.kfunc",
+    "LionKConfig": ".core.discrete",
+    "lion_k_step": ".core.discrete",
+    "lion_k_step_library": ".core.discrete",
+    "run_discrete": ".core.discrete",
+    "KFunction": ".core.kfunc",
+    "NormBallK": ".core.kfunc",
+    "Param": ".core.kfunc",
+    "SeparableK": ".core.kfunc",
+    "available_K": ".core.kfunc",
+    "make_K": ".core.kfunc",
     "register_K": ".core.kfunc",
-    "diagnose_discrete": ".core.lyapunov", "discrete_H": ".core.lyapunov",
-    "kkt_score": ".core.lyapunov", "lyapunov_H": ".core.lyapunov",
-    "Objective": ".core.objectives", "available_objectives": ".core.objectives",
+    "diagnose_discrete": ".core.lyapunov",
+    "discrete_H": ".core.lyapunov",
+    "kkt_score": ".core.lyapunov",
+    "lyapunov_H": ".core.lyapunov",
+    "Objective": ".core.objectives",
+    "available_objectives": ".core.objectives",
     "make_objective": ".core.objectives",
     "constrained_optimum": ".core.reference",
     "solve_lion_ode": ".core.ode",
-    "simulate": ".simulate", "SimulationSpec": ".simulate",
-    "verify": ".symbolic", "verify_any": ".symbolic",
+    "simulate": ".simulate",
+    "SimulationSpec": ".simulate",
+    "verify": ".symbolic",
+    "verify_any": ".symbolic",
 }
 """Public name → module that defines it (relative to this package)."""
 

@@ -1,4 +1,5 @@
 """``python -m lyapunov_lion`` runs the ``lionk`` command line."""
+
 import sys
 
 from .cli import main

@@ -3,6 +3,7 @@
 User mistakes (`LionKError`, click usage errors) print one line ``lionk: error: ...`` and exit 2;
 numerical failures print ``lionk: numerical failure: ...`` and exit 1; neither shows a traceback.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,14 +38,19 @@ def parse_K_option(text: str, extra: tuple[str, ...] = ()) -> tuple[str, dict[st
 def parse_vector(text: str | None, what: str):
     """Parse ``"-1.5,2.5"`` into a float array (None stays None)."""
     import numpy as np
+
     if text is None:
         return None
     try:
         v = np.array([float(s) for s in text.replace(" ", "").split(",") if s != ""])
     except ValueError:
-        raise LionKError(f"{what}={text!r} is not a comma-separated list of numbers, e.g. -1.5,2.5") from None
+        raise LionKError(
+            f"{what}={text!r} is not a comma-separated list of numbers, e.g. -1.5,2.5"
+        ) from None
     if v.size == 0 or not np.all(np.isfinite(v)):
-        raise LionKError(f"{what}={text!r} must be a non-empty list of finite numbers, e.g. -1.5,2.5")
+        raise LionKError(
+            f"{what}={text!r} must be a non-empty list of finite numbers, e.g. -1.5,2.5"
+        )
     return v
 
 
@@ -55,46 +61,112 @@ _BETA = Real(0, 1, open_hi=True)
 
 def K_options(fn):
     """--K, --K-param, --K-expr, --K-file: the ways of giving K (shared by simulate and sweep)."""
-    for deco in reversed([
-        click.option("--K", "K_text", default="l1", show_default=True,
-                     help="K by name, optionally with parameters: huber:delta=0.5 (see `lionk list`)."),
-        click.option("--K-param", "K_params", multiple=True, metavar="NAME=VALUE",
-                     help="A parameter of K (repeatable), e.g. --K-param p=1.5."),
-        click.option("--K-expr", "K_expr", default=None, metavar="EXPR",
-                     help="K as an expression, verified first: k in x for K = Σk(x_i) (e.g. "
-                          "'log(cosh(x))') or a norm in x1, x2 (e.g. 'Max(Abs(x1), Abs(x2))')."),
-        click.option("--K-file", "K_file", default=None, type=InputFile(),
-                     help="A K saved by `lionk verify EXPR --save-K FILE` (re-derived and checked)."),
-    ]):
+    for deco in reversed(
+        [
+            click.option(
+                "--K",
+                "K_text",
+                default="l1",
+                show_default=True,
+                help="K by name, optionally with parameters: huber:delta=0.5 (see `lionk list`).",
+            ),
+            click.option(
+                "--K-param",
+                "K_params",
+                multiple=True,
+                metavar="NAME=VALUE",
+                help="A parameter of K (repeatable), e.g. --K-param p=1.5.",
+            ),
+            click.option(
+                "--K-expr",
+                "K_expr",
+                default=None,
+                metavar="EXPR",
+                help="K as an expression, verified first: k in x for K = Σk(x_i) (e.g. "
+                "'log(cosh(x))') or a norm in x1, x2 (e.g. 'Max(Abs(x1), Abs(x2))').",
+            ),
+            click.option(
+                "--K-file",
+                "K_file",
+                default=None,
+                type=InputFile(),
+                help="A K saved by `lionk verify EXPR --save-K FILE` (re-derived and checked).",
+            ),
+        ]
+    ):
         fn = deco(fn)
     return fn
 
 
 def run_options(steps_default: int):
     """Optimizer settings shared by simulate and sweep (one help text each)."""
+
     def wrap(fn):
-        for deco in reversed([
-            click.option("--lr", type=Real(0, 10, open_lo=True), default=1e-3, show_default=True,
-                         help="Learning rate η in (0, 10]."),
-            click.option("--beta1", type=_BETA, default=0.9, show_default=True,
-                         help="β1 ∈ [0, 1): weight of the momentum in the update direction."),
-            click.option("--beta2", type=_BETA, default=0.99, show_default=True,
-                         help="β2 ∈ [0, 1): decay of the momentum (theory: β1 ≤ β2)."),
-            click.option("--steps", type=Count(1), default=steps_default, show_default=True,
-                         help="Number of Lion-K steps (≥ 1)."),
-            click.option("--noise", type=Real(0), default=0.0, show_default=True,
-                         help="Std σ ≥ 0 of Gaussian noise added to the gradient."),
-            click.option("--seed", type=Count(0, 2**63 - 1), default=0, show_default=True,
-                         help="Seed (≥ 0) of the gradient noise."),
-            click.option("--decay", type=click.Choice(["explicit", "implicit"]), default="explicit",
-                         show_default=True, help="Weight decay on the old x (explicit, as the "
-                         "libraries) or on the new x (implicit, spec §5)."),
-            click.option("--convention", type=click.Choice(["paper", "library"]), default="paper",
-                         show_default=True, help="Momentum of −∇f with ∇K added (paper) or of +g "
-                         "with ∇K subtracted (libraries)."),
-        ]):
+        for deco in reversed(
+            [
+                click.option(
+                    "--lr",
+                    type=Real(0, 10, open_lo=True),
+                    default=1e-3,
+                    show_default=True,
+                    help="Learning rate η in (0, 10].",
+                ),
+                click.option(
+                    "--beta1",
+                    type=_BETA,
+                    default=0.9,
+                    show_default=True,
+                    help="β1 ∈ [0, 1): weight of the momentum in the update direction.",
+                ),
+                click.option(
+                    "--beta2",
+                    type=_BETA,
+                    default=0.99,
+                    show_default=True,
+                    help="β2 ∈ [0, 1): decay of the momentum (theory: β1 ≤ β2).",
+                ),
+                click.option(
+                    "--steps",
+                    type=Count(1),
+                    default=steps_default,
+                    show_default=True,
+                    help="Number of Lion-K steps (≥ 1).",
+                ),
+                click.option(
+                    "--noise",
+                    type=Real(0),
+                    default=0.0,
+                    show_default=True,
+                    help="Std σ ≥ 0 of Gaussian noise added to the gradient.",
+                ),
+                click.option(
+                    "--seed",
+                    type=Count(0, 2**63 - 1),
+                    default=0,
+                    show_default=True,
+                    help="Seed (≥ 0) of the gradient noise.",
+                ),
+                click.option(
+                    "--decay",
+                    type=click.Choice(["explicit", "implicit"]),
+                    default="explicit",
+                    show_default=True,
+                    help="Weight decay on the old x (explicit, as the "
+                    "libraries) or on the new x (implicit, spec §5).",
+                ),
+                click.option(
+                    "--convention",
+                    type=click.Choice(["paper", "library"]),
+                    default="paper",
+                    show_default=True,
+                    help="Momentum of −∇f with ∇K added (paper) or of +g "
+                    "with ∇K subtracted (libraries).",
+                ),
+            ]
+        ):
             fn = deco(fn)
         return fn
+
     return wrap
 
 
@@ -108,6 +180,7 @@ def resolve_K(K_text: str, K_params: tuple[str, ...], K_expr: str | None, K_file
     if named or (K_expr is not None and K_file is not None):
         raise LionKError("give K one way only: --K (with --K-param), --K-expr or --K-file")
     from .symbolic.kbuild import K_from_expression, load_K
+
     return (K_from_expression(K_expr) if K_expr is not None else load_K(K_file)), {}
 
 
@@ -122,13 +195,21 @@ def cli() -> None:
 def list_cmd(as_json: bool) -> None:
     """The K catalog: name, K, K* and the problem Lion-K with that K solves."""
     from .core.kfunc import available_K
+
     infos = [cls().info() for cls in available_K().values()]
     if as_json:
         click.echo(json.dumps(infos, indent=2, ensure_ascii=False))
         return
     rows = [("name", "K(x)", "K*(y)", "Lion-K solves min f(x) …")]
-    rows += [(i["name"] + "".join(f" {k}={v:g}" for k, v in i["params"].items()),
-              i["K"], i["K_conj"], i["induced"]) for i in infos]
+    rows += [
+        (
+            i["name"] + "".join(f" {k}={v:g}" for k, v in i["params"].items()),
+            i["K"],
+            i["K_conj"],
+            i["induced"],
+        )
+        for i in infos
+    ]
     widths = [max(len(r[c]) for r in rows) for c in range(3)]
     for n, r in enumerate(rows):
         click.echo("  ".join(r[c].ljust(widths[c]) for c in range(3)) + "  " + r[3])
@@ -138,56 +219,144 @@ def list_cmd(as_json: bool) -> None:
 
 @cli.command()
 @K_options
-@click.option("--lam", type=Real(_LAM_TINY, hint="λ = 0 has no constraint and no Lyapunov function"),
-              default=1.5, show_default=True,
-              help="Decoupled weight decay λ > 0 (x ← x − lr(∇K + λx)); Lion then solves ‖x‖_∞ ≤ 1/λ.")
+@click.option(
+    "--lam",
+    type=Real(_LAM_TINY, hint="λ = 0 has no constraint and no Lyapunov function"),
+    default=1.5,
+    show_default=True,
+    help="Decoupled weight decay λ > 0 (x ← x − lr(∇K + λx)); Lion then solves ‖x‖_∞ ≤ 1/λ.",
+)
 @run_options(10_000)
-@click.option("--x0", "x0_text", default=None, help="Initial point, e.g. -1.5,2.5 (default: the objective's).")
-@click.option("--objective", default="toy", show_default=True,
-              help="A built-in objective name or an expression in x1, x2, ... "
-                   "(e.g. '0.5*(x1-2)**2 + 0.5*(x2-0.3)**2').")
-@click.option("--dim", type=Count(1, 10_000), default=None,
-              help="Dimension (1 to 10000) for objectives of any dimension.")
-@click.option("--mode", type=click.Choice(["discrete", "ode", "both"]), default="discrete",
-              show_default=True, help="Discrete iterates, the continuous-time ODE, or both.")
-@click.option("--method", default="auto", show_default=True,
-              help="ODE integrator: auto, filippov, implicit, or a solve_ivp method (RK45, DOP853, "
-                   "Radau, ...).")
-@click.option("--rtol", type=Real(1e-13, 1, open_hi=True), default=1e-8, show_default=True,
-              help="ODE relative tolerance, in [1e-13, 1).")
-@click.option("--atol", type=Real(1e-20), default=1e-10, show_default=True,
-              help="ODE absolute tolerance, ≥ 1e-20.")
+@click.option(
+    "--x0", "x0_text", default=None, help="Initial point, e.g. -1.5,2.5 (default: the objective's)."
+)
+@click.option(
+    "--objective",
+    default="toy",
+    show_default=True,
+    help="A built-in objective name or an expression in x1, x2, ... "
+    "(e.g. '0.5*(x1-2)**2 + 0.5*(x2-0.3)**2').",
+)
+@click.option(
+    "--dim",
+    type=Count(1, 10_000),
+    default=None,
+    help="Dimension (1 to 10000) for objectives of any dimension.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["discrete", "ode", "both"]),
+    default="discrete",
+    show_default=True,
+    help="Discrete iterates, the continuous-time ODE, or both.",
+)
+@click.option(
+    "--method",
+    default="auto",
+    show_default=True,
+    help="ODE integrator: auto, filippov, implicit, or a solve_ivp method (RK45, DOP853, "
+    "Radau, ...).",
+)
+@click.option(
+    "--rtol",
+    type=Real(1e-13, 1, open_hi=True),
+    default=1e-8,
+    show_default=True,
+    help="ODE relative tolerance, in [1e-13, 1).",
+)
+@click.option(
+    "--atol",
+    type=Real(1e-20),
+    default=1e-10,
+    show_default=True,
+    help="ODE absolute tolerance, ≥ 1e-20.",
+)
 @click.option("--t-final", type=_POSITIVE, default=None, help="ODE end time (default steps·lr).")
 @click.option("--alpha", type=_POSITIVE, default=None, help="ODE α (default (1 − β2)/lr).")
 @click.option("--gamma", type=_POSITIVE, default=None, help="ODE γ (default (1 − β2)/lr).")
 @click.option("--eps", type=Real(0), default=None, help="ODE ε (default lr(1 − β1)/(1 − β2)).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text "
-              "(strict JSON: a non-finite number is written as null).")
-@click.option("--save", type=OutputFile((".npz",)), default=None,
-              help="Write the trajectory to FILE.npz (arrays x, m, f, H, ...).")
-@click.option("--plot", type=OutputFile((".png", ".pdf")), default=None,
-              help="Write the trajectory and phase figure (PNG or PDF).")
-def simulate(K_text, K_params, K_expr, K_file, lam, lr, beta1, beta2, steps, noise, seed, decay,
-             convention, x0_text, objective, dim, mode, method, rtol, atol, t_final, alpha, gamma,
-             eps, as_json, save, plot) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON object instead of text "
+    "(strict JSON: a non-finite number is written as null).",
+)
+@click.option(
+    "--save",
+    type=OutputFile((".npz",)),
+    default=None,
+    help="Write the trajectory to FILE.npz (arrays x, m, f, H, ...).",
+)
+@click.option(
+    "--plot",
+    type=OutputFile((".png", ".pdf")),
+    default=None,
+    help="Write the trajectory and phase figure (PNG or PDF).",
+)
+def simulate(
+    K_text,
+    K_params,
+    K_expr,
+    K_file,
+    lam,
+    lr,
+    beta1,
+    beta2,
+    steps,
+    noise,
+    seed,
+    decay,
+    convention,
+    x0_text,
+    objective,
+    dim,
+    mode,
+    method,
+    rtol,
+    atol,
+    t_final,
+    alpha,
+    gamma,
+    eps,
+    as_json,
+    save,
+    plot,
+) -> None:
     """Run Lion-K, report the problem it solves, its phases and its Lyapunov function."""
-    from .simulate import SimulationSpec, simulate as run
+    from .simulate import SimulationSpec
+    from .simulate import simulate as run
 
     name, params = resolve_K(K_text, K_params, K_expr, K_file)
-    spec = SimulationSpec(K=name, K_params=params, lam=lam, lr=lr, beta1=beta1, beta2=beta2,
-                          steps=steps, x0=parse_vector(x0_text, "x0"), objective=objective,
-                          objective_params={} if dim is None else {"dim": dim}, noise=noise,
-                          seed=seed, decay=decay, convention=convention)
+    spec = SimulationSpec(
+        K=name,
+        K_params=params,
+        lam=lam,
+        lr=lr,
+        beta1=beta1,
+        beta2=beta2,
+        steps=steps,
+        x0=parse_vector(x0_text, "x0"),
+        objective=objective,
+        objective_params={} if dim is None else {"dim": dim},
+        noise=noise,
+        seed=seed,
+        decay=decay,
+        convention=convention,
+    )
     if mode != "discrete":
         from .simulate_ode import OdeOptions
-        options = OdeOptions(method=method, rtol=rtol, atol=atol, t_final=t_final, alpha=alpha,
-                             gamma=gamma, eps=eps)
+
+        options = OdeOptions(
+            method=method, rtol=rtol, atol=atol, t_final=t_final, alpha=alpha, gamma=gamma, eps=eps
+        )
         _simulate_ode(spec, options, mode, as_json, save, plot)
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TheoryWarning)  # printed from the report instead
         if steps >= _PROGRESS_MIN_STEPS:
             from .simulate import build_problem, check_memory
+
             check_memory(steps, build_problem(spec)[2].size)  # refuse before the bar starts
             with click.progressbar(length=steps, label="simulating", file=sys.stderr) as bar:
                 done = [0]
@@ -195,6 +364,7 @@ def simulate(K_text, K_params, K_expr, K_file, lam, lr, beta1, beta2, steps, noi
                 def progress(step: int) -> None:
                     bar.update(step - done[0])
                     done[0] = step
+
                 report = run(spec, progress=progress)
         else:
             report = run(spec)
@@ -204,11 +374,13 @@ def simulate(K_text, K_params, K_expr, K_file, lam, lr, beta1, beta2, steps, noi
         click.echo(report.summary_text())
     if save:
         from .io import save_trajectory
+
         save_trajectory(report, save)
         if not as_json:
             click.echo(f"saved trajectory to {save}")
     if plot:
         from .plotting.report import plot_simulation_report
+
         plot_simulation_report(report, plot)
         if not as_json:
             click.echo(f"saved figure to {plot}")
@@ -216,17 +388,32 @@ def simulate(K_text, K_params, K_expr, K_file, lam, lr, beta1, beta2, steps, noi
 
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("expression", metavar="EXPRESSION|NAME", required=False)
-@click.option("--catalog", is_flag=True,
-              help="Verify every separable catalog K and compare the symbolic K* with the catalog's.")
-@click.option("--timeout", type=Real(0, 3600, open_lo=True), default=20.0, show_default=True,
-              help="Time budget (s, at most 3600) for the symbolic derivation; a numerical "
-                   "fallback follows.")
+@click.option(
+    "--catalog",
+    is_flag=True,
+    help="Verify every separable catalog K and compare the symbolic K* with the catalog's.",
+)
+@click.option(
+    "--timeout",
+    type=Real(0, 3600, open_lo=True),
+    default=20.0,
+    show_default=True,
+    help="Time budget (s, at most 3600) for the symbolic derivation; a numerical fallback follows.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--markdown", is_flag=True, help="Print the report as Markdown with LaTeX.")
-@click.option("--latex", is_flag=True,
-              help="Print K, K*, dom K*, the induced term and H, c, Δ (spec §4) in LaTeX.")
-@click.option("--save-K", "save_K", default=None, type=OutputFile((".json",)),
-              help="Write the verified K to FILE (JSON) for `lionk simulate --K-file FILE`.")
+@click.option(
+    "--latex",
+    is_flag=True,
+    help="Print K, K*, dom K*, the induced term and H, c, Δ (spec §4) in LaTeX.",
+)
+@click.option(
+    "--save-K",
+    "save_K",
+    default=None,
+    type=OutputFile((".json",)),
+    help="Write the verified K to FILE (JSON) for `lionk simulate --K-file FILE`.",
+)
 def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> None:
     """Derive K*, ∇K and the induced problem of a K given as an expression: k in x for a
     separable K = Σk(x_i) (e.g. 'log(cosh(x))'), or K in x1, x2 for a norm (e.g.
@@ -234,16 +421,20 @@ def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> No
     check convexity and the Lyapunov conditions: (iv) dH/dt = −Δ proved by sympy, (v) the
     discrete inequality of spec §5 checked on runs. Exit 1 if a check FAILED."""
     from .symbolic import verify_any, verify_catalog
+
     if catalog == (expression is not None):
-        raise LionKError("give either an expression in x (e.g. 'Abs(x) + x**2/2'), a catalog K "
-                         "name (e.g. huber:delta=0.5) or --catalog")
+        raise LionKError(
+            "give either an expression in x (e.g. 'Abs(x) + x**2/2'), a catalog K "
+            "name (e.g. huber:delta=0.5) or --catalog"
+        )
     if catalog and (latex or markdown or save_K):
         raise LionKError("--latex, --markdown and --save-K need an expression, not --catalog")
     if sum(map(bool, (as_json, markdown, latex))) > 1:
         raise LionKError("choose one output format: --json, --markdown or --latex")
     with _verify_progress():
-        report = (verify_catalog(timeout=timeout) if catalog
-                  else verify_any(expression, timeout=timeout))
+        report = (
+            verify_catalog(timeout=timeout) if catalog else verify_any(expression, timeout=timeout)
+        )
     if as_json:
         _echo_json(report.to_dict())
     elif markdown:
@@ -262,40 +453,102 @@ def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> No
 
 @cli.command()
 @K_options
-@click.option("--objective", default="toy", show_default=True,
-              help="A built-in objective name or an expression in x1, x2, ...")
-@click.option("--lam-min", type=_POSITIVE, default=0.1, show_default=True,
-              help="Smallest weight decay λ of the grid (> 0).")
-@click.option("--lam-max", type=_POSITIVE, default=3.0, show_default=True,
-              help="Largest weight decay λ of the grid (> --lam-min).")
-@click.option("--n-lam", type=Count(2, 10_000), default=100, show_default=True,
-              help="Number of λ values (2 to 10000).")
+@click.option(
+    "--objective",
+    default="toy",
+    show_default=True,
+    help="A built-in objective name or an expression in x1, x2, ...",
+)
+@click.option(
+    "--lam-min",
+    type=_POSITIVE,
+    default=0.1,
+    show_default=True,
+    help="Smallest weight decay λ of the grid (> 0).",
+)
+@click.option(
+    "--lam-max",
+    type=_POSITIVE,
+    default=3.0,
+    show_default=True,
+    help="Largest weight decay λ of the grid (> --lam-min).",
+)
+@click.option(
+    "--n-lam",
+    type=Count(2, 10_000),
+    default=100,
+    show_default=True,
+    help="Number of λ values (2 to 10000).",
+)
 @run_options(20_000)
-@click.option("--window", type=Count(1), default=1_000, show_default=True,
-              help="Steps after --steps over which f is averaged (the converged loss).")
+@click.option(
+    "--window",
+    type=Count(1),
+    default=1_000,
+    show_default=True,
+    help="Steps after --steps over which f is averaged (the converged loss).",
+)
 @click.option("--x0", "x0_text", default=None, help="Initial point (default: the objective's).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-@click.option("--plot", type=OutputFile((".png", ".pdf")), default=None,
-              help="Write the sweep figure (PNG or PDF).")
-def sweep(K_text, K_params, K_expr, K_file, objective, lam_min, lam_max, n_lam, lr, beta1, beta2,
-          steps, noise, seed, decay, convention, window, x0_text, as_json, plot) -> None:
+@click.option(
+    "--plot",
+    type=OutputFile((".png", ".pdf")),
+    default=None,
+    help="Write the sweep figure (PNG or PDF).",
+)
+def sweep(
+    K_text,
+    K_params,
+    K_expr,
+    K_file,
+    objective,
+    lam_min,
+    lam_max,
+    n_lam,
+    lr,
+    beta1,
+    beta2,
+    steps,
+    noise,
+    seed,
+    decay,
+    convention,
+    window,
+    x0_text,
+    as_json,
+    plot,
+) -> None:
     """Converged loss of Lion-K against λ (one batched run) next to the exact loss of the
     problem it solves (reference solver per λ) — Fig. 1(d) of the paper for any K and f."""
     import numpy as np
 
     from .core.kfunc import make_K
     from .sweep import lambda_sweep
+
     if not lam_min < lam_max:
         raise LionKError("need --lam-min < --lam-max")
     name, params = resolve_K(K_text, K_params, K_expr, K_file)
     K = make_K(name, **params) if isinstance(name, str) else name
-    result = lambda_sweep(K, objective, np.linspace(lam_min, lam_max, n_lam),
-                          x0=parse_vector(x0_text, "x0"), steps=steps, window=window, lr=lr,
-                          beta1=beta1, beta2=beta2, decay=decay, convention=convention,
-                          noise=noise, seed=seed, progress=lambda line: click.echo(line, err=True))
+    result = lambda_sweep(
+        K,
+        objective,
+        np.linspace(lam_min, lam_max, n_lam),
+        x0=parse_vector(x0_text, "x0"),
+        steps=steps,
+        window=window,
+        lr=lr,
+        beta1=beta1,
+        beta2=beta2,
+        decay=decay,
+        convention=convention,
+        noise=noise,
+        seed=seed,
+        progress=lambda line: click.echo(line, err=True),
+    )
     _echo_json(result.summary_dict()) if as_json else click.echo(result.summary_text())
     if plot:
         from .plotting.sweep import plot_sweep_report
+
         plot_sweep_report(result, plot)
         if not as_json:
             click.echo(f"saved figure to {plot}")
@@ -303,29 +556,50 @@ def sweep(K_text, K_params, K_expr, K_file, objective, lam_min, lam_max, n_lam, 
 
 @cli.command()
 @click.argument("names", nargs=-1)
-@click.option("--figures", "out_figures", default=None, type=click.Path(file_okay=False),
-              help="Where the PNG/PDF figures go [default: figures; --size reduced: a new "
-                   "temporary folder].")
-@click.option("--reports", "out_reports", default=None, type=click.Path(file_okay=False),
-              help="Where the reports and results.json go [default: paper_reproductions; --size "
-                   "reduced: a new temporary folder].")
-@click.option("--size", type=click.Choice(["full", "reduced"]), default="full", show_default=True,
-              help="'reduced' runs shorter versions (quick checks; the reports say so).")
+@click.option(
+    "--figures",
+    "out_figures",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Where the PNG/PDF figures go [default: figures; --size reduced: a new temporary folder].",
+)
+@click.option(
+    "--reports",
+    "out_reports",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Where the reports and results.json go [default: paper_reproductions; --size "
+    "reduced: a new temporary folder].",
+)
+@click.option(
+    "--size",
+    type=click.Choice(["full", "reduced"]),
+    default="full",
+    show_default=True,
+    help="'reduced' runs shorter versions (quick checks; the reports say so).",
+)
 def reproduce(names, out_figures, out_reports, size) -> None:
     """Regenerate the paper's figures and reports: NAMES among fig1, fig5, phases, convergence, connections, stochastic, confinement, lam_sweep, or all (the default)."""
     from .reproduce import run
     from .reproduce.runner import default_outputs
+
     if out_figures is None or out_reports is None:
         figures, reports = default_outputs(size)
         out_figures, out_reports = out_figures or figures, out_reports or reports
-    run("all" if not names or names == ("all",) else list(names), out_figures, out_reports,
-        progress=lambda line: click.echo(line, err=True), size=size)
+    run(
+        "all" if not names or names == ("all",) else list(names),
+        out_figures,
+        out_reports,
+        progress=lambda line: click.echo(line, err=True),
+        size=size,
+    )
 
 
 def _simulate_ode(spec, options, mode, as_json, save, plot) -> None:
     """``--mode ode|both``: the ODE report (and the discrete one beside it for ``both``)."""
     from .simulate import simulate as run_discrete_use_case
     from .simulate_ode import compare, simulate_ode
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TheoryWarning)
         ode = simulate_ode(spec, options)
@@ -335,8 +609,12 @@ def _simulate_ode(spec, options, mode, as_json, save, plot) -> None:
     if as_json:
         out = ode.summary_dict()
         if discrete is not None:
-            out = {**discrete.summary_dict(), "mode": "both", "ode": out,
-                   "discrete_vs_ode": ode.comparison}
+            out = {
+                **discrete.summary_dict(),
+                "mode": "both",
+                "ode": out,
+                "discrete_vs_ode": ode.comparison,
+            }
         _echo_json(out)
     else:
         if discrete is not None:
@@ -344,9 +622,11 @@ def _simulate_ode(spec, options, mode, as_json, save, plot) -> None:
         click.echo(ode.summary_text())
     if save:
         from .io import save_ode_trajectory
+
         save_ode_trajectory(ode, save, discrete)
     if plot:
         from .plotting.report import plot_ode_report
+
         plot_ode_report(ode, plot, discrete)
     if not ode.result.success:
         raise NumericalFailure(f"the ODE solve failed its checks: {ode.result.message}")
@@ -356,6 +636,7 @@ from .cli_grid import grid as _grid  # noqa: E402  (the `lionk grid` group lives
 
 cli.add_command(_grid)
 
+
 class _verify_progress:
     """On a terminal, one status line on stderr naming the symbolic step under way (cleared at
     the end); nothing when stderr is redirected, so captured output stays clean."""
@@ -364,15 +645,20 @@ class _verify_progress:
         import time
 
         from .symbolic.limits import set_progress
+
         self.on = sys.stderr.isatty()
         if self.on:
             t0 = time.monotonic()
-            set_progress(lambda step: click.echo(
-                f"\rverify: {time.monotonic() - t0:5.1f} s  {step[:60]:60s}", err=True, nl=False))
+            set_progress(
+                lambda step: click.echo(
+                    f"\rverify: {time.monotonic() - t0:5.1f} s  {step[:60]:60s}", err=True, nl=False
+                )
+            )
         return self
 
     def __exit__(self, *exc):
         from .symbolic.limits import set_progress
+
         set_progress(None)
         if self.on:
             click.echo("\r" + " " * 80 + "\r", err=True, nl=False)
@@ -382,8 +668,10 @@ class _verify_progress:
 def _echo_json(data) -> None:
     """Print strict JSON: non-finite floats become null (documented under --json)."""
     from .core.serialize import to_jsonable
-    click.echo(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False,
-                          default=str))
+
+    click.echo(
+        json.dumps(to_jsonable(data), indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -395,6 +683,7 @@ def main(argv: list[str] | None = None) -> int:
     ``LIONK_DEBUG=1`` shows its traceback instead.
     """
     import os
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -417,14 +706,19 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"lionk: numerical failure: {exc}", err=True)
         return 1
     except MemoryError:
-        click.echo("lionk: error: out of memory; use fewer steps, a smaller --dim or a smaller "
-                   "grid", err=True)
+        click.echo(
+            "lionk: error: out of memory; use fewer steps, a smaller --dim or a smaller grid",
+            err=True,
+        )
         return 1
     except Exception as exc:  # a bug: one line (the traceback with LIONK_DEBUG=1)
         if os.environ.get("LIONK_DEBUG"):
             raise
-        click.echo(f"lionk: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                   " (a bug; rerun with LIONK_DEBUG=1 and report the traceback)", err=True)
+        click.echo(
+            f"lionk: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            " (a bug; rerun with LIONK_DEBUG=1 and report the traceback)",
+            err=True,
+        )
         return 3
     return 0
 

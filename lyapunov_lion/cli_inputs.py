@@ -14,6 +14,7 @@ Expressions are checked by `lyapunov_lion.core.expr.parse_expression` (safe allo
 vectors by `parse_vector`. This module imports click and the standard library only, so
 ``lionk --help`` stays fast.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,14 +23,20 @@ import os
 import click
 
 
-
 class Real(click.ParamType):
     """A finite float with ``lo``/``hi`` bounds (``open_lo``/``open_hi``: strict inequalities)."""
 
     name = "number"
 
-    def __init__(self, lo: float | None = None, hi: float | None = None, *, open_lo: bool = False,
-                 open_hi: bool = False, hint: str = ""):
+    def __init__(
+        self,
+        lo: float | None = None,
+        hi: float | None = None,
+        *,
+        open_lo: bool = False,
+        open_hi: bool = False,
+        hint: str = "",
+    ):
         self.lo, self.hi, self.open_lo, self.open_hi, self.hint = lo, hi, open_lo, open_hi, hint
 
     def describe(self) -> str:
@@ -50,8 +57,12 @@ class Real(click.ParamType):
         if not math.isfinite(v):
             self.fail(f"{value} is not a finite number; give a value {self.describe()}", param, ctx)
         if not self._inside(v):
-            self.fail(f"{v:g} is out of range: need a value {self.describe()}"
-                      + (f" ({self.hint})" if self.hint else ""), param, ctx)
+            self.fail(
+                f"{v:g} is out of range: need a value {self.describe()}"
+                + (f" ({self.hint})" if self.hint else ""),
+                param,
+                ctx,
+            )
         return v
 
     def _inside(self, v: float) -> bool:
@@ -83,13 +94,17 @@ class OutputFile(click.ParamType):
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
             what = "is not a folder" if os.path.exists(folder) else "does not exist"
-            self.fail(f"{path!r}: the folder {os.path.dirname(path) or '.'!r} {what}; create it "
-                      "first", param, ctx)
+            self.fail(
+                f"{path!r}: the folder {os.path.dirname(path) or '.'!r} {what}; create it first",
+                param,
+                ctx,
+            )
         if os.path.isdir(path):
             self.fail(f"{path!r} is a folder; give a file name", param, ctx)
         if not _can_write(folder) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-            self.fail(f"{path!r}: cannot write in the folder {os.path.dirname(path) or '.'!r}",
-                      param, ctx)
+            self.fail(
+                f"{path!r}: cannot write in the folder {os.path.dirname(path) or '.'!r}", param, ctx
+            )
         return path
 
 
@@ -97,6 +112,7 @@ def _can_write(folder: str) -> bool:
     """Create and remove a temporary file in ``folder`` (permission bits say yes to root even
     where writing fails, e.g. /proc)."""
     import tempfile
+
     try:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".lionk-write-test-"):
             return True
@@ -111,6 +127,7 @@ class InputFile(click.ParamType):
 
     def convert(self, value, param, ctx):
         from .core.serialize import file_problem  # numpy: imported only when a file is given
+
         path = os.fspath(value)
         problem = file_problem(path)
         if problem:

@@ -1,4 +1,5 @@
 """Writing simulation results to disk (``lionk simulate --save FILE.npz``)."""
+
 from __future__ import annotations
 
 import json
@@ -22,10 +23,17 @@ def save_trajectory(report, path: str | Path) -> Path:
         raise LionKError(f"--save {path}: the trajectory file must end in .npz")
     path.parent.mkdir(parents=True, exist_ok=True)
     d = report.diagnostics
-    np.savez(path, x=np.asarray(report.result.x), m=np.asarray(report.result.m),
-             step=np.asarray(report.result.steps_saved), f=np.asarray(d.f), H=np.asarray(d.H_d),
-             dist=np.asarray(d.dist), kkt=np.asarray(d.kkt),
-             summary=np.asarray(json.dumps(report.summary_dict(), ensure_ascii=False)))
+    np.savez(
+        path,
+        x=np.asarray(report.result.x),
+        m=np.asarray(report.result.m),
+        step=np.asarray(report.result.steps_saved),
+        f=np.asarray(d.f),
+        H=np.asarray(d.H_d),
+        dist=np.asarray(d.dist),
+        kkt=np.asarray(d.kkt),
+        summary=np.asarray(json.dumps(report.summary_dict(), ensure_ascii=False)),
+    )
     return path
 
 
@@ -41,12 +49,21 @@ def save_ode_trajectory(report, path: str | Path, discrete=None) -> Path:
     extra = {}
     if discrete is not None:
         dd = discrete.diagnostics
-        extra = {"discrete_x": np.asarray(discrete.result.x),
-                 "discrete_m": np.asarray(discrete.result.m),
-                 "discrete_step": np.asarray(discrete.result.steps_saved),
-                 "discrete_f": np.asarray(dd.f), "discrete_H": np.asarray(dd.H_d)}
-    np.savez(path, t=np.asarray(r.t), x=np.asarray(r.x), m=np.asarray(r.m),
-             H=np.asarray(d.H if d.H is not None else np.full(r.t.shape, np.nan)),
-             dist=np.asarray(d.dist), **extra,
-             summary=np.asarray(json.dumps(report.summary_dict(), ensure_ascii=False, default=str)))
+        extra = {
+            "discrete_x": np.asarray(discrete.result.x),
+            "discrete_m": np.asarray(discrete.result.m),
+            "discrete_step": np.asarray(discrete.result.steps_saved),
+            "discrete_f": np.asarray(dd.f),
+            "discrete_H": np.asarray(dd.H_d),
+        }
+    np.savez(
+        path,
+        t=np.asarray(r.t),
+        x=np.asarray(r.x),
+        m=np.asarray(r.m),
+        H=np.asarray(d.H if d.H is not None else np.full(r.t.shape, np.nan)),
+        dist=np.asarray(d.dist),
+        **extra,
+        summary=np.asarray(json.dumps(report.summary_dict(), ensure_ascii=False, default=str)),
+    )
     return path

@@ -6,11 +6,13 @@ returns a `SimulationReport` with the trajectory, the Lyapunov/phase diagnostics
 problem Lion-K solves, min f(x) + (1/λ)K*(λx), the reference optimum. The report renders itself
 as text (`summary_text`) or as a JSON-ready dict (`summary_dict`). The CLI is a thin layer on top.
 """
+
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -89,27 +91,43 @@ class SimulationReport:
             "induced_kind": self.K.induced_kind,
             "objective": self.objective.name,
             "objective_formula": self.objective.formula,
-            "config": {"lr": self.spec.lr, "beta1": self.spec.beta1, "beta2": self.spec.beta2,
-                       "steps": self.spec.steps, "decay": self.spec.decay,
-                       "convention": self.spec.convention, "noise": self.spec.noise,
-                       "seed": self.spec.seed, "x0": self.x0.tolist(), "mode": "discrete"},
-            "final": {"x": self.x_final.tolist(), "f": self.f_final,
-                      "kkt": _finite_or_none(np.asarray(d.kkt)[-1])},
+            "config": {
+                "lr": self.spec.lr,
+                "beta1": self.spec.beta1,
+                "beta2": self.spec.beta2,
+                "steps": self.spec.steps,
+                "decay": self.spec.decay,
+                "convention": self.spec.convention,
+                "noise": self.spec.noise,
+                "seed": self.spec.seed,
+                "x0": self.x0.tolist(),
+                "mode": "discrete",
+            },
+            "final": {
+                "x": self.x_final.tolist(),
+                "f": self.f_final,
+                "kkt": _finite_or_none(np.asarray(d.kkt)[-1]),
+            },
             "inequality": None if self.inequality is None else self.inequality.to_dict(),
             "phase1_exit_step": self.phase1_exit_step,
-            "lyapunov": {"monotone": (bool(d.monotonicity.monotone)
-                                      if d.monotonicity.n_checked else None),
-                         "max_increase": _finite_or_none(d.monotonicity.max_increase),
-                         "n_checked": int(d.monotonicity.n_checked)},
+            "lyapunov": {
+                "monotone": (bool(d.monotonicity.monotone) if d.monotonicity.n_checked else None),
+                "max_increase": _finite_or_none(d.monotonicity.max_increase),
+                "n_checked": int(d.monotonicity.n_checked),
+            },
             "diagnostics": d.to_dict(series=False),
             "warnings": list(self.theory_warnings),
         }
         if self.reference is not None:
             ref = self.reference
-            out["optimum"] = {"x": np.asarray(ref.x).tolist(), "f": float(ref.f),
-                              "method": ref.method, "converged": bool(ref.converged),
-                              "message": ref.message,
-                              "distance": float(np.linalg.norm(self.x_final - ref.x))}
+            out["optimum"] = {
+                "x": np.asarray(ref.x).tolist(),
+                "f": float(ref.f),
+                "method": ref.method,
+                "converged": bool(ref.converged),
+                "message": ref.message,
+                "distance": float(np.linalg.norm(self.x_final - ref.x)),
+            }
         return out
 
     def summary_text(self) -> str:
@@ -125,17 +143,21 @@ class SimulationReport:
             f"{s.convention} convention, x0 = {fmt(self.x0)}"
             + (f", gradient noise σ = {s.noise:g} (seed {s.seed})" if s.noise else ""),
         ]
-        exit_step, rate = self.phase1_exit_step, ("(1 − ηλ)^t" if s.decay == "explicit"
-                                                  else "(1 + ηλ)^−t")
+        exit_step, rate = (
+            self.phase1_exit_step,
+            ("(1 − ηλ)^t" if s.decay == "explicit" else "(1 + ηλ)^−t"),
+        )
         if exit_step is None:
             lines.append("phase 1: λx did NOT reach dom K* within the run")
         elif exit_step == 0:
             lines.append("phase 1: λx0 already in dom K* (no phase 1)")
         else:
             held = bool(np.asarray(d.phase1_bound_held))
-            lines.append(f"phase 1: λx entered dom K* at step {exit_step}; distance bound "
-                         f"{rate}·dist0 {'held' if held else 'VIOLATED'} "
-                         f"(max dist/bound = {float(np.asarray(d.phase1_max_ratio)):.3g})")
+            lines.append(
+                f"phase 1: λx entered dom K* at step {exit_step}; distance bound "
+                f"{rate}·dist0 {'held' if held else 'VIOLATED'} "
+                f"(max dist/bound = {float(np.asarray(d.phase1_max_ratio)):.3g})"
+            )
         mono = d.monotonicity
         if exit_step is None:
             lines.append("phase 2: not reached")
@@ -144,23 +166,31 @@ class SimulationReport:
         elif mono.monotone:
             lines.append(f"phase 2: H_d non-increasing after phase 1: yes ({mono.n_checked} steps)")
         else:
-            lines.append(f"phase 2: H_d non-increasing after phase 1: no — {mono.n_increases} of "
-                         f"{mono.n_checked} steps increase it, by at most {mono.max_increase:.3g} "
-                         f"(first at step {mono.first_increase_step}); the discrete theory allows "
-                         "increases up to (Lη²/2)‖w_t‖² per step")
+            lines.append(
+                f"phase 2: H_d non-increasing after phase 1: no — {mono.n_increases} of "
+                f"{mono.n_checked} steps increase it, by at most {mono.max_increase:.3g} "
+                f"(first at step {mono.first_increase_step}); the discrete theory allows "
+                "increases up to (Lη²/2)‖w_t‖² per step"
+            )
         if self.inequality is not None and exit_step is not None:
             lines.append(_bound_line(self.inequality))
         kkt = float(np.asarray(d.kkt)[-1])
-        lines.append(f"final: x = {fmt(self.x_final)},  f = {self.f_final:.6g},  KKT score = "
-                     + (f"{kkt:.3g}" if np.isfinite(kkt) else "undefined (λx not in dom K*)"))
+        lines.append(
+            f"final: x = {fmt(self.x_final)},  f = {self.f_final:.6g},  KKT score = "
+            + (f"{kkt:.3g}" if np.isfinite(kkt) else "undefined (λx not in dom K*)")
+        )
         if self.reference is not None:
             ref = self.reference
             dist = float(np.linalg.norm(self.x_final - ref.x))
-            lines.append(f"optimum of the induced problem ({ref.method}): x* = {fmt(ref.x)},  "
-                         f"f(x*) = {float(ref.f):.6g},  ‖x − x*‖ = {dist:.3g}")
+            lines.append(
+                f"optimum of the induced problem ({ref.method}): x* = {fmt(ref.x)},  "
+                f"f(x*) = {float(ref.f):.6g},  ‖x − x*‖ = {dist:.3g}"
+            )
             if not ref.converged:
-                lines.append(f"warning: the reference optimum is NOT converged ({ref.message}); "
-                             "x* and f(x*) are approximate")
+                lines.append(
+                    f"warning: the reference optimum is NOT converged ({ref.message}); "
+                    "x* and f(x*) are approximate"
+                )
         for w in self.theory_warnings:
             lines.append(f"warning: {w}")
         return "\n".join(lines)
@@ -181,25 +211,37 @@ def format_vector(v) -> str:
 
 def _bound_line(check) -> str:
     n_bad, n = int(np.asarray(check.n_violations)), int(np.asarray(check.n_checked))
-    where = ("" if n_bad == 0 else f" (largest {float(np.asarray(check.max_violation)):.3g} at "
-             f"step {int(np.asarray(check.max_violation_step))})")
+    where = (
+        ""
+        if n_bad == 0
+        else f" (largest {float(np.asarray(check.max_violation)):.3g} at "
+        f"step {int(np.asarray(check.max_violation_step))})"
+    )
     kind = "theorem" if check.theorem else f"not a theorem here: {check.why_not_theorem}"
-    return (f"Lyapunov inequality H(t+1) − H(t) ≤ −ηΔ_t + (Lη²/2)‖w_t‖² ({check.scheme} scheme, "
-            f"{kind}): {n_bad} violations in {n} checked steps{where}")
+    return (
+        f"Lyapunov inequality H(t+1) − H(t) ≤ −ηΔ_t + (Lη²/2)‖w_t‖² ({check.scheme} scheme, "
+        f"{kind}): {n_bad} violations in {n} checked steps{where}"
+    )
 
 
 def theory_warnings(spec: SimulationSpec, K: KFunction) -> list[str]:
     """Settings that run but void a guarantee of the theory, each as one sentence."""
     out = []
     if spec.beta1 > spec.beta2:
-        out.append(f"beta1 = {spec.beta1:g} > beta2 = {spec.beta2:g}: the discrete Lyapunov bound "
-                   "(spec §5) assumes beta1 ≤ beta2 and no longer holds")
+        out.append(
+            f"beta1 = {spec.beta1:g} > beta2 = {spec.beta2:g}: the discrete Lyapunov bound "
+            "(spec §5) assumes beta1 ≤ beta2 and no longer holds"
+        )
     if spec.decay == "explicit" and spec.lr * spec.lam > 1:
-        out.append(f"lr·lam = {spec.lr * spec.lam:g} > 1: the explicit phase-1 bound "
-                   "(1 − ηλ)^t no longer holds (use --decay implicit or a smaller lr)")
+        out.append(
+            f"lr·lam = {spec.lr * spec.lam:g} > 1: the explicit phase-1 bound "
+            "(1 − ηλ)^t no longer holds (use --decay implicit or a smaller lr)"
+        )
     if spec.noise > 0:
-        out.append(f"stochastic gradients (σ = {spec.noise:g}): the Lyapunov decrease holds only "
-                   "up to a noise floor of order sup‖w‖·σ")
+        out.append(
+            f"stochastic gradients (σ = {spec.noise:g}): the Lyapunov decrease holds only "
+            "up to a noise floor of order sup‖w‖·σ"
+        )
     if spec.convention == "library" and not K.even:
         out.append(f"K = {K.name} is not even: the library convention runs Lion-K with K(−·)")
     return out
@@ -213,12 +255,18 @@ def initial_point(spec: SimulationSpec, objective: Objective) -> np.ndarray:
         try:
             x0 = np.asarray(spec.x0, dtype=float)
         except (TypeError, ValueError):
-            raise LionKError(f"x0={spec.x0!r} is not a list of numbers; write e.g. --x0 -1.5,2.5") from None
+            raise LionKError(
+                f"x0={spec.x0!r} is not a list of numbers; write e.g. --x0 -1.5,2.5"
+            ) from None
     if x0.ndim != 1 or x0.size == 0 or not np.all(np.isfinite(x0)):
-        raise LionKError(f"x0={spec.x0!r} must be a non-empty list of finite numbers, e.g. -1.5,2.5")
+        raise LionKError(
+            f"x0={spec.x0!r} must be a non-empty list of finite numbers, e.g. -1.5,2.5"
+        )
     if objective.dim is not None and x0.size != objective.dim:
-        raise LionKError(f"x0 has {x0.size} entries but the objective {objective.name!r} is "
-                         f"{objective.dim}-dimensional; give {objective.dim} numbers")
+        raise LionKError(
+            f"x0 has {x0.size} entries but the objective {objective.name!r} is "
+            f"{objective.dim}-dimensional; give {objective.dim} numbers"
+        )
     return x0
 
 
@@ -226,16 +274,23 @@ def build_problem(spec: SimulationSpec) -> tuple[KFunction, Objective, np.ndarra
     """(K, objective, x0) of a spec: names resolved, parameters and dimensions checked."""
     K = spec.K if isinstance(spec.K, KFunction) else make_K(spec.K, **spec.K_params)
     if K.event_ndim != 1:
-        raise LionKError(f"K={K.name} acts on matrices; simulate drives vector parameters — "
-                         "use run_discrete from Python for matrix K")
-    objective = (spec.objective if isinstance(spec.objective, Objective)
-                 else make_objective(spec.objective, **spec.objective_params))
+        raise LionKError(
+            f"K={K.name} acts on matrices; simulate drives vector parameters — "
+            "use run_discrete from Python for matrix K"
+        )
+    objective = (
+        spec.objective
+        if isinstance(spec.objective, Objective)
+        else make_objective(spec.objective, **spec.objective_params)
+    )
     x0 = initial_point(spec, objective)
     k_dim = getattr(K, "dim", None)
     if k_dim is not None and not getattr(K, "separable", True) and k_dim != x0.size:
-        raise LionKError(f"dimension mismatch: K = {K.name} is defined on R^{k_dim} but the "
-                         f"objective and x0 live in R^{x0.size}; give a K in {x0.size} variables "
-                         f"or --dim {k_dim}")
+        raise LionKError(
+            f"dimension mismatch: K = {K.name} is defined on R^{k_dim} but the "
+            f"objective and x0 live in R^{x0.size}; give a K in {x0.size} variables "
+            f"or --dim {k_dim}"
+        )
     return K, objective, x0
 
 
@@ -263,34 +318,47 @@ def check_memory(steps: int, dim: int, available: int | None = None) -> None:
     need = (steps + 1) * max(dim, 1) * BYTES_PER_STEP_AND_COORDINATE
     available = available_memory() if available is None else available
     if available is not None and need > available:
-        raise LionKError(f"--steps {steps} would need about {format_bytes(need)} of memory for the "
-                         f"trajectory and its diagnostics ({BYTES_PER_STEP_AND_COORDINATE} B per "
-                         f"step and coordinate); {format_bytes(available)} is available: use "
-                         f"fewer steps (at most about {available // (max(dim, 1) * BYTES_PER_STEP_AND_COORDINATE):,})")
+        raise LionKError(
+            f"--steps {steps} would need about {format_bytes(need)} of memory for the "
+            f"trajectory and its diagnostics ({BYTES_PER_STEP_AND_COORDINATE} B per "
+            f"step and coordinate); {format_bytes(available)} is available: use "
+            f"fewer steps (at most about {available // (max(dim, 1) * BYTES_PER_STEP_AND_COORDINATE):,})"
+        )
 
 
-def simulate(spec: SimulationSpec, progress: Callable[[int], None] | None = None
-             ) -> SimulationReport:
+def simulate(
+    spec: SimulationSpec, progress: Callable[[int], None] | None = None
+) -> SimulationReport:
     """Run discrete Lion-K as ``spec`` says and diagnose it; raise `NumericalFailure` on NaN/divergence.
 
     A ``spec.steps`` whose trajectory and diagnostics would not fit in memory is refused
     (`check_memory`) before anything runs."""
     K, objective, x0 = build_problem(spec)
-    config = LionKConfig(lr=spec.lr, beta1=spec.beta1, beta2=spec.beta2, lam=spec.lam,
-                         decay=spec.decay, convention=spec.convention)
+    config = LionKConfig(
+        lr=spec.lr,
+        beta1=spec.beta1,
+        beta2=spec.beta2,
+        lam=spec.lam,
+        decay=spec.decay,
+        convention=spec.convention,
+    )
     config.validate()
     if not spec.lam > 0:
-        raise LionKError(f"lam = {spec.lam:g}: give a weight decay lam > 0; without it Lion-K "
-                         "solves no constrained problem and its Lyapunov function (1/λ)K*(λx) is "
-                         "undefined")
+        raise LionKError(
+            f"lam = {spec.lam:g}: give a weight decay lam > 0; without it Lion-K "
+            "solves no constrained problem and its Lyapunov function (1/λ)K*(λx) is "
+            "undefined"
+        )
     check_memory(spec.steps, x0.size)
     if spec.noise < 0:
         raise LionKError(f"noise={spec.noise:g}: the gradient noise level must be ≥ 0")
     with np.errstate(all="ignore"):
         f0 = float(np.asarray(objective.f(x0)))
     if not np.isfinite(f0):
-        raise NumericalFailure(f"f(x) = {f0:g} at step 0 (x = {format_vector(x0)}): the objective "
-                               "is not finite there; choose another --x0 or objective")
+        raise NumericalFailure(
+            f"f(x) = {f0:g} at step 0 (x = {format_vector(x0)}): the objective "
+            "is not finite there; choose another --x0 or objective"
+        )
     notes = theory_warnings(spec, K)
     for w in notes:
         warnings.warn(w, TheoryWarning, stacklevel=2)
@@ -302,8 +370,12 @@ def simulate(spec: SimulationSpec, progress: Callable[[int], None] | None = None
     check_finite_run(result, diagnostics)
     # warm start at the run's last point: converged means a small proximal-gradient residual
     # there, whatever the start, and ill-conditioned f (exp(100 x)) are solved in few iterations
-    reference = constrained_optimum(objective, K, spec.lam, x0=np.asarray(result.x[-1])[0]
-                                    if np.ndim(result.x[-1]) > 1 else result.x[-1])
+    reference = constrained_optimum(
+        objective,
+        K,
+        spec.lam,
+        x0=np.asarray(result.x[-1])[0] if np.ndim(result.x[-1]) > 1 else result.x[-1],
+    )
     check_finite_reference(reference)
     return SimulationReport(spec, K, objective, x0, result, diagnostics, reference, notes)
 
@@ -322,27 +394,35 @@ def check_finite_run(result: DiscreteResult, d: DiscreteDiagnostics) -> None:
     steps = np.asarray(result.steps_saved)
     t = _first_bad(d.f)
     if t is not None:
-        raise NumericalFailure(f"f(x) = {float(np.asarray(d.f)[t]):g} at step {steps[t]} (x = "
-                               f"{format_vector(np.asarray(result.x)[t])}): the objective is not "
-                               "finite there; choose another --x0 or objective")
+        raise NumericalFailure(
+            f"f(x) = {float(np.asarray(d.f)[t]):g} at step {steps[t]} (x = "
+            f"{format_vector(np.asarray(result.x)[t])}): the objective is not "
+            "finite there; choose another --x0 or objective"
+        )
     exit_step = int(np.asarray(d.phase1_exit))
-    for name, series, from_step in (("H_d", d.H_d, exit_step if exit_step >= 0 else None),
-                                    ("the KKT score", d.kkt, exit_step if exit_step >= 0 else None)):
+    for name, series, from_step in (
+        ("H_d", d.H_d, exit_step if exit_step >= 0 else None),
+        ("the KKT score", d.kkt, exit_step if exit_step >= 0 else None),
+    ):
         values = np.asarray(series, dtype=float)
         nan_at = _first_bad(np.where(np.isnan(values), np.nan, 0.0))
         if nan_at is None and from_step is not None:
             nan_at = _first_bad(values[from_step:])
             nan_at = None if nan_at is None else nan_at + from_step
         if nan_at is not None:
-            raise NumericalFailure(f"{name} = {values[nan_at]:g} at step {steps[nan_at]}: the "
-                                   "Lyapunov diagnostics are not finite (overflow in K, K* or "
-                                   "1/λ); use a larger --lam or a smaller --lr")
+            raise NumericalFailure(
+                f"{name} = {values[nan_at]:g} at step {steps[nan_at]}: the "
+                "Lyapunov diagnostics are not finite (overflow in K, K* or "
+                "1/λ); use a larger --lam or a smaller --lr"
+            )
 
 
 def check_finite_reference(ref: ReferenceSolution) -> None:
     """`NumericalFailure` when the reference optimum is not finite (e.g. f unbounded below)."""
     if not (np.all(np.isfinite(np.asarray(ref.x, dtype=float))) and np.isfinite(float(ref.f))):
-        raise NumericalFailure(f"the reference optimum of the induced problem is not finite "
-                               f"(f(x*) = {float(ref.f):g} by {ref.method}): the problem is "
-                               "unbounded below or undefined; choose an objective bounded below "
-                               "on the constraint set")
+        raise NumericalFailure(
+            f"the reference optimum of the induced problem is not finite "
+            f"(f(x*) = {float(ref.f):g} by {ref.method}): the problem is "
+            "unbounded below or undefined; choose an objective bounded below "
+            "on the constraint set"
+        )

@@ -18,6 +18,7 @@ in a worker process with a wall-clock limit; the properties:
 
 ``tests/test_fuzz_inputs.py`` runs a small sample of the same strategies in the normal suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,10 +35,24 @@ from hypothesis import strategies as st
 # ------------------------------------------------------------------------------------------
 # grammar
 # ------------------------------------------------------------------------------------------
-_NUMBERS = st.sampled_from(["0", "1", "2", "3", "1/2", "0.1", "10", "1000", "pi", "E", "-1",
-                            "1e-3", "2.5"])
-_UNARY = ["Abs", "exp", "log", "sqrt", "cosh", "sinh", "tanh", "atan", "asinh", "sin", "cos",
-          "tan", "sign"]
+_NUMBERS = st.sampled_from(
+    ["0", "1", "2", "3", "1/2", "0.1", "10", "1000", "pi", "E", "-1", "1e-3", "2.5"]
+)
+_UNARY = [
+    "Abs",
+    "exp",
+    "log",
+    "sqrt",
+    "cosh",
+    "sinh",
+    "tanh",
+    "atan",
+    "asinh",
+    "sin",
+    "cos",
+    "tan",
+    "sign",
+]
 
 
 def expressions(var: str = "x", max_leaves: int = 6) -> st.SearchStrategy[str]:
@@ -49,14 +64,18 @@ def expressions(var: str = "x", max_leaves: int = 6) -> st.SearchStrategy[str]:
     def extend(inner):
         return st.one_of(
             st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(
-                lambda t: f"({t[0]} {t[1]} {t[2]})"),
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            ),
             st.tuples(inner, st.sampled_from(["2", "3", "4", "1/2", "3/2", "1/3", "-1", "x"])).map(
-                lambda t: f"({t[0]})**{t[1]}" if t[1] != "x" else f"({t[0]})**({names[0]})"),
+                lambda t: f"({t[0]})**{t[1]}" if t[1] != "x" else f"({t[0]})**({names[0]})"
+            ),
             st.tuples(st.sampled_from(_UNARY), inner).map(lambda t: f"{t[0]}({t[1]})"),
             st.tuples(st.sampled_from(["Max", "Min"]), inner, inner).map(
-                lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+                lambda t: f"{t[0]}({t[1]}, {t[2]})"
+            ),
             st.tuples(inner, inner, st.sampled_from(["<", ">", "<="]), _NUMBERS).map(
-                lambda t: f"Piecewise(({t[0]}, {names[0]} {t[2]} {t[3]}), ({t[1]}, True))"),
+                lambda t: f"Piecewise(({t[0]}, {names[0]} {t[2]} {t[3]}), ({t[1]}, True))"
+            ),
             st.tuples(st.sampled_from(["-", ""]), inner).map(lambda t: f"{t[0]}{t[1]}"),
         )
 
@@ -64,45 +83,92 @@ def expressions(var: str = "x", max_leaves: int = 6) -> st.SearchStrategy[str]:
 
 
 # convex k that must be accepted (a correct verifier accepts every one of them)
-CONVEX_K = ["x**2", "Abs(x)", "cosh(x)", "exp(x) + exp(-x)", "log(cosh(x))", "sqrt(1 + x**2)",
-            "x*asinh(x) - sqrt(1+x**2)", "exp(x)", "Abs(x)**3", "Max(Abs(x) - 1, 0)",
-            "x**4/4", "Abs(x) + x**2/2", "exp(x**2)", "x*atan(x) - log(1+x**2)/2",
-            "Max(x, 0)**2", "log(1 + exp(x))"]
+CONVEX_K = [
+    "x**2",
+    "Abs(x)",
+    "cosh(x)",
+    "exp(x) + exp(-x)",
+    "log(cosh(x))",
+    "sqrt(1 + x**2)",
+    "x*asinh(x) - sqrt(1+x**2)",
+    "exp(x)",
+    "Abs(x)**3",
+    "Max(Abs(x) - 1, 0)",
+    "x**4/4",
+    "Abs(x) + x**2/2",
+    "exp(x**2)",
+    "x*atan(x) - log(1+x**2)/2",
+    "Max(x, 0)**2",
+    "log(1 + exp(x))",
+]
 
 
 def verify_inputs() -> st.SearchStrategy[list[str]]:
     """argv for `lionk verify`: a grammar expression in x (sometimes a norm-like one in x1, x2, a
     known convex k, or a catalog name), maybe with --json."""
-    expr = st.one_of(expressions("x"), expressions("x"), expressions("x1,x2", 4),
-                     st.sampled_from(CONVEX_K),
-                     st.sampled_from(["huber:delta=0.5", "power_p:p=3", "l1", "linf", "nope:p=1"]))
+    expr = st.one_of(
+        expressions("x"),
+        expressions("x"),
+        expressions("x1,x2", 4),
+        st.sampled_from(CONVEX_K),
+        st.sampled_from(["huber:delta=0.5", "power_p:p=3", "l1", "linf", "nope:p=1"]),
+    )
     return st.tuples(expr, st.booleans(), st.sampled_from(["3", "5"])).map(
-        lambda t: ["verify", t[0], "--timeout", t[2]] + (["--json"] if t[1] else []))
+        lambda t: ["verify", t[0], "--timeout", t[2]] + (["--json"] if t[1] else [])
+    )
 
 
 def _num(lo: float, hi: float) -> st.SearchStrategy[str]:
-    return st.one_of(st.floats(lo, hi, allow_nan=False).map(lambda v: f"{v:.6g}"),
-                     st.sampled_from(["nan", "inf", "-1", "0", "1e-320", "1e300", "abc"]))
+    return st.one_of(
+        st.floats(lo, hi, allow_nan=False).map(lambda v: f"{v:.6g}"),
+        st.sampled_from(["nan", "inf", "-1", "0", "1e-320", "1e300", "abc"]),
+    )
 
 
 def simulate_inputs() -> st.SearchStrategy[list[str]]:
     """argv for `lionk simulate`: every option drawn from its domain, now and then outside it."""
-    opts = st.fixed_dictionaries({}, optional={
-        "--K": st.sampled_from(["l1", "l2", "linf", "huber:delta=0.5", "sq_l2", "relativistic",
-                                "logcosh", "deadzone:e=0.1", "lp:p=3", "power_p:p=1.5",
-                                "l1_plus_sq", "nope", "huber:delta=-1"]),
-        "--lam": _num(1e-3, 10), "--lr": _num(1e-5, 0.3), "--beta1": _num(0, 0.999),
-        "--beta2": _num(0, 0.999), "--noise": _num(0, 1),
-        "--seed": st.integers(-2, 2**40).map(str),
-        "--decay": st.sampled_from(["explicit", "implicit"]),
-        "--convention": st.sampled_from(["paper", "library"]),
-        "--objective": st.one_of(st.sampled_from(["toy", "quadratic", "rosenbrock", "logistic"]),
-                                 expressions("x1,x2", 4)),
-        "--x0": st.sampled_from(["-1.5,2.5", "0,0", "1", "3,3", "nan,1", "1e300,1"]),
-        "--json": st.just(None),
-    })
-    return st.tuples(opts, st.integers(1, 400)).map(lambda t: ["simulate", "--steps", str(t[1])] + [
-        a for k, v in t[0].items() for a in ((k,) if v is None else (k, v))])
+    opts = st.fixed_dictionaries(
+        {},
+        optional={
+            "--K": st.sampled_from(
+                [
+                    "l1",
+                    "l2",
+                    "linf",
+                    "huber:delta=0.5",
+                    "sq_l2",
+                    "relativistic",
+                    "logcosh",
+                    "deadzone:e=0.1",
+                    "lp:p=3",
+                    "power_p:p=1.5",
+                    "l1_plus_sq",
+                    "nope",
+                    "huber:delta=-1",
+                ]
+            ),
+            "--lam": _num(1e-3, 10),
+            "--lr": _num(1e-5, 0.3),
+            "--beta1": _num(0, 0.999),
+            "--beta2": _num(0, 0.999),
+            "--noise": _num(0, 1),
+            "--seed": st.integers(-2, 2**40).map(str),
+            "--decay": st.sampled_from(["explicit", "implicit"]),
+            "--convention": st.sampled_from(["paper", "library"]),
+            "--objective": st.one_of(
+                st.sampled_from(["toy", "quadratic", "rosenbrock", "logistic"]),
+                expressions("x1,x2", 4),
+            ),
+            "--x0": st.sampled_from(["-1.5,2.5", "0,0", "1", "3,3", "nan,1", "1e300,1"]),
+            "--json": st.just(None),
+        },
+    )
+    return st.tuples(opts, st.integers(1, 400)).map(
+        lambda t: (
+            ["simulate", "--steps", str(t[1])]
+            + [a for k, v in t[0].items() for a in ((k,) if v is None else (k, v))]
+        )
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -114,6 +180,7 @@ def independent_verdict(text: str) -> str | None:
     import numpy as np
 
     from lyapunov_lion.core.expr import parse_expression, to_numpy
+
     try:
         p = parse_expression(text)
     except Exception:  # noqa: BLE001
@@ -141,6 +208,7 @@ def conjugate_mismatch(text: str, rep) -> float | None:
     from scipy.optimize import minimize_scalar
 
     from lyapunov_lion.core.expr import parse_expression, to_numpy
+
     conj = getattr(rep, "conjugate", None)
     if conj is None or not rep.ok or rep.kind != "separable":
         return None
@@ -152,15 +220,26 @@ def conjugate_mismatch(text: str, rep) -> float | None:
         return None  # a constant k
     k = to_numpy(parsed)
     lo, hi = float(conj.ymin), float(conj.ymax)
-    ys = [v for v in (lo + 0.3 * (hi - lo), lo + 0.5 * (hi - lo), lo + 0.7 * (hi - lo))
-          if math.isfinite(v)] if math.isfinite(hi - lo) else [-0.7, 0.2, 0.9]
+    ys = (
+        [
+            v
+            for v in (lo + 0.3 * (hi - lo), lo + 0.5 * (hi - lo), lo + 0.7 * (hi - lo))
+            if math.isfinite(v)
+        ]
+        if math.isfinite(hi - lo)
+        else [-0.7, 0.2, 0.9]
+    )
     worst = 0.0
     for y in ys:
         xg = np.asarray(conj.grad(np.array([y])), dtype=float)[0]
         if not math.isfinite(xg) or abs(xg) > 1e3:
             continue
-        r = minimize_scalar(lambda x: -(y * x - float(k(x))), bounds=(xg - 5, xg + 5),
-                            method="bounded", options={"xatol": 1e-12})
+        r = minimize_scalar(
+            lambda x: -(y * x - float(k(x))),
+            bounds=(xg - 5, xg + 5),
+            method="bounded",
+            options={"xatol": 1e-12},
+        )
         sup = -r.fun
         val = float(conj(np.array([y]))[0])
         worst = max(worst, abs(val - sup) / (1 + abs(val)))
@@ -173,20 +252,24 @@ def conjugate_mismatch(text: str, rep) -> float | None:
 def _strict_json(text: str):
     def bad(c):
         raise ValueError(f"non-strict JSON constant {c}")
+
     return json.loads(text, parse_constant=bad)
 
 
 def _worker(conn) -> None:
     import warnings
+
     warnings.simplefilter("ignore")
     import lyapunov_lion.symbolic as symbolic
     from lyapunov_lion.cli import main
+
     last = {}
     original = symbolic.verify_any
 
     def capture(*a, **kw):  # the CLI looks verify_any up at call time: keep its report
         last["report"] = original(*a, **kw)
         return last["report"]
+
     symbolic.verify_any = capture
     while True:
         argv = conn.recv()
@@ -197,8 +280,13 @@ def _worker(conn) -> None:
         t0 = time.perf_counter()
         with redirect_stdout(out), redirect_stderr(err):
             code = main(argv)
-        info = {"code": code, "stderr": err.getvalue(), "seconds": time.perf_counter() - t0,
-                "json_ok": None, "verdict": None}
+        info = {
+            "code": code,
+            "stderr": err.getvalue(),
+            "seconds": time.perf_counter() - t0,
+            "json_ok": None,
+            "verdict": None,
+        }
         if "--json" in argv and code in (0, 1) and out.getvalue().strip():
             try:
                 _strict_json(out.getvalue())
@@ -253,8 +341,11 @@ def problems(argv: list[str], info: dict) -> list[str]:
     out = []
     if info.get("hang"):
         return ["hang"]
-    err_lines = [ln for ln in info["stderr"].splitlines() if ln.strip()
-                 and not ln.startswith(("simulating", "verify:"))]
+    err_lines = [
+        ln
+        for ln in info["stderr"].splitlines()
+        if ln.strip() and not ln.startswith(("simulating", "verify:"))
+    ]
     if "Traceback" in info["stderr"] or info["code"] == 3 or "internal error" in info["stderr"]:
         out.append("traceback/internal error")
     if info["code"] not in (0, 1, 2):
@@ -286,8 +377,13 @@ def sample(strategy, n: int, seed: int) -> list:
     found: list = []
 
     @hseed(seed)
-    @settings(max_examples=n, database=None, deadline=None, derandomize=False,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=n,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(strategy)
     def collect(x):
         found.append(x)
@@ -308,11 +404,21 @@ def main(argv: list[str] | None = None) -> int:
     log = open(args.log, "w") if args.log else None
     totals = {}
     try:
-        for kind, strategy, n in (("verify", verify_inputs(), args.verify),
-                                  ("simulate", simulate_inputs(), args.simulate)):
+        for kind, strategy, n in (
+            ("verify", verify_inputs(), args.verify),
+            ("simulate", simulate_inputs(), args.simulate),
+        ):
             inputs = sample(strategy, n, args.seed) if n else []
-            counts = {"inputs": 0, "exit 0": 0, "exit 1": 0, "exit 2": 0, "tracebacks": 0,
-                      "hangs": 0, "property violations": 0, "max seconds": 0.0}
+            counts = {
+                "inputs": 0,
+                "exit 0": 0,
+                "exit 1": 0,
+                "exit 2": 0,
+                "tracebacks": 0,
+                "hangs": 0,
+                "property violations": 0,
+                "max seconds": 0.0,
+            }
             t0 = time.perf_counter()
             for i, a in enumerate(inputs):
                 info = runner.run(a)
@@ -328,15 +434,30 @@ def main(argv: list[str] | None = None) -> int:
                 if bad and not info.get("hang") and not any(b.startswith("traceback") for b in bad):
                     counts["property violations"] += 1
                 if bad:
-                    print(f"[{kind} {i}] {bad}: lionk {' '.join(a)} :: "
-                          f"{info['stderr'].strip()[-200:]}", flush=True)
+                    print(
+                        f"[{kind} {i}] {bad}: lionk {' '.join(a)} :: "
+                        f"{info['stderr'].strip()[-200:]}",
+                        flush=True,
+                    )
                 if log:
-                    log.write(json.dumps({"argv": a, "code": info.get("code"),
-                                          "seconds": info["seconds"], "problems": bad}) + "\n")
+                    log.write(
+                        json.dumps(
+                            {
+                                "argv": a,
+                                "code": info.get("code"),
+                                "seconds": info["seconds"],
+                                "problems": bad,
+                            }
+                        )
+                        + "\n"
+                    )
                     log.flush()
                 if (i + 1) % 50 == 0:
-                    print(f"{kind}: {i + 1}/{len(inputs)} done, {time.perf_counter() - t0:.0f} s",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"{kind}: {i + 1}/{len(inputs)} done, {time.perf_counter() - t0:.0f} s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
             totals[kind] = counts
     finally:
         runner.close()

@@ -10,6 +10,7 @@ the expected text (if any) is in the output.
 
 The same list drives ``tests/test_hostile_inputs.py`` (the fast cases).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,15 +84,24 @@ def cases(tmp: str) -> list[Case]:
         Case(V + ("--", "-log(100 - x)"), "error"),
         Case(V + ("-log(100 - x)",), "error"),
         Case(S + ("--objective", "Heaviside(x1, x1)"), "error"),
-        Case(S + ("--K-expr", "Max(Abs(x1),Abs(x2))", "--objective", "quadratic", "--dim", "5"),
-             "error", "dimension"),
+        Case(
+            S + ("--K-expr", "Max(Abs(x1),Abs(x2))", "--objective", "quadratic", "--dim", "5"),
+            "error",
+            "dimension",
+        ),
         Case(S + ("--steps", "100", "--save", file_ + "/run.npz"), "error", "--save"),
         Case(S + ("--steps", "100", "--save", "/proc/run.npz"), "error", "--save"),
-        Case(S + ("--steps", "100", "--save", os.path.join(tmp, "missing", "run.npz")), "error",
-             "--save"),
+        Case(
+            S + ("--steps", "100", "--save", os.path.join(tmp, "missing", "run.npz")),
+            "error",
+            "--save",
+        ),
         Case(S + ("--steps", "100", "--plot", "/proc/run.png"), "error", "--plot"),
-        Case(S + ("--steps", "100", "--plot", os.path.join(tmp, "missing", "run.png")), "error",
-             "--plot"),
+        Case(
+            S + ("--steps", "100", "--plot", os.path.join(tmp, "missing", "run.png")),
+            "error",
+            "--plot",
+        ),
         Case(S + ("--steps", "100", "--plot", os.path.join(tmp, "run.txt")), "error", "--plot"),
         Case(S + ("--steps", "100", "--save", os.path.join(tmp, "run.txt")), "error", "--save"),
         Case(S + ("--K-file", bad_fp), "error", "fingerprint"),
@@ -104,8 +114,10 @@ def cases(tmp: str) -> list[Case]:
         Case(V + ("--timeout", "inf", "x**2"), "error", "timeout"),
         Case(("sweep", "--n-lam", "100000000"), "error", "n-lam"),
         # hangs and memory
-        Case(S + ("--objective", " + ".join(f"x{i}**2" for i in range(1, 61)), "--steps", "200"),
-             "ok"),
+        Case(
+            S + ("--objective", " + ".join(f"x{i}**2" for i in range(1, 61)), "--steps", "200"),
+            "ok",
+        ),
         Case(S + ("--objective", "x1**2 + x10000**2", "--steps", "20"), "ok"),
         Case(S + ("--mode", "ode", "--rtol", "nan"), "error", "rtol"),
         Case(S + ("--mode", "ode", "--atol", "0"), "error", "atol"),
@@ -115,9 +127,29 @@ def cases(tmp: str) -> list[Case]:
         # friction
         Case(("--version",), "ok", "lionk"),
         Case(("--help",), "ok", "Usage"),
-        Case(("sweep", "--K-expr", "x**2/2", "--n-lam", "3", "--steps", "300", "--window", "50",
-              "--noise", "0.01", "--seed", "1", "--decay", "implicit", "--convention", "library"),
-             "ok", slow=True),
+        Case(
+            (
+                "sweep",
+                "--K-expr",
+                "x**2/2",
+                "--n-lam",
+                "3",
+                "--steps",
+                "300",
+                "--window",
+                "50",
+                "--noise",
+                "0.01",
+                "--seed",
+                "1",
+                "--decay",
+                "implicit",
+                "--convention",
+                "library",
+            ),
+            "ok",
+            slow=True,
+        ),
     ]
 
 
@@ -127,8 +159,10 @@ def prepare(tmp: str) -> None:
         fh.write("x")
     os.mkfifo(os.path.join(tmp, "fifo"))
     with open(os.path.join(tmp, "bad_fingerprint.json"), "w") as fh:
-        fh.write('{"format": "lyapunov_lion.K-expression", "version": 1, '
-                 '"expression": "x**2/2", "fingerprint": "not a dict"}')
+        fh.write(
+            '{"format": "lyapunov_lion.K-expression", "version": 1, '
+            '"expression": "x**2/2", "fingerprint": "not a dict"}'
+        )
     with open(os.path.join(tmp, "deep.json"), "w") as fh:
         fh.write("[" * 200_000 + "]" * 200_000)
 
@@ -142,12 +176,24 @@ def run_case(case: Case, cwd: str) -> dict:
     exe = shutil.which("lionk") or "lionk"
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run([exe, *case.args], capture_output=True, text=True, cwd=cwd,
-                              timeout=TIME_LIMIT_S, preexec_fn=_limits,
-                              env={**os.environ, "PYTHONWARNINGS": "default"})
+        proc = subprocess.run(
+            [exe, *case.args],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            timeout=TIME_LIMIT_S,
+            preexec_fn=_limits,
+            env={**os.environ, "PYTHONWARNINGS": "default"},
+        )
     except subprocess.TimeoutExpired:
-        return {"case": case, "status": "hang", "seconds": TIME_LIMIT_S, "code": None,
-                "ok": False, "line": ""}
+        return {
+            "case": case,
+            "status": "hang",
+            "seconds": TIME_LIMIT_S,
+            "code": None,
+            "ok": False,
+            "line": "",
+        }
     secs = time.perf_counter() - t0
     err_lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     traceback = "Traceback" in proc.stderr or "Traceback" in proc.stdout
@@ -159,16 +205,23 @@ def run_case(case: Case, cwd: str) -> dict:
         status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
     else:
         # a one-line error on stderr, or (verify) a report on stdout with FAILED checks
-        clean = (proc.returncode != 0 and len([ln for ln in err_lines if not
-                                               ln.startswith(_PROGRESS)]) <= 1
-                 and all(ln.startswith(("lionk:",) + _PROGRESS) for ln in err_lines)
-                 and (bool(err_lines) or case.args[0] == "verify"))
+        clean = (
+            proc.returncode != 0
+            and len([ln for ln in err_lines if not ln.startswith(_PROGRESS)]) <= 1
+            and all(ln.startswith(("lionk:",) + _PROGRESS) for ln in err_lines)
+            and (bool(err_lines) or case.args[0] == "verify")
+        )
         status = "error" if clean else ("exit 0" if proc.returncode == 0 else "unclean error")
     found = case.contains in proc.stdout + proc.stderr
     line = err_lines[-1] if err_lines and proc.returncode else proc.stdout.strip().splitlines()[-1:]
-    return {"case": case, "status": status, "seconds": secs, "code": proc.returncode,
-            "ok": status == case.expect and found, "line": line if isinstance(line, str)
-            else (line[0] if line else "")}
+    return {
+        "case": case,
+        "status": status,
+        "seconds": secs,
+        "code": proc.returncode,
+        "ok": status == case.expect and found,
+        "line": line if isinstance(line, str) else (line[0] if line else ""),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,8 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-k", default="", help="only cases whose command contains this text")
     ap.add_argument("--fast", action="store_true", help="skip the cases marked slow")
-    ap.add_argument("--limit", type=float, default=TIME_LIMIT_S,
-                    help="wall-clock seconds per case (default 10)")
+    ap.add_argument(
+        "--limit", type=float, default=TIME_LIMIT_S, help="wall-clock seconds per case (default 10)"
+    )
     args = ap.parse_args(argv)
     TIME_LIMIT_S = args.limit
     with tempfile.TemporaryDirectory() as tmp:
@@ -188,12 +242,16 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         cmd = r["case"].command.replace(tmp, "$TMP")
         cmd = cmd if len(cmd) <= 90 else cmd[:87] + "..."
-        print(f"{'pass' if r['ok'] else 'FAIL':6}  {r['seconds']:7.2f}  {str(r['code']):>4}  "
-              f"{r['case'].expect:8}  {cmd}  →  {r['line'][:120].replace(tmp, '$TMP')}")
+        print(
+            f"{'pass' if r['ok'] else 'FAIL':6}  {r['seconds']:7.2f}  {str(r['code']):>4}  "
+            f"{r['case'].expect:8}  {cmd}  →  {r['line'][:120].replace(tmp, '$TMP')}"
+        )
     bad = sum(not r["ok"] for r in rows)
-    print(f"\n{len(rows) - bad} of {len(rows)} cases pass (limits: {MEMORY_KB} kB address space, "
-          f"{TIME_LIMIT_S:g} s); {sum(r['status'] == 'traceback' for r in rows)} tracebacks, "
-          f"{sum(r['status'] == 'hang' for r in rows)} hangs")
+    print(
+        f"\n{len(rows) - bad} of {len(rows)} cases pass (limits: {MEMORY_KB} kB address space, "
+        f"{TIME_LIMIT_S:g} s); {sum(r['status'] == 'traceback' for r in rows)} tracebacks, "
+        f"{sum(r['status'] == 'hang' for r in rows)} hangs"
+    )
     return 1 if bad else 0
 
 

@@ -6,6 +6,7 @@ Full size writes the repository's figures/ and paper_reproductions/; a reduced r
 temporary folder unless --figures/--reports say where. Seconds per figure go to the git-ignored
 paper_reproductions/timings.json.
 """
+
 import argparse
 import sys
 import time
@@ -19,10 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="reproduce_all.py",
-                                 description=__doc__.split("\n\n")[0])
-    ap.add_argument("names", nargs="*", metavar="name",
-                    help=f"figures to rebuild: {', '.join(FIGURES)} or all (default)")
+    ap = argparse.ArgumentParser(prog="reproduce_all.py", description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "names",
+        nargs="*",
+        metavar="name",
+        help=f"figures to rebuild: {', '.join(FIGURES)} or all (default)",
+    )
     ap.add_argument("--size", choices=["full", "reduced"], default="full")
     ap.add_argument("--figures", type=Path, default=None, help="output folder of the figures")
     ap.add_argument("--reports", type=Path, default=None, help="output folder of the reports")

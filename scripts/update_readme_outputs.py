@@ -1,5 +1,6 @@
 """Rewrite the ```text blocks of README.md that start with `$ lionk ...` with what the command
 prints now. tests/test_readme.py fails when a block and the command's output disagree."""
+
 import contextlib
 import io
 import shlex
@@ -20,7 +21,7 @@ def refresh(text: str) -> str:
             continue
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            code = main(shlex.split(lines[0][len("$ lionk "):]))
+            code = main(shlex.split(lines[0][len("$ lionk ") :]))
         if code != 0:
             sys.exit(f"{lines[0]!r} exited with {code}")
         parts[i] = "\n" + lines[0] + "\n" + out.getvalue().rstrip() + "\n" + "```" + rest

@@ -1,4 +1,5 @@
 """Shared fixtures: ``catalog_K`` runs a test once per registered K, parameter variant and shape."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -66,15 +67,17 @@ def reproduce_reduced(tmp_path):
 
     def _run(name: str):
         lines: list[str] = []
-        out = run(name, tmp_path / "figs", tmp_path / "reports", progress=lines.append,
-                  size="reduced")
+        out = run(
+            name, tmp_path / "figs", tmp_path / "reports", progress=lines.append, size="reduced"
+        )
         for ext, magic in (("png", b"\x89PNG\r\n\x1a\n"), ("pdf", b"%PDF-")):
             f = tmp_path / "figs" / f"{name}.{ext}"
-            assert f.stat().st_size > 10_000 and f.read_bytes()[:len(magic)] == magic
+            assert f.stat().st_size > 10_000 and f.read_bytes()[: len(magic)] == magic
         md = (tmp_path / "reports" / f"{name}.md").read_text()
         assert f"python scripts/reproduce_all.py {name}" in md
         assert f"](../figs/{name}.png)" in md and "## Verdict" in md
         assert f"{name}.md" in (tmp_path / "reports" / "README.md").read_text()
         assert len(lines) == 1 and lines[0].startswith(f"[1/1] {name}")
         return out, json.loads((tmp_path / "reports" / "results.json").read_text())
+
     return _run

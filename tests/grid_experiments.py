@@ -1,6 +1,7 @@
 """Experiments for the grid tests, referenced as ``grid_experiments:NAME`` (tests/ is put on the
 workers' PYTHONPATH). Each execution appends a line to ``log``, so a test can count how often a
 cell really ran, whichever process ran it."""
+
 from __future__ import annotations
 
 import os

@@ -10,16 +10,16 @@ is the size of the terms that cancel: every quantity is a handful of float64 ope
 numbers of size ``scale``, so rounding is a few ulps (eps = 2.2e-16) times the number of terms
 (≤ 6 here); ``1e-12`` leaves a safety factor of ~100.
 """
+
 from __future__ import annotations
 
 import json
 import zlib
 
+import array_api_strict as xps
 import numpy as np
 import pytest
 from scipy import optimize, special
-
-import array_api_strict as xps
 
 from lyapunov_lion.core import kfunc
 from lyapunov_lion.core.kfunc import DOMAIN_TOL, SeparableK, available_K, make_K, register_K
@@ -83,7 +83,9 @@ def sample_x(case, rng, n=24):
         z[0] = 0.0  # a zero coordinate (kink of l1-type K)
         special_pts.append(z)
     if len(case.shape) == 2:
-        special_pts.append(np.outer(rng.standard_normal(case.shape[0]), rng.standard_normal(case.shape[1])))
+        special_pts.append(
+            np.outer(rng.standard_normal(case.shape[0]), rng.standard_normal(case.shape[1]))
+        )
     return np.concatenate([x, np.stack(special_pts)])
 
 
@@ -227,6 +229,7 @@ def _scalar_sup(K, y, bound):
 
 def _sup_ball(K, y, shape, R, rng, starts=3):
     """sup_{‖z‖₂ ≤ R} (yᵀz − K(z)) (R = inf: unconstrained), by BFGS / SLSQP from several starts."""
+
     def negobj(zf):
         z = zf.reshape(shape)
         return float(K.K(z)) - float(np.sum(y * z))
@@ -245,8 +248,14 @@ def _sup_ball(K, y, shape, R, rng, starts=3):
         if np.isinf(R):
             res = optimize.minimize(negobj, x0, jac=jac, method="BFGS", options={"gtol": 1e-11})
         else:
-            res = optimize.minimize(negobj, x0, jac=jac, method="SLSQP", constraints=[cons],
-                                    options={"ftol": 1e-14, "maxiter": 500})
+            res = optimize.minimize(
+                negobj,
+                x0,
+                jac=jac,
+                method="SLSQP",
+                constraints=[cons],
+                options={"ftol": 1e-14, "maxiter": 500},
+            )
             if res.x @ res.x > R * R * (1 + 1e-9):  # infeasible answer: not a valid lower bound
                 continue
         best = max(best, -negobj(res.x))
@@ -374,7 +383,9 @@ def test_homogeneous_K_scale_invariance(catalog_K, rng):
     ∇K(x) ≠ 0 must stay on the dual unit sphere for every x ≠ 0)."""
     case, K = catalog_K, catalog_K.K
     x = sample_x(case, rng, 16)[:16]
-    measured = all(np.allclose(K.K(c * x), c * np.asarray(K.K(x)), rtol=1e-12, atol=0) for c in (0.5, 2.0))
+    measured = all(
+        np.allclose(K.K(c * x), c * np.asarray(K.K(x)), rtol=1e-12, atol=0) for c in (0.5, 2.0)
+    )
     # the metadata flag is right (in dimension 1 logsumexp is x ↦ x: homogeneous by accident)
     if case.shape != (1,):
         assert K.homogeneous == measured and K.info()["homogeneous"] == measured
@@ -398,7 +409,9 @@ def test_project_dom_conj(catalog_K, rng):
     kind = _kind(case)
     y = 3 * rng.standard_normal((24,) + case.shape)
     if kind != "all":
-        y = np.concatenate([y, sample_dom(case, rng, 8, "outside"), sample_dom(case, rng, 8, "interior")])
+        y = np.concatenate(
+            [y, sample_dom(case, rng, 8, "outside"), sample_dom(case, rng, 8, "interior")]
+        )
     py = np.asarray(K.project_dom_conj(y))
     np.testing.assert_allclose(K.project_dom_conj(py), py, rtol=0, atol=1e-11)
     assert np.all(np.asarray(K.dist_dom_conj(py)) <= DOMAIN_TOL)
@@ -424,7 +437,9 @@ def test_dist_dom_conj(catalog_K, rng):
     case, K = catalog_K, catalog_K.K
     y = 3 * rng.standard_normal((24,) + case.shape)
     diff = y - np.asarray(K.project_dom_conj(y))
-    np.testing.assert_allclose(K.dist_dom_conj(y), np.sqrt(dot(diff, diff, case)), rtol=1e-14, atol=0)
+    np.testing.assert_allclose(
+        K.dist_dom_conj(y), np.sqrt(dot(diff, diff, case)), rtol=1e-14, atol=0
+    )
     wheres = ("interior",) if _kind(case) == "all" else ("interior", "boundary")
     for where in wheres:
         assert np.all(np.asarray(K.dist_dom_conj(sample_dom(case, rng, 16, where))) <= 1e-12)
@@ -485,9 +500,12 @@ def test_prox_optimality(catalog_K, rng):
         assert np.all(f_u <= _prox_obj(K, w, v, t, case) + 1e-13 * (1 + np.abs(f_u)))
     for i in range(3):  # a direct numerical minimiser (Nelder–Mead works at kinks too)
         ti = float(t.ravel()[i])
-        res = optimize.minimize(lambda uf: _prox_obj(K, uf.reshape(case.shape), v[i], ti, case).item(),
-                                v[i].ravel(), method="Nelder-Mead",
-                                options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000})
+        res = optimize.minimize(
+            lambda uf: _prox_obj(K, uf.reshape(case.shape), v[i], ti, case).item(),
+            v[i].ravel(),
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000},
+        )
         assert f_u[i] <= res.fun + 1e-12 * (1 + abs(res.fun))
 
 
@@ -503,8 +521,12 @@ def _prox_conj_independent(case, K, w, t):
         for idx in np.ndindex(w.shape):  # 1-D strongly convex problems, bounded Brent
             wi, ti = w[idx], float(t[idx[0]])
             a, b = max(lo, -abs(wi) - 1), min(hi, abs(wi) + 1)  # even K*, minimal at 0: |y*| ≤ |w|
-            res = optimize.minimize_scalar(lambda yy: float(K.conj(np.array([yy]))) / ti + 0.5 * (yy - wi) ** 2,
-                                           bounds=(a, b), method="bounded", options={"xatol": 1e-12})
+            res = optimize.minimize_scalar(
+                lambda yy: float(K.conj(np.array([yy]))) / ti + 0.5 * (yy - wi) ** 2,
+                bounds=(a, b),
+                method="bounded",
+                options={"xatol": 1e-12},
+            )
             out[idx] = res.x
         return out
     if case.name == "l2":
@@ -533,8 +555,13 @@ def _prox_conj_independent(case, K, w, t):
                 out[i] = wi
                 continue
             cons = {"type": "ineq", "fun": lambda yy: 1 - np.sum(np.abs(yy) ** q)}
-            res = optimize.minimize(lambda yy: 0.5 * np.sum((yy - wi) ** 2), wi / np.sum(np.abs(wi) ** q) ** (1 / q),
-                                    method="SLSQP", constraints=[cons], options={"ftol": 1e-15, "maxiter": 500})
+            res = optimize.minimize(
+                lambda yy: 0.5 * np.sum((yy - wi) ** 2),
+                wi / np.sum(np.abs(wi) ** q) ** (1 / q),
+                method="SLSQP",
+                constraints=[cons],
+                options={"ftol": 1e-15, "maxiter": 500},
+            )
             out[i] = res.x
         return out
     if case.name == "logsumexp":
@@ -610,15 +637,18 @@ def test_user_defined_K(monkeypatch, rng):
     class Quartic(SeparableK):
         name = "quartic_user"
         formula, conj_formula = "Σ x_i⁴/4", "Σ ¾|y_i|^(4/3)"
-        induced, induced_latex = "+ (3/4)λ^(1/3) Σ|x_i|^(4/3)", r"+\tfrac34\lambda^{1/3}\sum|x_i|^{4/3}"
+        induced, induced_latex = (
+            "+ (3/4)λ^(1/3) Σ|x_i|^(4/3)",
+            r"+\tfrac34\lambda^{1/3}\sum|x_i|^{4/3}",
+        )
         induced_kind = "regularizer"
         differentiable = True
 
         def k(self, x, xp):
-            return x ** 4 / 4
+            return x**4 / 4
 
         def dk(self, x, xp):
-            return x ** 3
+            return x**3
 
         def kconj(self, y):
             return 0.75 * np.abs(y) ** (4 / 3)
@@ -631,10 +661,10 @@ def test_user_defined_K(monkeypatch, rng):
     assert isinstance(K, Quartic)
     x = rng.standard_normal((10, 3))
     g = np.asarray(K.grad(x))
-    np.testing.assert_allclose(g, x ** 3, rtol=1e-15)
+    np.testing.assert_allclose(g, x**3, rtol=1e-15)
     np.testing.assert_allclose(K.K(x) + K.conj(g), np.sum(x * g, -1), rtol=1e-12)  # Fenchel–Young
     u = K.prox(x, 0.5)
-    np.testing.assert_allclose(u + 0.5 * u ** 3, x, rtol=0, atol=1e-13)  # prox optimality
+    np.testing.assert_allclose(u + 0.5 * u**3, x, rtol=0, atol=1e-13)  # prox optimality
     assert K.info()["K"] == "Σ x_i⁴/4"
     assert np.all(np.asarray(K.dist_dom_conj(1e3 * x)) == 0)
     out = K.grad(xps.asarray(x))
@@ -657,18 +687,21 @@ def test_make_K_passes_instances_through():
         make_K(K, delta=2.0)  # silently ignoring the parameter would be wrong
 
 
-@pytest.mark.parametrize("name, params, needle", [
-    ("lp", {"p": 0.5}, "p"),
-    ("lp", {"p": 1.0}, "p"),
-    ("lp", {"p": float("inf")}, "p"),
-    ("lp", {"p": "abc"}, "p"),
-    ("huber", {"delta": -1}, "delta"),
-    ("huber", {"delta": float("nan")}, "delta"),
-    ("huber", {"eps": 1.0}, "eps"),
-    ("deadzone", {"e": -0.1}, "e"),
-    ("power_p", {"p": 1.0}, "p"),
-    ("l1", {"p": 2}, "p"),
-])
+@pytest.mark.parametrize(
+    "name, params, needle",
+    [
+        ("lp", {"p": 0.5}, "p"),
+        ("lp", {"p": 1.0}, "p"),
+        ("lp", {"p": float("inf")}, "p"),
+        ("lp", {"p": "abc"}, "p"),
+        ("huber", {"delta": -1}, "delta"),
+        ("huber", {"delta": float("nan")}, "delta"),
+        ("huber", {"eps": 1.0}, "eps"),
+        ("deadzone", {"e": -0.1}, "e"),
+        ("power_p", {"p": 1.0}, "p"),
+        ("l1", {"p": 2}, "p"),
+    ],
+)
 def test_bad_parameters(name, params, needle):
     """Bad parameters raise LionKError with a one-line message naming K and the parameter."""
     with pytest.raises(LionKError) as exc:
@@ -689,7 +722,10 @@ def test_info_metadata(catalog_K):
     for lam in (0.5, 1.5):
         text = K.describe_induced(lam)
         assert text and "{" not in text and "}" not in text, text
-    assert info["name"] == catalog_K.name and info["params"] == {**info["params"], **catalog_K.params}
+    assert info["name"] == catalog_K.name and info["params"] == {
+        **info["params"],
+        **catalog_K.params,
+    }
 
 
 def test_describe_induced_numbers():

@@ -1,4 +1,5 @@
 """The `lionk` command line: acceptance runs of issue 2, output formats and user errors."""
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,17 @@ def test_json_has_documented_keys(capsys):
 
 
 def test_expression_objective(capsys):
-    s = run_json(capsys, "--objective", "0.5*(x1-2)**2 + 0.5*(x2-0.3)**2", "--lam", "1",
-                 "--x0", "0,0", "--steps", "8000")
+    s = run_json(
+        capsys,
+        "--objective",
+        "0.5*(x1-2)**2 + 0.5*(x2-0.3)**2",
+        "--lam",
+        "1",
+        "--x0",
+        "0,0",
+        "--steps",
+        "8000",
+    )
     # Box ‖x‖_∞ ≤ 1: the optimum clips x1 = 2 to 1 and keeps x2 = 0.3.
     assert np.allclose(s["optimum"]["x"], [1.0, 0.3], atol=1e-9)
     assert np.linalg.norm(np.array(s["final"]["x"]) - [1.0, 0.3]) < 1e-2
@@ -80,8 +90,21 @@ def test_plot_writes_figure(capsys, tmp_path):
 def test_list_shows_catalog(capsys):
     code, out, _ = run(capsys, "list")
     assert code == 0
-    for name in ("l1", "l2", "linf", "lp", "sq_l2", "power_p", "huber", "relativistic", "logcosh",
-                 "logsumexp", "deadzone", "l1_plus_sq", "nuclear"):
+    for name in (
+        "l1",
+        "l2",
+        "linf",
+        "lp",
+        "sq_l2",
+        "power_p",
+        "huber",
+        "relativistic",
+        "logcosh",
+        "logsumexp",
+        "deadzone",
+        "l1_plus_sq",
+        "nuclear",
+    ):
         assert f"\n{name}" in out
     code, out, _ = run(capsys, "list", "--json")
     assert {d["name"] for d in json.loads(out)} >= {"l1", "nuclear"}
@@ -89,26 +112,30 @@ def test_list_shows_catalog(capsys):
 
 def test_version(capsys):
     from lyapunov_lion import __version__
+
     code, out, _ = run(capsys, "--version")
     assert code == 0 and __version__ in out
 
 
 # -- user errors: one line, non-zero exit, no traceback ------------------------------------
-@pytest.mark.parametrize("argv, needle", [
-    (["--K", "nope"], "unknown K 'nope'; choose one of: l1"),
-    (["--lam", "-1"], "lam"),
-    (["--beta1", "1.0"], "'--beta1': 1 is out of range: need a value ≥ 0 and < 1"),
-    (["--beta2", "-0.1"], "'--beta2': -0.1 is out of range: need a value ≥ 0 and < 1"),
-    (["--steps", "0"], "steps"),
-    (["--lr", "0"], "'--lr': 0 is out of range: need a value > 0"),
-    (["--x0", "1,a"], "x0"),
-    (["--x0", "1,2,3"], "2-dimensional"),
-    (["--lam", "abc"], "'abc' is not a number"),
-    (["--K", "huber:delta=-1"], "delta"),
-    (["--K", "l1:p=2"], "no parameter p"),
-    (["--objective", "nosuchthing"], "nosuchthing"),
-    (["--objective", "__import__('os').system('echo pwned')"], "expression"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["--K", "nope"], "unknown K 'nope'; choose one of: l1"),
+        (["--lam", "-1"], "lam"),
+        (["--beta1", "1.0"], "'--beta1': 1 is out of range: need a value ≥ 0 and < 1"),
+        (["--beta2", "-0.1"], "'--beta2': -0.1 is out of range: need a value ≥ 0 and < 1"),
+        (["--steps", "0"], "steps"),
+        (["--lr", "0"], "'--lr': 0 is out of range: need a value > 0"),
+        (["--x0", "1,a"], "x0"),
+        (["--x0", "1,2,3"], "2-dimensional"),
+        (["--lam", "abc"], "'abc' is not a number"),
+        (["--K", "huber:delta=-1"], "delta"),
+        (["--K", "l1:p=2"], "no parameter p"),
+        (["--objective", "nosuchthing"], "nosuchthing"),
+        (["--objective", "__import__('os').system('echo pwned')"], "expression"),
+    ],
+)
 def test_user_errors_are_one_line(capsys, argv, needle):
     code, out, err = run(capsys, "simulate", *argv)
     assert code == 2
@@ -119,16 +146,31 @@ def test_user_errors_are_one_line(capsys, argv, needle):
 
 def test_divergence_is_reported(capsys):
     # Heavy-ball momentum (K = sq_l2) with lr 3 on f = (x1−1.5)² + x2² (L = 2) is unstable.
-    code, _, err = run(capsys, "simulate", "--K", "sq_l2", "--lam", "0.1", "--lr", "3",
-                       "--beta1", "0", "--steps", "5000")
+    code, _, err = run(
+        capsys,
+        "simulate",
+        "--K",
+        "sq_l2",
+        "--lam",
+        "0.1",
+        "--lr",
+        "3",
+        "--beta1",
+        "0",
+        "--steps",
+        "5000",
+    )
     assert code == 1
     assert err.startswith("lionk: numerical failure:") and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["--beta1", "0.995"], "beta1 ≤ beta2"),
-    (["--lr", "0.8", "--lam", "1.5", "--decay", "explicit", "--steps", "200"], "(1 − ηλ)^t"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["--beta1", "0.995"], "beta1 ≤ beta2"),
+        (["--lr", "0.8", "--lam", "1.5", "--decay", "explicit", "--steps", "200"], "(1 − ηλ)^t"),
+    ],
+)
 def test_theory_warnings(capsys, argv, needle):
     code, out, _ = run(capsys, "simulate", *argv)
     assert code == 0
@@ -143,14 +185,29 @@ def test_console_script_error_has_no_traceback():
 
 
 def test_module_entry_point():
-    proc = subprocess.run([sys.executable, "-m", "lyapunov_lion", "--version"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lyapunov_lion", "--version"], capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "lionk" in proc.stdout
 
 
 # -- ODE mode (issue 3) ---------------------------------------------------------------------
-ACCEPTANCE_ODE = ["--objective", "0.5*(x1-2)**2 + 0.5*(x2-0.3)**2", "--lam", "1", "--x0", "0,0",
-                  "--alpha", "1", "--gamma", "1", "--eps", "0.1", "--t-final", "20"]
+ACCEPTANCE_ODE = [
+    "--objective",
+    "0.5*(x1-2)**2 + 0.5*(x2-0.3)**2",
+    "--lam",
+    "1",
+    "--x0",
+    "0,0",
+    "--alpha",
+    "1",
+    "--gamma",
+    "1",
+    "--eps",
+    "0.1",
+    "--t-final",
+    "20",
+]
 
 
 def test_ode_mode_reaches_optimum_and_reports_sliding(capsys):
@@ -163,8 +220,20 @@ def test_ode_mode_reaches_optimum_and_reports_sliding(capsys):
 
 
 def test_both_mode_compares_discrete_and_ode(capsys, tmp_path):
-    s = run_json(capsys, "--mode", "both", *ACCEPTANCE_ODE[:6], "--lr", "0.01", "--steps", "2000",
-                 "--plot", str(tmp_path / "both.png"), "--save", str(tmp_path / "ode.npz"))
+    s = run_json(
+        capsys,
+        "--mode",
+        "both",
+        *ACCEPTANCE_ODE[:6],
+        "--lr",
+        "0.01",
+        "--steps",
+        "2000",
+        "--plot",
+        str(tmp_path / "both.png"),
+        "--save",
+        str(tmp_path / "ode.npz"),
+    )
     assert s["mode"] == "both" and s["ode"]["success"]
     # Same coefficients (α = γ = 1, ε = 0.1 from η = 0.01, β = (0.9, 0.99)); the discrete iterates
     # stay within O(η)-scale chattering of the ODE path (measured max 0.019).
@@ -200,8 +269,18 @@ def test_verify_catalog_passes(capsys):
 def test_reproduce_command_all_and_unknown(capsys, tmp_path):
     code, _, err = run(capsys, "reproduce", "fig9", "--figures", str(tmp_path))
     assert code == 2 and "unknown figure" in err
-    code, _, err = run(capsys, "reproduce", "all", "--size", "reduced",
-                       "--figures", str(tmp_path / "f"), "--reports", str(tmp_path / "r"))
+    code, _, err = run(
+        capsys,
+        "reproduce",
+        "all",
+        "--size",
+        "reduced",
+        "--figures",
+        str(tmp_path / "f"),
+        "--reports",
+        str(tmp_path / "r"),
+    )
     from lyapunov_lion.reproduce import FIGURES
+
     assert code == 0 and err.count("\n") == len(FIGURES)  # one progress line per figure
     assert {p.name for p in (tmp_path / "f").glob("*.png")} == {f"{n}.png" for n in FIGURES}

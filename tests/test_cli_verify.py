@@ -1,4 +1,5 @@
 """`lionk verify` / `lionk simulate --K-expr/--K-file`: the verify-then-simulate workflow."""
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,9 @@ def test_simulate_K_expr_solves_what_verify_says(capsys, expr):
 
 
 def test_simulate_K_expr_json_matches_catalog_run(capsys):
-    code, out, err = run(capsys, "simulate", "--json", "--K-expr", "log(cosh(x))", "--steps", "3000")
+    code, out, err = run(
+        capsys, "simulate", "--json", "--K-expr", "log(cosh(x))", "--steps", "3000"
+    )
     assert code == 0, err
     mine = json.loads(out)
     code, out, _ = run(capsys, "simulate", "--json", "--K", "logcosh", "--steps", "3000")
@@ -41,8 +44,7 @@ def test_simulate_K_expr_json_matches_catalog_run(capsys):
     assert mine["constraint"].startswith("s.t. ‖x‖_∞ ≤ 2/3")
 
 
-@pytest.mark.parametrize("extra", [("--K", "linf"), ("--K-param", "p=2"),
-                                   ("--K-file", __file__)])
+@pytest.mark.parametrize("extra", [("--K", "linf"), ("--K-param", "p=2"), ("--K-file", __file__)])
 def test_K_given_twice_is_one_line_error(capsys, extra):
     code, out, err = run(capsys, "simulate", "--K-expr", "Abs(x)", *extra)
     assert code == 2 and err.startswith("lionk: error: give K one way only")

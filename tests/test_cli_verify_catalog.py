@@ -1,4 +1,5 @@
 """`lionk verify NAME[:p=v]`: catalog names as input of the symbolic verifier."""
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,12 @@ def test_huber_name_through_the_cli_json(capsys):
     d_expr = json.loads(out)
     for key in ("k", "conj", "conj_grad", "induced", "grad", "convex", "method"):
         assert d_name[key] == d_expr[key], key
-    assert d_name["catalog"] == {"name": "huber", "params": {"delta": "1/2"},
-                                 "expression": HUBER_HALF, "kind": "separable"}
+    assert d_name["catalog"] == {
+        "name": "huber",
+        "params": {"delta": "1/2"},
+        "expression": HUBER_HALF,
+        "kind": "separable",
+    }
     assert d_expr["catalog"] is None
 
 
@@ -55,7 +60,7 @@ def test_decimal_parameters_become_exact_rationals():
     assert cat.expression == "Max(0, Abs(x) - 1/10)"
     assert parse_catalog_name("power_p:p=4").expression == "x**4/4"
     assert parse_catalog_name("huber").params == {"delta": 1}  # the default, exactly
-    assert parse_catalog_name("log(cosh(x))") is None          # not a name: an expression
+    assert parse_catalog_name("log(cosh(x))") is None  # not a name: an expression
 
 
 def test_linf_gives_the_l1_ball_constraint(capsys):
@@ -71,10 +76,20 @@ def test_l2_gives_the_l2_ball_constraint(capsys):
     assert code == 0 and "min_x f(x) s.t. ‖x‖₂ ≤ 1/λ" in out
 
 
-CASES = [("l1", {}), ("sq_l2", {}), ("power_p", {"p": "3/2"}), ("power_p", {"p": "4"}),
-         ("huber", {"delta": "1"}), ("huber", {"delta": "0.5"}), ("relativistic", {}),
-         ("logcosh", {}), ("deadzone", {"e": "0.1"}), ("l1_plus_sq", {}), ("l2", {}),
-         ("linf", {})]
+CASES = [
+    ("l1", {}),
+    ("sq_l2", {}),
+    ("power_p", {"p": "3/2"}),
+    ("power_p", {"p": "4"}),
+    ("huber", {"delta": "1"}),
+    ("huber", {"delta": "0.5"}),
+    ("relativistic", {}),
+    ("logcosh", {}),
+    ("deadzone", {"e": "0.1"}),
+    ("l1_plus_sq", {}),
+    ("l2", {}),
+    ("linf", {}),
+]
 
 
 def test_every_template_is_covered():
@@ -122,10 +137,15 @@ def test_unknown_name_lists_the_catalog(capsys, text):
     assert "or a catalog K name: l1, sq_l2, power_p, huber" in err and "linf" in err
 
 
-@pytest.mark.parametrize("text,msg", [("huber:delta=-1", "out of range"),
-                                      ("huber:gamma=1", "has no parameter gamma"),
-                                      ("huber:delta=abc", "is not a number"),
-                                      ("huber:delta", "not of the form name=value")])
+@pytest.mark.parametrize(
+    "text,msg",
+    [
+        ("huber:delta=-1", "out of range"),
+        ("huber:gamma=1", "has no parameter gamma"),
+        ("huber:delta=abc", "is not a number"),
+        ("huber:delta", "not of the form name=value"),
+    ],
+)
 def test_bad_parameters_are_one_line(capsys, text, msg):
     code, _, err = run(capsys, "verify", text)
     assert code == 2 and msg in err and err.count("\n") == 1

@@ -11,6 +11,7 @@ What is checked, and why each tolerance is what it is:
 6. input validation and detection of numerical failure;
 7. Lion solves the box-constrained toy problem of the paper's Fig. 1.
 """
+
 from __future__ import annotations
 
 import array_api_strict
@@ -19,8 +20,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lyapunov_lion import LionKConfig, available_K, lion_k_step, lion_k_step_library, make_K
-from lyapunov_lion import run_discrete
+from lyapunov_lion import (
+    LionKConfig,
+    available_K,
+    lion_k_step,
+    lion_k_step_library,
+    make_K,
+    run_discrete,
+)
 from lyapunov_lion.core.kfunc import KFunction
 from lyapunov_lion.core.xp import array_namespace
 from lyapunov_lion.errors import LionKError
@@ -87,8 +94,9 @@ def test_keras_golden():
 def test_zero_gradient_decay_golden(convention):
     """g ≡ 0, lr 1, λ 0.004, x0 = 2: sign(0) = 0, so x ← (1 − 0.004)x; 2·0.996³ = 1.976095872."""
     config = LionKConfig(lr=1.0, lam=0.004, convention=convention)
-    res = run_discrete(make_K("l1"), lambda x: np.zeros_like(x), np.array([2.0]), config=config,
-                       steps=3)
+    res = run_discrete(
+        make_K("l1"), lambda x: np.zeros_like(x), np.array([2.0]), config=config, steps=3
+    )
     np.testing.assert_allclose(res.x[:, 0], [2.0, 1.992, 1.984032, 1.976095872], rtol=0, atol=1e-12)
 
 
@@ -100,9 +108,10 @@ def test_optax_doctest_golden(convention):
     them to < 2e-7, so the tolerance 1e-6 leaves room only for rounding of the printout.
     """
     config = LionKConfig(lr=0.003, lam=1e-3, beta1=0.9, beta2=0.99, convention=convention)
-    res = run_discrete(make_K("l1"), lambda x: 2 * x, np.array([1.0, 2.0, 3.0]), config=config,
-                       steps=5)
-    f = np.sum(res.x ** 2, axis=-1)
+    res = run_discrete(
+        make_K("l1"), lambda x: 2 * x, np.array([1.0, 2.0, 3.0]), config=config, steps=5
+    )
+    f = np.sum(res.x**2, axis=-1)
     golden = [14.0, 13.963943, 13.927941, 13.891992, 13.856098, 13.820259]
     np.testing.assert_allclose(f, golden, rtol=0, atol=1e-6)
 
@@ -115,8 +124,20 @@ EVEN_K = sorted(name for name, cls in available_K().items() if cls.even)
 
 def test_catalog_even_list_is_complete():
     """Guard: the parametrised test below really covers the catalog (it cannot pass empty)."""
-    expected = {"l1", "l2", "lp", "linf", "nuclear", "sq_l2", "power_p", "huber", "relativistic",
-                "logcosh", "deadzone", "l1_plus_sq"}
+    expected = {
+        "l1",
+        "l2",
+        "lp",
+        "linf",
+        "nuclear",
+        "sq_l2",
+        "power_p",
+        "huber",
+        "relativistic",
+        "logcosh",
+        "deadzone",
+        "l1_plus_sq",
+    }
     assert expected <= set(EVEN_K)
     assert not available_K()["logsumexp"].even
 
@@ -129,8 +150,17 @@ def test_conventions_bit_identical_for_even_K(name, decay):
     K = make_K(name)
     shape = (3, 4) if K.event_ndim == 2 else (6,)
     x0 = np.random.default_rng(1).uniform(-2, 2, size=shape)
-    paper, library = _both_runs(K, lambda: noisy_oracle(7, shape), x0, steps=150,
-                                lr=0.02, lam=0.4, beta1=0.9, beta2=0.99, decay=decay)
+    paper, library = _both_runs(
+        K,
+        lambda: noisy_oracle(7, shape),
+        x0,
+        steps=150,
+        lr=0.02,
+        lam=0.4,
+        beta1=0.9,
+        beta2=0.99,
+        decay=decay,
+    )
     np.testing.assert_array_equal(paper.x, library.x)
     np.testing.assert_array_equal(paper.m, library.m)
     np.testing.assert_array_equal(paper.m_tilde, library.m_tilde)
@@ -174,8 +204,13 @@ def test_logsumexp_library_is_paper_with_reflected_K(decay):
     paper, library = _both_runs(K, lambda: noisy_oracle(3, (5,)), x0, steps=200, **cfg)
     gap = np.max(np.abs(paper.x[-1] - library.x[-1]))
     assert gap > 0.1, f"conventions should differ for a non-even K, gap = {gap:g}"
-    reflected = run_discrete(Reflected(K), noisy_oracle(3, (5,)), x0,
-                             config=LionKConfig(convention="paper", **cfg), steps=200)
+    reflected = run_discrete(
+        Reflected(K),
+        noisy_oracle(3, (5,)),
+        x0,
+        config=LionKConfig(convention="paper", **cfg),
+        steps=200,
+    )
     np.testing.assert_array_equal(reflected.x, library.x)
     np.testing.assert_array_equal(reflected.m, library.m)
     # Σ∇K = Σ softmax = 1, so s_t = λΣx_t obeys a scalar recursion: the paper run drives s to +1
@@ -186,7 +221,7 @@ def test_logsumexp_library_is_paper_with_reflected_K(decay):
     t = np.arange(201)
     for run, target in ((paper, 1.0), (library, -1.0)):
         s = lam * run.x.sum(axis=-1)
-        np.testing.assert_allclose(s - target, rate ** t * (s[0] - target), rtol=0, atol=1e-12)
+        np.testing.assert_allclose(s - target, rate**t * (s[0] - target), rtol=0, atol=1e-12)
 
 
 def test_m0_given_in_paper_convention_for_both():
@@ -194,9 +229,17 @@ def test_m0_given_in_paper_convention_for_both():
     K = make_K("l1")
     x0 = np.array([0.5, -0.5, 0.2])
     m0 = np.array([1.0, -2.0, 0.3])
-    runs = [run_discrete(K, noisy_oracle(5, (3,)), x0, m0, steps=20,
-                         config=LionKConfig(convention=c, lr=0.01, lam=0.1))
-            for c in ("paper", "library")]
+    runs = [
+        run_discrete(
+            K,
+            noisy_oracle(5, (3,)),
+            x0,
+            m0,
+            steps=20,
+            config=LionKConfig(convention=c, lr=0.01, lam=0.1),
+        )
+        for c in ("paper", "library")
+    ]
     np.testing.assert_array_equal(runs[0].x, runs[1].x)
     np.testing.assert_array_equal(runs[0].m[0], m0)
     np.testing.assert_array_equal(runs[1].m[0], m0)
@@ -223,8 +266,11 @@ def _polyak_nesterov_run(K, grad, x0, lr, lam, beta_p, beta_n, steps):
 
 
 @settings(max_examples=20, derandomize=True, deadline=None)
-@given(beta_p=st.floats(0.5, 0.999), beta_n=st.floats(0.0, 0.99),
-       name=st.sampled_from(["l1", "sq_l2", "logcosh", "l2"]))
+@given(
+    beta_p=st.floats(0.5, 0.999),
+    beta_n=st.floats(0.0, 0.99),
+    name=st.sampled_from(["l1", "sq_l2", "logcosh", "l2"]),
+)
 def test_polyak_nesterov_form_equals_beta1_product(beta_p, beta_n, name):
     """M̃ = β_n M_{t+1} − (1 − β_n) g equals m̃ of spec §2 with β2 = β_p, β1 = β_n β_p.
 
@@ -237,8 +283,13 @@ def test_polyak_nesterov_form_equals_beta1_product(beta_p, beta_n, name):
     x0 = np.array([1.0, -0.7, 0.4, 2.0])
     steps, lr, lam = 120, 0.01, 0.3
     xs, mts = _polyak_nesterov_run(K, noisy_oracle(11, (4,)), x0, lr, lam, beta_p, beta_n, steps)
-    res = run_discrete(K, noisy_oracle(11, (4,)), x0, steps=steps,
-                       config=LionKConfig(lr=lr, lam=lam, beta1=beta_n * beta_p, beta2=beta_p))
+    res = run_discrete(
+        K,
+        noisy_oracle(11, (4,)),
+        x0,
+        steps=steps,
+        config=LionKConfig(lr=lr, lam=lam, beta1=beta_n * beta_p, beta2=beta_p),
+    )
     assert np.min(np.abs(mts)) > 1e-10
     np.testing.assert_allclose(res.m_tilde, mts, rtol=0, atol=1e-10)
     np.testing.assert_allclose(res.x, xs, rtol=0, atol=1e-10)
@@ -255,9 +306,14 @@ def test_implicit_decay_formula_and_zero_gradient_closed_form():
     lr, lam, steps = 0.1, 2.0, 40
     t = np.arange(steps + 1)[:, None]
     for decay, factor in (("implicit", 1 / (1 + lr * lam)), ("explicit", 1 - lr * lam)):
-        res = run_discrete(K, lambda x: np.zeros_like(x), x0, steps=steps,
-                           config=LionKConfig(lr=lr, lam=lam, decay=decay))
-        np.testing.assert_allclose(res.x, x0 * factor ** t, rtol=1e-12, atol=0)
+        res = run_discrete(
+            K,
+            lambda x: np.zeros_like(x),
+            x0,
+            steps=steps,
+            config=LionKConfig(lr=lr, lam=lam, decay=decay),
+        )
+        np.testing.assert_allclose(res.x, x0 * factor**t, rtol=1e-12, atol=0)
 
 
 def test_implicit_decay_matches_independent_formula():
@@ -266,8 +322,13 @@ def test_implicit_decay_matches_independent_formula():
     K = make_K("l1")
     x0 = np.array([2.0, -1.0, 0.5])
     lr, lam, b1, b2, steps = 0.05, 0.8, 0.9, 0.99, 100
-    res = run_discrete(K, noisy_oracle(4, (3,)), x0, steps=steps,
-                       config=LionKConfig(lr=lr, lam=lam, beta1=b1, beta2=b2, decay="implicit"))
+    res = run_discrete(
+        K,
+        noisy_oracle(4, (3,)),
+        x0,
+        steps=steps,
+        config=LionKConfig(lr=lr, lam=lam, beta1=b1, beta2=b2, decay="implicit"),
+    )
     grad = noisy_oracle(4, (3,))
     x, m = x0.copy(), np.zeros(3)
     for t in range(steps):
@@ -288,9 +349,12 @@ def test_lambda_zero_explicit_equals_implicit(name):
     K = make_K(name)
     shape = (3, 3) if K.event_ndim == 2 else (4,)
     x0 = np.random.default_rng(5).normal(size=shape)
-    runs = [run_discrete(K, noisy_oracle(9, shape), x0, steps=80,
-                         config=LionKConfig(lr=0.03, lam=0.0, decay=d))
-            for d in ("explicit", "implicit")]
+    runs = [
+        run_discrete(
+            K, noisy_oracle(9, shape), x0, steps=80, config=LionKConfig(lr=0.03, lam=0.0, decay=d)
+        )
+        for d in ("explicit", "implicit")
+    ]
     np.testing.assert_array_equal(runs[0].x, runs[1].x)
     np.testing.assert_array_equal(runs[0].m, runs[1].m)
 
@@ -310,8 +374,9 @@ def test_batched_run_equals_separate_runs(name):
     batched = run_discrete(K, toy_grad, x0, steps=300, config=LionKConfig(lr=lr, lam=lam))
     assert batched.x.shape == (301, B, 2)
     for b in range(B):
-        single = run_discrete(K, toy_grad, x0[b], steps=300,
-                              config=LionKConfig(lr=lr[b], lam=lam[b]))
+        single = run_discrete(
+            K, toy_grad, x0[b], steps=300, config=LionKConfig(lr=lr[b], lam=lam[b])
+        )
         np.testing.assert_array_equal(batched.x[:, b], single.x)
         np.testing.assert_array_equal(batched.m[:, b], single.m)
         np.testing.assert_array_equal(batched.m_tilde[:, b], single.m_tilde)
@@ -348,8 +413,13 @@ def test_float32_in_float32_out(name, convention):
     K = make_K(name)
     shape = (2, 3, 3) if K.event_ndim == 2 else (2, 4)
     x0 = np.random.default_rng(0).normal(size=shape).astype(np.float32)
-    res = run_discrete(K, lambda x: x - np.float32(0.5), x0, steps=10,
-                       config=LionKConfig(lam=np.array([0.1, 0.2]), lr=1e-2, convention=convention))
+    res = run_discrete(
+        K,
+        lambda x: x - np.float32(0.5),
+        x0,
+        steps=10,
+        config=LionKConfig(lam=np.array([0.1, 0.2]), lr=1e-2, convention=convention),
+    )
     assert res.x.dtype == res.m.dtype == res.m_tilde.dtype == np.float32
 
 
@@ -371,12 +441,25 @@ def test_array_api_strict_equals_numpy(name):
 # ------------------------------------------------------------------------------------------
 # 6. Validation and failure detection
 # ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("bad", [
-    dict(lr=0.0), dict(lr=-1e-3), dict(lr=np.nan), dict(lr=np.array([1e-3, 0.0])),
-    dict(beta1=1.0), dict(beta1=-0.1), dict(beta2=1.0), dict(beta2=1.5), dict(beta2=-1e-9),
-    dict(lam=-0.1), dict(lam=np.array([0.1, -0.1])), dict(lam=np.inf),
-    dict(decay="semi-implicit"), dict(convention="pytorch"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(lr=0.0),
+        dict(lr=-1e-3),
+        dict(lr=np.nan),
+        dict(lr=np.array([1e-3, 0.0])),
+        dict(beta1=1.0),
+        dict(beta1=-0.1),
+        dict(beta2=1.0),
+        dict(beta2=1.5),
+        dict(beta2=-1e-9),
+        dict(lam=-0.1),
+        dict(lam=np.array([0.1, -0.1])),
+        dict(lam=np.inf),
+        dict(decay="semi-implicit"),
+        dict(convention="pytorch"),
+    ],
+)
 def test_invalid_config_raises(bad):
     with pytest.raises(LionKError):
         run_discrete(make_K("l1"), toy_grad, np.zeros((2, 2)), config=LionKConfig(**bad), steps=5)
@@ -390,16 +473,27 @@ def test_invalid_steps_raises(steps):
 
 def test_hyperparameter_with_too_many_axes_raises():
     with pytest.raises(LionKError):
-        run_discrete(make_K("l1"), toy_grad, np.zeros((3, 2)), steps=5,
-                     config=LionKConfig(lam=np.zeros((3, 2))))
+        run_discrete(
+            make_K("l1"),
+            toy_grad,
+            np.zeros((3, 2)),
+            steps=5,
+            config=LionKConfig(lam=np.zeros((3, 2))),
+        )
 
 
 def test_divergence_is_detected_and_stops_early():
     """K = sq_l2, λ = 0 is heavy ball; on f = (L/2)‖x‖² with ηL = 1e4 it grows ~1e4× per step.
     The run must stop at the first check above the threshold with status -2."""
     L = 1e4
-    res = run_discrete(make_K("sq_l2"), lambda x: L * x, np.array([1.0, -1.0]), steps=1000,
-                       config=LionKConfig(lr=1.0, lam=0.0), check_every=1)
+    res = run_discrete(
+        make_K("sq_l2"),
+        lambda x: L * x,
+        np.array([1.0, -1.0]),
+        steps=1000,
+        config=LionKConfig(lr=1.0, lam=0.0),
+        check_every=1,
+    )
     assert res.status == -2 and not res.success
     assert res.failed_step is not None and res.failed_step < 10
     assert "diverged" in res.message and str(res.failed_step) in res.message
@@ -415,8 +509,14 @@ def test_nan_gradient_is_detected_and_stops_early():
         calls["n"] += 1
         return np.full_like(x, np.nan) if calls["n"] >= 30 else 2 * x
 
-    res = run_discrete(make_K("l1"), grad, np.array([1.0, 2.0]), steps=10_000,
-                       config=LionKConfig(lr=1e-3, lam=0.1), check_every=50)
+    res = run_discrete(
+        make_K("l1"),
+        grad,
+        np.array([1.0, 2.0]),
+        steps=10_000,
+        config=LionKConfig(lr=1e-3, lam=0.1),
+        check_every=50,
+    )
     assert res.status == -1 and res.failed_step == 50 and calls["n"] == 50
     assert "non-finite" in res.message
     assert np.all(np.isfinite(res.x[29])) and not np.all(np.isfinite(res.x[-1]))
@@ -434,8 +534,14 @@ def test_lion_toy_converges_to_constrained_minimiser():
     between the two answers, so a run that ignored λ (or the box) would fail."""
     lam = np.array([1.5, 0.5])
     x0 = np.tile([-1.5, 2.5], (2, 1))
-    res = run_discrete(make_K("l1"), toy_grad, x0, steps=10_000, save_every=10_000,
-                       config=LionKConfig(lr=1e-3, lam=lam))
+    res = run_discrete(
+        make_K("l1"),
+        toy_grad,
+        x0,
+        steps=10_000,
+        save_every=10_000,
+        config=LionKConfig(lr=1e-3, lam=lam),
+    )
     assert res.success
     targets = np.array([[2 / 3, 0.0], [1.5, 0.0]])
     dist = np.linalg.norm(res.x[-1] - targets, axis=-1)
@@ -445,8 +551,9 @@ def test_lion_toy_converges_to_constrained_minimiser():
 # ------------------------------------------------------------------------------------------
 # Input validation and failure bookkeeping of run_discrete
 # ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("kw", [dict(steps=2.5), dict(steps=5, save_every=0),
-                                dict(steps=5, check_every=0)])
+@pytest.mark.parametrize(
+    "kw", [dict(steps=2.5), dict(steps=5, save_every=0), dict(steps=5, check_every=0)]
+)
 def test_non_integer_or_zero_counts_raise_lionkerror(kw):
     with pytest.raises(LionKError):
         run_discrete(make_K("l1"), toy_grad, np.zeros(2), config=LionKConfig(), **kw)
@@ -465,7 +572,8 @@ def test_failed_state_is_saved_with_save_every():
         calls["n"] += 1
         return np.full_like(x, np.nan) if calls["n"] >= 30 else 2 * x
 
-    res = run_discrete(make_K("l1"), grad, np.array([1.0, 2.0]), steps=1000, save_every=40,
-                       config=LionKConfig())
+    res = run_discrete(
+        make_K("l1"), grad, np.array([1.0, 2.0]), steps=1000, save_every=40, config=LionKConfig()
+    )
     assert res.status == -1
     assert res.steps_saved[-1] == res.failed_step

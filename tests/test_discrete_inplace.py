@@ -7,13 +7,20 @@ The tests force many blocks with a tiny ``block_bytes`` and compare with ``np.ar
 (no tolerance), for every K of the catalog, both conventions, both decays, float32 and float64,
 scalar and per-run hyper-parameters.
 """
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lyapunov_lion import LionKConfig, available_K, lion_k_step, lion_k_step_library, make_K
-from lyapunov_lion import run_discrete
+from lyapunov_lion import (
+    LionKConfig,
+    available_K,
+    lion_k_step,
+    lion_k_step_library,
+    make_K,
+    run_discrete,
+)
 from lyapunov_lion.core import discrete
 from lyapunov_lion.core.discrete import LionKStepper, trajectory_bytes
 from lyapunov_lion.core.objectives import make_objective
@@ -25,10 +32,16 @@ def _reference(K, x, m, grads, cfg):
     library = cfg.convention == "library"
     step = lion_k_step_library if library else lion_k_step
     dt = x.dtype
-    p = {k: (np.asarray(getattr(cfg, k), dtype=dt) if np.ndim(getattr(cfg, k)) == 0 else
-             np.asarray(getattr(cfg, k), dtype=dt).reshape(np.shape(getattr(cfg, k))
-                                                           + (1,) * K.event_ndim))
-         for k in ("lr", "beta1", "beta2", "lam")}
+    p = {
+        k: (
+            np.asarray(getattr(cfg, k), dtype=dt)
+            if np.ndim(getattr(cfg, k)) == 0
+            else np.asarray(getattr(cfg, k), dtype=dt).reshape(
+                np.shape(getattr(cfg, k)) + (1,) * K.event_ndim
+            )
+        )
+        for k in ("lr", "beta1", "beta2", "lam")
+    }
     m = -m if library else m
     out = []
     for g in grads:
@@ -43,8 +56,9 @@ def _reference(K, x, m, grads, cfg):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("per_run", [False, "expanded", "column"])
 @pytest.mark.parametrize("blocks", ["many", "one"])
-def test_stepper_equals_pure_step_bit_for_bit(name, convention, decay, dtype, per_run, blocks,
-                                              monkeypatch):
+def test_stepper_equals_pure_step_bit_for_bit(
+    name, convention, decay, dtype, per_run, blocks, monkeypatch
+):
     """Per-run hyper-parameters either broadcast to x's shape ("expanded") or kept as one value
     per row ("column", the layout for arrays above _EXPAND_MAX entries). "one": the state fits
     one block (the small-array path, m̃ and m computed as one stacked pair)."""
@@ -62,8 +76,14 @@ def test_stepper_equals_pure_step_bit_for_bit(name, convention, decay, dtype, pe
     cfg = LionKConfig(lr=lr, lam=lam, beta1=0.8, beta2=0.95, decay=decay, convention=convention)
     assert LionKStepper.eligible(K, x0, m0, cfg)
     # 64 bytes per block: 8 or 16 entries, so the state is cut into many blocks
-    stepper = LionKStepper(K, x0, m0, config=cfg, keep_m_tilde=True,
-                           block_bytes=64 if blocks == "many" else discrete.BLOCK_BYTES)
+    stepper = LionKStepper(
+        K,
+        x0,
+        m0,
+        config=cfg,
+        keep_m_tilde=True,
+        block_bytes=64 if blocks == "many" else discrete.BLOCK_BYTES,
+    )
     assert stepper._small == (blocks == "one")
     assert stepper._small or len(stepper._blocks) > 1
     for g, (x, m, mt) in zip(grads, _reference(K, x0, m0, grads, cfg)):
@@ -107,13 +127,19 @@ def test_trajectory_bytes_and_refusal():
     assert trajectory_bytes(x0, 10) == (2 * 11 + 10) * 16
     assert trajectory_bytes(x0, 10, save_every=5) == 2 * 3 * 16
     with pytest.raises(LionKError, match="needs .* of memory"):
-        run_discrete(make_K("l1"), lambda x: x, np.zeros(10**6), config=LionKConfig(),
-                     steps=10**12)
+        run_discrete(make_K("l1"), lambda x: x, np.zeros(10**6), config=LionKConfig(), steps=10**12)
 
 
-@pytest.mark.parametrize("spec,kw", [("toy", {}), ("quadratic", {}), ("rosenbrock", {}),
-                                     ("logistic", {"n": 20, "d": 3}),
-                                     ("(x1 - 1)**2 + 3*x2**2 + x1*x2", {})])
+@pytest.mark.parametrize(
+    "spec,kw",
+    [
+        ("toy", {}),
+        ("quadratic", {}),
+        ("rosenbrock", {}),
+        ("logistic", {"n": 20, "d": 3}),
+        ("(x1 - 1)**2 + 3*x2**2 + x1*x2", {}),
+    ],
+)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_grad_into_buffer_equals_grad(spec, kw, dtype):
     obj = make_objective(spec, **kw)

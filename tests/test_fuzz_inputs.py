@@ -5,6 +5,7 @@ Properties: the safe parser and the domain check answer every generated expressi
 or a `LionKError` (never another exception); simulate inputs drawn from the options' domains end
 in exit 0, 1 or 2 with a one-line error and strict JSON; a k the verifier's domain check accepts
 is finite at sample points."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -20,19 +21,22 @@ from lyapunov_lion.core.expr import parse_expression, to_numpy
 from lyapunov_lion.errors import LionKError
 
 _SPEC = importlib.util.spec_from_file_location(
-    "fuzz_inputs", Path(__file__).resolve().parents[1] / "scripts" / "fuzz_inputs.py")
+    "fuzz_inputs", Path(__file__).resolve().parents[1] / "scripts" / "fuzz_inputs.py"
+)
 fuzz = importlib.util.module_from_spec(_SPEC)
 sys.modules["fuzz_inputs"] = fuzz
 _SPEC.loader.exec_module(fuzz)
 
-FAST = settings(max_examples=60, deadline=None, database=None,
-                suppress_health_check=list(HealthCheck))
+FAST = settings(
+    max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 
 
 @FAST
 @given(fuzz.expressions("x"))
 def test_parser_and_domain_check_answer_every_expression(text):
     from lyapunov_lion.symbolic.verify import X, _check_finite
+
     try:
         p = parse_expression(text)
     except LionKError:

@@ -1,6 +1,7 @@
 """Grids on real Dask clusters on 127.0.0.1 (worker processes, one thread each): a worker killed
 mid-task, a task that raises, a driver killed with SIGKILL and restarted, and the same numbers
 as a serial run."""
+
 from __future__ import annotations
 
 import json
@@ -40,14 +41,24 @@ def scheduler(worker_env):
     import logging
 
     from distributed import LocalCluster
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=logging.CRITICAL) as cluster:
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.CRITICAL,
+    ) as cluster:
         yield cluster.scheduler_address
 
 
 def probe(tmp_path: Path, n: int, **fixed) -> dict:
-    return {"grid": {"name": "probe", "experiment": "grid_experiments:probe"},
-            "fixed": {"log": str(tmp_path / "log"), **fixed}, "axes": {"i": list(range(n))}}
+    return {
+        "grid": {"name": "probe", "experiment": "grid_experiments:probe"},
+        "fixed": {"log": str(tmp_path / "log"), **fixed},
+        "axes": {"i": list(range(n))},
+    }
 
 
 def test_embedded_cluster_retries_a_killed_worker_and_records_a_raising_task(tmp_path, worker_env):
@@ -65,12 +76,18 @@ def test_embedded_cluster_retries_a_killed_worker_and_records_a_raising_task(tmp
     assert sum(r["attempts"] - 1 for r in rows.values()) == run.retries
     assert rows[5]["status"] == "done" and rows[5]["attempts"] == 2
     assert rows[5]["metrics"] == {"square": 25, "seed_plus_i": 5}
-    killed_pid = next(line.split()[1] for line in (tmp_path / "log").read_text().splitlines()
-                      if line.split()[0] == "5")
+    killed_pid = next(
+        line.split()[1]
+        for line in (tmp_path / "log").read_text().splitlines()
+        if line.split()[0] == "5"
+    )
     assert rows[5]["host"].rpartition(":")[2] != killed_pid  # it ran on another process
     assert rows[3]["status"] == "failed" and "cell 3 fails on purpose" in rows[3]["error"]
-    assert all(rows[i]["status"] == "done" and rows[i]["metrics"]["square"] == i * i
-               for i in rows if i != 3)
+    assert all(
+        rows[i]["status"] == "done" and rows[i]["metrics"]["square"] == i * i
+        for i in rows
+        if i != 3
+    )
     runs = executions(tmp_path / "log")
     # a result held by the dying worker but not yet collected is recomputed by dask itself, so
     # a cell may *run* twice; the store still holds it once
@@ -78,35 +95,47 @@ def test_embedded_cluster_retries_a_killed_worker_and_records_a_raising_task(tmp
 
 
 def test_scheduler_gives_the_numbers_of_a_serial_run(tmp_path, scheduler):
-    grid = {"grid": {"name": "toy", "experiment": "simulate", "seeds": 2},
-            "fixed": {"steps": 300, "lr": 0.01, "noise": 0.1, "history": ["kkt"]},
-            "axes": {"K": ["l1", "linf"], "lam": [0.5, 1.0, 2.0]}}
+    grid = {
+        "grid": {"name": "toy", "experiment": "simulate", "seeds": 2},
+        "fixed": {"steps": 300, "lr": 0.01, "noise": 0.1, "history": ["kkt"]},
+        "axes": {"K": ["l1", "linf"], "lam": [0.5, 1.0, 2.0]},
+    }
     spec = parse_grid(grid)
     on_dask = run_grid(spec, tmp_path / "dask.sqlite", scheduler=scheduler)
     serial = run_grid(spec, tmp_path / "serial.sqlite", serial=True)
     assert on_dask.executor == f"dask scheduler {scheduler}"
     assert (on_dask.done, serial.done) == (12, 12)
-    assert main(["grid", "compare", str(tmp_path / "dask.sqlite"),
-                 str(tmp_path / "serial.sqlite")]) == 0
+    assert (
+        main(["grid", "compare", str(tmp_path / "dask.sqlite"), str(tmp_path / "serial.sqlite")])
+        == 0
+    )
     with Store(tmp_path / "dask.sqlite") as a, Store(tmp_path / "serial.sqlite") as b:
         ra, rb = a.rows(), b.rows()
         assert [r["hash"] for r in ra] == [r["hash"] for r in rb] == [c.hash for c in spec.cells()]
         assert [r["metrics"] for r in ra] == [r["metrics"] for r in rb]  # bit for bit
-        assert all(a.history(r["hash"])["kkt"].tobytes() == b.history(r["hash"])["kkt"].tobytes()
-                   for r in ra)
+        assert all(
+            a.history(r["hash"])["kkt"].tobytes() == b.history(r["hash"])["kkt"].tobytes()
+            for r in ra
+        )
         assert len({r["host"] for r in ra}) == 2 and all(r["host"] for r in ra)
 
 
 def test_a_driver_killed_mid_grid_resumes_where_it_stopped(tmp_path, scheduler, worker_env):
     n = 40
     grid = tmp_path / "probe.toml"
-    grid.write_text(f'[grid]\nname = "probe"\nexperiment = "grid_experiments:probe"\n'
-                    f'[fixed]\nlog = "{tmp_path / "log"}"\nseconds = 0.15\n'
-                    f'[axes]\ni = {{range = [0, {n}, 1]}}\n')
+    grid.write_text(
+        f'[grid]\nname = "probe"\nexperiment = "grid_experiments:probe"\n'
+        f'[fixed]\nlog = "{tmp_path / "log"}"\nseconds = 0.15\n'
+        f"[axes]\ni = {{range = [0, {n}, 1]}}\n"
+    )
     store = tmp_path / "probe.sqlite"
-    driver = subprocess.Popen([sys.executable, "-m", "lyapunov_lion", "grid", "run", str(grid),
-                               "--scheduler", scheduler], env=worker_env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "lyapunov_lion", "grid", "run", str(grid), "--scheduler", scheduler],
+        env=worker_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while True:  # wait until the driver has recorded some cells, then kill it
         assert driver.poll() is None, driver.stderr.read()
@@ -125,14 +154,13 @@ def test_a_driver_killed_mid_grid_resumes_where_it_stopped(tmp_path, scheduler, 
     assert 8 <= len(done_before) < n and running_before  # killed mid-grid, cells in flight
 
     run = run_grid(grid, scheduler=scheduler)
-    assert run.already_finished == len(done_before)        # finished cells are skipped ...
-    assert run.taken_over == len(running_before)           # ... the dead driver's are taken
+    assert run.already_finished == len(done_before)  # finished cells are skipped ...
+    assert run.taken_over == len(running_before)  # ... the dead driver's are taken
     assert run.ran == n - len(done_before) and run.done == run.ran
     with Store(store) as s:
         after = {r["settings"]["i"]: r for r in s.rows()}
     assert sorted(after) == list(range(n))
-    assert all(r["status"] == "done" and r["metrics"]["square"] == i * i
-               for i, r in after.items())
+    assert all(r["status"] == "done" and r["metrics"]["square"] == i * i for i, r in after.items())
     assert all(after[i]["finished"] == before[i]["finished"] for i in done_before)
     runs = executions(tmp_path / "log")
     assert all(runs[i] == 1 for i in done_before)  # nothing finished was run again

@@ -1,4 +1,5 @@
 """Grid files: cells, content hashes, and one-line errors that name the faulty field."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -16,8 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def toy(**sections):
-    grid = {"grid": {"name": "t", "experiment": "simulate"},
-            "fixed": {"steps": 200}, "axes": {"K": ["l1", "linf"], "lam": [0.5, 1.0, 2.0]}}
+    grid = {
+        "grid": {"name": "t", "experiment": "simulate"},
+        "fixed": {"steps": 200},
+        "axes": {"K": ["l1", "linf"], "lam": [0.5, 1.0, 2.0]},
+    }
     for key, value in sections.items():
         grid[key] = value
     return grid
@@ -30,19 +34,29 @@ def test_cells_are_the_product_of_the_axes_with_content_hashes():
     assert [c.index for c in cells] == list(range(12))
     assert cells[0].settings == {"K": "l1", "lam": 0.5, "seed": 0, "steps": 200}
     assert cells[1].settings["seed"] == 1 and cells[-1].settings == {
-        "K": "linf", "lam": 2.0, "seed": 1, "steps": 200}
+        "K": "linf",
+        "lam": 2.0,
+        "seed": 1,
+        "steps": 200,
+    }
     assert len({c.hash for c in cells}) == 12
     # the hash depends on the content only: not on key order, not on where a setting is given
     assert cell_hash("simulate", {"steps": 200, "lam": 0.5, "K": "l1", "seed": 0}) == cells[0].hash
-    moved = parse_grid(toy(fixed={}, axes={"lam": [0.5], "K": ["l1"], "steps": [200],
-                                            "seed": [0]}))
+    moved = parse_grid(toy(fixed={}, axes={"lam": [0.5], "K": ["l1"], "steps": [200], "seed": [0]}))
     assert moved.cells()[0].hash == cells[0].hash
     assert cell_hash("sweep", cells[0].settings) != cells[0].hash
 
 
 def test_generators_and_the_committed_example(tmp_path):
-    spec = parse_grid(toy(axes={"lam": {"linspace": [0.5, 2.0, 4]}, "seed": {"range": [0, 6, 2]},
-                                "lr": {"logspace": [-3, -2, 2]}}))
+    spec = parse_grid(
+        toy(
+            axes={
+                "lam": {"linspace": [0.5, 2.0, 4]},
+                "seed": {"range": [0, 6, 2]},
+                "lr": {"logspace": [-3, -2, 2]},
+            }
+        )
+    )
     assert spec.axes["lam"] == [0.5, 1.0, 1.5, 2.0]
     assert spec.axes["seed"] == [0, 2, 4]
     assert np.allclose(spec.axes["lr"], [1e-3, 1e-2])
@@ -71,8 +85,10 @@ BAD = [
     (toy(fixed={"objective": "nope"}), "[fixed] objective: "),
     (toy(fixed={"x0": [1.0, 2.0, 3.0]}), "[fixed] x0: x0 has 3 entries"),
     (toy(fixed={"history": ["g"]}), "[fixed] history: 'g' is not a series"),
-    (toy(grid={"name": "t", "experiment": "sweep"}, fixed={}, axes={"K": ["l1"]}),
-     "[fixed] lams: missing; the λ of the batch"),
+    (
+        toy(grid={"name": "t", "experiment": "sweep"}, fixed={}, axes={"K": ["l1"]}),
+        "[fixed] lams: missing; the λ of the batch",
+    ),
 ]
 
 
@@ -89,16 +105,19 @@ def test_cli_bad_grid_file_is_one_line_exit_2(tmp_path, capsys):
     bad.write_text('[grid]\nname = "x"\nexperiment = "simulate"\n[axes]\nlam = "1.0"\n')
     assert main(["grid", "run", str(bad), "--serial"]) == 2
     err = capsys.readouterr().err
-    assert err == f"lionk: error: {bad}: [axes] lam: must be a non-empty list or " \
-                  "{linspace = [start, stop, n]}\n"
+    assert (
+        err == f"lionk: error: {bad}: [axes] lam: must be a non-empty list or "
+        "{linspace = [start, stop, n]}\n"
+    )
     (tmp_path / "broken.toml").write_text("[grid\n")
     assert main(["grid", "run", str(tmp_path / "broken.toml")]) == 2
     assert "not valid TOML" in capsys.readouterr().err
     assert main(["grid", "status", str(tmp_path / "none.sqlite")]) == 2
     assert "does not exist" in capsys.readouterr().err
     good = ROOT / "grids" / "toy_lambda.toml"
-    assert main(["grid", "run", str(good), "--scheduler", "tcp://127.0.0.1:1", "--workers",
-                 "2"]) == 2
+    assert (
+        main(["grid", "run", str(good), "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"]) == 2
+    )
     assert "--workers sizes the embedded cluster" in capsys.readouterr().err
     assert main(["grid", "run", str(good), "--serial", "--workers", "2"]) == 2
     assert "--serial runs in this process" in capsys.readouterr().err
@@ -109,6 +128,7 @@ def test_run_grid_takes_a_dict_and_reads_every_cell_back(tmp_path):
     every cell in grid order with its metrics, including cells an earlier run finished, and a
     rerun computes nothing. A dict without a store is refused in one line."""
     from lyapunov_lion.grid import run_grid
+
     grid = toy(fixed={"steps": 50})
     with pytest.raises(LionKError, match="^give the store file for a grid built in Python$"):
         run_grid(grid)
@@ -116,21 +136,35 @@ def test_run_grid_takes_a_dict_and_reads_every_cell_back(tmp_path):
     again = run_grid(grid, tmp_path / "s.sqlite", serial=True)
     assert (first.done, again.ran, again.already_finished) == (6, 0, 6)
     rows = again.rows(("done",))
-    assert [(r["settings"]["K"], r["settings"]["lam"]) for r in rows] == \
-        [(K, lam) for K in ("l1", "linf") for lam in (0.5, 1.0, 2.0)]
+    assert [(r["settings"]["K"], r["settings"]["lam"]) for r in rows] == [
+        (K, lam) for K in ("l1", "linf") for lam in (0.5, 1.0, 2.0)
+    ]
     assert rows == first.rows()
     assert all(np.isfinite(r["metrics"]["f_final"]) for r in rows)
-    fewer = run_grid(toy(fixed={"steps": 50}, axes={"K": ("l1",), "lam": (1.0, 3.0)}),
-                     tmp_path / "s.sqlite", serial=True)  # the grid redefined: its cells only
+    fewer = run_grid(
+        toy(fixed={"steps": 50}, axes={"K": ("l1",), "lam": (1.0, 3.0)}),
+        tmp_path / "s.sqlite",
+        serial=True,
+    )  # the grid redefined: its cells only
     assert [r["settings"]["lam"] for r in fewer.rows()] == [1.0, 3.0]  # tuples count as lists
     assert (fewer.ran, fewer.rows()[0]) == (1, rows[1])
 
 
 def train_grid(**fixed):
-    return {"grid": {"name": "train", "experiment": "train"},
-            "fixed": {"model": "mlp", "dataset": "digits", "K": "l1", "lr": 1e-3,
-                      "betas": [0.9, 0.99], "steps": 20, "batch_size": 32} | fixed,
-            "axes": {"lam": [0.0, 1.0]}}
+    return {
+        "grid": {"name": "train", "experiment": "train"},
+        "fixed": {
+            "model": "mlp",
+            "dataset": "digits",
+            "K": "l1",
+            "lr": 1e-3,
+            "betas": [0.9, 0.99],
+            "steps": 20,
+            "batch_size": 32,
+        }
+        | fixed,
+        "axes": {"lam": [0.0, 1.0]},
+    }
 
 
 def test_train_experiment(tmp_path):
@@ -140,33 +174,49 @@ def test_train_experiment(tmp_path):
     (all but the wall time), the per-step loss history included."""
     grid = train_grid(history=["loss"], history_every=5)
     if importlib.util.find_spec("lyapunov_lion.train") is None:
-        with pytest.raises(LionKError, match=r"^<grid>: \[grid\] experiment: 'train' needs "
-                                             r"lyapunov_lion.train \(real training"):
+        with pytest.raises(
+            LionKError,
+            match=r"^<grid>: \[grid\] experiment: 'train' needs "
+            r"lyapunov_lion.train \(real training",
+        ):
             parse_grid(grid)
         return
     from lyapunov_lion.grid import Store, run_grid
     from lyapunov_lion.train import train
+
     run = run_grid(grid, tmp_path / "train.sqlite", serial=True)
     assert (run.done, run.failed) == (2, 0)
     rows = run.rows()
     assert [r["settings"]["lam"] for r in rows] == [0.0, 1.0]
     json.dumps([r["metrics"] for r in rows])
-    direct = train(model="mlp", dataset="digits", K="l1", lr=1e-3, betas=(0.9, 0.99), steps=20,
-                   batch_size=32, lam=1.0)
+    direct = train(
+        model="mlp",
+        dataset="digits",
+        K="l1",
+        lr=1e-3,
+        betas=(0.9, 0.99),
+        steps=20,
+        batch_size=32,
+        lam=1.0,
+    )
     expected = json.loads(json.dumps(direct.metrics))
-    assert {k: v for k, v in rows[1]["metrics"].items() if k != "seconds"} == \
-        {k: v for k, v in expected.items() if k != "seconds"}
+    assert {k: v for k, v in rows[1]["metrics"].items() if k != "seconds"} == {
+        k: v for k, v in expected.items() if k != "seconds"
+    }
     with Store(tmp_path / "train.sqlite") as store:
         np.testing.assert_array_equal(store.history(rows[1]["hash"])["loss"], direct.losses[::5])
 
 
-@pytest.mark.parametrize("fixed, message", [
-    ({"betas": [0.9]}, r"\[fixed\] betas: \[0.9\] must be two numbers in \[0, 1\)"),
-    ({"model": "resnet"}, r"\[fixed\] model: 'resnet' is not one of mlp, cnn"),
-    ({"K": {"name": "huber", "delta": -1.0}}, r"\[fixed\] K: "),
-    ({"foreach": True}, r"\[fixed\] foreach: not a setting of experiment 'train'"),
-    ({"history": ["kkt"]}, r"\[fixed\] history: 'kkt' is not a series; choose among loss"),
-])
+@pytest.mark.parametrize(
+    "fixed, message",
+    [
+        ({"betas": [0.9]}, r"\[fixed\] betas: \[0.9\] must be two numbers in \[0, 1\)"),
+        ({"model": "resnet"}, r"\[fixed\] model: 'resnet' is not one of mlp, cnn"),
+        ({"K": {"name": "huber", "delta": -1.0}}, r"\[fixed\] K: "),
+        ({"foreach": True}, r"\[fixed\] foreach: not a setting of experiment 'train'"),
+        ({"history": ["kkt"]}, r"\[fixed\] history: 'kkt' is not a series; choose among loss"),
+    ],
+)
 def test_train_grid_mistakes_are_one_line_errors_naming_the_field(fixed, message):
     if importlib.util.find_spec("lyapunov_lion.train") is None:
         pytest.skip("needs lyapunov_lion.train")
@@ -179,13 +229,16 @@ def test_dask_is_imported_only_when_a_dask_executor_is_made(tmp_path):
     """The package, the CLI and a serial grid run never import dask (an optional extra)."""
     import subprocess
     import sys
-    code = ("import sys\n"
-            "import lyapunov_lion, lyapunov_lion.cli, lyapunov_lion.grid, lyapunov_lion.core\n"
-            "from lyapunov_lion.grid import parse_grid, run_grid\n"
-            "spec = parse_grid({'grid': {'name': 't', 'experiment': 'simulate'},\n"
-            "                   'fixed': {'steps': 50}, 'axes': {'lam': [1.0, 2.0]}})\n"
-            f"assert run_grid(spec, {str(tmp_path / 's.sqlite')!r}, serial=True).done == 2\n"
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
-            "assert not bad, bad\n")
+
+    code = (
+        "import sys\n"
+        "import lyapunov_lion, lyapunov_lion.cli, lyapunov_lion.grid, lyapunov_lion.core\n"
+        "from lyapunov_lion.grid import parse_grid, run_grid\n"
+        "spec = parse_grid({'grid': {'name': 't', 'experiment': 'simulate'},\n"
+        "                   'fixed': {'steps': 50}, 'axes': {'lam': [1.0, 2.0]}})\n"
+        f"assert run_grid(spec, {str(tmp_path / 's.sqlite')!r}, serial=True).done == 2\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
+        "assert not bad, bad\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -1,5 +1,6 @@
 """The SQLite store and the driver, without dask: claims, leases, resume, failures, histories,
 two concurrent drivers, status/export/plot."""
+
 from __future__ import annotations
 
 import json
@@ -21,14 +22,19 @@ TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 from grid_experiments import executions  # noqa: E402
 
-TOY = {"grid": {"name": "toy", "experiment": "simulate", "seeds": 2},
-       "fixed": {"steps": 200, "lr": 0.01, "noise": 0.1, "history": ["f"], "history_every": 10},
-       "axes": {"K": ["l1", {"name": "huber", "delta": 0.5}], "lam": [0.5, 2.0]}}
+TOY = {
+    "grid": {"name": "toy", "experiment": "simulate", "seeds": 2},
+    "fixed": {"steps": 200, "lr": 0.01, "noise": 0.1, "history": ["f"], "history_every": 10},
+    "axes": {"K": ["l1", {"name": "huber", "delta": 0.5}], "lam": [0.5, 2.0]},
+}
 
 
 def probe_grid(log: Path, n: int, **fixed) -> dict:
-    return {"grid": {"name": "probe", "experiment": "grid_experiments:probe"},
-            "fixed": {"log": str(log), **fixed}, "axes": {"i": list(range(n))}}
+    return {
+        "grid": {"name": "probe", "experiment": "grid_experiments:probe"},
+        "fixed": {"log": str(log), **fixed},
+        "axes": {"i": list(range(n))},
+    }
 
 
 def test_serial_run_records_every_cell_once_and_resumes(tmp_path):
@@ -73,9 +79,11 @@ def test_claims_are_exclusive_and_leases_expire(tmp_path):
 
 def test_a_raising_task_is_recorded_failed_and_the_grid_goes_on(tmp_path, capsys):
     grid = tmp_path / "probe.toml"
-    grid.write_text(f'[grid]\nname = "probe"\nexperiment = "grid_experiments:probe"\n'
-                    f'[fixed]\nlog = "{tmp_path / "log"}"\nfail_on = [2, 4]\n'
-                    f'[axes]\ni = {{range = [0, 6, 1]}}\n')
+    grid.write_text(
+        f'[grid]\nname = "probe"\nexperiment = "grid_experiments:probe"\n'
+        f'[fixed]\nlog = "{tmp_path / "log"}"\nfail_on = [2, 4]\n'
+        f"[axes]\ni = {{range = [0, 6, 1]}}\n"
+    )
     assert main(["grid", "run", str(grid), "--serial"]) == 1
     out = capsys.readouterr().out
     assert "6 run (4 done, 2 failed)" in out and "ValueError: cell 2 fails on purpose" in out
@@ -88,7 +96,7 @@ def test_a_raising_task_is_recorded_failed_and_the_grid_goes_on(tmp_path, capsys
     assert main(["grid", "status", str(grid)]) == 0
     status = capsys.readouterr().out
     assert "6 cells: 0 pending, 0 running, 4 done, 2 failed" in status
-    assert 'failed' in status and '"i": 2' in status
+    assert "failed" in status and '"i": 2' in status
     assert executions(tmp_path / "log") == {i: 1 for i in range(6)}
     assert main(["grid", "run", str(grid), "--serial", "--retry-failed"]) == 1  # fail again
     assert "2 run (0 done, 2 failed), 4 already finished" in capsys.readouterr().out
@@ -97,12 +105,21 @@ def test_a_raising_task_is_recorded_failed_and_the_grid_goes_on(tmp_path, capsys
 def test_two_concurrent_drivers_share_the_work_without_duplicates(tmp_path):
     log, n = tmp_path / "log", 40
     grid = tmp_path / "probe.toml"
-    grid.write_text(f'[grid]\nname = "probe"\nexperiment = "grid_experiments:probe"\n'
-                    f'[fixed]\nlog = "{log}"\nseconds = 0.1\n[axes]\ni = {{range = [0, {n}, 1]}}\n')
+    grid.write_text(
+        f'[grid]\nname = "probe"\nexperiment = "grid_experiments:probe"\n'
+        f'[fixed]\nlog = "{log}"\nseconds = 0.1\n[axes]\ni = {{range = [0, {n}, 1]}}\n'
+    )
     env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    drivers = [subprocess.Popen([sys.executable, "-m", "lyapunov_lion", "grid", "run",
-                                 str(grid), "--serial"], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    drivers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "lyapunov_lion", "grid", "run", str(grid), "--serial"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [d.communicate(timeout=120) for d in drivers]
     assert [d.returncode for d in drivers] == [0, 0], outs
     assert executions(log) == {i: 1 for i in range(n)}  # each cell ran exactly once
@@ -137,13 +154,16 @@ def test_compare_finds_a_changed_metric(tmp_path, capsys):
     shutil.copy(tmp_path / "a.sqlite", tmp_path / "b.sqlite")
     a, b = str(tmp_path / "a.sqlite"), str(tmp_path / "b.sqlite")
     assert main(["grid", "compare", a, b]) == 0
-    assert "8 cells in both: 8 with the same status and identical metrics, 0 differ" in \
-        capsys.readouterr().out
+    assert (
+        "8 cells in both: 8 with the same status and identical metrics, 0 differ"
+        in capsys.readouterr().out
+    )
     with Store(b) as store:  # one metric off in the last digit
         row = store.rows()[3]
         metrics = {**row["metrics"], "f_final": np.nextafter(row["metrics"]["f_final"], 1.0)}
-        store.db.execute("UPDATE tasks SET metrics = ? WHERE hash = ?",
-                         (json.dumps(metrics), row["hash"]))
+        store.db.execute(
+            "UPDATE tasks SET metrics = ? WHERE hash = ?", (json.dumps(metrics), row["hash"])
+        )
     assert main(["grid", "compare", a, b]) == 1
     out = capsys.readouterr().out
     assert "7 with the same status and identical metrics, 1 differ" in out
@@ -153,9 +173,12 @@ def test_compare_finds_a_changed_metric(tmp_path, capsys):
 def test_sweep_experiment_is_lionk_sweep_per_cell(tmp_path):
     from lyapunov_lion.grid.report import lambda_series
     from lyapunov_lion.sweep import lambda_sweep
-    grid = {"grid": {"name": "sw", "experiment": "sweep"},
-            "fixed": {"lams": {"linspace": [0.5, 2.0, 4]}, "steps": 400, "window": 50},
-            "axes": {"K": ["l1", {"name": "huber", "delta": 0.5}]}}
+
+    grid = {
+        "grid": {"name": "sw", "experiment": "sweep"},
+        "fixed": {"lams": {"linspace": [0.5, 2.0, 4]}, "steps": 400, "window": 50},
+        "axes": {"K": ["l1", {"name": "huber", "delta": 0.5}]},
+    }
     run_grid(parse_grid(grid), tmp_path / "sw.sqlite", serial=True)
     with Store(tmp_path / "sw.sqlite") as store:
         rows = store.rows()
@@ -170,10 +193,12 @@ def test_sweep_experiment_is_lionk_sweep_per_cell(tmp_path):
 
 def test_leases_are_renewed_during_a_long_cell_and_given_back_on_interrupt(tmp_path):
     import threading
+
     spec = parse_grid(probe_grid(tmp_path / "log", 3, seconds=1.5))
     path = tmp_path / "l.sqlite"
-    worker = threading.Thread(target=run_grid, args=(spec, path),
-                              kwargs={"serial": True, "lease": 0.4})
+    worker = threading.Thread(
+        target=run_grid, args=(spec, path), kwargs={"serial": True, "lease": 0.4}
+    )
     worker.start()
     time.sleep(1.0)  # the first cell runs for 1.5 s, 2.5 leases: still held by its driver
     with Store(path) as other:
@@ -184,6 +209,7 @@ def test_leases_are_renewed_during_a_long_cell_and_given_back_on_interrupt(tmp_p
     def interrupt(progress):
         if progress.done:
             raise KeyboardInterrupt
+
     spec = parse_grid(probe_grid(tmp_path / "log2", 6))
     try:
         run_grid(spec, tmp_path / "i.sqlite", serial=True, progress=interrupt)

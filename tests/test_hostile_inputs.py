@@ -4,6 +4,7 @@
 Each fast case runs in-process through ``lyapunov_lion.cli.main``: the exit status must be the
 expected one (0, or non-zero with ONE ``lionk:`` line on stderr / a verify report with FAILED),
 never an internal error, and the expected text must appear."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -18,7 +19,8 @@ import pytest
 from lyapunov_lion.cli import main
 
 _SPEC = importlib.util.spec_from_file_location(
-    "hostile_inputs", Path(__file__).resolve().parents[1] / "scripts" / "hostile_inputs.py")
+    "hostile_inputs", Path(__file__).resolve().parents[1] / "scripts" / "hostile_inputs.py"
+)
 hostile = importlib.util.module_from_spec(_SPEC)
 sys.modules["hostile_inputs"] = hostile  # dataclasses look their module up
 _SPEC.loader.exec_module(hostile)
@@ -93,9 +95,32 @@ def test_K_file_limits(tmp_path, capsys):
 
 
 def test_sweep_takes_K_expr_and_run_options(capsys):
-    code = main(["sweep", "--K-expr", "x**2/2", "--n-lam", "2", "--lam-min", "0.5",
-                 "--lam-max", "1", "--steps", "200", "--window", "20", "--noise", "0.01",
-                 "--seed", "3", "--decay", "implicit", "--convention", "library", "--json"])
+    code = main(
+        [
+            "sweep",
+            "--K-expr",
+            "x**2/2",
+            "--n-lam",
+            "2",
+            "--lam-min",
+            "0.5",
+            "--lam-max",
+            "1",
+            "--steps",
+            "200",
+            "--window",
+            "20",
+            "--noise",
+            "0.01",
+            "--seed",
+            "3",
+            "--decay",
+            "implicit",
+            "--convention",
+            "library",
+            "--json",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     s = json.loads(out)["settings"]
@@ -104,6 +129,7 @@ def test_sweep_takes_K_expr_and_run_options(capsys):
 
 def test_every_option_has_help():
     from lyapunov_lion.cli import cli
+
     for name, cmd in cli.commands.items():
         for p in cmd.params:
             if p.param_type_name == "option" and p.name != "help":

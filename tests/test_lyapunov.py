@@ -19,6 +19,7 @@ What is checked, and why each tolerance is what it is:
 7. consistency of the discrete and continuous objects under the §3 parameter map, the helpers,
    JSON output and input validation.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,24 @@ from lyapunov_lion import LionKConfig, make_K, run_discrete
 from lyapunov_lion.core.discrete import lion_k_step
 from lyapunov_lion.core.kfunc import DOMAIN_TOL
 from lyapunov_lion.core.lyapunov import (
-    diagnose_discrete, discrete_a, discrete_Delta, discrete_H, discrete_w,
-    fenchel_young_gap, kkt_score, lyapunov_c, lyapunov_Delta, lyapunov_Delta_terms, lyapunov_F,
-    lyapunov_H, monotonicity, ode_rhs, phase1_bound, phase1_bound_continuous, phase1_exit)
+    diagnose_discrete,
+    discrete_a,
+    discrete_Delta,
+    discrete_H,
+    discrete_w,
+    fenchel_young_gap,
+    kkt_score,
+    lyapunov_c,
+    lyapunov_Delta,
+    lyapunov_Delta_terms,
+    lyapunov_F,
+    lyapunov_H,
+    monotonicity,
+    ode_rhs,
+    phase1_bound,
+    phase1_bound_continuous,
+    phase1_exit,
+)
 from lyapunov_lion.errors import LionKError
 
 EPS = np.finfo(float).eps
@@ -42,9 +58,9 @@ EPS = np.finfo(float).eps
 # --------------------------------------------------------------------------------------------
 _R = np.random.default_rng(1234)
 _Q = np.linalg.qr(_R.standard_normal((3, 3)))[0]
-_A3 = _Q @ np.diag([0.5, 2.0, 5.0]) @ _Q.T          # anisotropic SPD, L = 5
+_A3 = _Q @ np.diag([0.5, 2.0, 5.0]) @ _Q.T  # anisotropic SPD, L = 5
 _B3 = np.array([0.7, -1.2, 2.0])
-_C3 = _R.standard_normal((4, 3))                     # log-sum-exp f(x) = lse(Cx + e)
+_C3 = _R.standard_normal((4, 3))  # log-sum-exp f(x) = lse(Cx + e)
 _E3 = _R.standard_normal(4)
 
 
@@ -57,8 +73,7 @@ class Objective:
 
 
 def _quad(A, b):
-    return (lambda x: 0.5 * np.einsum("...i,ij,...j->...", x - b, A, x - b),
-            lambda x: (x - b) @ A)
+    return (lambda x: 0.5 * np.einsum("...i,ij,...j->...", x - b, A, x - b), lambda x: (x - b) @ A)
 
 
 def _lse_obj(C, e):
@@ -80,8 +95,11 @@ def objectives_3d():
     iso = _quad(1.5 * np.eye(3), _B3)
     aniso = _quad(_A3, _B3)
     lse = _lse_obj(_C3, _E3)
-    return [Objective("iso_quad", *iso, 1.5), Objective("aniso_quad", *aniso, 5.0),
-            Objective("logsumexp_f", *lse)]
+    return [
+        Objective("iso_quad", *iso, 1.5),
+        Objective("aniso_quad", *aniso, 5.0),
+        Objective("logsumexp_f", *lse),
+    ]
 
 
 OBJ3 = objectives_3d()
@@ -129,18 +147,26 @@ def test_H_ge_F_every_K(catalog_K):
         F = lyapunov_F(K, fx, x, lam, alpha, gamma)
         FY = fenchel_young_gap(K, x, m, lam)
         # rounding of FY: a few eps times the magnitude of its terms
-        scale = np.abs(K.K(m)) + np.abs(np.sum((lam * x * m).reshape(64, -1), -1)) + np.abs(K.conj(lam * x))
-        assert np.all(FY >= -1e-12 * (1 + scale))
-        assert np.all(H - F >= -1e-12 * (1 + scale + np.abs(F)))
-        np.testing.assert_allclose(H - F, lyapunov_c(lam, gamma, eps) * FY, atol=1e-12 * (1 + scale.max()))
+        scale = (
+            np.abs(K.K(m))
+            + np.abs(np.sum((lam * x * m).reshape(64, -1), -1))
+            + np.abs(K.conj(lam * x))
+        )
+        assert np.all(-1e-12 * (1 + scale) <= FY)
+        assert np.all(-1e-12 * (1 + scale + np.abs(F)) <= H - F)
+        np.testing.assert_allclose(
+            H - F, lyapunov_c(lam, gamma, eps) * FY, atol=1e-12 * (1 + scale.max())
+        )
     # Fenchel–Young equality at λx = ∇K(m) (the range of ∇K lies in dom K*)
     x_eq = np.asarray(K.grad(m)) / lam
     FY = fenchel_young_gap(K, x_eq, m, lam)
     scale = np.abs(K.K(m)) + np.abs(np.sum((m * K.grad(m)).reshape(64, -1), -1))
     np.testing.assert_array_less(np.abs(FY), 1e-11 * (1 + scale))
     # outside dom K*: F = H = +inf (not NaN), also when c = 0 (εγ = 1)
-    if np.isfinite(K.dist_dom_conj(1e3 * np.ones(catalog_K.shape))) and \
-            K.dist_dom_conj(1e3 * np.ones(catalog_K.shape)) > 0:
+    if (
+        np.isfinite(K.dist_dom_conj(1e3 * np.ones(catalog_K.shape)))
+        and K.dist_dom_conj(1e3 * np.ones(catalog_K.shape)) > 0
+    ):
         xo = 1e3 * np.ones((2,) + catalog_K.shape) / lam
         assert np.all(np.isposinf(lyapunov_H(K, np.zeros(2), xo, m[:2], lam, alpha, gamma, 0.5)))
         assert np.all(np.isposinf(lyapunov_F(K, np.zeros(2), xo, lam, alpha, gamma)))
@@ -157,12 +183,24 @@ def directional_derivative(fun, h):
     return sum(c * (fun(k * h) - fun(-k * h)) for k, c in zip(range(1, 5), FD8)) / h
 
 
-SMOOTH_K = [("sq_l2", {}), ("huber", {"delta": 1.0}), ("huber", {"delta": 0.5}),
-            ("relativistic", {}), ("logcosh", {}), ("power_p", {"p": 1.5}),
-            ("power_p", {"p": 4.0}), ("logsumexp", {})]
+SMOOTH_K = [
+    ("sq_l2", {}),
+    ("huber", {"delta": 1.0}),
+    ("huber", {"delta": 0.5}),
+    ("relativistic", {}),
+    ("logcosh", {}),
+    ("power_p", {"p": 1.5}),
+    ("power_p", {"p": 4.0}),
+    ("logsumexp", {}),
+]
 # (α, γ, ε, λ): ε = 0, εγ < 1, εγ = 1 (c = 0) and εγ > 1 (c < 0) — the identity is algebraic
-ODE_PARAMS = [(1.0, 1.0, 0.0, 0.5), (2.0, 0.5, 0.3, 1.0), (0.5, 3.0, 0.2, 2.0),
-              (1.0, 2.0, 0.5, 0.3), (1.5, 2.0, 0.9, 0.8)]
+ODE_PARAMS = [
+    (1.0, 1.0, 0.0, 0.5),
+    (2.0, 0.5, 0.3, 1.0),
+    (0.5, 3.0, 0.2, 2.0),
+    (1.0, 2.0, 0.5, 0.3),
+    (1.5, 2.0, 0.9, 0.8),
+]
 
 
 def smooth_state(K, n, rng, lam, d=3):
@@ -175,7 +213,7 @@ def smooth_state(K, n, rng, lam, d=3):
         a = np.abs(m)
         m = np.where((a > 0.8 * K.delta) & (a < 1.2 * K.delta), m * 1.5 * K.delta / a, m)
     if K.name == "logsumexp":
-        y = rng.dirichlet(np.ones(d) * 4, size=n) * 0.7 + 0.3 / d   # λx in the open simplex
+        y = rng.dirichlet(np.ones(d) * 4, size=n) * 0.7 + 0.3 / d  # λx in the open simplex
     elif K.name == "huber":
         y = sgn() * rng.uniform(0.1, 0.8, size=(n, d)) * K.delta
     else:
@@ -186,7 +224,9 @@ def smooth_state(K, n, rng, lam, d=3):
 
 @pytest.mark.parametrize("obj", OBJ3, ids=repr)
 @pytest.mark.parametrize("params", ODE_PARAMS, ids=lambda p: "a{}g{}e{}l{}".format(*p))
-@pytest.mark.parametrize("kname,kparams", SMOOTH_K, ids=lambda v: str(v) if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "kname,kparams", SMOOTH_K, ids=lambda v: str(v) if isinstance(v, str) else ""
+)
 def test_dHdt_equals_minus_Delta(kname, kparams, params, obj):
     """dH/dt = −Δ, with dH/dt the derivative of s ↦ H(x + sẋ, m + sṁ) at s = 0 (chain rule).
 
@@ -221,8 +261,11 @@ def _fd_dHdt(K, obj, x, m, lam, alpha, gamma, eps, c_override=None):
 
     fd = directional_derivative(H_along, h)
     c = lyapunov_c(lam, gamma, eps)
-    S = (alpha * np.abs(obj.f(x)) + (gamma / lam + abs(c)) * np.abs(K.conj(lam * x))
-         + abs(c) * (np.abs(K.K(m)) + np.abs(np.sum(lam * m * x, -1)))) / h
+    S = (
+        alpha * np.abs(obj.f(x))
+        + (gamma / lam + abs(c)) * np.abs(K.conj(lam * x))
+        + abs(c) * (np.abs(K.K(m)) + np.abs(np.sum(lam * m * x, -1)))
+    ) / h
     return fd, -lyapunov_Delta(K, x, m, g, lam, alpha, gamma, eps), S
 
 
@@ -243,14 +286,21 @@ def test_Delta_eps_zero_limit():
     d0 = lyapunov_Delta(K, x, m, g, lam, alpha, gamma, 0.0)
     ref = (gamma + lam) * np.sum((np.tanh(m) - lam * x) * (m - np.arctanh(lam * x)), -1)
     np.testing.assert_allclose(d0, ref, rtol=1e-13)
-    errs = [np.max(np.abs(lyapunov_Delta(K, x, m, g, lam, alpha, gamma, e) - d0)) for e in (1e-4, 1e-5)]
+    errs = [
+        np.max(np.abs(lyapunov_Delta(K, x, m, g, lam, alpha, gamma, e) - d0)) for e in (1e-4, 1e-5)
+    ]
     assert 5 < errs[0] / errs[1] < 20  # first order in ε
     # the direct formula (1−εγ)/(ε(1+ελ))·(∇K(m̃) − ∇K(m))ᵀ(m̃ − m) agrees with the stored form
     eps = 0.3
     mt = m - eps * (alpha * g + gamma * m)
-    direct = (1 - eps * gamma) / (eps * (1 + eps * lam)) * np.sum((np.tanh(mt) - np.tanh(m)) * (mt - m), -1)
-    np.testing.assert_allclose(lyapunov_Delta_terms(K, x, m, g, lam, alpha, gamma, eps)[1], direct,
-                               rtol=1e-12, atol=1e-14)
+    direct = (
+        (1 - eps * gamma)
+        / (eps * (1 + eps * lam))
+        * np.sum((np.tanh(mt) - np.tanh(m)) * (mt - m), -1)
+    )
+    np.testing.assert_allclose(
+        lyapunov_Delta_terms(K, x, m, g, lam, alpha, gamma, eps)[1], direct, rtol=1e-12, atol=1e-14
+    )
 
 
 # ============================================================================================
@@ -287,9 +337,19 @@ def test_Delta_negative_when_eps_gamma_gt_1(kname):
 # ============================================================================================
 # 4. discrete phase 1
 # ============================================================================================
-PHASE1_K = [("l1", {}), ("l2", {}), ("lp", {"p": 1.5}), ("lp", {"p": 3.0}), ("linf", {}),
-            ("huber", {"delta": 0.5}), ("relativistic", {}), ("logcosh", {}), ("deadzone", {"e": 0.1}),
-            ("logsumexp", {}), ("nuclear", {})]
+PHASE1_K = [
+    ("l1", {}),
+    ("l2", {}),
+    ("lp", {"p": 1.5}),
+    ("lp", {"p": 3.0}),
+    ("linf", {}),
+    ("huber", {"delta": 0.5}),
+    ("relativistic", {}),
+    ("logcosh", {}),
+    ("deadzone", {"e": 0.1}),
+    ("logsumexp", {}),
+    ("nuclear", {}),
+]
 
 
 def _phase1_run(K, decay, rng, steps=150):
@@ -303,23 +363,31 @@ def _phase1_run(K, decay, rng, steps=150):
         lr = rng.uniform(0.05, 3.0, B) / lam
     x0 = 6.0 * rng.standard_normal((B,) + shape) / lam.reshape((B,) + (1,) * len(shape))
     x0[-2:] = interior_dom_point(K, rng.standard_normal((2,) + shape)) / lam[-2:].reshape(
-        (2,) + (1,) * len(shape))  # two runs start inside: invariance
+        (2,) + (1,) * len(shape)
+    )  # two runs start inside: invariance
     b = 3.0 * rng.standard_normal(shape)
     grad = lambda x: x - b  # noqa: E731
-    res = run_discrete(K, grad, x0, config=LionKConfig(lr=lr, beta1=0.9, beta2=0.99, lam=lam,
-                                                       decay=decay), steps=steps)
+    res = run_discrete(
+        K,
+        grad,
+        x0,
+        config=LionKConfig(lr=lr, beta1=0.9, beta2=0.99, lam=lam, decay=decay),
+        steps=steps,
+    )
     return res, lam, lr, b
 
 
 @pytest.mark.parametrize("decay", ["explicit", "implicit"])
-@pytest.mark.parametrize("kname,kparams", PHASE1_K, ids=lambda v: str(v) if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "kname,kparams", PHASE1_K, ids=lambda v: str(v) if isinstance(v, str) else ""
+)
 def test_discrete_phase1_bound(kname, kparams, decay):
     """dist_t ≤ (1−ηλ)^t dist_0 (explicit, ηλ ≤ 1) or (1+ηλ)^{−t} dist_0 (implicit), and once
     λx_t ∈ dom K* it stays. Tolerance: rtol 1e-12 (rounding of λx and of the projection) + atol
     1e-12 (ℓq-ball projection is accurate to ~1e-13)."""
     K, rng = make_K(kname, **kparams), np.random.default_rng(2)
     res, lam, lr, b = _phase1_run(K, decay, rng)
-    f = lambda x: 0.5 * np.sum(((x - b) ** 2).reshape(x.shape[:x.ndim - K.event_ndim] + (-1,)), -1)  # noqa
+    f = lambda x: 0.5 * np.sum(((x - b) ** 2).reshape(x.shape[: x.ndim - K.event_ndim] + (-1,)), -1)  # noqa
     d = diagnose_discrete(res, f, lambda x: x - b)
     assert np.all(d.dist[0, :-2] > 0.5) and np.all(d.dist[0, -2:] <= 1e-12)  # rounding of P
     bound = phase1_bound(d.dist[0], lr, lam, d.dist.shape[0] - 1, decay)
@@ -339,8 +407,13 @@ def test_discrete_phase1_bound_is_tight(decay):
     bound exactly, so the bound and `phase1_bound` are sharp, not merely valid (rtol 1e-8:
     the subtraction λx − 1 loses ~t·eps absolute, dist ≥ 1e-6 here)."""
     K, lam, lr = make_K("l1"), 0.5, 0.6
-    res = run_discrete(K, lambda x: x - 100.0, np.array([[10.0]]),
-                       config=LionKConfig(lr=lr, beta1=0.9, beta2=0.99, lam=lam, decay=decay), steps=40)
+    res = run_discrete(
+        K,
+        lambda x: x - 100.0,
+        np.array([[10.0]]),
+        config=LionKConfig(lr=lr, beta1=0.9, beta2=0.99, lam=lam, decay=decay),
+        steps=40,
+    )
     dist = K.dist_dom_conj(lam * np.asarray(res.x))
     np.testing.assert_allclose(dist, phase1_bound(dist[0], lr, lam, 40, decay), rtol=1e-8)
 
@@ -352,15 +425,25 @@ def test_phase1_bound_continuous_limit():
     for lr in (1e-2, 1e-3):
         n = int(round(T / lr))
         for decay in ("explicit", "implicit"):
-            errs.append(abs(phase1_bound(d0, lr, lam, n, decay)[-1] - phase1_bound_continuous(d0, lam, T)))
+            errs.append(
+                abs(phase1_bound(d0, lr, lam, n, decay)[-1] - phase1_bound_continuous(d0, lam, T))
+            )
     assert max(errs[2:]) < 2e-3 * d0 and 5 < errs[0] / errs[2] < 20
 
 
 # ============================================================================================
 # 5. the spec §5 inequality
 # ============================================================================================
-INEQ_K = [("l1", {}), ("l2", {}), ("linf", {}), ("sq_l2", {}), ("huber", {"delta": 1.0}),
-          ("logcosh", {}), ("relativistic", {}), ("deadzone", {"e": 0.1})]
+INEQ_K = [
+    ("l1", {}),
+    ("l2", {}),
+    ("linf", {}),
+    ("sq_l2", {}),
+    ("huber", {"delta": 1.0}),
+    ("logcosh", {}),
+    ("relativistic", {}),
+    ("deadzone", {"e": 0.1}),
+]
 BETAS_OK = [(0.9, 0.99), (0.5, 0.5), (0.0, 0.9), (0.95, 0.999)]
 
 
@@ -369,13 +452,21 @@ def _ineq_run(K, obj, decay, beta1, beta2, rng, steps=300, B=12):
     lr = rng.uniform(0.01, 0.3, B)
     x0 = rng.uniform(-3, 3, (B, 3))
     m0 = rng.standard_normal((B, 3))
-    res = run_discrete(K, obj.grad, x0, m0, config=LionKConfig(lr=lr, beta1=beta1, beta2=beta2,
-                                                               lam=lam, decay=decay), steps=steps)
+    res = run_discrete(
+        K,
+        obj.grad,
+        x0,
+        m0,
+        config=LionKConfig(lr=lr, beta1=beta1, beta2=beta2, lam=lam, decay=decay),
+        steps=steps,
+    )
     return diagnose_discrete(res, obj.f, obj.grad, L=obj.L)
 
 
 @pytest.mark.parametrize("obj", OBJ3[1:], ids=repr)
-@pytest.mark.parametrize("kname,kparams", INEQ_K, ids=lambda v: str(v) if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "kname,kparams", INEQ_K, ids=lambda v: str(v) if isinstance(v, str) else ""
+)
 def test_spec_inequality_implicit(kname, kparams, obj):
     """Implicit scheme, β1 ≤ β2, f L-smooth: H_d(t+1) − H_d(t) ≤ −ηΔ_t + (Lη²/2)‖w_t‖² at every
     checked step. Rounding allowance rtol = 1e-11 × (sum of magnitudes of the terms): d = 3, so
@@ -414,7 +505,9 @@ def test_spec_inequality_fails_for_explicit_scheme(kname):
     assert e.theorem and e.n_violations.sum() == 0 and e.n_checked.sum() >= 0.5 * e.slack.size
 
 
-@pytest.mark.parametrize("kname,kparams", INEQ_K, ids=lambda v: str(v) if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "kname,kparams", INEQ_K, ids=lambda v: str(v) if isinstance(v, str) else ""
+)
 def test_explicit_scheme_inequality(kname, kparams):
     """The derived explicit-scheme statement holds for every K of the list and β1 ≤ β2."""
     K, rng = make_K(kname, **kparams), np.random.default_rng(23)
@@ -449,8 +542,9 @@ def test_kkt_score_toy_problem():
     X = np.stack(np.meshgrid(g1, g1), -1).reshape(-1, 2)
     X = X[np.linalg.norm(X - xs, axis=-1) > 1e-9]
     S = kkt_score(K, X, toy_grad(X), lam)
-    np.testing.assert_allclose(S, np.abs(toy_grad(X)).sum(-1) + lam * np.sum(X * toy_grad(X), -1),
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        S, np.abs(toy_grad(X)).sum(-1) + lam * np.sum(X * toy_grad(X), -1), atol=1e-14
+    )
     assert S.min() > 1e-3  # grid spacing 1/30: the closest point has S = 2|x2| + 3x2² ≈ 0.067
     assert np.isposinf(kkt_score(K, np.array([1.0, 0.0]), toy_grad(np.array([1.0, 0.0])), lam))
 
@@ -463,17 +557,21 @@ def test_kkt_score_zero_at_stationary_points(catalog_K):
     x, _, g = rand_state(K, catalog_K.shape, 32, rng, lam)
     v = np.asarray(K.conj_grad(lam * x))
     S0 = kkt_score(K, x, -v, lam)  # ∇f(x) = x − b = −v
-    scale = np.abs(K.K(v)) + np.abs(np.sum((v * lam * x).reshape(32, -1), -1)) + np.abs(K.conj(lam * x))
+    scale = (
+        np.abs(K.K(v)) + np.abs(np.sum((v * lam * x).reshape(32, -1), -1)) + np.abs(K.conj(lam * x))
+    )
     np.testing.assert_array_less(np.abs(S0), 1e-12 * (1 + scale))
     S = kkt_score(K, x, g, lam)
-    assert np.all(S >= -1e-12 * (1 + scale))
+    assert np.all(-1e-12 * (1 + scale) <= S)
 
 
 def test_kkt_score_sq_l2_closed_form():
     """K = ½‖·‖²: S = ½‖∇f + λx‖² (zero iff ∇(f + (λ/2)‖x‖²) = 0)."""
     K, rng = make_K("sq_l2"), np.random.default_rng(6)
     x, g = rng.standard_normal((2, 10, 4))
-    np.testing.assert_allclose(kkt_score(K, x, g, 0.7), 0.5 * np.sum((g + 0.7 * x) ** 2, -1), rtol=1e-12)
+    np.testing.assert_allclose(
+        kkt_score(K, x, g, 0.7), 0.5 * np.sum((g + 0.7 * x) ** 2, -1), rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("decay", ["implicit", "explicit"])
@@ -485,8 +583,13 @@ def test_lion_toy_H_monotone_after_phase1(decay):
     2.3e-4–3.5e-3; the iterates reach x* = (2/3, 0) up to O(η) and S → O(η)."""
     K, lam, lr, L = make_K("l1"), 1.5, 0.01, 2.0
     x0 = np.array([[-2.0, 2.0], [3.0, -1.0], [0.1, 0.2], [0.5, 0.5]])
-    res = run_discrete(K, toy_grad, x0, config=LionKConfig(lr=lr, beta1=0.9, beta2=0.99, lam=lam,
-                                                           decay=decay), steps=2000)
+    res = run_discrete(
+        K,
+        toy_grad,
+        x0,
+        config=LionKConfig(lr=lr, beta1=0.9, beta2=0.99, lam=lam, decay=decay),
+        steps=2000,
+    )
     d = diagnose_discrete(res, toy_f, toy_grad, L=L)
     assert np.all(d.phase1_exit >= 0) and np.all(d.phase1_exit[2:] == 0)
     t = np.arange(d.w_sq.shape[0])[:, None]
@@ -495,13 +598,13 @@ def test_lion_toy_H_monotone_after_phase1(decay):
         H, wsq = d.H_d, d.w_sq
     else:
         H = d.H_d_explicit
-        wsq = np.sum(np.diff(np.asarray(res.x), axis=0) ** 2, -1) / lr ** 2
+        wsq = np.sum(np.diff(np.asarray(res.x), axis=0) ** 2, -1) / lr**2
     with np.errstate(invalid="ignore"):  # inf − inf before phase 1 (masked out)
         inc = np.where(after, np.diff(H, axis=0), -np.inf).max(axis=0)
-    bound = 0.5 * L * lr ** 2 * np.where(after, wsq, 0).max(axis=0)
+    bound = 0.5 * L * lr**2 * np.where(after, wsq, 0).max(axis=0)
     assert np.all(inc <= bound * (1 + 1e-9))
     assert np.all(d.monotonicity.max_increase <= 2e-4)  # O(η²) with η = 0.01 (measured ≤ 1e-4)
-    assert not np.all(d.monotonicity.monotone)          # Lion does chatter: increases happen
+    assert not np.all(d.monotonicity.monotone)  # Lion does chatter: increases happen
     np.testing.assert_allclose(res.x[-1][:, 0], 2 / 3, atol=1e-9)
     np.testing.assert_array_less(np.abs(res.x[-1][:, 1]), 2 * lr)
     np.testing.assert_array_less(d.kkt[-1], 2 * lr)
@@ -520,9 +623,14 @@ def test_discrete_matches_continuous_under_parameter_map():
     eps = lr * (1 - b1) / (1 - b2)
     x, m, g = rand_state(K, (5,), 10, rng, lam)
     fx = rng.standard_normal(10)
-    np.testing.assert_allclose(lyapunov_H(K, fx, x, m, lam, alpha, gamma, eps) / alpha,
-                               discrete_H(K, fx, x, m, lr, b1, b2, lam), rtol=1e-12)
-    np.testing.assert_allclose(lyapunov_c(lam, gamma, eps) / alpha, discrete_a(lr, b1, b2, lam), rtol=1e-13)
+    np.testing.assert_allclose(
+        lyapunov_H(K, fx, x, m, lam, alpha, gamma, eps) / alpha,
+        discrete_H(K, fx, x, m, lr, b1, b2, lam),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        lyapunov_c(lam, gamma, eps) / alpha, discrete_a(lr, b1, b2, lam), rtol=1e-13
+    )
     xdot, mdot = ode_rhs(K, x, m, g, lam, alpha, gamma, eps)
     xn, mn, mt = lion_k_step(K, x, m, g, lr, b1, b2, lam, decay="explicit")
     np.testing.assert_allclose(x + lr * xdot, xn, rtol=1e-14, atol=1e-15)
@@ -544,9 +652,15 @@ def test_batched_hyperparameters_match_scalar_calls():
     D = lyapunov_Delta(K, x, m, g, lam, alpha, gamma, eps)
     Hd = discrete_H(K, fx, x, m, alpha * 0.1, eps, gamma, lam)
     for i in range(5):
-        assert H[i] == pytest.approx(lyapunov_H(K, fx[i], x[i], m[i], lam[i], alpha[i], gamma[i], eps[i]), rel=1e-14)
-        assert D[i] == pytest.approx(lyapunov_Delta(K, x[i], m[i], g[i], lam[i], alpha[i], gamma[i], eps[i]), rel=1e-13)
-        assert Hd[i] == pytest.approx(discrete_H(K, fx[i], x[i], m[i], alpha[i] * 0.1, eps[i], gamma[i], lam[i]), rel=1e-14)
+        assert H[i] == pytest.approx(
+            lyapunov_H(K, fx[i], x[i], m[i], lam[i], alpha[i], gamma[i], eps[i]), rel=1e-14
+        )
+        assert D[i] == pytest.approx(
+            lyapunov_Delta(K, x[i], m[i], g[i], lam[i], alpha[i], gamma[i], eps[i]), rel=1e-13
+        )
+        assert Hd[i] == pytest.approx(
+            discrete_H(K, fx[i], x[i], m[i], alpha[i] * 0.1, eps[i], gamma[i], lam[i]), rel=1e-14
+        )
 
 
 def test_monotonicity_and_phase1_exit_helpers():
@@ -554,7 +668,7 @@ def test_monotonicity_and_phase1_exit_helpers():
     r = monotonicity(H, start=0, rtol=1e-12)
     assert not r.monotone and r.n_increases == 1 and r.first_increase_step == 2
     assert r.max_increase == pytest.approx(0.5) and r.n_checked == 6
-    assert monotonicity(H, start=3).monotone            # the rounding-level rise 1e-15 is not counted
+    assert monotonicity(H, start=3).monotone  # the rounding-level rise 1e-15 is not counted
     assert monotonicity(H, start=3, rtol=0).n_increases == 1
     Hb = np.stack([H, H[::-1]], axis=1)
     rb = monotonicity(Hb, start=np.array([3, 0]))
@@ -575,7 +689,9 @@ def test_diagnostics_to_json_and_conventions():
     x0 = np.array([[-2.0, 2.0], [0.1, 0.2]])
     out = {}
     for conv in ("paper", "library"):
-        res = run_discrete(K, toy_grad, x0, config=LionKConfig(lr=0.05, lam=1.5, convention=conv), steps=100)
+        res = run_discrete(
+            K, toy_grad, x0, config=LionKConfig(lr=0.05, lam=1.5, convention=conv), steps=100
+        )
         out[conv] = diagnose_discrete(res, toy_f, toy_grad, L=2.0)
     for key in ("H_d", "Delta", "kkt", "dist"):
         np.testing.assert_array_equal(getattr(out["paper"], key), getattr(out["library"], key))
@@ -583,7 +699,10 @@ def test_diagnostics_to_json_and_conventions():
     s = json.dumps(d, allow_nan=False)
     back = json.loads(s)
     assert back["H_d"][0][0] is None  # H_d = +inf before phase 1
-    assert back["spec_inequality"]["theorem"] is False and back["explicit_inequality"]["theorem"] is True
+    assert (
+        back["spec_inequality"]["theorem"] is False
+        and back["explicit_inequality"]["theorem"] is True
+    )
     assert back["phase1_exit"] == out["paper"].phase1_exit.tolist()
 
 
@@ -596,12 +715,21 @@ def test_validation():
     with pytest.raises(LionKError, match="decay"):
         discrete_a(0.1, 0.9, 0.99, 1.0, decay="both")
     with pytest.raises(LionKError, match="x = x_t"):
-        discrete_Delta(K, np.zeros(2), np.zeros(2), np.zeros(2), 0.1, 0.9, 0.99, 1.0, decay="explicit")
-    res = run_discrete(K, toy_grad, np.zeros((1, 2)), config=LionKConfig(lam=1.0), steps=10, save_every=2)
+        discrete_Delta(
+            K, np.zeros(2), np.zeros(2), np.zeros(2), 0.1, 0.9, 0.99, 1.0, decay="explicit"
+        )
+    res = run_discrete(
+        K, toy_grad, np.zeros((1, 2)), config=LionKConfig(lam=1.0), steps=10, save_every=2
+    )
     with pytest.raises(LionKError, match="save_every=1"):
         diagnose_discrete(res, toy_f, toy_grad)
-    res = run_discrete(make_K("logsumexp"), toy_grad, np.zeros((1, 2)),
-                       config=LionKConfig(lam=1.0, convention="library"), steps=5)
+    res = run_discrete(
+        make_K("logsumexp"),
+        toy_grad,
+        np.zeros((1, 2)),
+        config=LionKConfig(lam=1.0, convention="library"),
+        steps=5,
+    )
     with pytest.raises(LionKError, match="not even"):
         diagnose_discrete(res, toy_f, toy_grad)
 
@@ -612,6 +740,7 @@ def test_dHdt_identity_symbolic():
     dH/dt = αgᵀẋ + (γ/λ + c)λvᵀẋ + c(pᵀṁ − λṁᵀx − λmᵀẋ). No relation between K and K* is used,
     so the identity holds for any differentiable K (the spec's c and Δ are right)."""
     import sympy as sp
+
     al, ga, ep, la = sp.symbols("alpha gamma epsilon lambda", positive=True)
     vec = lambda n: sp.Matrix(sp.symbols(f"{n}1:3"))  # noqa: E731
     x, m, g, p, u, v = (vec(n) for n in "xmgpuv")
@@ -619,14 +748,20 @@ def test_dHdt_identity_symbolic():
     mdot = -al * g - ga * m
     mt = m + ep * mdot
     xdot = u - la * x
-    dH = (al * g.dot(xdot) + (ga / la + c) * la * v.dot(xdot)
-          + c * (p.dot(mdot) - la * mdot.dot(x) - la * m.dot(xdot)))
-    Delta = ((ga + la) / (1 + ep * la) * (u - la * x).dot(mt - v)
-             + (1 - ep * ga) / (ep * (1 + ep * la)) * (u - p).dot(mt - m))
+    dH = (
+        al * g.dot(xdot)
+        + (ga / la + c) * la * v.dot(xdot)
+        + c * (p.dot(mdot) - la * mdot.dot(x) - la * m.dot(xdot))
+    )
+    Delta = (ga + la) / (1 + ep * la) * (u - la * x).dot(mt - v) + (1 - ep * ga) / (
+        ep * (1 + ep * la)
+    ) * (u - p).dot(mt - m)
     assert sp.simplify(sp.expand(dH + Delta)) == 0
     # with any other weight c' of the Fenchel–Young gap the residual is not identically zero
     c_bad = 1 - ep * ga
-    dH_bad = dH + (c_bad - c) * (p.dot(mdot) - la * mdot.dot(x) - la * m.dot(xdot) + la * v.dot(xdot))
+    dH_bad = dH + (c_bad - c) * (
+        p.dot(mdot) - la * mdot.dot(x) - la * m.dot(xdot) + la * v.dot(xdot)
+    )
     assert sp.simplify(sp.expand(dH_bad + Delta)) != 0
 
 
@@ -640,6 +775,7 @@ def test_discrete_inequality_algebra_symbolic(decay):
     Implicit: s = w = u − λx_{t+1}; explicit: s = w̄ = u − λx_t and u − λx_{t+1} = (1 − ηλ)w̄.
     The B-term coefficient a·θ is checked against η·(spec's second coefficient)."""
     import sympy as sp
+
     eta, lam, b1, b2 = sp.symbols("eta lambda beta1 beta2", positive=True)
     vec = lambda n: sp.Matrix(sp.symbols(f"{n}1:3"))  # noqa: E731
     m, g, v, s_ = vec("m"), vec("g"), vec("v"), vec("s")
@@ -650,14 +786,18 @@ def test_discrete_inequality_algebra_symbolic(decay):
     if decay == "implicit":
         a = eta * b1 / ((1 - b2) + eta * lam * (1 - b1))
         c1 = (1 - b2 + eta * lam) / (1 - b2 + eta * lam * (1 - b1))
-        w_next = s_                       # u − λx_{t+1} = w
+        w_next = s_  # u − λx_{t+1} = w
         c2 = b1 * (1 - b2) / ((1 - b1) * (1 - b2 + eta * lam * (1 - b1)))
     else:
         a = eta * b1 / ((1 - b2) + eta * lam * (b2 - b1))
         c1 = (1 - b2 + eta * lam * b2) / (1 - b2 + eta * lam * (b2 - b1))
-        w_next = (1 - eta * lam) * s_     # u − λx_{t+1} = (1 − ηλ)w̄
+        w_next = (1 - eta * lam) * s_  # u − λx_{t+1} = (1 − ηλ)w̄
         c2 = b1 * (1 - b2) / ((1 - b1) * (1 - b2 + eta * lam * (b2 - b1)))
-    lhs = (eta * g.dot(s_) + eta * (1 + a * lam) * v.dot(s_) + a * w_next.dot(mn - m)
-           - a * eta * lam * m.dot(s_))
+    lhs = (
+        eta * g.dot(s_)
+        + eta * (1 + a * lam) * v.dot(s_)
+        + a * w_next.dot(mn - m)
+        - a * eta * lam * m.dot(s_)
+    )
     assert sp.simplify(sp.expand(lhs + eta * c1 * s_.dot(mt - v))) == 0
     assert sp.simplify(a * theta - eta * c2) == 0

@@ -1,5 +1,6 @@
 """Runs that cannot fit in memory are refused up front, and reproductions keep the tracked tree
 clean: timings go to a git-ignored file, reduced runs never overwrite full-size results."""
+
 from __future__ import annotations
 
 import json

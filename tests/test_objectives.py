@@ -1,16 +1,25 @@
 """Objectives: values, exact gradients, smoothness constants, batching, dtypes, registry, noise."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lyapunov_lion.core.objectives import (ExprObjective, Objective, StochasticGradient,
-                                           available_objectives, make_objective)
+from lyapunov_lion.core.objectives import (
+    ExprObjective,
+    Objective,
+    StochasticGradient,
+    available_objectives,
+    make_objective,
+)
 from lyapunov_lion.errors import LionKError
 
 BUILTINS = ["toy", "quadratic", "rosenbrock", "logistic"]
-EXPRESSIONS = ["(x1 - 1.5)**2 + x2**2", "log(1 + exp(x1 - x2)) + x2**4/4 + sin(x3)",
-               "sqrt(1 + x1**2) + x1*x2"]
+EXPRESSIONS = [
+    "(x1 - 1.5)**2 + x2**2",
+    "log(1 + exp(x1 - x2)) + x2**4/4 + sin(x3)",
+    "sqrt(1 + x1**2) + x1*x2",
+]
 
 
 def all_objectives():
@@ -28,8 +37,9 @@ def test_gradient_matches_central_differences(obj):
     # O(eps·|f|/h) ≲ 1e-8 (|f| ≤ 1e3): a 1e-6 relative + 1e-6 absolute tolerance is safe.
     x = _points(obj)
     h = 1e-6
-    fd = np.stack([(obj.f(x + h * e) - obj.f(x - h * e)) / (2 * h) for e in np.eye(obj.dim)],
-                  axis=-1)
+    fd = np.stack(
+        [(obj.f(x + h * e) - obj.f(x - h * e)) / (2 * h) for e in np.eye(obj.dim)], axis=-1
+    )
     np.testing.assert_allclose(obj.grad(x), fd, rtol=1e-6, atol=1e-6)
 
 
@@ -70,8 +80,9 @@ def test_dimension_mismatch_raises(name):
 def test_toy_golden_values():
     toy = make_objective("toy")
     assert toy.dim == 2 and toy.lipschitz == 2.0
-    np.testing.assert_array_equal(toy.f(np.array([[1.5, 0.0], [0.0, 0.0], [2 / 3, 0.0]])),
-                                  [0.0, 2.25, (1.5 - 2 / 3) ** 2])
+    np.testing.assert_array_equal(
+        toy.f(np.array([[1.5, 0.0], [0.0, 0.0], [2 / 3, 0.0]])), [0.0, 2.25, (1.5 - 2 / 3) ** 2]
+    )
     np.testing.assert_array_equal(toy.grad(np.zeros(2)), [-3.0, 0.0])
     assert toy.isotropic_quadratic()[0] == 1.0
     np.testing.assert_array_equal(toy.isotropic_quadratic()[1], [1.5, 0.0])
@@ -100,11 +111,14 @@ def test_quadratic_value_gradient_and_L():
     np.testing.assert_array_equal(cc, [1.0, 2.0, 3.0])
 
 
-@pytest.mark.parametrize("A, fragment", [
-    (np.array([[1.0, 2.0], [0.0, 1.0]]), "symmetric"),
-    (np.array([[1.0, 0.0], [0.0, -1.0]]), "positive definite"),
-    (np.ones((2, 3)), "square"),
-])
+@pytest.mark.parametrize(
+    "A, fragment",
+    [
+        (np.array([[1.0, 2.0], [0.0, 1.0]]), "symmetric"),
+        (np.array([[1.0, 0.0], [0.0, -1.0]]), "positive definite"),
+        (np.ones((2, 3)), "square"),
+    ],
+)
 def test_quadratic_rejects_bad_A(A, fragment):
     with pytest.raises(LionKError, match=fragment):
         make_objective("quadratic", A=A)
@@ -113,10 +127,10 @@ def test_quadratic_rejects_bad_A(A, fragment):
 def test_logistic_lipschitz_is_valid_and_tight():
     lg = make_objective("logistic", n=100, d=4, seed=3)
     L = lg.lipschitz
-    assert L == pytest.approx(np.linalg.norm(lg.X, 2) ** 2 / (4 * 100), rel=1e-14)
+    assert pytest.approx(np.linalg.norm(lg.X, 2) ** 2 / (4 * 100), rel=1e-14) == L
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(2, 200, 4))
-    ratio = (np.linalg.norm(lg.grad(x) - lg.grad(y), axis=-1) / np.linalg.norm(x - y, axis=-1))
+    ratio = np.linalg.norm(lg.grad(x) - lg.grad(y), axis=-1) / np.linalg.norm(x - y, axis=-1)
     assert np.all(ratio <= L * (1 + 1e-12))
     # tight: at x = 0 every σ'(0) = 1/4, so ∇²f(0) = XᵀX/(4n) whose norm is exactly L; a
     # central difference of ∇f along the top singular vector recovers it (error O(h²) ≈ 1e-10)

@@ -1,5 +1,6 @@
 """Exact Hessians of the built-in objectives: ∇²f against central differences of the exact ∇f,
 batching, dtype, symmetry and the ``hess_constant`` flag."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,10 @@ def test_hess_matches_central_differences_of_grad(name, kw):
     E = np.eye(obj.dim)
     # column j: (∇f(x + h e_j) − ∇f(x − h e_j))/2h; error h²·|∇⁴f|/6 ≲ 1e-8 for these |x| ≤ 1.5
     # (rosenbrock: |∂³∇f| ≤ 24b = 2400 → 4e-7), rounding ε·|∇f|/h ≲ 1e-8
-    fd = np.stack([(obj.grad(X + h * E[j]) - obj.grad(X - h * E[j])) / (2 * h)
-                   for j in range(obj.dim)], axis=-1)
+    fd = np.stack(
+        [(obj.grad(X + h * E[j]) - obj.grad(X - h * E[j])) / (2 * h) for j in range(obj.dim)],
+        axis=-1,
+    )
     tol = 1e-6 * max(1.0, float(np.max(np.abs(H))))
     np.testing.assert_allclose(H, fd, atol=tol)
     np.testing.assert_allclose(H, np.swapaxes(H, -1, -2), atol=1e-12 * max(1.0, np.abs(H).max()))
@@ -44,8 +47,12 @@ def test_hess_closed_forms():
     A = np.array([[3.0, 1.0], [1.0, 2.0]])
     np.testing.assert_array_equal(make_objective("quadratic", A=A).hess(x), A)
     b = 100.0
-    exact = np.array([[2 - 4 * b * (x[1] - x[0] ** 2) + 8 * b * x[0] ** 2, -4 * b * x[0]],
-                      [-4 * b * x[0], 2 * b]])
+    exact = np.array(
+        [
+            [2 - 4 * b * (x[1] - x[0] ** 2) + 8 * b * x[0] ** 2, -4 * b * x[0]],
+            [-4 * b * x[0], 2 * b],
+        ]
+    )
     np.testing.assert_allclose(make_objective("rosenbrock").hess(x), exact, rtol=1e-15)
 
 
@@ -73,7 +80,8 @@ def test_hess_constant_flag():
     assert make_objective("toy").hess_constant and make_objective("quadratic").hess_constant
     assert make_objective("0.5*(x1 - 2)**2 + x1*x2 + 3*x2**2").hess_constant
     assert not make_objective("x1**4 + x2**2").hess_constant
-    assert not make_objective("abs(x1) + x2**2").hess_constant   # ∇f = sign(x1) jumps
+    assert not make_objective("abs(x1) + x2**2").hess_constant  # ∇f = sign(x1) jumps
     expr = make_objective("0.5*(x1 - 2)**2 + x1*x2 + 3*x2**2")
-    np.testing.assert_array_equal(expr.hess(np.zeros((3, 2))), np.broadcast_to(
-        [[1.0, 1.0], [1.0, 6.0]], (3, 2, 2)))
+    np.testing.assert_array_equal(
+        expr.hess(np.zeros((3, 2))), np.broadcast_to([[1.0, 1.0], [1.0, 6.0]], (3, 2, 2))
+    )

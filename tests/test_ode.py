@@ -1,4 +1,5 @@
 """Tests of the continuous-time Lion-K simulator (lyapunov_lion.core.ode)."""
+
 from __future__ import annotations
 
 import warnings
@@ -10,8 +11,12 @@ from lyapunov_lion.core.discrete import lion_k_step
 from lyapunov_lion.core.kfunc import make_K
 from lyapunov_lion.core.lyapunov import lyapunov_Delta, lyapunov_H, ode_rhs
 from lyapunov_lion.core.objectives import make_objective
-from lyapunov_lion.core.ode import (continuous_from_discrete, discrete_from_continuous,
-                                    run_guards, solve_lion_ode)
+from lyapunov_lion.core.ode import (
+    continuous_from_discrete,
+    discrete_from_continuous,
+    run_guards,
+    solve_lion_ode,
+)
 from lyapunov_lion.core.ode.diagnostics import OdeDiagnostics
 from lyapunov_lion.errors import LionKError, TheoryWarning
 
@@ -65,10 +70,13 @@ def test_acceptance_sliding_matches_closed_form(acceptance):
     assert r.guards["monotone_H"]["ok"]
 
 
-@pytest.mark.parametrize("K, optimum", [
-    (make_K("deadzone", e=0.1), [1.0, 0.2]),    # min ½(x−c)² + 0.1|x| on the box
-    (make_K("l1_plus_sq"), [1.5, 0.3]),         # ½(x1−2)² + ½(x1−1)² → 1.5
-])
+@pytest.mark.parametrize(
+    "K, optimum",
+    [
+        (make_K("deadzone", e=0.1), [1.0, 0.2]),  # min ½(x−c)² + 0.1|x| on the box
+        (make_K("l1_plus_sq"), [1.5, 0.3]),  # ½(x1−2)² + ½(x1−1)² → 1.5
+    ],
+)
 def test_filippov_other_kinked_K(quad, K, optimum):
     r = solve_lion_ode(K, quad, [0.0, 0.0], t_final=20.0, **ACC)
     assert r.success, r.message
@@ -121,8 +129,17 @@ def test_eps_zero_zeno_hands_over_to_implicit(quad):
     """With ε = 0 the switches of an interior coordinate accumulate (Zeno): the event-driven mode
     stops there, says so, and the driver continues with the implicit mode from that point, which
     passes the accumulation and ends at the box optimum (1, 0.3)."""
-    r = solve_lion_ode("l1", quad, [0.0, 0.0], t_final=20.0, lam=1.0, alpha=1.0, gamma=1.0,
-                       eps=0.0, method="filippov")
+    r = solve_lion_ode(
+        "l1",
+        quad,
+        [0.0, 0.0],
+        t_final=20.0,
+        lam=1.0,
+        alpha=1.0,
+        gamma=1.0,
+        eps=0.0,
+        method="filippov",
+    )
     assert r.success, r.message
     assert r.report.method.startswith("filippov → implicit at t=")
     assert "Zeno" in r.report.fallback and "continued with the implicit" in r.report.fallback
@@ -174,6 +191,7 @@ def test_auto_radau_matches_dop853(quad):
 def test_analytic_jacobian_matches_finite_differences(quad):
     from lyapunov_lion.core.ode.plain import smooth_jacobian
     from lyapunov_lion.core.ode.problem import build_problem
+
     K = make_K("logcosh")
     jac = smooth_jacobian(build_problem(K, quad, 2, lam=1.0, alpha=1.0, gamma=1.0, eps=0.1))
 
@@ -192,8 +210,17 @@ def test_analytic_jacobian_matches_finite_differences(quad):
 # ------------------------------------------------------------------------------------------
 def test_guard_rejects_plain_radau_on_sign(quad):
     with pytest.warns(TheoryWarning, match="finite-difference Jacobian"):
-        r = solve_lion_ode("l1", quad, [0.0, 0.0], t_final=20.0, method="Radau", rtol=1e-3,
-                           atol=1e-6, max_nfev=50_000, **ACC)
+        r = solve_lion_ode(
+            "l1",
+            quad,
+            [0.0, 0.0],
+            t_final=20.0,
+            method="Radau",
+            rtol=1e-3,
+            atol=1e-6,
+            max_nfev=50_000,
+            **ACC,
+        )
     # scipy's Radau accepts the run but ends far outside the box ‖x‖_∞ ≤ 1
     assert np.max(np.abs(r.x[-1])) > 1.1
     assert not r.success
@@ -201,9 +228,18 @@ def test_guard_rejects_plain_radau_on_sign(quad):
 
 
 def _fake_diag(t, dist, H):
-    return OdeDiagnostics(t=t, H=H, Delta=np.zeros_like(t), dist=dist, f=None,
-                          phase1_exit_time=0.0, phase1_exit_index=0, kkt_final=0.0,
-                          tol_dom=1e-8, tol_H=1e-8)
+    return OdeDiagnostics(
+        t=t,
+        H=H,
+        Delta=np.zeros_like(t),
+        dist=dist,
+        f=None,
+        phase1_exit_time=0.0,
+        phase1_exit_index=0,
+        kkt_final=0.0,
+        tol_dom=1e-8,
+        tol_H=1e-8,
+    )
 
 
 def test_guards_on_fabricated_results():
@@ -222,8 +258,12 @@ def test_guards_on_fabricated_results():
 
 def test_method_choice(quad):
     assert solve_lion_ode("l2", quad, [0.0, 0.0], t_final=1.0, **ACC).report.method == "implicit"
-    assert solve_lion_ode("l1", quad, [0.0, 0.0], t_final=1.0, lam=1.0, alpha=1.0, gamma=1.0,
-                          eps=0.0).report.method == "implicit"
+    assert (
+        solve_lion_ode(
+            "l1", quad, [0.0, 0.0], t_final=1.0, lam=1.0, alpha=1.0, gamma=1.0, eps=0.0
+        ).report.method
+        == "implicit"
+    )
     with pytest.raises(LionKError, match="implicit"):
         solve_lion_ode("linf", quad, [0.0, 0.0], t_final=1.0, method="filippov", **ACC)
     with pytest.raises(LionKError, match="filippov"):
@@ -270,8 +310,16 @@ def measure_discrete_order(name, etas=(0.02, 0.01, 0.005, 0.0025, 0.00125), T=3.
     """Slope of log sup_k |x_k − x(kη)| against log η (α = γ = λ = 1, ε = 0.1, the quad problem)."""
     quad = make_objective("quadratic", A=np.eye(2), c=[2.0, 0.3])
     K = make_K(name)
-    ref = solve_lion_ode(K, quad, [0.0, 0.0], t_final=T, method="DOP853" if K.differentiable
-                         else "filippov", rtol=1e-12, atol=1e-14, **ACC)
+    ref = solve_lion_ode(
+        K,
+        quad,
+        [0.0, 0.0],
+        t_final=T,
+        method="DOP853" if K.differentiable else "filippov",
+        rtol=1e-12,
+        atol=1e-14,
+        **ACC,
+    )
     errs = []
     for eta in etas:
         p = discrete_from_continuous(1.0, 1.0, 0.1, eta)
@@ -324,11 +372,14 @@ def _linf_reference(c, T, rtol=1e-12):
     return R45 @ r.x[-1] / 2, r
 
 
-@pytest.mark.parametrize("K, c, optimum, face", [
-    ("l2", [2.0, 0.3], np.array([2.0, 0.3]) / np.hypot(2.0, 0.3), None),
-    ("linf", [2.0, 0.3], _l1_ball_projection(np.array([2.0, 0.3])), False),   # vertex (1, 0)
-    ("linf", [1.0, 0.6], _l1_ball_projection(np.array([1.0, 0.6])), True),    # face (0.7, 0.3)
-])
+@pytest.mark.parametrize(
+    "K, c, optimum, face",
+    [
+        ("l2", [2.0, 0.3], np.array([2.0, 0.3]) / np.hypot(2.0, 0.3), None),
+        ("linf", [2.0, 0.3], _l1_ball_projection(np.array([2.0, 0.3])), False),  # vertex (1, 0)
+        ("linf", [1.0, 0.6], _l1_ball_projection(np.array([1.0, 0.6])), True),  # face (0.7, 0.3)
+    ],
+)
 def test_implicit_reaches_dual_ball_projection(K, c, optimum, face):
     """f = ½‖x − c‖², λ = 1, c outside the ball: the optimum of min f s.t. ‖x‖_* ≤ 1 is the
     Euclidean projection of c (ℓ2 ball for l2, ℓ1 ball for linf). Tolerance: the measured global
@@ -340,12 +391,12 @@ def test_implicit_reaches_dual_ball_projection(K, c, optimum, face):
     assert r.report.method == "implicit" and r.report.order == 4
     assert np.max(np.abs(r.x[-1] - optimum)) < 1e-7
     assert all(g["ok"] for g in r.guards.values())
-    if face is None:       # l2 with c outside: m̃ → c − x ≠ 0, ∇K single-valued throughout
+    if face is None:  # l2 with c outside: m̃ → c − x ≠ 0, ∇K single-valued throughout
         assert r.report.n_set_valued_steps == 0
-    elif face:             # the optimum is interior to an edge: c − x* = (0.3, 0.3), |m̃1| = |m̃2|
+    elif face:  # the optimum is interior to an edge: c − x* = (0.3, 0.3), |m̃1| = |m̃2|
         assert r.report.final_mode == ["set-valued", "set-valued"]
         assert set(r.report.sliding_sets) == {(0, 1)}
-    else:                  # a vertex of the ℓ1 ball: argmax |m̃_i| unique, no sliding
+    else:  # a vertex of the ℓ1 ball: argmax |m̃_i| unique, no sliding
         assert r.report.final_mode == ["single-valued", "single-valued"]
 
 
@@ -354,8 +405,9 @@ def _l2_reference(c, T):
     obj = make_objective("quadratic", A=np.eye(2), c=c)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TheoryWarning)
-        r = solve_lion_ode("l2", obj, [0.0, 0.0], t_final=T, method="DOP853", rtol=1e-13,
-                           atol=1e-15, **ACC)
+        r = solve_lion_ode(
+            "l2", obj, [0.0, 0.0], t_final=T, method="DOP853", rtol=1e-13, atol=1e-15, **ACC
+        )
     mt = 0.9 * r.m - 0.1 * (r.x - c)
     assert np.min(np.linalg.norm(mt, axis=1)) > 0.1  # smooth region: the reference is legitimate
     return r.x[-1]
@@ -413,8 +465,18 @@ def test_implicit_eps_zero(quad, K, optimum):
     """ε = 0: the event-driven mode stops at the Zeno point of the interior coordinate; the
     implicit substep (q = αh/(1+hγ) > 0 still couples s into m̃_{n+1}) passes it and lands on the
     second-order sliding set {m2 = 0, x2 = 0.3}. `auto` picks it."""
-    r = solve_lion_ode(K, quad, [0.0, 0.0], t_final=30.0, rtol=1e-8, atol=1e-10, lam=1.0,
-                       alpha=1.0, gamma=1.0, eps=0.0)
+    r = solve_lion_ode(
+        K,
+        quad,
+        [0.0, 0.0],
+        t_final=30.0,
+        rtol=1e-8,
+        atol=1e-10,
+        lam=1.0,
+        alpha=1.0,
+        gamma=1.0,
+        eps=0.0,
+    )
     assert r.report.method == "implicit"
     assert r.success, r.message
     assert np.max(np.abs(r.x[-1] - optimum)) < 1e-7
@@ -425,8 +487,9 @@ def test_implicit_eps_zero(quad, K, optimum):
 def test_implicit_matches_filippov_on_l1(quad):
     """Two independent algorithms for Lion's Filippov solution agree to the tolerances."""
     a = solve_lion_ode("l1", quad, [0.0, 0.0], t_final=5.0, rtol=1e-10, atol=1e-12, **ACC)
-    b = solve_lion_ode("l1", quad, [0.0, 0.0], t_final=5.0, method="implicit", rtol=1e-8,
-                       atol=1e-10, **ACC)
+    b = solve_lion_ode(
+        "l1", quad, [0.0, 0.0], t_final=5.0, method="implicit", rtol=1e-8, atol=1e-10, **ACC
+    )
     assert b.success, b.message
     assert np.max(np.abs(a.x[-1] - b.x[-1])) < 1e-7  # measured 7e-9
 
@@ -436,6 +499,7 @@ def test_implicit_anisotropic_hessian(K, c):
     """∇²f ≠ bI: the inclusion s ∈ ∂K(a − Bs) is solved by FISTA (linf) or the trust-region
     equation (l2). End point vs the package's proximal-gradient reference (independent code path)."""
     from lyapunov_lion.core.reference import constrained_optimum
+
     obj = make_objective("quadratic", A=np.array([[2.0, 0.5], [0.5, 1.0]]), c=c)
     r = solve_lion_ode(K, obj, [0.0, 0.0], t_final=30.0, rtol=1e-8, atol=1e-10, **ACC)
     assert r.success, r.message
@@ -446,6 +510,7 @@ def test_implicit_anisotropic_hessian(K, c):
 def test_implicit_nonquadratic_uses_exact_hessian():
     """Logistic loss with linf: Newton passes on the linearised inclusion with the exact ∇²f."""
     from lyapunov_lion.core.reference import constrained_optimum
+
     obj = make_objective("logistic", n=50, d=3)
     r = solve_lion_ode("linf", obj, np.zeros(3), t_final=30.0, rtol=1e-7, atol=1e-9, **ACC)
     assert r.success, r.message
@@ -466,10 +531,16 @@ def _l3_ball_projection_2d(c):
     """Projection of c (> 0, outside) onto {‖z‖₃ ≤ 1} in 2-D, independent of the package: on the
     arc z = (s, (1 − s³)^{1/3}) the stationarity condition of ½‖z − c‖² in s is solved by brentq."""
     from scipy import optimize
-    g = lambda s: (1 - s ** 3) ** (1 / 3)                       # noqa: E731
-    dg = lambda s: -s ** 2 * (1 - s ** 3) ** (-2 / 3)           # noqa: E731
-    s1 = optimize.brentq(lambda s: (s - c[0]) + (g(s) - c[1]) * dg(s), 1e-12, 1 - 1e-12,
-                         xtol=1e-16, rtol=4 * np.finfo(float).eps)
+
+    g = lambda s: (1 - s**3) ** (1 / 3)  # noqa: E731
+    dg = lambda s: -(s**2) * (1 - s**3) ** (-2 / 3)  # noqa: E731
+    s1 = optimize.brentq(
+        lambda s: (s - c[0]) + (g(s) - c[1]) * dg(s),
+        1e-12,
+        1 - 1e-12,
+        xtol=1e-16,
+        rtol=4 * np.finfo(float).eps,
+    )
     return np.array([s1, g(s1)])
 
 
@@ -480,8 +551,9 @@ def test_implicit_lp_reaches_lq_ball_projection():
     Cheap now that `project_lq_ball` is a safeguarded Newton solve (≈ 1 s instead of minutes)."""
     c = np.array([2.0, 0.3])
     obj = make_objective("quadratic", A=np.eye(2), c=c)
-    r = solve_lion_ode(make_K("lp", p=1.5), obj, [0.0, 0.0], t_final=30.0, rtol=1e-8, atol=1e-10,
-                       **ACC)
+    r = solve_lion_ode(
+        make_K("lp", p=1.5), obj, [0.0, 0.0], t_final=30.0, rtol=1e-8, atol=1e-10, **ACC
+    )
     assert r.success, r.message
     assert r.report.method == "implicit" and r.report.n_set_valued_steps == 0
     x_star = _l3_ball_projection_2d(c)
@@ -501,10 +573,12 @@ def test_implicit_trajectory_through_switches_matches_filippov(rtol):
     2900·rtol) right after the crossing, where a switch inside the first substep of every
     extrapolation sequence was invisible to the error estimate."""
     obj = make_objective("quadratic", A=np.eye(2), c=[2.0, 0.4])
-    ref = solve_lion_ode("l1", obj, [0.0, 0.0], t_final=1.2, method="filippov", rtol=1e-12,
-                         atol=1e-14, **ACC)
-    r = solve_lion_ode("l1", obj, [0.0, 0.0], t_final=1.2, method="implicit", rtol=rtol,
-                       atol=1e-2 * rtol, **ACC)
+    ref = solve_lion_ode(
+        "l1", obj, [0.0, 0.0], t_final=1.2, method="filippov", rtol=1e-12, atol=1e-14, **ACC
+    )
+    r = solve_lion_ode(
+        "l1", obj, [0.0, 0.0], t_final=1.2, method="implicit", rtol=rtol, atol=1e-2 * rtol, **ACC
+    )
     assert r.success and ref.success
     sel = r.t >= 0.8
     err = np.max(np.abs(r.x[sel] - ref.state(r.t[sel])[0]))
@@ -517,9 +591,19 @@ def test_implicit_switch_control_counts_and_face_signature():
     separate the two sides of a kink, the kink itself and (linf) the argmax sign."""
     from lyapunov_lion.core.ode.implicit import integrate_implicit
     from lyapunov_lion.core.ode.inclusion import face_signature
+
     obj = make_objective("quadratic", A=np.eye(2), c=[2.0, 0.4])
-    run = integrate_implicit(make_K("l1"), obj.grad, obj.hess, np.zeros(4), 1.2, rtol=1e-8,
-                             atol=1e-10, hess_constant=True, **ACC)
+    run = integrate_implicit(
+        make_K("l1"),
+        obj.grad,
+        obj.hess,
+        np.zeros(4),
+        1.2,
+        rtol=1e-8,
+        atol=1e-10,
+        hess_constant=True,
+        **ACC,
+    )
     assert run.status == 0 and run.n_switch_steps >= 2 and run.n_switch_rejected >= 2
     l1, linf = make_K("l1"), make_K("linf")
     s = np.zeros(2)

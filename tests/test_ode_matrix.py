@@ -1,4 +1,5 @@
 """The Lion-K ODE for a matrix K (nuclear, event_ndim = 2) through `ode.matrix.FlatMatrixK`."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -72,14 +73,22 @@ def test_shape_checks():
     with pytest.raises(LionKError, match="matrices"):
         solve_lion_ode("nuclear", obj, np.zeros(6), t_final=1.0, lam=1.0, **ACC)
     with pytest.raises(LionKError, match="vectors"):
-        solve_lion_ode("l2", make_objective("quadratic", A=np.eye(2), c=[1.0, 0.0]),
-                       np.zeros((1, 2)), t_final=1.0, lam=1.0, **ACC)
+        solve_lion_ode(
+            "l2",
+            make_objective("quadratic", A=np.eye(2), c=[1.0, 0.0]),
+            np.zeros((1, 2)),
+            t_final=1.0,
+            lam=1.0,
+            **ACC,
+        )
     with pytest.raises(LionKError, match=r"\(6, 6\)"):
-        solve_lion_ode("nuclear", obj.grad, np.zeros((3, 2)), hess=np.eye(5), t_final=1.0,
-                       lam=1.0, **ACC)
+        solve_lion_ode(
+            "nuclear", obj.grad, np.zeros((3, 2)), hess=np.eye(5), t_final=1.0, lam=1.0, **ACC
+        )
     with pytest.raises(LionKError, match="m0"):
-        solve_lion_ode("nuclear", obj, np.zeros((3, 2)), np.zeros((2, 3)), t_final=1.0,
-                       lam=1.0, **ACC)
+        solve_lion_ode(
+            "nuclear", obj, np.zeros((3, 2)), np.zeros((2, 3)), t_final=1.0, lam=1.0, **ACC
+        )
 
 
 # ------------------------------------------------------------------------------------------
@@ -95,8 +104,9 @@ def test_nuclear_ode_ends_at_op_ball_projection(lam, sig):
     U, V = _frame(2)
     C = U @ np.diag(sig) @ V.T
     obj = FrobeniusQuadratic(C)
-    r = solve_lion_ode("nuclear", obj, np.zeros((3, 2)), t_final=30.0 / lam, lam=lam, rtol=1e-8,
-                       atol=1e-10, **ACC)
+    r = solve_lion_ode(
+        "nuclear", obj, np.zeros((3, 2)), t_final=30.0 / lam, lam=lam, rtol=1e-8, atol=1e-10, **ACC
+    )
     assert r.success, r.message
     assert r.report.method == "implicit" and r.params["K"] == "nuclear"
     assert r.x.shape == (r.t.size, 3, 2) and r.m.shape == r.x.shape
@@ -126,12 +136,29 @@ def test_nuclear_ode_is_lion_on_singular_values():
     U, V = _frame(3)
     c = np.array([2.0, 0.4])
     T = 5.0
-    ref = solve_lion_ode("l1", make_objective("quadratic", A=np.eye(2), c=c), [0.0, 0.0],
-                         t_final=T, rtol=1e-12, atol=1e-14, lam=1.0, **ACC)
+    ref = solve_lion_ode(
+        "l1",
+        make_objective("quadratic", A=np.eye(2), c=c),
+        [0.0, 0.0],
+        t_final=T,
+        rtol=1e-12,
+        atol=1e-14,
+        lam=1.0,
+        **ACC,
+    )
     assert ref.success and ref.report.method == "filippov"
     te = np.linspace(0.0, T, 51)
-    r = solve_lion_ode("nuclear", FrobeniusQuadratic(U @ np.diag(c) @ V.T), np.zeros((3, 2)),
-                       t_final=T, t_eval=te, lam=1.0, rtol=1e-8, atol=1e-10, **ACC)
+    r = solve_lion_ode(
+        "nuclear",
+        FrobeniusQuadratic(U @ np.diag(c) @ V.T),
+        np.zeros((3, 2)),
+        t_final=T,
+        t_eval=te,
+        lam=1.0,
+        rtol=1e-8,
+        atol=1e-10,
+        **ACC,
+    )
     assert r.success, r.message
     xr, _ = ref.state(te)
     X_ref = np.einsum("ij,nj,kj->nik", U, xr, V)
@@ -150,8 +177,18 @@ def test_nuclear_phase1_from_outside_and_callable_grad():
     C = U @ np.diag([1.5, 0.2]) @ V.T
     X0 = 3 * U @ np.diag([1.0, -0.5]) @ V.T
     obj = FrobeniusQuadratic(C)
-    r = solve_lion_ode("nuclear", obj.grad, X0, f=obj.f, hess=np.eye(6), t_final=30.0, lam=1.0,
-                       rtol=1e-8, atol=1e-10, **ACC)
+    r = solve_lion_ode(
+        "nuclear",
+        obj.grad,
+        X0,
+        f=obj.f,
+        hess=np.eye(6),
+        t_final=30.0,
+        lam=1.0,
+        rtol=1e-8,
+        atol=1e-10,
+        **ACC,
+    )
     assert r.success, r.message
     d = r.diagnostics
     assert d.dist[0] == pytest.approx(np.hypot(2.0, 0.5))  # σ(λX0) = (3, 1.5) → clipped (1, 1)
@@ -169,10 +206,18 @@ def test_nuclear_anisotropic_hessian_fista_path():
     its fixed point (an independent code path). Measured 4e-12; asserted 1e-6 at rtol 1e-7."""
     A = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, 0.2], [0.0, 0.2, 1.5]])
     C = 1.5 * np.random.default_rng(0).standard_normal((3, 2))
-    r = solve_lion_ode("nuclear", lambda X: A @ (X - C), np.zeros((3, 2)),
-                       f=lambda X: 0.5 * np.sum((X - C) * (A @ (X - C)), axis=(-2, -1)),
-                       hess=np.kron(A, np.eye(2)), t_final=30.0, lam=1.0, rtol=1e-7, atol=1e-9,
-                       **ACC)
+    r = solve_lion_ode(
+        "nuclear",
+        lambda X: A @ (X - C),
+        np.zeros((3, 2)),
+        f=lambda X: 0.5 * np.sum((X - C) * (A @ (X - C)), axis=(-2, -1)),
+        hess=np.kron(A, np.eye(2)),
+        t_final=30.0,
+        lam=1.0,
+        rtol=1e-7,
+        atol=1e-9,
+        **ACC,
+    )
     assert r.success, r.message
     X = np.zeros((3, 2))
     for _ in range(20_000):

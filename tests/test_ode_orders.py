@@ -41,6 +41,7 @@ Controls and bands (error = ‖z(T) − z_ref(T)‖∞ over x and m):
 Measured on a loaded 2-core machine: ``python -m pytest -p no:cacheprovider
 tests/test_ode_orders.py`` takes about 5 s; the numbers are in docs/ode.md, "Order tests".
 """
+
 from __future__ import annotations
 
 import functools
@@ -88,17 +89,18 @@ C_NOSWITCH = np.array([5.0, -4.0])
 C_SLIDE = np.array([2.0, 0.3])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def smooth_exact() -> np.ndarray:
     lam, alpha, gamma, eps = (PARAMS[k] for k in ("lam", "alpha", "gamma", "eps"))
     eye = np.eye(2)
     Mm, bm = np.hstack([-alpha * A_SMOOTH, -gamma * eye]), alpha * A_SMOOTH @ C_SMOOTH
     M = np.vstack([np.hstack([-lam * eye, eye]) + eps * Mm, Mm])
-    return affine_solution(M, np.concatenate([eps * bm, bm]),
-                           np.concatenate([X0_SMOOTH, M0_SMOOTH]), T)
+    return affine_solution(
+        M, np.concatenate([eps * bm, bm]), np.concatenate([X0_SMOOTH, M0_SMOOTH]), T
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def noswitch_exact() -> np.ndarray:
     lam, alpha, gamma = PARAMS["lam"], PARAMS["alpha"], PARAMS["gamma"]
     eye, zero = np.eye(2), np.zeros((2, 2))
@@ -107,24 +109,35 @@ def noswitch_exact() -> np.ndarray:
     return affine_solution(M, b, np.zeros(4), T)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sliding_reference() -> np.ndarray:
-    r = solve_lion_ode("l1", Quadratic(np.eye(2), C_SLIDE), np.zeros(2), np.zeros(2), **PARAMS,
-                       t_final=T, method="filippov", rtol=1e-13, atol=1e-13)
+    r = solve_lion_ode(
+        "l1",
+        Quadratic(np.eye(2), C_SLIDE),
+        np.zeros(2),
+        np.zeros(2),
+        **PARAMS,
+        t_final=T,
+        method="filippov",
+        rtol=1e-13,
+        atol=1e-13,
+    )
     assert r.success and r.report.sliding_time[1] > 1.0, r.message  # it does slide
     return np.concatenate([r.x[-1], r.m[-1]])
 
 
 def solve_smooth(**kw):
-    return solve_lion_ode("sq_l2", Quadratic(A_SMOOTH, C_SMOOTH), X0_SMOOTH, M0_SMOOTH,
-                          **PARAMS, t_final=T, **kw)
+    return solve_lion_ode(
+        "sq_l2", Quadratic(A_SMOOTH, C_SMOOTH), X0_SMOOTH, M0_SMOOTH, **PARAMS, t_final=T, **kw
+    )
 
 
 def solve_l1(c, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TheoryWarning)  # plain methods on l1: expected warning
-        return solve_lion_ode("l1", Quadratic(np.eye(2), c), np.zeros(2), np.zeros(2),
-                              **PARAMS, t_final=T, **kw)
+        return solve_lion_ode(
+            "l1", Quadratic(np.eye(2), c), np.zeros(2), np.zeros(2), **PARAMS, t_final=T, **kw
+        )
 
 
 def test_smooth_problem_is_the_ode():
@@ -132,13 +145,18 @@ def test_smooth_problem_is_the_ode():
     assert end_error(solve_smooth(method="DOP853", rtol=1e-12, atol=1e-12), smooth_exact()) < 1e-10
 
 
-@pytest.mark.parametrize("order, steps", [(2, (32, 64, 128)), (3, (16, 32, 64)),
-                                          (4, (8, 16, 32))])
+@pytest.mark.parametrize("order, steps", [(2, (32, 64, 128)), (3, (16, 32, 64)), (4, (8, 16, 32))])
 def test_implicit_fixed_step_order_on_smooth_problem(order, steps):
     errors = []
     for n in steps:
-        r = solve_smooth(method="implicit", order=order, rtol=1e6, atol=1e6,
-                         t_eval=np.linspace(0.0, T, n + 1), first_step=T / n)
+        r = solve_smooth(
+            method="implicit",
+            order=order,
+            rtol=1e6,
+            atol=1e6,
+            t_eval=np.linspace(0.0, T, n + 1),
+            first_step=T / n,
+        )
         assert r.report.n_steps == n and r.report.n_rejected == 0  # fixed step H = T/n
         errors.append(end_error(r, smooth_exact()))
     p = slope(T / np.asarray(steps), errors)

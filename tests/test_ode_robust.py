@@ -1,5 +1,6 @@
 """Robustness of the ODE simulator with default settings (issue 8): the user-facing cases, a
 reduced regression grid, the d = 1 re-crossing, fallback, verified K and the integrator API."""
+
 from __future__ import annotations
 
 import json
@@ -42,10 +43,17 @@ def test_d1_recrossing_right_after_a_crossing():
 
 
 # (K, λ, case): the cases of the default grid that failed before (one per failure kind)
-GRID = [("l1", 0.5, "toy"), ("l1", 3.0, "quad5"), ("linf", 0.5, "toy"),
-        ("l1_plus_sq", 0.5, "quad5"), ("deadzone", 0.5, "toy")]
-CASES = {"toy": dict(objective="toy"),
-         "quad5": dict(objective="quadratic", objective_params={"dim": 5})}
+GRID = [
+    ("l1", 0.5, "toy"),
+    ("l1", 3.0, "quad5"),
+    ("linf", 0.5, "toy"),
+    ("l1_plus_sq", 0.5, "quad5"),
+    ("deadzone", 0.5, "toy"),
+]
+CASES = {
+    "toy": dict(objective="toy"),
+    "quad5": dict(objective="quadratic", objective_params={"dim": 5}),
+}
 
 
 @pytest.mark.parametrize("K, lam, case", GRID)
@@ -66,6 +74,7 @@ def test_verified_K_uses_the_event_driven_mode():
     """A K verified from 'Abs(x) + x**2/2' carries its piecewise model (kink 0, levels ±1, slope
     1), so `auto` integrates it event-driven, and it matches the catalog l1_plus_sq run."""
     from lyapunov_lion.symbolic.kbuild import K_from_expression
+
     K = K_from_expression("Abs(x) + x**2/2")
     pw = K.gradient_model()
     assert pw.kinks.tolist() == [0.0] and pw.levels.tolist() == [-1.0, 1.0] and pw.slope == 1.0
@@ -87,6 +96,7 @@ def test_method_accepts_an_integrator_class_and_scipy_status():
 
 def test_catalog_K_structure_protocol():
     from lyapunov_lion.core.ode.problem import KStructure
+
     for name in ("l1", "deadzone", "l1_plus_sq", "sq_l2", "linf"):
         assert isinstance(make_K(name), KStructure)
     assert make_K("deadzone", e=0.2).gradient_model().kinks.tolist() == [-0.2, 0.2]

@@ -3,6 +3,7 @@
 Geometry tolerances: the catalog shapes are computed in closed form from 1/λ (a few flops), so
 vertices are compared at 1e-12; the grid fallback is documented as accurate to one grid cell.
 """
+
 from __future__ import annotations
 
 import io
@@ -18,9 +19,17 @@ from matplotlib.patches import Polygon
 
 from lyapunov_lion import KFunction, LionKConfig, make_K, run_discrete
 from lyapunov_lion.errors import LionKError
-from lyapunov_lion.plotting import (OKABE_ITO, PALETTE, constraint_geometry, draw_constraint,
-                                    figure_simulation, paper_style, plot_phase, plot_trajectory_2d,
-                                    save_figure)
+from lyapunov_lion.plotting import (
+    OKABE_ITO,
+    PALETTE,
+    constraint_geometry,
+    draw_constraint,
+    figure_simulation,
+    paper_style,
+    plot_phase,
+    plot_trajectory_2d,
+    save_figure,
+)
 from lyapunov_lion.plotting import constraint as constraint_mod
 
 LAM = 1.5
@@ -63,9 +72,16 @@ def toy_f(x):
 # ------------------------------------------------------------------------------------------------
 # draw_constraint: one exact shape per catalog K
 # ------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name, params, half", [
-    ("l1", {}, R), ("relativistic", {}, R), ("logcosh", {}, R), ("deadzone", {"e": 0.1}, R),
-    ("huber", {"delta": 0.5}, 0.5 / LAM)])
+@pytest.mark.parametrize(
+    "name, params, half",
+    [
+        ("l1", {}, R),
+        ("relativistic", {}, R),
+        ("logcosh", {}, R),
+        ("deadzone", {"e": 0.1}, R),
+        ("huber", {"delta": 0.5}, 0.5 / LAM),
+    ],
+)
 def test_box_constraints_have_corners_at_plus_minus_radius(name, params, half):
     fig, ax = new_ax()
     K = make_K(name, **params)
@@ -209,8 +225,13 @@ def test_user_K_with_finite_conjugate_everywhere_is_reported_as_unconstrained():
 def lion_path(x0, steps=400, lam=LAM):
     """Lion (K = l1) on the toy problem (spec §8)."""
     K = make_K("l1")
-    res = run_discrete(K, lambda x: 2 * (x - np.array([1.5, 0.0])), np.asarray(x0, dtype=float),
-                       config=LionKConfig(lr=0.01, lam=lam), steps=steps)
+    res = run_discrete(
+        K,
+        lambda x: 2 * (x - np.array([1.5, 0.0])),
+        np.asarray(x0, dtype=float),
+        config=LionKConfig(lr=0.01, lam=lam),
+        steps=steps,
+    )
     assert res.success
     return np.asarray(res.x)
 
@@ -218,18 +239,29 @@ def lion_path(x0, steps=400, lam=LAM):
 def test_trajectory_has_markers_legend_labels_and_limits_containing_everything():
     fig, ax = new_ax()
     p1, p2 = lion_path([-1.5, 1.8]), lion_path([0.3, -1.4])
-    plot_trajectory_2d(ax, {"A": p1, "B": p2}, f=toy_f, K=make_K("l1"), lam=LAM,
-                       optimum=[R, 0.0], title="toy")
+    plot_trajectory_2d(
+        ax, {"A": p1, "B": p2}, f=toy_f, K=make_K("l1"), lam=LAM, optimum=[R, 0.0], title="toy"
+    )
     assert ax.get_xlabel() == "x₁" and ax.get_ylabel() == "x₂" and ax.get_title() == "toy"
     texts = legend_texts(ax)
-    for t in ("A", "B", "start", "end", "optimum", make_K("l1").describe_induced(LAM), "level sets of f"):
+    for t in (
+        "A",
+        "B",
+        "start",
+        "end",
+        "optimum",
+        make_K("l1").describe_induced(LAM),
+        "level sets of f",
+    ):
         assert t in texts
     # start (circle) and end (square) markers sit on the first and last points of each path
     for p in (p1, p2):
-        starts = [ln for ln in ax.lines if ln.get_marker() == "o"
-                  and np.allclose(ln.get_xydata(), p[:1])]
-        ends = [ln for ln in ax.lines if ln.get_marker() == "s"
-                and np.allclose(ln.get_xydata(), p[-1:])]
+        starts = [
+            ln for ln in ax.lines if ln.get_marker() == "o" and np.allclose(ln.get_xydata(), p[:1])
+        ]
+        ends = [
+            ln for ln in ax.lines if ln.get_marker() == "s" and np.allclose(ln.get_xydata(), p[-1:])
+        ]
         assert len(starts) == 1 and len(ends) == 1
     # the Lion runs end in the box ‖x‖_∞ ≤ 1/λ (up to one step η = 0.01 of chattering)
     assert np.max(np.abs(p1[-1])) <= R + 0.01
@@ -251,7 +283,7 @@ def test_trajectory_limits_include_a_constraint_larger_than_the_paths():
 def test_trajectory_handles_non_finite_points_and_higher_dimension():
     fig, ax = new_ax()
     p = np.array([[0.0, 0.0, 1.0], [0.1, 0.2, 1.0], [np.nan, np.inf, 1.0]])
-    f3 = lambda x: np.sum(x ** 2, axis=-1)  # noqa: E731  (batched (..., 3) -> (...))
+    f3 = lambda x: np.sum(x**2, axis=-1)  # noqa: E731  (batched (..., 3) -> (...))
     plot_trajectory_2d(ax, {"run": p}, f=f3, K=make_K("l1"), lam=1.0)
     assert "d = 3" in ax.get_xlabel()
     assert any("non-finite from point 2" in t for t in legend_texts(ax))
@@ -287,8 +319,8 @@ def test_trajectory_rejects_bad_inputs():
 # ------------------------------------------------------------------------------------------------
 def phase_data():
     t = np.arange(50.0)
-    dist = np.where(t < 20, 2.0 * 0.8 ** t, 0.0)
-    bound = 2.0 * 0.9 ** t
+    dist = np.where(t < 20, 2.0 * 0.8**t, 0.0)
+    bound = 2.0 * 0.9**t
     f = 1.0 + np.exp(-t / 10)
     H = np.where(t < 20, np.inf, f + 0.1)
     return t, dist, bound, f, H
@@ -323,12 +355,22 @@ def test_phase_accepts_several_runs_and_rejects_bad_input():
     t, dist, bound, f, H = phase_data()
     fig = Figure()
     ax_d, ax_e = fig.subplots(1, 2)
-    plot_phase(ax_d, ax_e, t, {"a": dist, "b": dist / 2}, {"a": bound, "b": bound / 2},
-               {"a": f, "b": f}, {"a": H, "b": H}, phase1_exit={"a": 20, "b": 18})
+    plot_phase(
+        ax_d,
+        ax_e,
+        t,
+        {"a": dist, "b": dist / 2},
+        {"a": bound, "b": bound / 2},
+        {"a": f, "b": f},
+        {"a": H, "b": H},
+        phase1_exit={"a": 20, "b": 18},
+    )
     # colour = run (keyed once, in the distance legend), style = quantity (grey proxies)
     assert set(legend_texts(ax_d)) >= {"a", "b", "Phase-1 bound", "phase-1 exit"}
     assert legend_texts(ax_e) == ["f", "H (+∞ at 40 pts, not drawn)", "phase-1 exit"]
-    runs = {ln.get_label(): ln.get_color() for ln in ax_e.lines if ln.get_label() in ("f [a]", "f [b]")}
+    runs = {
+        ln.get_label(): ln.get_color() for ln in ax_e.lines if ln.get_label() in ("f [a]", "f [b]")
+    }
     assert runs["f [a]"] == PALETTE[0] and runs["f [b]"] == PALETTE[1]
     with pytest.raises(LionKError):
         plot_phase(ax_d, ax_e, t, -dist, bound, f, H)
@@ -350,7 +392,7 @@ def test_energy_panel_goes_log_only_for_positive_values_spanning_decades():
     t = np.arange(10.0)
     fig = Figure()
     ax_d, ax_e = fig.subplots(1, 2)
-    plot_phase(ax_d, ax_e, t, np.ones(10), None, 10.0 ** -t, 10.0 ** -t + 1e-12)
+    plot_phase(ax_d, ax_e, t, np.ones(10), None, 10.0**-t, 10.0**-t + 1e-12)
     assert ax_e.get_yscale() == "log"
 
 
@@ -368,8 +410,20 @@ def toy_simulation_figure(dim=2):
     fv = toy_f(p)
     H = np.where(dist > 0, np.inf, fv)
     exit_t = float(t[np.argmax(dist == 0)])
-    return figure_simulation({"Lion": p}, t, dist, bound, fv, H, f=toy_f if dim == 2 else None,
-                             K=K, lam=LAM, optimum=[R, 0.0], phase1_exit=exit_t, title="toy")
+    return figure_simulation(
+        {"Lion": p},
+        t,
+        dist,
+        bound,
+        fv,
+        H,
+        f=toy_f if dim == 2 else None,
+        K=K,
+        lam=LAM,
+        optimum=[R, 0.0],
+        phase1_exit=exit_t,
+        title="toy",
+    )
 
 
 def test_figure_simulation_has_three_labelled_panels_and_a_caption():
@@ -385,7 +439,7 @@ def test_figure_simulation_has_three_labelled_panels_and_a_caption():
 
 def png_dpi(data: bytes) -> float:
     i = data.index(b"pHYs")
-    ppm_x, _, unit = struct.unpack(">IIB", data[i + 4:i + 13])
+    ppm_x, _, unit = struct.unpack(">IIB", data[i + 4 : i + 13])
     assert unit == 1  # pixels per metre
     return ppm_x * 0.0254
 
@@ -404,6 +458,7 @@ def test_save_figure_writes_png_at_200_dpi_and_pdf(tmp_path):
 
 def test_paper_style_is_scoped_and_palette_is_okabe_ito():
     import matplotlib as mpl
+
     before = mpl.rcParams["font.size"]
     with paper_style():
         assert mpl.rcParams["font.size"] == 8
@@ -413,11 +468,13 @@ def test_paper_style_is_scoped_and_palette_is_okabe_ito():
 
 
 def test_core_does_not_import_matplotlib_and_plotting_does_not_import_pyplot():
-    code = ("import sys, lyapunov_lion, lyapunov_lion.core, lyapunov_lion.core.catalog, "
-            "lyapunov_lion.core.discrete\n"
-            "assert 'matplotlib' not in sys.modules, 'core imported matplotlib'\n"
-            "import lyapunov_lion.plotting\n"
-            "assert 'matplotlib' in sys.modules\n"
-            "assert 'matplotlib.pyplot' not in sys.modules, 'plotting imported pyplot'\n")
+    code = (
+        "import sys, lyapunov_lion, lyapunov_lion.core, lyapunov_lion.core.catalog, "
+        "lyapunov_lion.core.discrete\n"
+        "assert 'matplotlib' not in sys.modules, 'core imported matplotlib'\n"
+        "import lyapunov_lion.plotting\n"
+        "assert 'matplotlib' in sys.modules\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'plotting imported pyplot'\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -1,4 +1,5 @@
 """The README's two commands are the ones CI runs (and so they keep working)."""
+
 import shlex
 from pathlib import Path
 
@@ -33,6 +34,7 @@ def python_blocks():
 def test_readme_python_examples_run(monkeypatch):
     """Every ```python block of the README runs as written (in one namespace, in order)."""
     from lyapunov_lion.core import kfunc
+
     monkeypatch.setattr(kfunc, "_REGISTRY", dict(kfunc._REGISTRY))  # the example K stays local
     blocks = python_blocks()
     assert len(blocks) >= 2
@@ -41,7 +43,9 @@ def test_readme_python_examples_run(monkeypatch):
         exec(compile(block, "README.md", "exec"), namespace)  # our own documentation, not user text
     assert namespace["res"].x[-1].shape == (1000, 2)
     import numpy as np
+
     from lyapunov_lion import make_K
+
     K = make_K("quartic")  # registered by the README's example
     y = np.array([[-2.0, 0.5, 3.0]])
     x = np.cbrt(y)  # ∇K(x) = x³ = y: Fenchel–Young holds with equality
@@ -55,16 +59,18 @@ def shown_runs():
     for part in text.split("```text")[1:]:
         lines = part.split("```", 1)[0].strip().splitlines()
         if lines and lines[0].startswith("$ lionk "):
-            runs.append((shlex.split(lines[0][len("$ lionk "):]), lines[1:]))
+            runs.append((shlex.split(lines[0][len("$ lionk ") :]), lines[1:]))
     return runs
 
 
-@pytest.mark.parametrize("argv, shown", shown_runs(),
-                         ids=[" ".join(argv)[:40] for argv, _ in shown_runs()])
+@pytest.mark.parametrize(
+    "argv, shown", shown_runs(), ids=[" ".join(argv)[:40] for argv, _ in shown_runs()]
+)
 def test_readme_outputs_are_what_the_commands_print(capsys, argv, shown):
     """The outputs pasted in the README are exactly what the commands print today
     (refresh them with `python scripts/update_readme_outputs.py`)."""
     from lyapunov_lion.cli import main
+
     assert main(argv) == 0
     printed = capsys.readouterr().out.rstrip().splitlines()
     assert printed == shown

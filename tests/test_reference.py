@@ -1,17 +1,24 @@
 """Reference optimum of F = f + (1/λ)K*(λx): Moreau prox identity, closed forms, independent
 constrained solves with scipy on explicit formulas of F, the stationarity score, and Lion itself."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import optimize
 
 from lyapunov_lion.core.discrete import LionKConfig, run_discrete
 from lyapunov_lion.core.kfunc import make_K
 from lyapunov_lion.core.objectives import make_objective
-from lyapunov_lion.core.reference import (ReferenceSolution, constrained_optimum, induced_term,
-                                          prox_induced, stationarity_score)
+from lyapunov_lion.core.reference import (
+    ReferenceSolution,
+    constrained_optimum,
+    induced_term,
+    prox_induced,
+    stationarity_score,
+)
 from lyapunov_lion.errors import LionKError
 
 A_ANISO = np.array([[3.0, 1.0], [1.0, 2.0]])
@@ -35,8 +42,9 @@ def explicit_problem(name, params, lam):
         return dict(h=lambda x: 0.0, cons=[{"type": "ineq", "fun": lambda x: r * r - x @ x}])
     if name == "lp":
         q = params["p"] / (params["p"] - 1)
-        return dict(h=lambda x: 0.0,
-                    cons=[{"type": "ineq", "fun": lambda x: r ** q - np.sum(np.abs(x) ** q)}])
+        return dict(
+            h=lambda x: 0.0, cons=[{"type": "ineq", "fun": lambda x: r**q - np.sum(np.abs(x) ** q)}]
+        )
     if name == "linf":
         return dict(h=lambda x: 0.0, l1_ball=r)
     if name == "sq_l2":
@@ -48,20 +56,26 @@ def explicit_problem(name, params, lam):
         d = params["delta"]
         return dict(h=lambda x: lam / 2 * x @ x, bounds=(-d / lam, d / lam))
     if name == "relativistic":
-        return dict(h=lambda x: -r * np.sum(np.sqrt(np.maximum(1 - (lam * x) ** 2, 0.0))),
-                    bounds=box)
+        return dict(
+            h=lambda x: -r * np.sum(np.sqrt(np.maximum(1 - (lam * x) ** 2, 0.0))), bounds=box
+        )
     if name == "logcosh":
+
         def h(x):
             u = np.clip(lam * x, -1.0, 1.0)
             with np.errstate(divide="ignore", invalid="ignore"):
-                t = (np.where(u > -1, (1 + u) * np.log1p(u), 0.0)
-                     + np.where(u < 1, (1 - u) * np.log1p(-u), 0.0))
+                t = np.where(u > -1, (1 + u) * np.log1p(u), 0.0) + np.where(
+                    u < 1, (1 - u) * np.log1p(-u), 0.0
+                )
             return r * 0.5 * np.sum(t)
+
         return dict(h=h, bounds=box)
     if name == "logsumexp":
+
         def h(x):
             xc = np.maximum(x, 1e-300)
             return float(np.sum(np.where(x > 0, xc * np.log(lam * xc), 0.0)))
+
         return dict(h=h, bounds=(0.0, r), cons=[{"type": "eq", "fun": lambda x: np.sum(x) - r}])
     if name == "deadzone":
         return dict(h=lambda x: 0.0, bounds=box, l1_weight=params["e"])
@@ -84,22 +98,42 @@ def independent_solve(obj, name, params, lam, x0):
         if "l1_ball" in prob:
             cons = [{"type": "ineq", "fun": lambda z: prob["l1_ball"] - np.sum(z)}]
         z0 = np.concatenate([np.maximum(x0, 0), np.maximum(-x0, 0)])
-        res = optimize.minimize(fun, z0, jac=jac, method="SLSQP",
-                                bounds=[(0, hi)] * (2 * d) if np.isfinite(hi) else [(0, None)] * (2 * d),
-                                constraints=cons, options={"ftol": 1e-15, "maxiter": 1000})
+        res = optimize.minimize(
+            fun,
+            z0,
+            jac=jac,
+            method="SLSQP",
+            bounds=[(0, hi)] * (2 * d) if np.isfinite(hi) else [(0, None)] * (2 * d),
+            constraints=cons,
+            options={"ftol": 1e-15, "maxiter": 1000},
+        )
         return res.x[:d] - res.x[d:], res
     bounds = [prob["bounds"]] * d if "bounds" in prob else None
     fun = lambda x: float(obj.f(x)) + prob["h"](x)  # noqa: E731
-    res = optimize.minimize(fun, x0, method="SLSQP", bounds=bounds,
-                            constraints=prob.get("cons", []),
-                            options={"ftol": 1e-15, "maxiter": 1000})
+    res = optimize.minimize(
+        fun,
+        x0,
+        method="SLSQP",
+        bounds=bounds,
+        constraints=prob.get("cons", []),
+        options={"ftol": 1e-15, "maxiter": 1000},
+    )
     return res.x, res
 
 
 K_CASES = [
-    ("l1", {}), ("l2", {}), ("linf", {}), ("lp", {"p": 1.5}), ("sq_l2", {}),
-    ("power_p", {"p": 1.5}), ("huber", {"delta": 0.5}), ("relativistic", {}), ("logcosh", {}),
-    ("logsumexp", {}), ("deadzone", {"e": 0.1}), ("l1_plus_sq", {}),
+    ("l1", {}),
+    ("l2", {}),
+    ("linf", {}),
+    ("lp", {"p": 1.5}),
+    ("sq_l2", {}),
+    ("power_p", {"p": 1.5}),
+    ("huber", {"delta": 0.5}),
+    ("relativistic", {}),
+    ("logcosh", {}),
+    ("logsumexp", {}),
+    ("deadzone", {"e": 0.1}),
+    ("l1_plus_sq", {}),
 ]
 IDS = [n for n, _ in K_CASES]
 
@@ -124,18 +158,31 @@ def test_prox_of_induced_term_matches_direct_minimisation(name, params):
                 w = prob.get("l1_weight", 0.0)
                 lo, hi = prob.get("bounds", (None, None))
                 g = lambda z: w * np.sum(z) + np.sum((z[:2] - z[2:] - v) ** 2) / (2 * t)  # noqa: E731
-                cons = ([{"type": "ineq", "fun": lambda z: prob["l1_ball"] - np.sum(z)}]
-                        if "l1_ball" in prob else [])
-                res = optimize.minimize(g, np.zeros(4), method="SLSQP",
-                                        bounds=[(0, hi)] * 4, constraints=cons,
-                                        options={"ftol": 1e-15, "maxiter": 1000})
+                cons = (
+                    [{"type": "ineq", "fun": lambda z: prob["l1_ball"] - np.sum(z)}]
+                    if "l1_ball" in prob
+                    else []
+                )
+                res = optimize.minimize(
+                    g,
+                    np.zeros(4),
+                    method="SLSQP",
+                    bounds=[(0, hi)] * 4,
+                    constraints=cons,
+                    options={"ftol": 1e-15, "maxiter": 1000},
+                )
                 ref = res.x[:2] - res.x[2:]
             else:
                 bounds = [prob["bounds"]] * 2 if "bounds" in prob else None
                 x0 = np.full(2, 0.5 / lam) if name == "logsumexp" else np.zeros(2)
-                res = optimize.minimize(fun, x0, method="SLSQP", bounds=bounds,
-                                        constraints=prob.get("cons", []),
-                                        options={"ftol": 1e-15, "maxiter": 1000})
+                res = optimize.minimize(
+                    fun,
+                    x0,
+                    method="SLSQP",
+                    bounds=bounds,
+                    constraints=prob.get("cons", []),
+                    options={"ftol": 1e-15, "maxiter": 1000},
+                )
                 ref = res.x
             np.testing.assert_allclose(u, ref, atol=1e-6, err_msg=f"{name} λ={lam} t={t} v={v}")
 
@@ -157,15 +204,18 @@ def test_prox_closed_forms():
     v = np.array([[2.0, -0.3], [-5.0, 0.9]])
     lam, t = 1.5, 0.7
     # l1: h = indicator of the box ‖x‖_∞ ≤ 1/λ → clip, whatever t
-    np.testing.assert_allclose(prox_induced(make_K("l1"), lam, v, t), np.clip(v, -1 / lam, 1 / lam),
-                               rtol=0, atol=1e-15)
+    np.testing.assert_allclose(
+        prox_induced(make_K("l1"), lam, v, t), np.clip(v, -1 / lam, 1 / lam), rtol=0, atol=1e-15
+    )
     # sq_l2: h = (λ/2)‖x‖² → v/(1 + tλ)
-    np.testing.assert_allclose(prox_induced(make_K("sq_l2"), lam, v, t), v / (1 + t * lam),
-                               rtol=1e-15)
+    np.testing.assert_allclose(
+        prox_induced(make_K("sq_l2"), lam, v, t), v / (1 + t * lam), rtol=1e-15
+    )
     # l2: radial projection onto the ball of radius 1/λ
     n = np.linalg.norm(v, axis=-1, keepdims=True)
-    np.testing.assert_allclose(prox_induced(make_K("l2"), lam, v, t), v * np.minimum(1, 1 / (lam * n)),
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        prox_induced(make_K("l2"), lam, v, t), v * np.minimum(1, 1 / (lam * n)), rtol=1e-14
+    )
     # λ = 0: h ≡ 0, identity
     np.testing.assert_array_equal(prox_induced(make_K("l1"), 0.0, v, t), v)
 
@@ -173,7 +223,9 @@ def test_prox_closed_forms():
 # ---------------------------------------------------------------------------------------------
 # golden optima on the paper's toy problem
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("lam, x1", [(1.5, 2 / 3), (0.5, 1.5), (2 / 3, 1.5), (1.0, 1.0), (4.0, 0.25)])
+@pytest.mark.parametrize(
+    "lam, x1", [(1.5, 2 / 3), (0.5, 1.5), (2 / 3, 1.5), (1.0, 1.0), (4.0, 0.25)]
+)
 def test_toy_lion_optimum_is_box_projection(lam, x1):
     sol = constrained_optimum("toy", "l1", lam)
     assert isinstance(sol, ReferenceSolution)
@@ -181,7 +233,7 @@ def test_toy_lion_optimum_is_box_projection(lam, x1):
     # the box projection of (1.5, 0) is computed by one clip: exact up to rounding of 1/λ
     np.testing.assert_allclose(sol.x, [x1, 0.0], rtol=1e-15, atol=1e-15)
     assert sol.f == pytest.approx(max(1.5 - 1 / lam, 0.0) ** 2, rel=1e-14, abs=1e-15)
-    assert sol.F == sol.f  # K* = 0 inside the box
+    assert sol.f == sol.F  # K* = 0 inside the box
     assert abs(sol.kkt) <= 1e-14  # ‖∇f‖₁ + λxᵀ∇f = 0 at the KKT point
 
 
@@ -194,9 +246,12 @@ def test_toy_lion_prox_grad_agrees_with_closed_form():
 
 
 @settings(max_examples=25, derandomize=True, deadline=None)
-@given(c=st.lists(st.floats(-3, 3), min_size=3, max_size=3),
-       lam=st.floats(0.2, 3.0), a=st.floats(0.3, 3.0),
-       name=st.sampled_from(["l1", "l2", "linf", "huber", "sq_l2", "deadzone", "relativistic"]))
+@given(
+    c=st.lists(st.floats(-3, 3), min_size=3, max_size=3),
+    lam=st.floats(0.2, 3.0),
+    a=st.floats(0.3, 3.0),
+    name=st.sampled_from(["l1", "l2", "linf", "huber", "sq_l2", "deadzone", "relativistic"]),
+)
 def test_closed_form_is_the_proximal_gradient_fixed_point(c, lam, a, name):
     # f = a‖x − c‖²: the one-prox closed form must be the limit of the iterative solver (which
     # only uses prox_{th} at other steps t and ∇f); both to 1e-12 steps, agreement 1e-9
@@ -259,7 +314,9 @@ def test_matches_independent_scipy_solve_toy(name, params):
         np.testing.assert_allclose(sol.x, ref, atol=1e-6, err_msg=f"{name} λ={lam}")
 
 
-FAST_ANISO = [c for c in K_CASES if c[0] not in ("lp",)]  # lp's projection is slow (nested bisection)
+FAST_ANISO = [
+    c for c in K_CASES if c[0] not in ("lp",)
+]  # lp's projection is slow (nested bisection)
 
 
 @pytest.mark.parametrize("name, params", FAST_ANISO, ids=[n for n, _ in FAST_ANISO])
@@ -278,20 +335,23 @@ def test_matches_independent_scipy_solve_anisotropic(name, params):
     np.testing.assert_allclose(sol.x, ref, atol=1e-6, err_msg=f"{name}: scipy says {res.message}")
     # and the reference is at least as good as scipy's point on the explicit F
     prob = explicit_problem(name, params, lam)
-    F_explicit = float(obj.f(sol.x)) + prob["h"](sol.x) + prob.get("l1_weight", 0) * np.abs(sol.x).sum()
-    assert sol.F == pytest.approx(F_explicit, abs=1e-12)
+    F_explicit = (
+        float(obj.f(sol.x)) + prob["h"](sol.x) + prob.get("l1_weight", 0) * np.abs(sol.x).sum()
+    )
+    assert pytest.approx(F_explicit, abs=1e-12) == sol.F
     # SLSQP may end outside the constraint by its own tolerance (l2: ‖λx‖ − 1 = 6e-11 with scipy
     # 1.17), where F is lower than anywhere feasible: compare with its projection onto the set
     ref = K.project_dom_conj(lam * ref) / lam
     F_ref = float(obj.f(ref)) + prob["h"](ref) + prob.get("l1_weight", 0) * np.abs(ref).sum()
-    assert sol.F <= F_ref + 1e-12
+    assert F_ref + 1e-12 >= sol.F
 
 
 # ---------------------------------------------------------------------------------------------
 # the stationarity score
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name, params", [c for c in K_CASES if c[0] != "lp"],
-                         ids=[n for n, _ in K_CASES if n != "lp"])
+@pytest.mark.parametrize(
+    "name, params", [c for c in K_CASES if c[0] != "lp"], ids=[n for n, _ in K_CASES if n != "lp"]
+)
 def test_kkt_score_zero_at_solution_positive_elsewhere(name, params):
     obj = aniso()
     K = make_K(name, **params)
@@ -322,8 +382,11 @@ def test_kkt_score_is_spec_formula_for_lion_and_infinite_outside():
     lam = 1.2
     x = np.array([[0.3, -0.5], [0.8, 0.1]])
     g = obj.grad(x)
-    np.testing.assert_allclose(stationarity_score(obj, make_K("l1"), lam, x),
-                               np.abs(g).sum(-1) + lam * np.sum(x * g, -1), rtol=1e-15)
+    np.testing.assert_allclose(
+        stationarity_score(obj, make_K("l1"), lam, x),
+        np.abs(g).sum(-1) + lam * np.sum(x * g, -1),
+        rtol=1e-15,
+    )
     assert np.isinf(stationarity_score(obj, make_K("l1"), lam, np.array([2.0, 0.0])))
     # λ = 0: the gradient norm
     assert stationarity_score(obj, make_K("l1"), 0.0, x[0]) == pytest.approx(np.linalg.norm(g[0]))
@@ -332,7 +395,7 @@ def test_kkt_score_is_spec_formula_for_lion_and_infinite_outside():
 def test_induced_term_values():
     x = np.array([[0.3, -0.5], [2.0, 0.0]])
     np.testing.assert_array_equal(induced_term(make_K("l1"), 1.0, x), [0.0, np.inf])
-    np.testing.assert_allclose(induced_term(make_K("sq_l2"), 2.0, x), (x ** 2).sum(-1), rtol=1e-15)
+    np.testing.assert_allclose(induced_term(make_K("sq_l2"), 2.0, x), (x**2).sum(-1), rtol=1e-15)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,9 +406,14 @@ def test_logistic_l1_matches_bounded_lbfgs(lam):
     obj = make_objective("logistic", n=200, d=5, seed=0)
     sol = constrained_optimum(obj, "l1", lam)
     assert sol.converged, sol.message
-    res = optimize.minimize(lambda x: float(obj.f(x)), np.zeros(5), jac=obj.grad,
-                            method="L-BFGS-B", bounds=[(-1 / lam, 1 / lam)] * 5,
-                            options={"ftol": 0, "gtol": 1e-12, "maxiter": 10_000})
+    res = optimize.minimize(
+        lambda x: float(obj.f(x)),
+        np.zeros(5),
+        jac=obj.grad,
+        method="L-BFGS-B",
+        bounds=[(-1 / lam, 1 / lam)] * 5,
+        options={"ftol": 0, "gtol": 1e-12, "maxiter": 10_000},
+    )
     # f is strongly convex on the box (XᵀDX/n ≻ 0 for n ≫ d) with μ ≈ 0.1: projected-gradient
     # 1e-12 at scipy's point gives ‖x − x*‖ ≲ 1e-10; compare at 1e-7
     np.testing.assert_allclose(sol.x, res.x, atol=1e-7)
@@ -376,6 +444,7 @@ def test_rosenbrock_box_optimum_is_stationary():
 
 def test_stochastic_objective_is_solved_exactly():
     from lyapunov_lion.core.objectives import StochasticGradient
+
     noisy = StochasticGradient(make_objective("logistic"), sigma=1.0, seed=0)
     a = constrained_optimum(noisy, "l1", 0.5)
     b = constrained_optimum("logistic", "l1", 0.5)
@@ -390,10 +459,15 @@ def test_non_convergence_is_reported():
     assert sol.residual > 1e-12
 
 
-@pytest.mark.parametrize("kwargs, fragment", [
-    (dict(lam=-1.0), "lam"), (dict(lam=np.nan), "lam"), (dict(lam=1.0, method="newton"), "method"),
-    (dict(lam=1.0, tol=0.0), "tol"),
-])
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        (dict(lam=-1.0), "lam"),
+        (dict(lam=np.nan), "lam"),
+        (dict(lam=1.0, method="newton"), "method"),
+        (dict(lam=1.0, tol=0.0), "tol"),
+    ],
+)
 def test_bad_arguments(kwargs, fragment):
     with pytest.raises(LionKError, match=fragment):
         constrained_optimum("toy", "l1", **kwargs)
@@ -416,8 +490,14 @@ def test_lion_run_reaches_the_reference_optimum():
     # oscillate within O(lr) of the constrained optimum (sign steps of size lr): 5·lr tolerance.
     toy = make_objective("toy")
     lam, lr = 1.5, 1e-3
-    res = run_discrete(make_K("l1"), toy.grad, toy.default_x0[None, :],
-                       config=LionKConfig(lr=lr, lam=lam), steps=6000, save_every=6000)
+    res = run_discrete(
+        make_K("l1"),
+        toy.grad,
+        toy.default_x0[None, :],
+        config=LionKConfig(lr=lr, lam=lam),
+        steps=6000,
+        save_every=6000,
+    )
     assert res.success
     ref = constrained_optimum(toy, "l1", lam)
     np.testing.assert_allclose(res.x[-1, 0], ref.x, atol=5 * lr)

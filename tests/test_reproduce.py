@@ -1,15 +1,14 @@
 """Tests of the paper reproductions (lyapunov_lion.reproduce) at reduced size."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lyapunov_lion.errors import LionKError
-from lyapunov_lion.reproduce import FIGURES, run
-from lyapunov_lion.reproduce import fig1, fig5, phases
-from lyapunov_lion.reproduce._common import LAM_STAR, boundary_status
 from lyapunov_lion.core.kfunc import make_K
+from lyapunov_lion.errors import LionKError
+from lyapunov_lion.reproduce import FIGURES, fig1, fig5, phases, run
+from lyapunov_lion.reproduce._common import LAM_STAR, boundary_status
 
 
 def test_threshold_estimator_on_the_exact_curve():
@@ -105,7 +104,7 @@ def test_H_d_monotone_in_phase2_up_to_slack(phase_data):
             allow = r["slack"][e2:, i] + phases.rounding(H[e2:, i])
             assert np.all(dH <= allow), (name, p["x0"], float((dH - allow).max()))
             # ‖w̄‖ ≤ ‖∇K‖ + λ‖x‖ ≤ 2√2 in 2-D for sign-like ∇K inside the box: slack ≤ 8η²
-            assert dH.max() <= 8 * 1e-3 ** 2
+            assert dH.max() <= 8 * 1e-3**2
             checked += dH.size
             assert p["inequality_violations"] == 0
     assert checked > 10_000
@@ -132,5 +131,13 @@ def test_run_rejects_unknown_names(tmp_path):
         run("fig9", tmp_path, tmp_path)
     with pytest.raises(LionKError, match="size"):
         run("fig1", tmp_path, tmp_path, size="huge")
-    assert list(FIGURES) == ["fig1", "fig5", "phases", "convergence", "connections", "stochastic",
-                            "confinement", "lam_sweep"]
+    assert list(FIGURES) == [
+        "fig1",
+        "fig5",
+        "phases",
+        "convergence",
+        "connections",
+        "stochastic",
+        "confinement",
+        "lam_sweep",
+    ]

@@ -1,4 +1,5 @@
 """Figs. 2–3 analog: Lion-trained weights enter the box ‖x‖_∞ ≤ 1/λ by the phase-1 bound and stay."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,8 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
-from lyapunov_lion.reproduce import FIGURES, confinement as cf  # noqa: E402
+from lyapunov_lion.reproduce import FIGURES  # noqa: E402
+from lyapunov_lion.reproduce import confinement as cf
 
 
 @pytest.fixture(scope="module")

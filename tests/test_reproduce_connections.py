@@ -1,10 +1,12 @@
 """Spec §7 connections: Lion-K with the mapped settings equals the textbook algorithms."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lyapunov_lion.reproduce import FIGURES, connections as cx
+from lyapunov_lion.reproduce import FIGURES
+from lyapunov_lion.reproduce import connections as cx
 
 
 @pytest.fixture(scope="module")

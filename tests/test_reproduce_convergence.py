@@ -1,6 +1,6 @@
 """Tests of the discrete → continuous reproduction (lyapunov_lion.reproduce.convergence)."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import numpy as np
 import pytest
@@ -103,11 +103,15 @@ def test_l1_sup_error_arises_at_the_sliding_entry(data):
     assert np.all((lag >= 0) & (lag <= 0.2)), lag
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "brief expected the l1 sup error to decrease monotonically in η; measured on the factor-2 "
-    "grid η = 0.04, 0.02, 0.01, 0.005, 0.0025: 1.84e-1, 4.17e-2, 6.41e-2, 1.69e-2, 1.89e-2 "
-    "(sup/η = 4.6, 2.1, 6.4, 3.4, 7.6): O(η) with a constant that depends on where the sign "
-    "switch falls between grid points; see test_l1_converges_at_rate_eta"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "brief expected the l1 sup error to decrease monotonically in η; measured on the factor-2 "
+        "grid η = 0.04, 0.02, 0.01, 0.005, 0.0025: 1.84e-1, 4.17e-2, 6.41e-2, 1.69e-2, 1.89e-2 "
+        "(sup/η = 4.6, 2.1, 6.4, 3.4, 7.6): O(η) with a constant that depends on where the sign "
+        "switch falls between grid points; see test_l1_converges_at_rate_eta"
+    ),
+)
 def test_l1_sup_error_monotone_on_factor_two_grid(data):
     etas = data["etas"]
     idx = [int(np.argmin(np.abs(etas - e))) for e in (0.04, 0.02, 0.01, 0.005, 0.0025)]

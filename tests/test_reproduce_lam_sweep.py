@@ -1,4 +1,5 @@
 """Fig. 4 analog: the cost of Lion's weight decay λ on the digits MLP."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,8 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
-from lyapunov_lion.reproduce import FIGURES, lam_sweep as ls  # noqa: E402
+from lyapunov_lion.reproduce import FIGURES  # noqa: E402
+from lyapunov_lion.reproduce import lam_sweep as ls
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +35,18 @@ def test_grid_cells_are_the_direct_runs(reduced):
 
 def test_store_resumes_and_embedded_cluster_agrees(tmp_path, monkeypatch):
     pytest.importorskip("distributed")
-    monkeypatch.setitem(ls.SETTINGS, "reduced", {"models": ("mlp",), "lams": (0.0, 20.0),
-                                                 "seeds": (0,), "steps": 20})
+    monkeypatch.setitem(
+        ls.SETTINGS,
+        "reduced",
+        {"models": ("mlp",), "lams": (0.0, 20.0), "seeds": (0,), "steps": 20},
+    )
     store = tmp_path / "cells.sqlite"
     lines = []
     on_dask = ls.compute("reduced", lines.append, store=store, serial=False, workers=1)
     assert on_dask["executor"].startswith("dask LocalCluster")
     assert lines[-1] == "lam_sweep: 2/2 cells done"
     from lyapunov_lion.grid import Store
+
     with Store(store) as db:
         before = db.rows(("done",))
     again = ls.compute("reduced", store=store)  # every cell is in the store: nothing reruns
@@ -48,8 +54,10 @@ def test_store_resumes_and_embedded_cluster_agrees(tmp_path, monkeypatch):
         assert len(before) == 2 and db.rows(("done",)) == before  # same hosts and timestamps
     for k in ls.METRICS:
         assert np.array_equal(on_dask["runs"]["mlp"][k], again["runs"]["mlp"][k])
-        assert np.array_equal(on_dask["runs"]["mlp"][k][:, 0],
-                              [ls.run_cell("mlp", lam, 0, 20)[k] for lam in (0.0, 20.0)])
+        assert np.array_equal(
+            on_dask["runs"]["mlp"][k][:, 0],
+            [ls.run_cell("mlp", lam, 0, 20)[k] for lam in (0.0, 20.0)],
+        )
 
 
 def test_threshold_rule():

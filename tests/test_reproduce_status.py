@@ -1,12 +1,18 @@
 """The paper-status table of the reports index (reproduce/status.py)."""
+
 from __future__ import annotations
 
 import pytest
 
 from lyapunov_lion.reproduce import FIGURES
 from lyapunov_lion.reproduce.runner import render_index
-from lyapunov_lion.reproduce.status import (NOT_YET, PAPER_ITEMS, REPRODUCED, SMALLER,
-                                            render_status_table)
+from lyapunov_lion.reproduce.status import (
+    NOT_YET,
+    PAPER_ITEMS,
+    REPRODUCED,
+    SMALLER,
+    render_status_table,
+)
 
 
 def test_every_registered_report_and_every_paper_figure_is_listed():

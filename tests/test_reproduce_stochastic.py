@@ -1,10 +1,12 @@
 """The stochastic-gradient reproduction: the noise floor of the averaged Δ' and the KKT score."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lyapunov_lion.reproduce import FIGURES, stochastic as st
+from lyapunov_lion.reproduce import FIGURES
+from lyapunov_lion.reproduce import stochastic as st
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +20,7 @@ def test_registered():
 
 def test_loglog_slope_and_interval():
     x = np.array([1.0, 4.0, 16.0])
-    Y = np.stack([3 * x ** -0.5, 2 * x ** -1.0], axis=1)
+    Y = np.stack([3 * x**-0.5, 2 * x**-1.0], axis=1)
     assert st.loglog_slope(x, Y) == pytest.approx([-0.5, -1.0], abs=1e-12)
     m, h = st.t_interval(np.array([1.0, 2.0, 3.0]))
     # mean 2, sd 1, t_{0.975, 2} = 4.3027: half-width 4.3027/√3
@@ -31,8 +33,8 @@ def test_noise_is_independent_across_runs_and_reproducible():
     x = np.zeros((3, 2))
     a, b = g1(x), g2(x)
     np.testing.assert_array_equal(a, b)
-    assert not np.allclose(a[0], a[1])                       # independent replicas
-    np.testing.assert_array_equal(a[2], st.TOY.grad(x[2]))   # σ_eff = 0: the exact gradient
+    assert not np.allclose(a[0], a[1])  # independent replicas
+    np.testing.assert_array_equal(a[2], st.TOY.grad(x[2]))  # σ_eff = 0: the exact gradient
 
 
 def test_floors_and_exponents(reduced):

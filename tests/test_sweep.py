@@ -1,4 +1,5 @@
 """The λ-sweep use case, its figure and `lionk sweep`."""
+
 import json
 
 import numpy as np
@@ -26,8 +27,22 @@ def test_sweep_rejects_bad_grid():
 
 
 def test_sweep_command_json_and_plot(capsys, tmp_path):
-    code = main(["sweep", "--K", "huber:delta=0.5", "--n-lam", "6", "--steps", "20000",
-                 "--window", "500", "--json", "--plot", str(tmp_path / "s.png")])
+    code = main(
+        [
+            "sweep",
+            "--K",
+            "huber:delta=0.5",
+            "--n-lam",
+            "6",
+            "--steps",
+            "20000",
+            "--window",
+            "500",
+            "--json",
+            "--plot",
+            str(tmp_path / "s.png"),
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     d = json.loads(out)

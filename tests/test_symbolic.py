@@ -5,6 +5,7 @@ closed form: agreement to 1e-12·(1 + |k*|) is rounding of a few operations (ata
 near the domain ends lose at most ~3 digits of 1e-16). Counterexamples are re-evaluated at
 50 digits, independently of the engine.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,16 @@ import sympy as sp
 
 from lyapunov_lion.core.expr import parse_expression
 from lyapunov_lion.errors import LionKError
-from lyapunov_lion.symbolic import (CHECKED, FAILED, PROVEN, SKIPPED, SymbolicFailure, verify,
-                                    verify_catalog)
-from lyapunov_lion.symbolic.conjugate import Y, ConjPiece, SymbolicConjugate
+from lyapunov_lion.symbolic import (
+    CHECKED,
+    FAILED,
+    PROVEN,
+    SKIPPED,
+    SymbolicFailure,
+    verify,
+    verify_catalog,
+)
+from lyapunov_lion.symbolic.conjugate import ConjPiece, SymbolicConjugate, Y
 from lyapunov_lion.symbolic.limits import limited
 from lyapunov_lion.symbolic.verify import X, _independent, _lyapunov, _x_samples
 
@@ -35,24 +43,78 @@ def _logcosh_conj(y):
 CASES = [
     ("Abs(x)", lambda y: 0 * y, (-1, 1), (True, True), "constraint", "s.t. ‖x‖_∞ ≤ 1/λ"),
     ("x**2/2", lambda y: y * y / 2, (-INF, INF), (False, False), "regularizer", "+ (λ/2)‖x‖²"),
-    ("Piecewise((x**2/2, Abs(x) <= 1), (Abs(x) - 1/2, True))", lambda y: y * y / 2, (-1, 1),
-     (True, True), "constraint+regularizer", "s.t. ‖x‖_∞ ≤ 1/λ, + (λ/2)‖x‖²"),
-    ("(x**2 - Max(Abs(x) - 1/2, 0)**2)/2", lambda y: y * y / 2, (-0.5, 0.5), (True, True),
-     "constraint+regularizer", "‖x‖_∞ ≤ 1/(2*λ)"),
-    ("sqrt(1 + x**2)", lambda y: -np.sqrt(1 - y * y), (-1, 1), (True, True),
-     "constraint+regularizer", "s.t. ‖x‖_∞ ≤ 1/λ"),
-    ("log(cosh(x))", _logcosh_conj, (-1, 1), (True, True), "constraint+regularizer",
-     "s.t. ‖x‖_∞ ≤ 1/λ"),
-    ("Abs(x)**1.5/1.5", lambda y: np.abs(y) ** 3 / 3, (-INF, INF), (False, False), "regularizer",
-     "Abs(x_i)"),
-    ("Abs(x)**4/4", lambda y: 0.75 * np.abs(y) ** (4 / 3), (-INF, INF), (False, False),
-     "regularizer", "Abs(x_i)**(4/3)"),
-    ("Max(Abs(x) - 1/10, 0)", lambda y: np.abs(y) / 10, (-1, 1), (True, True),
-     "constraint+regularizer", "s.t. ‖x‖_∞ ≤ 1/λ"),
-    ("Abs(x) + x**2/2", lambda y: 0.5 * np.maximum(np.abs(y) - 1, 0) ** 2, (-INF, INF),
-     (False, False), "regularizer", "Piecewise"),
-    ("exp(x)", lambda y: np.where(y > 0, y * np.log(np.where(y > 0, y, 1)) - y, 0.0), (0, INF),
-     (True, False), "constraint+regularizer", "x_i ≥ 0"),
+    (
+        "Piecewise((x**2/2, Abs(x) <= 1), (Abs(x) - 1/2, True))",
+        lambda y: y * y / 2,
+        (-1, 1),
+        (True, True),
+        "constraint+regularizer",
+        "s.t. ‖x‖_∞ ≤ 1/λ, + (λ/2)‖x‖²",
+    ),
+    (
+        "(x**2 - Max(Abs(x) - 1/2, 0)**2)/2",
+        lambda y: y * y / 2,
+        (-0.5, 0.5),
+        (True, True),
+        "constraint+regularizer",
+        "‖x‖_∞ ≤ 1/(2*λ)",
+    ),
+    (
+        "sqrt(1 + x**2)",
+        lambda y: -np.sqrt(1 - y * y),
+        (-1, 1),
+        (True, True),
+        "constraint+regularizer",
+        "s.t. ‖x‖_∞ ≤ 1/λ",
+    ),
+    (
+        "log(cosh(x))",
+        _logcosh_conj,
+        (-1, 1),
+        (True, True),
+        "constraint+regularizer",
+        "s.t. ‖x‖_∞ ≤ 1/λ",
+    ),
+    (
+        "Abs(x)**1.5/1.5",
+        lambda y: np.abs(y) ** 3 / 3,
+        (-INF, INF),
+        (False, False),
+        "regularizer",
+        "Abs(x_i)",
+    ),
+    (
+        "Abs(x)**4/4",
+        lambda y: 0.75 * np.abs(y) ** (4 / 3),
+        (-INF, INF),
+        (False, False),
+        "regularizer",
+        "Abs(x_i)**(4/3)",
+    ),
+    (
+        "Max(Abs(x) - 1/10, 0)",
+        lambda y: np.abs(y) / 10,
+        (-1, 1),
+        (True, True),
+        "constraint+regularizer",
+        "s.t. ‖x‖_∞ ≤ 1/λ",
+    ),
+    (
+        "Abs(x) + x**2/2",
+        lambda y: 0.5 * np.maximum(np.abs(y) - 1, 0) ** 2,
+        (-INF, INF),
+        (False, False),
+        "regularizer",
+        "Piecewise",
+    ),
+    (
+        "exp(x)",
+        lambda y: np.where(y > 0, y * np.log(np.where(y > 0, y, 1)) - y, 0.0),
+        (0, INF),
+        (True, False),
+        "constraint+regularizer",
+        "x_i ≥ 0",
+    ),
 ]
 
 
@@ -100,7 +162,8 @@ def test_subdifferential_at_kinks_and_conjugate_gradient():
     conj = rep.conjugate
     # an affine piece of k (slope 0 on [-1/10, 1/10]) is a kink of k* at 0 with ∂k*(0) = [-e, e]
     assert [(k.c, k.xlo, k.xhi) for k in conj.kinks if k.c == 0] == [
-        (0, sp.Rational(-1, 10), sp.Rational(1, 10))]
+        (0, sp.Rational(-1, 10), sp.Rational(1, 10))
+    ]
     np.testing.assert_array_equal(conj.grad(np.array([-0.5, 0.0, 0.5])), [-0.1, 0.0, 0.1])
 
 
@@ -125,16 +188,21 @@ def test_nonconvex_rejected_with_verified_counterexample(text):
 
 def test_malicious_text_rejected_without_execution(tmp_path):
     marker = tmp_path / "pwned"
-    for text in (f"__import__('os').system('touch {marker}')",
-                 f"x.__class__.__init__.__globals__['os'].system('touch {marker}')",
-                 "(lambda: 1)()", "[c for c in ().__class__.__bases__]"):
+    for text in (
+        f"__import__('os').system('touch {marker}')",
+        f"x.__class__.__init__.__globals__['os'].system('touch {marker}')",
+        "(lambda: 1)()",
+        "[c for c in ().__class__.__bases__]",
+    ):
         with pytest.raises(LionKError):
             verify(text)
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("text, what", [("x1 + x2**2", "single variable x"),
-                                        ("log(x)", "not finite"), ("sqrt(x)", "not finite")])
+@pytest.mark.parametrize(
+    "text, what",
+    [("x1 + x2**2", "single variable x"), ("log(x)", "not finite"), ("sqrt(x)", "not finite")],
+)
 def test_bad_input_is_a_user_error(text, what):
     with pytest.raises(LionKError, match=what):
         verify(text)
@@ -142,7 +210,7 @@ def test_bad_input_is_a_user_error(text, what):
 
 def test_sympy_expression_input():
     t = sp.Symbol("t")
-    rep = verify(sp.Abs(t) + t ** 2 / 2)
+    rep = verify(sp.Abs(t) + t**2 / 2)
     assert rep.method == "symbolic" and rep.ok
     np.testing.assert_allclose(rep.conjugate(np.array([-3.0, 0.5, 2.0])), [2.0, 0.0, 0.5])
 
@@ -160,7 +228,7 @@ def test_no_closed_form_inverse_falls_back_to_numerical_conjugate():
     # exact values: the maximiser of yx − k(x) is x with sinh x + x = y
     xs = np.array([0.0, 1.0, -2.0])
     ys = np.sinh(xs) + xs
-    want = ys * xs - np.cosh(xs) - xs ** 2 / 2
+    want = ys * xs - np.cosh(xs) - xs**2 / 2
     # golden-section maximum of a smooth concave function: value error ~ rounding (1e-12 rel.)
     np.testing.assert_allclose(conj(ys), want, rtol=1e-10, atol=1e-10)
     assert all(s.status != PROVEN for s in rep.lyapunov[1:2])  # relies on a numerical k*
@@ -205,13 +273,17 @@ def test_checks_detect_a_wrong_conjugate():
     good = rep.conjugate
     # wrong ∇k* (the identity instead of the shrinkage) and wrong k* (doubled)
     bad = SymbolicConjugate(
-        [ConjPiece(-sp.oo, sp.oo, (sp.Max(sp.Abs(Y) - 1, 0) ** 2), Y, "wrong")], [],
-        -sp.oo, sp.oo, False, False)
-    from lyapunov_lion.symbolic.convexity import numeric
-    from lyapunov_lion.symbolic.convexity import ConvexityResult
+        [ConjPiece(-sp.oo, sp.oo, (sp.Max(sp.Abs(Y) - 1, 0) ** 2), Y, "wrong")],
+        [],
+        -sp.oo,
+        sp.oo,
+        False,
+        False,
+    )
+    from lyapunov_lion.symbolic.convexity import ConvexityResult, numeric
 
     conv = ConvexityResult(PROVEN)
-    kf = numeric(sp.Abs(X) + X ** 2 / 2, X)
+    kf = numeric(sp.Abs(X) + X**2 / 2, X)
     g = lambda v: np.sign(v) + v  # noqa: E731
     lyap = _lyapunov(conv, bad, kf, g, _x_samples(None))
     assert lyap[1].status == FAILED and lyap[1].max_violation > 0.1
@@ -240,8 +312,16 @@ def test_report_renderings():
 def test_verify_catalog_agrees_with_the_hand_written_conjugates():
     cat = verify_catalog()
     names = {(r.name, tuple(r.params.items())) for r in cat.rows}
-    for name in ("l1", "sq_l2", "huber", "relativistic", "logcosh", "deadzone", "l1_plus_sq",
-                 "power_p"):
+    for name in (
+        "l1",
+        "sq_l2",
+        "huber",
+        "relativistic",
+        "logcosh",
+        "deadzone",
+        "l1_plus_sq",
+        "power_p",
+    ):
         assert any(n == name for n, _ in names)
     for r in cat.rows:
         assert r.ok and r.domain_agrees, (r.name, r.max_abs_diff, r.report.to_text())

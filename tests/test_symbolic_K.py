@@ -7,6 +7,7 @@ relative); 1e-12·(1 + |value|) leaves three digits of margin, while a wrong for
 Brute-force suprema (grid + golden section, `symbolic.numeric.sup_conjugate`) are accurate to
 ~1e-12 relative for these smooth concave objectives; 1e-8 is used as in `verify`.
 """
+
 from __future__ import annotations
 
 import json
@@ -75,10 +76,16 @@ def test_generated_conj_vs_brute_force(built, text):
         assert K.conj(np.array([[v, 0.0]]))[0] == np.inf
 
 
-PARITY = [("log(cosh(x))", "logcosh", {}), ("Abs(x) + x**2/2", "l1_plus_sq", {}),
-          ("Max(Abs(x) - 1/10, 0)", "deadzone", {"e": 0.1}), ("Abs(x)**4/4", "power_p", {"p": 4.0}),
-          ("sqrt(1 + x**2)", "relativistic", {}), ("Abs(x)", "l1", {}), ("x**2/2", "sq_l2", {}),
-          ("Piecewise((x**2/2, Abs(x) <= 1), (Abs(x) - 1/2, True))", "huber", {"delta": 1.0})]
+PARITY = [
+    ("log(cosh(x))", "logcosh", {}),
+    ("Abs(x) + x**2/2", "l1_plus_sq", {}),
+    ("Max(Abs(x) - 1/10, 0)", "deadzone", {"e": 0.1}),
+    ("Abs(x)**4/4", "power_p", {"p": 4.0}),
+    ("sqrt(1 + x**2)", "relativistic", {}),
+    ("Abs(x)", "l1", {}),
+    ("x**2/2", "sq_l2", {}),
+    ("Piecewise((x**2/2, Abs(x) <= 1), (Abs(x) - 1/2, True))", "huber", {"delta": 1.0}),
+]
 
 
 @pytest.mark.parametrize("text, name, params", PARITY, ids=[p[1] for p in PARITY])
@@ -184,8 +191,10 @@ def test_load_refuses_tampered_or_foreign_files(tmp_path):
 
 
 # -- nicer k* ---------------------------------------------------------------------------------
-NICE = [("log(cosh(x))", "(1 - y)*log(1 - y)/2 + (y + 1)*log(y + 1)/2", "atanh(y)"),
-        ("sqrt(1 + x**2)", "-sqrt(1 - y**2)", "y/sqrt(1 - y**2)")]
+NICE = [
+    ("log(cosh(x))", "(1 - y)*log(1 - y)/2 + (y + 1)*log(y + 1)/2", "atanh(y)"),
+    ("sqrt(1 + x**2)", "-sqrt(1 - y**2)", "y/sqrt(1 - y**2)"),
+]
 
 
 @pytest.mark.parametrize("text, conj, grad", NICE, ids=[n[0] for n in NICE])

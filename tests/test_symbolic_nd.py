@@ -5,6 +5,7 @@ Tolerances: dual norms are closed forms compared with numpy's norms (rounding, 1
 numerical gauge (4096 directions + golden section) is compared with a 20000-direction brute force
 that under-estimates by at most (π/20000)²/2 ≈ 1.2e-8 relative, hence 1e-7.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,16 +14,39 @@ import pytest
 from lyapunov_lion.core.kfunc import make_K
 from lyapunov_lion.errors import LionKError
 from lyapunov_lion.simulate import SimulationSpec, simulate
-from lyapunov_lion.symbolic import (CHECKED, FAILED, PROVEN, SKIPPED, K_from_expression,
-                                    K_from_report, verify, verify_nonseparable)
+from lyapunov_lion.symbolic import (
+    CHECKED,
+    FAILED,
+    PROVEN,
+    SKIPPED,
+    K_from_expression,
+    K_from_report,
+    verify,
+    verify_nonseparable,
+)
 
 NORMS = [
-    ("Abs(x1) + Abs(x2)", lambda y: np.max(np.abs(y), -1), "s.t. ‖x‖_∞ ≤ 1/λ",
-     r"\|x\|_\infty \le \frac{1}{\lambda}", "l1"),
-    ("sqrt(x1**2 + x2**2)", lambda y: np.linalg.norm(y, axis=-1), "s.t. ‖x‖₂ ≤ 1/λ",
-     r"\|x\|_2 \le \frac{1}{\lambda}", "l2"),
-    ("Max(Abs(x1), Abs(x2))", lambda y: np.sum(np.abs(y), -1), "s.t. ‖x‖₁ ≤ 1/λ",
-     r"\|x\|_1 \le \frac{1}{\lambda}", "linf"),
+    (
+        "Abs(x1) + Abs(x2)",
+        lambda y: np.max(np.abs(y), -1),
+        "s.t. ‖x‖_∞ ≤ 1/λ",
+        r"\|x\|_\infty \le \frac{1}{\lambda}",
+        "l1",
+    ),
+    (
+        "sqrt(x1**2 + x2**2)",
+        lambda y: np.linalg.norm(y, axis=-1),
+        "s.t. ‖x‖₂ ≤ 1/λ",
+        r"\|x\|_2 \le \frac{1}{\lambda}",
+        "l2",
+    ),
+    (
+        "Max(Abs(x1), Abs(x2))",
+        lambda y: np.sum(np.abs(y), -1),
+        "s.t. ‖x‖₁ ≤ 1/λ",
+        r"\|x\|_1 \le \frac{1}{\lambda}",
+        "linf",
+    ),
 ]
 
 
@@ -44,8 +68,7 @@ def test_norms_conjugate_is_indicator_of_dual_ball(text, dual, induced, latex, c
     # K* = 0 inside (and on) the dual ball, +inf outside
     u = y / dual(y)[:, None]
     assert np.all(ball(u * 0.999) == 0) and np.all(np.isinf(ball(u * 1.001)))
-    assert rep.induced == {"kind": "constraint", "text": induced,
-                           "latex": r"\text{s.t. } " + latex}
+    assert rep.induced == {"kind": "constraint", "text": induced, "latex": r"\text{s.t. } " + latex}
     lyap = {s.name.split(" ")[0]: s for s in rep.lyapunov}
     assert lyap["(i)"].status == PROVEN and lyap["(ii)"].status == PROVEN
     assert lyap["(iii)"].status == CHECKED and lyap["(iii)"].n_samples > 10_000
@@ -92,8 +115,9 @@ def test_numerical_dual_norm_for_an_unrecognised_norm():
     assert rep.ok and rep.method == "numerical" and rep.derivation[0].status == CHECKED
     y = _ys(3, 50)
     q = 1.5  # dual of ℓ3
-    np.testing.assert_allclose(rep.conjugate.gauge(y), np.sum(np.abs(y) ** q, -1) ** (1 / q),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        rep.conjugate.gauge(y), np.sum(np.abs(y) ** q, -1) ** (1 / q), rtol=1e-9
+    )
     with pytest.raises(LionKError, match="numerically only"):
         K_from_report(rep)
 

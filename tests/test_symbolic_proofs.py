@@ -1,4 +1,5 @@
 """Statements (iv) (sympy proof of dH/dt = −Δ) and (v)/(v′) (spec §5 inequality on runs) of verify."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,15 +50,19 @@ def test_identity_coefficients_agree_with_the_core():
     rng = np.random.default_rng(0)
     for lam, gam, eps in rng.uniform(0.05, 3.0, (20, 3)):
         subs = {identity.LAM: lam, identity.GAMMA: gam, identity.EPS: eps}
-        assert float(co["c"].subs(subs)) == pytest.approx(float(lyapunov_c(lam, gam, eps)),
-                                                          rel=1e-15)
+        assert float(co["c"].subs(subs)) == pytest.approx(
+            float(lyapunov_c(lam, gam, eps)), rel=1e-15
+        )
 
 
-@pytest.mark.parametrize("key,bad", [
-    ("c", lambda a, g, e, l: 1 - e * g),              # the Fenchel–Young weight without 1/(1+ελ)
-    ("c1", lambda a, g, e, l: (g + l) / (1 + e * g)),  # a wrong first coefficient of Δ
-    ("c2", lambda a, g, e, l: (1 - e * g) / (1 + e * l)),  # ε missing in the second
-])
+@pytest.mark.parametrize(
+    "key,bad",
+    [
+        ("c", lambda a, g, e, l: 1 - e * g),  # the Fenchel–Young weight without 1/(1+ελ)
+        ("c1", lambda a, g, e, l: (g + l) / (1 + e * g)),  # a wrong first coefficient of Δ
+        ("c2", lambda a, g, e, l: (1 - e * g) / (1 + e * l)),  # ε missing in the second
+    ],
+)
 def test_breaking_a_coefficient_fails_iv(monkeypatch, key, bad):
     orig = identity.lyapunov_coefficients
 
@@ -81,25 +86,33 @@ def test_residual_is_the_spec_difference_for_a_wrong_c(monkeypatch):
     """With c' instead of c the residual is (c' − c)·d/dt[FY gap] — checked against the residual
     sympy reports (independent re-derivation, d = 2: ṁ, ẋ substituted)."""
     orig = identity.lyapunov_coefficients
-    monkeypatch.setattr(identity, "lyapunov_coefficients", lambda **kw: {
-        **orig(), "c": orig()["c"] + sp.Rational(1, 7)})
+    monkeypatch.setattr(
+        identity,
+        "lyapunov_coefficients",
+        lambda **kw: {**orig(), "c": orig()["c"] + sp.Rational(1, 7)},
+    )
     res = identity.prove_dHdt_identity().residual_expr
     al, ga, la = identity.ALPHA, identity.GAMMA, identity.LAM
     x, m, g, p, u, v = (sp.symbols(f"{n}1:3", real=True) for n in "xmgpuv")
     mdot = [-al * gi - ga * mi for gi, mi in zip(g, m)]
     xdot = [ui - la * xi for ui, xi in zip(u, x)]
-    fy_dot = sum(la * vi * xd + pi * md - la * (md * xi + mi * xd)
-                 for vi, xd, pi, md, xi, mi in zip(v, xdot, p, mdot, x, m))
+    fy_dot = sum(
+        la * vi * xd + pi * md - la * (md * xi + mi * xd)
+        for vi, xd, pi, md, xi, mi in zip(v, xdot, p, mdot, x, m)
+    )
     assert sp.simplify(res - sp.Rational(1, 7) * fy_dot) == 0
 
 
-@pytest.mark.parametrize("expr,classical", [
-    ("x**2/2", True),                  # differentiable K, dom K* = R
-    ("Abs(x)**1.5/1.5", True),
-    ("log(cosh(x))", False),           # K smooth but dom K* = [−1, 1]: a.e. wording
-    ("Abs(x)", False),                 # kink at 0
-    ("Max(Abs(x1), Abs(x2))", False),  # a norm
-])
+@pytest.mark.parametrize(
+    "expr,classical",
+    [
+        ("x**2/2", True),  # differentiable K, dom K* = R
+        ("Abs(x)**1.5/1.5", True),
+        ("log(cosh(x))", False),  # K smooth but dom K* = [−1, 1]: a.e. wording
+        ("Abs(x)", False),  # kink at 0
+        ("Max(Abs(x1), Abs(x2))", False),  # a norm
+    ],
+)
 def test_iv_wording_follows_differentiability(expr, classical):
     rep = verify_any(expr)
     iv = _iv(rep)
@@ -126,8 +139,16 @@ def test_report_writes_H_c_and_Delta():
 # ------------------------------------------------------------------------------------------
 # (v), (v′) the discrete inequality
 # ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("expr", ["log(cosh(x))", "Abs(x)", "Max(Abs(x)-1/10,0)",
-                                  "Max(Abs(x1), Abs(x2))", "sqrt(x1**2 + x2**2)"])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "log(cosh(x))",
+        "Abs(x)",
+        "Max(Abs(x)-1/10,0)",
+        "Max(Abs(x1), Abs(x2))",
+        "sqrt(x1**2 + x2**2)",
+    ],
+)
 def test_discrete_inequality_checked_without_violation(expr):
     rep = verify_any(expr)
     v = _v(rep)
@@ -159,8 +180,7 @@ def test_outside_starts_enter_and_are_checked():
 def test_wrong_a_coefficient_fails_v(monkeypatch, factor):
     """a scaled by 1.1 already breaks the inequality on some steps (slack ≫ rounding)."""
     orig = core_lyapunov.discrete_a
-    monkeypatch.setattr(core_lyapunov, "discrete_a",
-                        lambda *args, **kw: factor * orig(*args, **kw))
+    monkeypatch.setattr(core_lyapunov, "discrete_a", lambda *args, **kw: factor * orig(*args, **kw))
     rep = verify("log(cosh(x))")
     v = _v(rep)
     for key in ("(v)", "(v′)"):

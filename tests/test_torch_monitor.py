@@ -1,5 +1,6 @@
 """LionKMonitor: its quantities against their definitions, JSON, the table; and the digits
 acceptance run (λ = 10: every tensor enters the box within its phase-1 bound and stays)."""
+
 from __future__ import annotations
 
 import json
@@ -40,14 +41,22 @@ def test_l1_quantities_match_their_definitions():
 
 def _l1_ball_dist(y):
     from lyapunov_lion.core.catalog import project_l1_ball
+
     return np.linalg.norm(y - project_l1_ball(y))
 
 
-@pytest.mark.parametrize("K,radius,dist", [
-    ("l2", np.linalg.norm, lambda y: max(np.linalg.norm(y) - 1, 0.0)),
-    ("linf", lambda v: np.abs(v).sum(), _l1_ball_dist),
-    ("nuclear", lambda v: np.linalg.norm(v, 2),
-     lambda y: np.sqrt(np.sum(np.maximum(np.linalg.svd(y, compute_uv=False) - 1, 0) ** 2)))])
+@pytest.mark.parametrize(
+    "K,radius,dist",
+    [
+        ("l2", np.linalg.norm, lambda y: max(np.linalg.norm(y) - 1, 0.0)),
+        ("linf", lambda v: np.abs(v).sum(), _l1_ball_dist),
+        (
+            "nuclear",
+            lambda v: np.linalg.norm(v, 2),
+            lambda y: np.sqrt(np.sum(np.maximum(np.linalg.svd(y, compute_uv=False) - 1, 0) ** 2)),
+        ),
+    ],
+)
 def test_norm_K_radius_is_the_dual_norm_and_dist_is_to_the_dual_ball(K, radius, dist):
     torch.manual_seed(0)
     p = torch.nn.Parameter(torch.randn(4, 3, dtype=torch.float64))
@@ -63,7 +72,8 @@ def test_phase1_entry_bound():
     assert phase1_entry_bound(1e-9, 1e-6, 0.01, 10.0) == 0
     assert phase1_entry_bound(1.0, 1e-6, 0.01, 0.0) == -1
     assert phase1_entry_bound(1.0, 1e-6, 0.01, 10.0, "implicit") == math.ceil(
-        math.log(1e6) / math.log(1.1))
+        math.log(1e6) / math.log(1.1)
+    )
 
 
 def test_digits_lambda_10_every_tensor_enters_within_its_phase1_bound_and_stays():
@@ -92,8 +102,10 @@ def test_training_figures(tmp_path):
 
     res = train(model="mlp", K="l1", lam=10.0, lr=1e-2, steps=40, monitor_every=2, monitor_bins=21)
     assert np.asarray(res.history["tensors"][0]["hist"]).shape == (21, 21)
-    for fig, labels in ((plot_weight_histograms(res.history), ("weight value", "fraction of entries")),
-                        (plot_radius(res.history), ("step", "dist(λx, dom K*)"))):
+    for fig, labels in (
+        (plot_weight_histograms(res.history), ("weight value", "fraction of entries")),
+        (plot_radius(res.history), ("step", "dist(λx, dom K*)")),
+    ):
         ax = fig.axes[-1] if labels[0] == "step" else fig.axes[0]
         assert (ax.get_xlabel(), ax.get_ylabel()) == labels and fig._suptitle.get_text()
         assert save_figure(fig, tmp_path / "f.png").stat().st_size > 10_000
@@ -102,8 +114,19 @@ def test_training_figures(tmp_path):
 def test_train_is_deterministic_for_a_seed_and_reports_newton_schulz():
     from lyapunov_lion.train import train
 
-    runs = [train(model="cnn", K="nuclear", lam=1.0, lr=1e-2, steps=15, monitor_every=5, seed=3,
-                  polar="newton_schulz") for _ in range(2)]
+    runs = [
+        train(
+            model="cnn",
+            K="nuclear",
+            lam=1.0,
+            lr=1e-2,
+            steps=15,
+            monitor_every=5,
+            seed=3,
+            polar="newton_schulz",
+        )
+        for _ in range(2)
+    ]
     m0, m1 = ({k: v for k, v in r.metrics.items() if k != "seconds"} for r in runs)
     assert m0 == m1 and np.array_equal(runs[0].losses, runs[1].losses)
     assert "NS dist" in runs[0].monitor.table()

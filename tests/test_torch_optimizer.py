@@ -1,5 +1,6 @@
 """LionK (lyapunov_lion.torch): parity with lion-pytorch and with the numpy reference
 `run_discrete`, and the optimizer contract (state dict, closures, groups, dtypes, errors)."""
+
 from __future__ import annotations
 
 import copy
@@ -23,8 +24,9 @@ torch.set_num_threads(1)
 
 def _net(dtype, seed=0):
     torch.manual_seed(seed)
-    return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(),
-                               torch.nn.Linear(8, 3)).to(dtype)
+    return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).to(
+        dtype
+    )
 
 
 def _train(net, opt, steps, dtype, seed=1):
@@ -46,8 +48,12 @@ def test_l1_is_bit_identical_to_lion_pytorch(dtype, reference, foreach):
     net_ref = _net(dtype)
     net = copy.deepcopy(net_ref)
     _train(net_ref, reference(net_ref.parameters(), lr=3e-3, weight_decay=2.0), steps, dtype)
-    _train(net, LionK(net.parameters(), lr=3e-3, weight_decay=2.0, K="l1", foreach=foreach),
-           steps, dtype)
+    _train(
+        net,
+        LionK(net.parameters(), lr=3e-3, weight_decay=2.0, K="l1", foreach=foreach),
+        steps,
+        dtype,
+    )
     moved = 0
     for a, b, p0 in zip(net_ref.parameters(), net.parameters(), _net(dtype).parameters()):
         assert torch.equal(a, b)
@@ -74,9 +80,17 @@ def test_chunked_multi_tensor_path_is_bit_identical_on_large_tensors():
 # --------------------------------------------------------------------------------------------
 # every catalog K against the numpy reference
 # --------------------------------------------------------------------------------------------
-CATALOG = [(name, {}) for name in available_K() if name not in ("lp", "power_p", "huber", "deadzone")] + [
-    ("lp", {"p": 1.5}), ("lp", {"p": 3.0}), ("power_p", {"p": 1.5}), ("power_p", {"p": 4.0}),
-    ("huber", {"delta": 0.5}), ("deadzone", {"e": 0.0}), ("deadzone", {"e": 0.1})]
+CATALOG = [
+    (name, {}) for name in available_K() if name not in ("lp", "power_p", "huber", "deadzone")
+] + [
+    ("lp", {"p": 1.5}),
+    ("lp", {"p": 3.0}),
+    ("power_p", {"p": 1.5}),
+    ("power_p", {"p": 4.0}),
+    ("huber", {"delta": 0.5}),
+    ("deadzone", {"e": 0.0}),
+    ("deadzone", {"e": 0.1}),
+]
 
 
 def _quadratic(shape, seed=0):
@@ -105,8 +119,9 @@ def test_every_catalog_K_matches_run_discrete(name, params, decay, foreach):
     ref = run_discrete(K, lambda x: a * (x - b), x0, config=cfg, steps=steps)
     assert ref.success
     params = [torch.nn.Parameter(torch.tensor(x0[i])) for i in range(shape[0])]
-    opt = LionK(params, lr=lr, betas=(0.9, 0.99), weight_decay=lam, K=K, decay=decay,
-                foreach=foreach)
+    opt = LionK(
+        params, lr=lr, betas=(0.9, 0.99), weight_decay=lam, K=K, decay=decay, foreach=foreach
+    )
     for _ in range(steps):
         for i, p in enumerate(params):
             p.grad = torch.tensor(a[i]) * (p.detach() - torch.tensor(b[i]))
@@ -201,13 +216,16 @@ def test_closure_param_groups_with_different_K_and_maximize():
     target = torch.randn(5, 4, dtype=torch.float64)
 
     def loss_fn():
-        return ((a - target) ** 2).sum() + (b ** 2).sum()
+        return ((a - target) ** 2).sum() + (b**2).sum()
 
-    opt = LionK([{"params": [a], "K": "nuclear"}, {"params": [b], "K": "l2"}], lr=0.05,
-                weight_decay=0.5)
+    opt = LionK(
+        [{"params": [a], "K": "nuclear"}, {"params": [b], "K": "l2"}], lr=0.05, weight_decay=0.5
+    )
     solo = [copy.deepcopy(a), copy.deepcopy(b)]
-    opt_a, opt_b = (LionK([solo[0]], lr=0.05, weight_decay=0.5, K="nuclear"),
-                    LionK([solo[1]], lr=0.05, weight_decay=0.5, K="l2"))
+    opt_a, opt_b = (
+        LionK([solo[0]], lr=0.05, weight_decay=0.5, K="nuclear"),
+        LionK([solo[1]], lr=0.05, weight_decay=0.5, K="l2"),
+    )
     for _ in range(20):
         opt.zero_grad()
         loss = opt.step(lambda: (lambda v: (v.backward(), v)[1])(loss_fn()))
@@ -231,7 +249,10 @@ def test_complex_parameters_are_real_pairs_and_nuclear_refuses_them():
     torch.manual_seed(0)
     z = torch.nn.Parameter(torch.randn(6, dtype=torch.complex128))
     r = torch.nn.Parameter(torch.view_as_real(z.detach()).clone())
-    oz, orr = LionK([z], lr=0.1, weight_decay=0.3, K="l2"), LionK([r], lr=0.1, weight_decay=0.3, K="l2")
+    oz, orr = (
+        LionK([z], lr=0.1, weight_decay=0.3, K="l2"),
+        LionK([r], lr=0.1, weight_decay=0.3, K="l2"),
+    )
     for _ in range(3):
         g = torch.randn(6, dtype=torch.complex128)
         z.grad, r.grad = g, torch.view_as_real(g).clone()
@@ -246,10 +267,15 @@ def test_complex_parameters_are_real_pairs_and_nuclear_refuses_them():
 
 def test_user_errors_are_one_line_LionKErrors():
     p = torch.nn.Parameter(torch.zeros(3))
-    for kw, msg in (({"K": "nope"}, "unknown K 'nope'"), ({"K": "huber:delta"}, "name=number"),
-                    ({"lr": -1.0}, "learning rate"), ({"betas": (0.9, 1.0)}, "beta1 and beta2"),
-                    ({"decay": "x"}, "decay='x'"), ({"polar": "svd", "K": "nuclear"}, "polar='svd'"),
-                    ({"weight_decay": -1.0}, "≥ 0")):
+    for kw, msg in (
+        ({"K": "nope"}, "unknown K 'nope'"),
+        ({"K": "huber:delta"}, "name=number"),
+        ({"lr": -1.0}, "learning rate"),
+        ({"betas": (0.9, 1.0)}, "beta1 and beta2"),
+        ({"decay": "x"}, "decay='x'"),
+        ({"polar": "svd", "K": "nuclear"}, "polar='svd'"),
+        ({"weight_decay": -1.0}, "≥ 0"),
+    ):
         with pytest.raises(LionKError, match=msg) as info:
             LionK([p], **{"lr": 0.1, **kw})
         assert "\n" not in str(info.value)
@@ -265,9 +291,13 @@ def test_norm_kernels_are_the_catalog_gradients_even_where_the_norm_overflows():
     max-scaled formula when ‖c‖₂ overflows float32 (1e30² = inf)."""
     from lyapunov_lion.torch.rules import make_rule
 
-    for name, c in (("l2", torch.tensor([3e30, -4e30, 0.0])), ("l2", torch.tensor([3.0, 4.0])),
-                    ("linf", torch.tensor([1.0, -5.0, 5.0])), ("lp", torch.tensor([1e30, -2e30, 0.0])),
-                    ("logsumexp", torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))):
+    for name, c in (
+        ("l2", torch.tensor([3e30, -4e30, 0.0])),
+        ("l2", torch.tensor([3.0, 4.0])),
+        ("linf", torch.tensor([1.0, -5.0, 5.0])),
+        ("lp", torch.tensor([1e30, -2e30, 0.0])),
+        ("logsumexp", torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)),
+    ):
         K = make_K(name, **({"p": 3.0} if name == "lp" else {}))
         want = np.asarray(K.grad(c.double().numpy()))
         got = make_rule(K).apply_(c.clone())
@@ -281,7 +311,10 @@ def test_bfloat16_parameters_follow_the_float32_run(K):
     torch.manual_seed(0)
     w32 = torch.nn.Parameter(torch.randn(6, 4) * 0.1)
     w16 = torch.nn.Parameter(w32.detach().to(torch.bfloat16))
-    o32, o16 = LionK([w32], lr=1e-2, weight_decay=1.0, K=K), LionK([w16], lr=1e-2, weight_decay=1.0, K=K)
+    o32, o16 = (
+        LionK([w32], lr=1e-2, weight_decay=1.0, K=K),
+        LionK([w16], lr=1e-2, weight_decay=1.0, K=K),
+    )
     for _ in range(20):
         g = torch.randn(6, 4)
         w32.grad, w16.grad = g, g.to(torch.bfloat16)
@@ -289,7 +322,7 @@ def test_bfloat16_parameters_follow_the_float32_run(K):
         o16.step()
     assert w16.dtype == torch.bfloat16 and o16.state[w16]["exp_avg"].dtype == torch.bfloat16
     err = (w16.detach().float() - w32.detach()).abs().max() / w32.detach().abs().max()
-    assert err < 20 * 2 ** -8
+    assert err < 20 * 2**-8
 
 
 def test_non_contiguous_parameters_take_the_loop_path_with_the_same_result():
@@ -297,7 +330,10 @@ def test_non_contiguous_parameters_take_the_loop_path_with_the_same_result():
     base = torch.randn(4, 6)
     p = torch.nn.Parameter(base.clone().t())  # non-contiguous
     q = torch.nn.Parameter(base.clone().t().contiguous())
-    op, oq = LionK([p], lr=0.1, weight_decay=0.5), LionK([q], lr=0.1, weight_decay=0.5, foreach=False)
+    op, oq = (
+        LionK([p], lr=0.1, weight_decay=0.5),
+        LionK([q], lr=0.1, weight_decay=0.5, foreach=False),
+    )
     for _ in range(3):
         g = torch.randn(6, 4)
         p.grad, q.grad = g.clone(), g.clone()

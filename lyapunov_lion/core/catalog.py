@@ -4,6 +4,7 @@ Names are those of K itself (``l1`` is Lion). Each class states K, ∇K, K* and 
 ``(1/λ)K*(λx)``; the tests check every conjugate against a brute-force numerical supremum and the
 inequalities of the paper's Lemma 2.1.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -75,8 +76,10 @@ def project_lq_ball(y, q: float):
             v = v_new
             if np.all(done):
                 return v
-        raise NumericalFailure(f"project_lq_ball: the inner Newton iteration (q = {q:g}) did "
-                               f"not converge in {max_iter} steps")
+        raise NumericalFailure(
+            f"project_lq_ball: the inner Newton iteration (q = {q:g}) did "
+            f"not converge in {max_iter} steps"
+        )
 
     def inner(a, mu, q):
         """(s, 1/φ'(s)) with s ≥ 0 the root of φ(s) = s + μq s^{q−1} − a = 0 (elementwise, a ≥ 0,
@@ -98,23 +101,30 @@ def project_lq_ball(y, q: float):
         mq = mu * q
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if q >= 2:
+
                 def step(v):
                     vq2 = v ** (q - 2)
                     return (v + mq * vq2 * v - a) / (1 + mq * (q - 1) * vq2)
-                s = newton_down(np.minimum(a, np.where(mq > 0, (a / mq) ** (1 / (q - 1)), np.inf)),
-                                step)
+
+                s = newton_down(
+                    np.minimum(a, np.where(mq > 0, (a / mq) ** (1 / (q - 1)), np.inf)), step
+                )
                 inv = 1 / (1 + mq * (q - 1) * s ** (q - 2))
             else:
                 r = 1 / (q - 1)
+
                 def step(v):
                     vr1 = v ** (r - 1)
-                    dpsi = r * vr1 + mq               # 0 only at v = 0 with μ = 0: root 0
+                    dpsi = r * vr1 + mq  # 0 only at v = 0 with μ = 0: root 0
                     return np.where(dpsi > 0, (vr1 * v + mq * v - a) / dpsi, 0.0)
-                s = newton_down(np.minimum(a ** (q - 1), np.where(mq > 0, a / mq, np.inf)),
-                                step) ** r
+
+                s = (
+                    newton_down(np.minimum(a ** (q - 1), np.where(mq > 0, a / mq, np.inf)), step)
+                    ** r
+                )
                 pos = s > 0
                 sp = np.where(pos, s, 1.0)
-                s2q = sp ** (2 - q)                      # φ(s) = s + μq s/s^{2−q} − a
+                s2q = sp ** (2 - q)  # φ(s) = s + μq s/s^{2−q} − a
                 polish = sp - (sp + mq * sp / s2q - a) / (1 + mq * (q - 1) / s2q)
                 s = np.where(pos, np.clip(polish, 0.0, a), 0.0)
                 s2q = s ** (2 - q)
@@ -135,25 +145,35 @@ def project_lq_ball(y, q: float):
     for _ in range(max_iter):
         s, inv = inner(a, mu, q)
         N, ms = scaled_norm(s, q)
-        sig, nu = s / ms, N / ms                 # σ ≤ 1, 1 ≤ ν ≤ d^{1/q}: no overflow below
+        sig, nu = s / ms, N / ms  # σ ≤ 1, 1 ≤ ν ≤ d^{1/q}: no overflow below
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            h = np.expm1((1 - q) * np.log(N))    # accurate near 0 even as q → 1
-            dh = ((q - 1) * q * nu ** (1 - 2 * q) / ms
-                  * np.sum(sig ** (2 * q - 2) * inv, axis=-1, keepdims=True))
+            h = np.expm1((1 - q) * np.log(N))  # accurate near 0 even as q → 1
+            dh = (
+                (q - 1)
+                * q
+                * nu ** (1 - 2 * q)
+                / ms
+                * np.sum(sig ** (2 * q - 2) * inv, axis=-1, keepdims=True)
+            )
             newton = mu - h / dh
         lo = np.where(active & (h < 0), mu, lo)
         hi = np.where(active & (h >= 0), mu, hi)
         ok = np.isfinite(newton) & (newton >= lo) & (newton <= hi)
         mu_new = np.where(ok, newton, 0.5 * (lo + hi))
-        conv = ((np.abs(h) <= h_floor) | (np.abs(mu_new - mu) <= 4 * eps * mu_new)
-                | (hi - lo <= 4 * eps * hi))
+        conv = (
+            (np.abs(h) <= h_floor)
+            | (np.abs(mu_new - mu) <= 4 * eps * mu_new)
+            | (hi - lo <= 4 * eps * hi)
+        )
         mu = np.where(active, mu_new, mu)
         active = active & ~conv
         if not np.any(active):
             break
     else:
-        raise NumericalFailure(f"project_lq_ball: the multiplier iteration (q = {q:g}) did not "
-                               f"converge in {max_iter} steps")
+        raise NumericalFailure(
+            f"project_lq_ball: the multiplier iteration (q = {q:g}) did not "
+            f"converge in {max_iter} steps"
+        )
     s, _ = inner(a, mu, q)
     return np.where(outside, np.sign(y) * s, y)
 
@@ -248,11 +268,16 @@ class Lp(NormBallK):
     """K(x) = ‖x‖_p (1 < p < ∞), ∇K = sign(x)|x|^{p−1}/‖x‖_p^{p−1}. K* = δ{‖y‖_q ≤ 1}, 1/p + 1/q = 1."""
 
     name = "lp"
-    params = (Param("p", 1.5, lower=1.0, help="norm exponent, 1 < p < ∞ (use l1 / linf for the ends)"),)
+    params = (
+        Param("p", 1.5, lower=1.0, help="norm exponent, 1 < p < ∞ (use l1 / linf for the ends)"),
+    )
     formula, formula_latex = "‖x‖_p, p = {p}", r"\|x\|_{{{p}}}"
     grad_formula = "sign(x)|x|^(p−1)/‖x‖_p^(p−1)"
     conj_formula, conj_latex = "δ{{‖y‖_q ≤ 1}}, q = {q}", r"\delta\{{\|y\|_{{{q}}} \le 1\}}"
-    induced, induced_latex = ("s.t. ‖x‖_q ≤ 1/λ, q = {q}", r"\text{{s.t. }} \|x\|_{{{q}}} \le 1/\lambda")
+    induced, induced_latex = (
+        "s.t. ‖x‖_q ≤ 1/λ, q = {q}",
+        r"\text{{s.t. }} \|x\|_{{{q}}} \le 1/\lambda",
+    )
     induced_numeric = "‖x‖_{q} ≤ {r}"
 
     @property
@@ -402,7 +427,9 @@ class PowerP(SeparableK):
     """K(x) = Σ|x_i|^p/p (p > 1), ∇K = sign(x)|x|^{p−1}, K* = Σ|y_i|^q/q."""
 
     name = "power_p"
-    params = (Param("p", 1.5, lower=1.0, help="exponent p > 1 (the paper's Lion-ℓp range is 1 < p ≤ 2)"),)
+    params = (
+        Param("p", 1.5, lower=1.0, help="exponent p > 1 (the paper's Lion-ℓp range is 1 < p ≤ 2)"),
+    )
     formula, formula_latex = "Σ|x_i|^p/p, p = {p}", r"\tfrac{{1}}{{{p}}}\sum_i |x_i|^{{{p}}}"
     grad_formula = "sign(x)|x|^(p−1)"
     conj_formula, conj_latex = "Σ|y_i|^q/q, q = {q}", r"\tfrac{{1}}{{{q}}}\sum_i |y_i|^{{{q}}}"
@@ -448,7 +475,9 @@ class Huber(SeparableK):
     conj_formula = "Σ y_i²/2 + δ{{‖y‖_∞ ≤ {delta}}}"
     conj_latex = r"\tfrac12\|y\|_2^2 + \delta\{{\|y\|_\infty \le {delta}\}}"
     induced = "s.t. ‖x‖_∞ ≤ δ/λ, + (λ/2)‖x‖², δ = {delta}"
-    induced_latex = r"\text{{s.t. }} \|x\|_\infty \le {delta}/\lambda,\ +\tfrac{{\lambda}}{{2}}\|x\|_2^2"
+    induced_latex = (
+        r"\text{{s.t. }} \|x\|_\infty \le {delta}/\lambda,\ +\tfrac{{\lambda}}{{2}}\|x\|_2^2"
+    )
     induced_numeric = "‖x‖_∞ ≤ δ/λ = {radius} and + ({lam}/2)‖x‖²"
     induced_kind = "constraint+regularizer"
     differentiable = True
@@ -456,7 +485,9 @@ class Huber(SeparableK):
     def describe_induced(self, lam):
         if lam <= 0:
             return super().describe_induced(lam)
-        return self._fill(self.induced_numeric, radius=format_number(self.delta / lam), lam=f"{lam:g}")
+        return self._fill(
+            self.induced_numeric, radius=format_number(self.delta / lam), lam=f"{lam:g}"
+        )
 
     def dom_bounds(self):
         return -self.delta, self.delta
@@ -467,7 +498,7 @@ class Huber(SeparableK):
 
     def k(self, x, xp):
         a = xp.abs(x)
-        return xp.where(a <= self.delta, 0.5 * x * x, self.delta * a - 0.5 * self.delta ** 2)
+        return xp.where(a <= self.delta, 0.5 * x * x, self.delta * a - 0.5 * self.delta**2)
 
     def dk(self, x, xp):
         return xp.clip(x, -self.delta, self.delta)
@@ -489,7 +520,9 @@ class Relativistic(SeparableK):
     conj_formula = "−Σ√(1 − y_i²) + δ{‖y‖_∞ ≤ 1}"
     conj_latex = r"-\sum_i\sqrt{1-y_i^2} + \delta\{\|y\|_\infty \le 1\}"
     induced = "s.t. ‖x‖_∞ ≤ 1/λ, + barrier −(1/λ)Σ√(1 − λ²x_i²)"
-    induced_latex = r"\text{s.t. } \|x\|_\infty \le 1/\lambda,\ -\tfrac1\lambda\sum_i\sqrt{1-\lambda^2x_i^2}"
+    induced_latex = (
+        r"\text{s.t. } \|x\|_\infty \le 1/\lambda,\ -\tfrac1\lambda\sum_i\sqrt{1-\lambda^2x_i^2}"
+    )
     induced_numeric = "‖x‖_∞ ≤ {r} and barrier −(1/λ)Σ√(1 − λ²x_i²), λ = {lam}"
     induced_kind = "constraint+regularizer"
     differentiable = True
@@ -523,11 +556,15 @@ class LogCosh(SeparableK):
     formula, formula_latex = "Σ log cosh x_i", r"\sum_i \log\cosh x_i"
     grad_formula = "tanh(x)"
     conj_formula = "Σ [(1+y_i)log(1+y_i) + (1−y_i)log(1−y_i)]/2 + δ{‖y‖_∞ ≤ 1}"
-    conj_latex = (r"\sum_i \tfrac{1+y_i}{2}\log(1+y_i) + \tfrac{1-y_i}{2}\log(1-y_i)"
-                  r" + \delta\{\|y\|_\infty\le1\}")
+    conj_latex = (
+        r"\sum_i \tfrac{1+y_i}{2}\log(1+y_i) + \tfrac{1-y_i}{2}\log(1-y_i)"
+        r" + \delta\{\|y\|_\infty\le1\}"
+    )
     induced = "s.t. ‖x‖_∞ ≤ 1/λ, + entropy barrier (1/λ)Σ[(1±λx_i)/2 log(1±λx_i)]"
-    induced_latex = (r"\text{s.t. } \|x\|_\infty \le 1/\lambda,\ +\tfrac1\lambda\sum_i"
-                     r"\tfrac{1\pm\lambda x_i}{2}\log(1\pm\lambda x_i)")
+    induced_latex = (
+        r"\text{s.t. } \|x\|_\infty \le 1/\lambda,\ +\tfrac1\lambda\sum_i"
+        r"\tfrac{1\pm\lambda x_i}{2}\log(1\pm\lambda x_i)"
+    )
     induced_numeric = "‖x‖_∞ ≤ {r} and entropy barrier (1/λ)Σ[(1±λx_i)/2·log(1±λx_i)], λ = {lam}"
     induced_kind = "constraint+regularizer"
     differentiable = True

@@ -19,12 +19,14 @@ the library convention is Lion-K with K(−·). ``lam`` is the canonical decoupl
 Every step function is written against the input's array namespace (numpy, torch, ...), so it runs
 on any array-API backend; all hyper-parameters broadcast against the batch axes of ``x``.
 """
+
 from __future__ import annotations
 
 import functools
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -93,7 +95,9 @@ class LionKConfig:
         if self.decay not in DECAYS:
             raise LionKError(f"decay={self.decay!r}: choose one of {', '.join(DECAYS)}")
         if self.convention not in CONVENTIONS:
-            raise LionKError(f"convention={self.convention!r}: choose one of {', '.join(CONVENTIONS)}")
+            raise LionKError(
+                f"convention={self.convention!r}: choose one of {', '.join(CONVENTIONS)}"
+            )
 
 
 @dataclass
@@ -132,8 +136,10 @@ def _as_param(value, x, K: KFunction):
         return xp.asarray(float(arr), dtype=x.dtype)
     batch_ndim = x.ndim - K.event_ndim
     if arr.ndim > batch_ndim:
-        raise LionKError(f"a hyper-parameter array of shape {arr.shape} has more axes than the "
-                         f"batch of x {tuple(x.shape[:batch_ndim])}")
+        raise LionKError(
+            f"a hyper-parameter array of shape {arr.shape} has more axes than the "
+            f"batch of x {tuple(x.shape[:batch_ndim])}"
+        )
     return xp.asarray(arr.reshape(arr.shape + (1,) * K.event_ndim), dtype=x.dtype)
 
 
@@ -191,8 +197,16 @@ class LionKStepper:
     Use `eligible` first: numpy floating arrays whose ∇K keeps shape and dtype.
     """
 
-    def __init__(self, K: KFunction, x0, m0=None, *, config: LionKConfig,
-                 keep_m_tilde: bool = False, block_bytes: int = BLOCK_BYTES) -> None:
+    def __init__(
+        self,
+        K: KFunction,
+        x0,
+        m0=None,
+        *,
+        config: LionKConfig,
+        keep_m_tilde: bool = False,
+        block_bytes: int = BLOCK_BYTES,
+    ) -> None:
         self.K = K
         self._x = np.array(x0, order="C", copy=True)
         dt = self._x.dtype
@@ -210,14 +224,21 @@ class LionKStepper:
             # per-run values broadcast once to x's shape: a ufunc over contiguous operands runs
             # ~4× faster than one broadcasting a (n, 1) column over short rows
             p = {k: np.ascontiguousarray(np.broadcast_to(v, self._x.shape)) for k, v in p.items()}
-        consts = (p["beta1"], 1 - p["beta1"], p["lr"], p["lam"], p["beta2"], 1 - p["beta2"],
-                  1 + p["lr"] * p["lam"])
+        consts = (
+            p["beta1"],
+            1 - p["beta1"],
+            p["lr"],
+            p["lam"],
+            p["beta2"],
+            1 - p["beta2"],
+            1 + p["lr"] * p["lam"],
+        )
 
-        event = self._x.shape[self._x.ndim - K.event_ndim:]
+        event = self._x.shape[self._x.ndim - K.event_ndim :]
         n_event = max(int(np.prod(event, dtype=np.int64)), 1)
         rows = self._x.size // n_event
         per_block = max(1, block_bytes // dt.itemsize)
-        elementwise = (self._kernel is not None or self._identity or getattr(K, "separable", False))
+        elementwise = self._kernel is not None or self._identity or getattr(K, "separable", False)
         full = [np.ndim(c) == 0 or np.shape(c) == self._x.shape for c in consts]
         self._small = self._x.size <= per_block
         if self._small:
@@ -226,21 +247,33 @@ class LionKStepper:
         if elementwise and all(full):
             self._view = (self._x.size,)
             flat = [c if np.ndim(c) == 0 else c.reshape(-1) for c in consts]
-            cuts = [(slice(i, i + per_block), [c if np.ndim(c) == 0 else c[i:i + per_block]
-                                               for c in flat])
-                    for i in range(0, self._x.size, per_block)]
+            cuts = [
+                (
+                    slice(i, i + per_block),
+                    [c if np.ndim(c) == 0 else c[i : i + per_block] for c in flat],
+                )
+                for i in range(0, self._x.size, per_block)
+            ]
         else:  # blocks of whole rows; per-run hyper-parameters cut with them
             self._view = (rows,) + tuple(event)
-            batch = self._x.shape[:self._x.ndim - K.event_ndim]
+            batch = self._x.shape[: self._x.ndim - K.event_ndim]
             ones = (1,) * K.event_ndim
-            shaped = [c if np.ndim(c) == 0 else
-                      c.reshape(self._view) if np.shape(c) == self._x.shape else
-                      np.ascontiguousarray(np.broadcast_to(c, batch + ones)).reshape((rows,) + ones)
-                      for c in consts]
+            shaped = [
+                c
+                if np.ndim(c) == 0
+                else c.reshape(self._view)
+                if np.shape(c) == self._x.shape
+                else np.ascontiguousarray(np.broadcast_to(c, batch + ones)).reshape((rows,) + ones)
+                for c in consts
+            ]
             step_rows = max(1, per_block // n_event)
-            cuts = [(slice(i, i + step_rows),
-                     [c if np.ndim(c) == 0 else c[i:i + step_rows] for c in shaped])
-                    for i in range(0, rows, step_rows)]
+            cuts = [
+                (
+                    slice(i, i + step_rows),
+                    [c if np.ndim(c) == 0 else c[i : i + step_rows] for c in shaped],
+                )
+                for i in range(0, rows, step_rows)
+            ]
         xv, mv = self._x.reshape(self._view), self._m.reshape(self._view)
         mtv = None if self._m_tilde is None else self._m_tilde.reshape(self._view)
         biggest = max(xv[c].size for c, _ in cuts)
@@ -248,7 +281,7 @@ class LionKStepper:
         self._blocks = []
         for cut, block_consts in cuts:
             xb = xv[cut]
-            s1, s2, s3 = (a[:xb.size].reshape(xb.shape) for a in scratch)
+            s1, s2, s3 = (a[: xb.size].reshape(xb.shape) for a in scratch)
             mt = s1 if mtv is None else mtv[cut]
             u = mt if self._identity else s3  # not in place: numpy's sign(v, out=v) is ~10× slower
             self._blocks.append((cut, xb, mv[cut], mt, s2, u, tuple(block_consts)))
@@ -265,12 +298,16 @@ class LionKStepper:
             if np.ndim(a) == 0:
                 return np.array([a, b], dtype=dt).reshape((2,) + (1,) * x.ndim)
             return np.stack([a, b])
+
         self._B, self._C, self._consts = pair(b1, b2), pair(c1, c2), (lr, lam, den)
         bufs = [np.zeros((3,) + x.shape, dtype=dt) for _ in range(2)]  # (m̃, m, x), in turn
         bufs[0][1], bufs[0][2] = self._m, x
         self._packs = [(z, z[:2], z[0], z[1], z[2]) for z in bufs]
-        self._R, self._S, self._U = (np.empty((2,) + x.shape, dtype=dt), np.empty_like(x),
-                                     np.empty_like(x))
+        self._R, self._S, self._U = (
+            np.empty((2,) + x.shape, dtype=dt),
+            np.empty_like(x),
+            np.empty_like(x),
+        )
 
     @property
     def x(self):
@@ -301,12 +338,13 @@ class LionKStepper:
             return False
         if x0.ndim < K.event_ndim or x0.size == 0:
             return False
-        if m0 is not None and (type(m0) is not np.ndarray or m0.dtype != x0.dtype
-                               or m0.shape != x0.shape):
+        if m0 is not None and (
+            type(m0) is not np.ndarray or m0.dtype != x0.dtype or m0.shape != x0.shape
+        ):
             return False
         if _fused_grad(K) is not None or _identity_grad(K):
             return True
-        probe = np.zeros(x0.shape[x0.ndim - K.event_ndim:], dtype=x0.dtype)
+        probe = np.zeros(x0.shape[x0.ndim - K.event_ndim :], dtype=x0.dtype)
         try:
             u = K.grad(probe)
         except Exception:  # noqa: BLE001 - let the generic path raise the real error
@@ -334,7 +372,9 @@ class LionKStepper:
         x = self.x
         if type(g) is not np.ndarray or g.dtype != x.dtype or g.shape != x.shape:
             g = np.ascontiguousarray(np.broadcast_to(np.asarray(g, dtype=x.dtype), x.shape))
-        elif not g.flags.c_contiguous or np.may_share_memory(g, x) or np.may_share_memory(g, self.m):
+        elif (
+            not g.flags.c_contiguous or np.may_share_memory(g, x) or np.may_share_memory(g, self.m)
+        ):
             g = np.array(g, order="C")  # x and m are overwritten before g is used up
         return g
 
@@ -342,7 +382,7 @@ class LionKStepper:
         """`step` block by block (the state is larger than one block)."""
         gv = g.reshape(self._view)
         kernel, identity, grad = self._kernel, self._identity, self.K.grad
-        sub_or_add = np.add if self.library else np.subtract   # m̃ and m: β·m ∓ (1 − β)·g
+        sub_or_add = np.add if self.library else np.subtract  # m̃ and m: β·m ∓ (1 − β)·g
         mul, implicit, library = np.multiply, self.implicit, self.library
         for cut, xb, mb, mt, s, u, (b1, c1, lr, lam, b2, c2, den) in self._blocks:
             gb = gv[cut]
@@ -358,9 +398,9 @@ class LionKStepper:
             mul(gb, c2, out=s)
             sub_or_add(mb, s, out=mb)
 
-
-    def advance(self, grad_f: Callable, t0: int, t1: int, store, save_every: int, last: int,
-                out=None) -> None:
+    def advance(
+        self, grad_f: Callable, t0: int, t1: int, store, save_every: int, last: int, out=None
+    ) -> None:
         """Steps t0+1 … t1 with gradients ``grad_f(x)`` (``grad_f(x, out=out)`` when ``out`` is
         given), saving the state into ``store`` after every step divisible by ``save_every``
         and after step ``last`` (the run's final step). One-block states run a loop with everything bound to locals (small
@@ -378,9 +418,9 @@ class LionKStepper:
         for t in range(t0 + 1, t1 + 1):
             (_, _, _, m, x), (Z, pair, mt, _, x_next) = cur, nxt
             g = grad_f(x, out=out) if out is not None else checked(grad_f(x))
-            mul(B, m, out=pair)          # (β1·m, β2·m)
-            mul(C, g, out=R)             # ((1 − β1)·g, (1 − β2)·g)
-            combine(pair, R, out=pair)   # (m̃, m) = β·m − (1 − β)·g  (library: +)
+            mul(B, m, out=pair)  # (β1·m, β2·m)
+            mul(C, g, out=R)  # ((1 − β1)·g, (1 − β2)·g)
+            combine(pair, R, out=pair)  # (m̃, m) = β·m − (1 − β)·g  (library: +)
             if kernel is not None:
                 kernel(mt, U)
                 u = U
@@ -398,10 +438,10 @@ class LionKStepper:
         (_, _, _, m, x), (_, pair, mt, _, x_next) = self._packs
         lr, lam, den = self._consts
         s, mul = self._S, np.multiply
-        mul(self._B, m, out=pair)              # (β1·m, β2·m)
-        mul(self._C, g, out=self._R)           # ((1 − β1)·g, (1 − β2)·g)
+        mul(self._B, m, out=pair)  # (β1·m, β2·m)
+        mul(self._C, g, out=self._R)  # ((1 − β1)·g, (1 − β2)·g)
         if self.library:
-            np.add(pair, self._R, out=pair)    # (c, m_lib): β·m_lib + (1 − β)·g
+            np.add(pair, self._R, out=pair)  # (c, m_lib): β·m_lib + (1 − β)·g
         else:
             np.subtract(pair, self._R, out=pair)  # (m̃, m): β·m − (1 − β)·g
         if self._kernel is not None:
@@ -433,8 +473,7 @@ def _update_x(x, u, s, lr, lam, den, implicit: bool, library: bool, out) -> None
         np.add(x, s, out=out)
 
 
-def _advance(state, grad_f, t0: int, t1: int, store, save_every: int, last: int,
-             out=None) -> None:
+def _advance(state, grad_f, t0: int, t1: int, store, save_every: int, last: int, out=None) -> None:
     """`LionKStepper.advance` for any stepper: one `step` call per step."""
     record_m_tilde = save_every == 1 and not isinstance(store, _Packed)
     for t in range(t0 + 1, t1 + 1):
@@ -455,13 +494,16 @@ class _PureStepper:
         self.library = config.convention == "library"
         m = xp.zeros_like(x0) if m0 is None else m0
         self.m = -m if self.library else m  # the state is kept as m_lib = −m internally
-        self.params = {k: _as_param(getattr(config, k), x0, K) for k in ("lr", "beta1", "beta2", "lam")}
+        self.params = {
+            k: _as_param(getattr(config, k), x0, K) for k in ("lr", "beta1", "beta2", "lam")
+        }
         self._step = lion_k_step_library if self.library else lion_k_step
         self.m_tilde = None
 
     def step(self, g) -> None:
-        self.x, self.m, self.m_tilde = self._step(self.K, self.x, self.m, g, decay=self.decay,
-                                                  **self.params)
+        self.x, self.m, self.m_tilde = self._step(
+            self.K, self.x, self.m, g, decay=self.decay, **self.params
+        )
 
 
 def _takes_out(fn: Callable) -> bool:
@@ -493,10 +535,19 @@ def format_bytes(n: float) -> str:
     return f"{n:.3g} PB"  # pragma: no cover
 
 
-def run_discrete(K: KFunction, grad_f: Callable, x0, m0=None, *, config: LionKConfig,
-                 steps: int, save_every: int = 1, divergence_threshold: float = 1e10,
-                 check_every: int = 50, callback: Callable[[int], None] | None = None
-                 ) -> DiscreteResult:
+def run_discrete(
+    K: KFunction,
+    grad_f: Callable,
+    x0,
+    m0=None,
+    *,
+    config: LionKConfig,
+    steps: int,
+    save_every: int = 1,
+    divergence_threshold: float = 1e10,
+    check_every: int = 50,
+    callback: Callable[[int], None] | None = None,
+) -> DiscreteResult:
     """Run ``steps`` Lion-K steps from ``(x0, m0)`` for a whole batch at once.
 
     ``x0`` has shape ``(*batch, *event)``; hyper-parameters in ``config`` are scalars or arrays of
@@ -541,8 +592,10 @@ def run_discrete(K: KFunction, grad_f: Callable, x0, m0=None, *, config: LionKCo
             status, message = -1, f"non-finite x or m by step {t}"
         elif big > divergence_threshold:
             status = -2
-            message = (f"diverged: max|x| = {big:.3g} > {divergence_threshold:.3g} by step "
-                       f"{t}; lower the learning rate")
+            message = (
+                f"diverged: max|x| = {big:.3g} > {divergence_threshold:.3g} by step "
+                f"{t}; lower the learning rate"
+            )
         if status != 0:
             failed = t
             if store.saved[-1] != failed:  # keep the failing state in the trajectory
@@ -553,9 +606,18 @@ def run_discrete(K: KFunction, grad_f: Callable, x0, m0=None, *, config: LionKCo
         M = -M
         MT = -MT if MT is not None else None
     saved = store.saved
-    return DiscreteResult(x=X, m=M, m_tilde=MT, steps_saved=np.asarray(saved), config=config,
-                          K=K, status=status, message=message, failed_step=failed,
-                          nfev=(failed or steps) if save_all else saved[-1])
+    return DiscreteResult(
+        x=X,
+        m=M,
+        m_tilde=MT,
+        steps_saved=np.asarray(saved),
+        config=config,
+        K=K,
+        status=status,
+        message=message,
+        failed_step=failed,
+        nfev=(failed or steps) if save_all else saved[-1],
+    )
 
 
 class _Listed:
@@ -615,7 +677,7 @@ class _Packed:
         self.saved.append(step)
 
     def arrays(self, save_all: bool, done: int):
-        T = self.T[:len(self.saved)]
+        T = self.T[: len(self.saved)]
         MT = np.ascontiguousarray(T[1:, 0]) if save_all else None
         return np.ascontiguousarray(T[:, 2]), np.ascontiguousarray(T[:, 1]), MT
 
@@ -626,6 +688,8 @@ def _allocate(shape, x, steps: int, save_every: int):
         return np.empty(shape, dtype=x.dtype)
     except MemoryError:
         need = format_bytes(trajectory_bytes(x, steps, save_every))
-        raise LionKError(f"steps={steps} with save_every={save_every}: storing the trajectory "
-                         f"needs {need} of memory; save fewer states (a larger save_every) or "
-                         "run fewer steps") from None
+        raise LionKError(
+            f"steps={steps} with save_every={save_every}: storing the trajectory "
+            f"needs {need} of memory; save fewer states (a larger save_every) or "
+            "run fewer steps"
+        ) from None

@@ -25,14 +25,15 @@ most ``MAX_DIGITS`` digits (so ``9**9**9**9`` is refused instead of hanging).
 
 Variables are real sympy Symbols (``real=True``), so ``diff(Abs(x), x) = sign(x)``.
 """
+
 from __future__ import annotations
 
 import ast
 import math
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import sympy
@@ -79,8 +80,12 @@ _LOGIC_FUNCTIONS = {"And": sympy.And, "Or": sympy.Or, "Not": sympy.Not}
 _ALLOWED_FUNCTION_LIST = ", ".join(list(_FUNCTIONS) + ["Piecewise"])
 
 _COMPARE = {
-    ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge,
-    ast.Eq: sympy.Eq, ast.NotEq: sympy.Ne,
+    ast.Lt: sympy.Lt,
+    ast.LtE: sympy.Le,
+    ast.Gt: sympy.Gt,
+    ast.GtE: sympy.Ge,
+    ast.Eq: sympy.Eq,
+    ast.NotEq: sympy.Ne,
 }
 
 # Friendly messages for syntax that is never allowed.
@@ -176,7 +181,9 @@ class _Builder:
     def number(node: ast.Constant) -> sympy.Basic:
         v = node.value
         if isinstance(v, bool) or v is None or v is Ellipsis:
-            raise _fail(f"{v!r} is not allowed here; True/False only appear in Piecewise conditions")
+            raise _fail(
+                f"{v!r} is not allowed here; True/False only appear in Piecewise conditions"
+            )
         if isinstance(v, int):
             if len(str(abs(v))) > MAX_DIGITS:
                 raise _fail(f"integer literal too long (more than {MAX_DIGITS} digits)")
@@ -227,18 +234,23 @@ class _Builder:
     def arith(self, node: ast.AST, in_cond: bool) -> sympy.Expr:
         """Build a node that must be a real-valued (not boolean) expression."""
         val = self.build(node, in_cond)
-        if isinstance(val, (sympy.logic.boolalg.Boolean, sympy.core.relational.Relational)) \
-                and not isinstance(val, sympy.Expr):
-            raise _fail("a condition was used where a number is expected; conditions only go "
-                        "in the second slot of Piecewise((expr, condition), ...)")
+        if isinstance(
+            val, (sympy.logic.boolalg.Boolean, sympy.core.relational.Relational)
+        ) and not isinstance(val, sympy.Expr):
+            raise _fail(
+                "a condition was used where a number is expected; conditions only go "
+                "in the second slot of Piecewise((expr, condition), ...)"
+            )
         return val
 
     def condition(self, node: ast.AST) -> sympy.Basic:
         val = self.build(node, in_cond=True)
         # sympy Symbols are Boolean too: a condition must be a Boolean that is not an Expr
         if not isinstance(val, sympy.logic.boolalg.Boolean) or isinstance(val, sympy.Expr):
-            raise _fail("a Piecewise condition must be a comparison (e.g. x1 > 0), a combination "
-                        "of comparisons with and/or/not, or True")
+            raise _fail(
+                "a Piecewise condition must be a comparison (e.g. x1 > 0), a combination "
+                "of comparisons with and/or/not, or True"
+            )
         return val
 
     def unary(self, node: ast.UnaryOp, in_cond: bool) -> sympy.Basic:
@@ -294,19 +306,24 @@ class _Builder:
                 raise _fail(f"exponent {exponent} is too large (|exponent| ≤ {MAX_EXPONENT})")
             if base.is_Rational and base != 0 and exponent.is_Rational:
                 # decimal digits of the exact result, estimated before computing it
-                digits = abs(float(exponent)) * max(math.log10(abs(base.p)) if base.p else 0.0,
-                                                    math.log10(base.q))
+                digits = abs(float(exponent)) * max(
+                    math.log10(abs(base.p)) if base.p else 0.0, math.log10(base.q)
+                )
                 if digits > MAX_DIGITS:
-                    raise _fail(f"number too large in expression (≈{digits:.0f} digits; at most "
-                                f"{MAX_DIGITS})")
+                    raise _fail(
+                        f"number too large in expression (≈{digits:.0f} digits; at most "
+                        f"{MAX_DIGITS})"
+                    )
             if base == 0 and exponent.is_negative:
                 raise _fail("0 raised to a negative power in expression")
-        return self._checked(base ** exponent)
+        return self._checked(base**exponent)
 
     def compare(self, node: ast.Compare, in_cond: bool) -> sympy.Basic:
         if not in_cond:
-            raise _fail("comparisons are only allowed inside Piecewise conditions, e.g. "
-                        "Piecewise((x1, x1 > 0), (0, True))")
+            raise _fail(
+                "comparisons are only allowed inside Piecewise conditions, e.g. "
+                "Piecewise((x1, x1 > 0), (0, True))"
+            )
         left = self.arith(node.left, in_cond)
         parts = []
         for op, right_node in zip(node.ops, node.comparators):
@@ -321,15 +338,19 @@ class _Builder:
     def call(self, node: ast.Call, in_cond: bool) -> sympy.Basic:
         if not isinstance(node.func, ast.Name):
             if isinstance(node.func, ast.Attribute):
-                raise _fail("attribute access ('.name') is not allowed in expressions; call "
-                            "functions by their bare name, e.g. exp(x1)")
+                raise _fail(
+                    "attribute access ('.name') is not allowed in expressions; call "
+                    "functions by their bare name, e.g. exp(x1)"
+                )
             raise _fail("only named functions can be called, e.g. exp(x1)")
         fname = node.func.id
         if "__" in fname:
             raise _fail(f"dunder names like {fname!r} are not allowed in expressions")
         if node.keywords:
-            raise _fail(f"keyword arguments are not allowed; call {fname}(...) with positional "
-                        "arguments only")
+            raise _fail(
+                f"keyword arguments are not allowed; call {fname}(...) with positional "
+                "arguments only"
+            )
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise _fail("'*' unpacking is not allowed in expressions")
         if fname == "Piecewise":
@@ -348,8 +369,10 @@ class _Builder:
             raise _fail(f"{fname}() takes {want} argument(s), got {n}")
         args = [self.arith(a, in_cond) for a in node.args]
         if fname == "Heaviside" and n == 2 and not (args[1].is_Number and 0 <= args[1] <= 1):
-            raise _fail("the second argument of Heaviside(x, h0) is its value at 0: a number in "
-                        "[0, 1], e.g. Heaviside(x1, 1/2)")
+            raise _fail(
+                "the second argument of Heaviside(x, h0) is its value at 0: a number in "
+                "[0, 1], e.g. Heaviside(x1, 1/2)"
+            )
         try:
             return func(*args)
         except (TypeError, ValueError, ArithmeticError) as exc:
@@ -361,8 +384,10 @@ class _Builder:
         pairs = []
         for a in node.args:
             if not (isinstance(a, ast.Tuple) and len(a.elts) == 2):
-                raise _fail("Piecewise arguments must be (expr, condition) pairs, e.g. "
-                            "Piecewise((x1, x1 > 0), (0, True))")
+                raise _fail(
+                    "Piecewise arguments must be (expr, condition) pairs, e.g. "
+                    "Piecewise((x1, x1 > 0), (0, True))"
+                )
             pairs.append((self.arith(a.elts[0], in_cond), self.condition(a.elts[1])))
         try:
             return sympy.Piecewise(*pairs)
@@ -382,10 +407,14 @@ def _check_real_constants(expr: sympy.Basic, text: str) -> None:
         if not isinstance(node, sympy.Expr) or node.free_symbols:
             continue
         if node.is_extended_real is False:
-            hint = (" (for the real cube root of a negative number write -(8)**(1/3))"
-                    if isinstance(node, sympy.Pow) or node.has(sympy.Pow) else "")
-            raise LionKError(f"expression {text!r} has the complex value {node} (expressions are "
-                             f"real){hint}")
+            hint = (
+                " (for the real cube root of a negative number write -(8)**(1/3))"
+                if isinstance(node, sympy.Pow) or node.has(sympy.Pow)
+                else ""
+            )
+            raise LionKError(
+                f"expression {text!r} has the complex value {node} (expressions are real){hint}"
+            )
         if node.is_Atom and not node.is_Number:
             continue
         try:
@@ -395,9 +424,11 @@ def _check_real_constants(expr: sympy.Basic, text: str) -> None:
             too_big = True
         if too_big:
             shown = sympy.sstr(node)
-            raise LionKError(f"expression {text!r} has the constant "
-                             f"{shown if len(shown) <= 30 else shown[:27] + '...'} beyond floating "
-                             f"point (|c| ≤ {MAX_CONSTANT:g})")
+            raise LionKError(
+                f"expression {text!r} has the constant "
+                f"{shown if len(shown) <= 30 else shown[:27] + '...'} beyond floating "
+                f"point (|c| ≤ {MAX_CONSTANT:g})"
+            )
 
 
 def _tree_depth(tree: ast.AST) -> int:
@@ -410,9 +441,13 @@ def _tree_depth(tree: ast.AST) -> int:
         if d > MAX_DEPTH:
             return d
         for child in ast.iter_child_nodes(node):
-            chained = (isinstance(node, ast.BinOp) and child is node.left
-                       and isinstance(child, ast.BinOp)
-                       and isinstance(node.op, _CHAIN_OPS) and isinstance(child.op, _CHAIN_OPS))
+            chained = (
+                isinstance(node, ast.BinOp)
+                and child is node.left
+                and isinstance(child, ast.BinOp)
+                and isinstance(node.op, _CHAIN_OPS)
+                and isinstance(child.op, _CHAIN_OPS)
+            )
             stack.append((child, d if chained else d + 1))
     return deepest
 
@@ -463,20 +498,26 @@ def parse_expression(text: str, variables=None) -> ParsedExpression:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         detail = exc.msg if getattr(exc, "msg", None) else "invalid syntax"
-        raise LionKError(f"cannot parse expression {text!r}: {detail} (use Python syntax, "
-                         "e.g. (x1 - 1.5)**2 + x2**2)") from None
+        raise LionKError(
+            f"cannot parse expression {text!r}: {detail} (use Python syntax, "
+            "e.g. (x1 - 1.5)**2 + x2**2)"
+        ) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise LionKError(f"cannot parse expression: {type(exc).__name__}; simplify it") from None
     if _tree_depth(tree) > MAX_DEPTH:
-        raise LionKError(f"expression nested too deeply (more than {MAX_DEPTH} levels); simplify it")
+        raise LionKError(
+            f"expression nested too deeply (more than {MAX_DEPTH} levels); simplify it"
+        )
     builder = _Builder(symbols, declared)
     try:
         expr = builder.build(tree)
     except RecursionError:  # pragma: no cover - the depth check above prevents it
         raise LionKError("expression nested too deeply; simplify it") from None
     if isinstance(expr, sympy.logic.boolalg.Boolean) and not isinstance(expr, sympy.Expr):
-        raise LionKError("the expression is a condition, not a number; conditions only go inside "
-                         "Piecewise((expr, condition), ...)")
+        raise LionKError(
+            "the expression is a condition, not a number; conditions only go inside "
+            "Piecewise((expr, condition), ...)"
+        )
     if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         raise LionKError(f"expression {text!r} is undefined or infinite (e.g. division by zero)")
     _check_real_constants(expr, text)
@@ -484,15 +525,18 @@ def parse_expression(text: str, variables=None) -> ParsedExpression:
         return ParsedExpression(text=text, expr=expr, variables=tuple(symbols.values()))
     names = sorted(builder.seen)
     if "x" in names and len(names) > 1:
-        raise LionKError("mix of x and x1, x2, ... in one expression; use x alone (separable K) "
-                         "or x1, x2, ... only")
+        raise LionKError(
+            "mix of x and x1, x2, ... in one expression; use x alone (separable K) "
+            "or x1, x2, ... only"
+        )
     if names == ["x"]:
         return ParsedExpression(text=text, expr=expr, variables=(builder.seen["x"],))
     n = max((int(name[1:]) for name in names), default=0)
     if n > 10_000:
         raise LionKError(f"variable index x{n} is too large (at most x10000)")
-    syms = tuple(builder.seen.get(f"x{i}") or sympy.Symbol(f"x{i}", real=True)
-                 for i in range(1, n + 1))
+    syms = tuple(
+        builder.seen.get(f"x{i}") or sympy.Symbol(f"x{i}", real=True) for i in range(1, n + 1)
+    )
     return ParsedExpression(text=text, expr=expr, variables=syms)
 
 
@@ -508,8 +552,10 @@ def lambdify_numpy(expr: sympy.Expr, variables: Sequence[sympy.Symbol]) -> Calla
 
     def fn(*args):
         if len(args) != len(variables):
-            raise LionKError(f"the expression takes {len(variables)} argument(s) "
-                             f"({', '.join(v.name for v in variables)}), got {len(args)}")
+            raise LionKError(
+                f"the expression takes {len(variables)} argument(s) "
+                f"({', '.join(v.name for v in variables)}), got {len(args)}"
+            )
         arrays = np.broadcast_arrays(*[np.asarray(a) for a in args]) if args else []
         out = np.asarray(raw(*arrays))
         shape = arrays[0].shape if arrays else ()

@@ -21,6 +21,7 @@ that iterates which sit on the boundary up to rounding are counted as inside.
 Register a new K by subclassing `KFunction` (or `SeparableK` / `NormBallK`) and decorating the
 class with `register_K`; ``make_K(name, **params)`` then builds it by name.
 """
+
 from __future__ import annotations
 
 import abc
@@ -55,12 +56,15 @@ class Param:
         try:
             v = float(value)
         except (TypeError, ValueError):
-            raise LionKError(f"K={owner}: parameter {self.name}={value!r} is not a number") from None
+            raise LionKError(
+                f"K={owner}: parameter {self.name}={value!r} is not a number"
+            ) from None
         ok_low = v >= self.lower if self.lower_inclusive else v > self.lower
         if not (ok_low and v <= self.upper) or not np.isfinite(v):
             low = "≥" if self.lower_inclusive else ">"
             rng = f"{self.name} {low} {self.lower:g}" + (
-                f" and ≤ {self.upper:g}" if np.isfinite(self.upper) else " and finite")
+                f" and ≤ {self.upper:g}" if np.isfinite(self.upper) else " and finite"
+            )
             raise LionKError(f"K={owner}: parameter {self.name}={v:g} is out of range; need {rng}")
         return v
 
@@ -93,7 +97,9 @@ class KFunction(abc.ABC):
     induced: ClassVar[str] = ""
     induced_latex: ClassVar[str] = ""
     induced_numeric: ClassVar[str] = ""
-    induced_kind: ClassVar[str] = "constraint"  # "constraint" | "regularizer" | "constraint+regularizer"
+    induced_kind: ClassVar[str] = (
+        "constraint"  # "constraint" | "regularizer" | "constraint+regularizer"
+    )
     differentiable: ClassVar[bool] = False
     separable: ClassVar[bool] = False
     homogeneous: ClassVar[bool] = False
@@ -106,9 +112,11 @@ class KFunction(abc.ABC):
         if unknown:
             names = ", ".join(sorted(known)) or "none"
             raise LionKError(
-                f"K={self.name} has no parameter {', '.join(sorted(unknown))}; its parameters: {names}")
+                f"K={self.name} has no parameter {', '.join(sorted(unknown))}; its parameters: {names}"
+            )
         self.param_values: dict[str, float] = {
-            p.name: p.check(params.get(p.name, p.default), self.name) for p in self.params}
+            p.name: p.check(params.get(p.name, p.default), self.name) for p in self.params
+        }
         for k, v in self.param_values.items():
             setattr(self, k, v)
 
@@ -168,22 +176,31 @@ class KFunction(abc.ABC):
         if not self.differentiable:
             raise NotImplementedError(f"K={self.name}: no prox available")
         v = np.asarray(v, dtype=float)
-        shape = v.shape[-self.event_ndim:]
+        shape = v.shape[-self.event_ndim :]
         flat = v.reshape((-1,) + shape)
         tflat = np.broadcast_to(np.asarray(t, dtype=float), v.shape).reshape(flat.shape)
         out = np.empty_like(flat)
         for i, (vi, ti) in enumerate(zip(flat, tflat)):
+
             def obj(u, vi=vi, ti=ti):
                 u = u.reshape(shape)
                 val = float(self.K(u)) + np.sum((u - vi) ** 2 / (2 * ti))
                 return val, (np.asarray(self.grad(u)) + (u - vi) / ti).ravel()
-            res = optimize.minimize(obj, vi.ravel(), jac=True, method="L-BFGS-B",
-                                    options={"ftol": 0, "gtol": 1e-13, "maxiter": 10_000})
+
+            res = optimize.minimize(
+                obj,
+                vi.ravel(),
+                jac=True,
+                method="L-BFGS-B",
+                options={"ftol": 0, "gtol": 1e-13, "maxiter": 10_000},
+            )
+
             # L-BFGS stalls once objective differences reach rounding (gradient ~1e-8); polish
             # by solving the optimality equation ∇K(u) + (u − v)/t = 0 (strongly monotone).
             def residual(u, vi=vi, ti=ti):
                 u = u.reshape(shape)
                 return (np.asarray(self.grad(u), dtype=float) + (u - vi) / ti).ravel()
+
             u = res.x
             sol = optimize.root(residual, u, method="hybr", tol=1e-15)
             if np.max(np.abs(residual(sol.x))) < np.max(np.abs(residual(u))):
@@ -192,7 +209,8 @@ class KFunction(abc.ABC):
             if not err <= 1e-10 * (1.0 + np.max(np.abs(vi / ti))):
                 raise NumericalFailure(
                     f"K={self.name}: generic prox did not converge at point {i}: "
-                    f"optimality residual ‖∇K(u) + (u − v)/t‖_∞ = {err:.3g}")
+                    f"optimality residual ‖∇K(u) + (u − v)/t‖_∞ = {err:.3g}"
+                )
             out[i] = u.reshape(shape)
         return out.reshape(v.shape)
 
@@ -338,7 +356,7 @@ class NormBallK(KFunction):
         y = np.asarray(y, dtype=float)
         nrm = np.asarray(self.dual_norm(y), dtype=float)
         inside = np.array(nrm <= 1)
-        n = int(np.prod(y.shape[y.ndim - self.event_ndim:]))
+        n = int(np.prod(y.shape[y.ndim - self.event_ndim :]))
         near = ~inside & (nrm <= 1 + self.dual_lipschitz(n) * tol)
         if np.any(near):
             inside[near] = np.asarray(self.dist_dom_conj(y[near])) <= tol
@@ -371,6 +389,7 @@ def register_K(cls: type[KFunction]) -> type[KFunction]:
 def available_K() -> dict[str, type[KFunction]]:
     """The registered K classes by name (catalog first, then user registrations)."""
     from . import catalog  # noqa: F401  (registers the catalog)
+
     return dict(_REGISTRY)
 
 
@@ -379,8 +398,10 @@ def make_K(name: str, **params: Any) -> KFunction:
     reg = available_K()
     if isinstance(name, KFunction):
         if params:
-            raise LionKError(f"K={name.name} is already built ({name!r}); "
-                             f"pass a name to set parameters {', '.join(sorted(params))}")
+            raise LionKError(
+                f"K={name.name} is already built ({name!r}); "
+                f"pass a name to set parameters {', '.join(sorted(params))}"
+            )
         return name
     if name not in reg:
         raise LionKError(f"unknown K {name!r}; choose one of: {', '.join(reg)}")

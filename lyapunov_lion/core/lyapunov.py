@@ -34,10 +34,12 @@ and ``Δ'_t = ((1−β2+ηλβ2)/(1−β2+ηλ(β2−β1)))·w̄_tᵀ(m̃_{t+1} 
 Phase 1: ``dist(λx_t, dom K*)`` is bounded by ``e^{−λt}``·dist_0 (ODE), ``(1−ηλ)^t``·dist_0
 (explicit, ηλ ≤ 1) and ``(1+ηλ)^{−t}``·dist_0 (implicit).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -46,20 +48,42 @@ from .kfunc import DOMAIN_TOL, KFunction
 from .serialize import to_jsonable
 
 __all__ = [
-    "fenchel_young_gap", "lyapunov_F", "lyapunov_H", "lyapunov_c", "lyapunov_Delta",
-    "lyapunov_Delta_terms", "ode_rhs", "discrete_a", "discrete_H", "discrete_Delta",
-    "discrete_Delta_terms", "discrete_w", "kkt_score", "phase1_exit", "phase1_bound",
-    "phase1_bound_continuous", "MonotonicityReport", "monotonicity", "InequalityCheck",
-    "DiscreteDiagnostics", "diagnose_discrete", "SPEC_INEQUALITY", "EXPLICIT_INEQUALITY",
+    "fenchel_young_gap",
+    "lyapunov_F",
+    "lyapunov_H",
+    "lyapunov_c",
+    "lyapunov_Delta",
+    "lyapunov_Delta_terms",
+    "ode_rhs",
+    "discrete_a",
+    "discrete_H",
+    "discrete_Delta",
+    "discrete_Delta_terms",
+    "discrete_w",
+    "kkt_score",
+    "phase1_exit",
+    "phase1_bound",
+    "phase1_bound_continuous",
+    "MonotonicityReport",
+    "monotonicity",
+    "InequalityCheck",
+    "DiscreteDiagnostics",
+    "diagnose_discrete",
+    "SPEC_INEQUALITY",
+    "EXPLICIT_INEQUALITY",
 ]
 
-SPEC_INEQUALITY = ("spec §5: H_d(t+1) − H_d(t) ≤ −ηΔ_t + (Lη²/2)‖w_t‖², a = ηβ1/((1−β2)+ηλ(1−β1)), "
-                   "w_t = ∇K(m̃_{t+1}) − λx_{t+1}; a theorem for the implicit-decay scheme with "
-                   "β1 ≤ β2, f L-smooth, λx_t ∈ dom K*")
-EXPLICIT_INEQUALITY = ("explicit-decay variant [derived here]: H'_d(t+1) − H'_d(t) ≤ −ηΔ'_t + "
-                       "(Lη²/2)‖w̄_t‖², a' = ηβ1/((1−β2)+ηλ(β2−β1)), w̄_t = ∇K(m̃_{t+1}) − λx_t; a "
-                       "theorem for the explicit scheme with β1 ≤ β2, ηλ < 1, f L-smooth, "
-                       "λx_t ∈ dom K*")
+SPEC_INEQUALITY = (
+    "spec §5: H_d(t+1) − H_d(t) ≤ −ηΔ_t + (Lη²/2)‖w_t‖², a = ηβ1/((1−β2)+ηλ(1−β1)), "
+    "w_t = ∇K(m̃_{t+1}) − λx_{t+1}; a theorem for the implicit-decay scheme with "
+    "β1 ≤ β2, f L-smooth, λx_t ∈ dom K*"
+)
+EXPLICIT_INEQUALITY = (
+    "explicit-decay variant [derived here]: H'_d(t+1) − H'_d(t) ≤ −ηΔ'_t + "
+    "(Lη²/2)‖w̄_t‖², a' = ηβ1/((1−β2)+ηλ(β2−β1)), w̄_t = ∇K(m̃_{t+1}) − λx_t; a "
+    "theorem for the explicit scheme with β1 ≤ β2, ηλ < 1, f L-smooth, "
+    "λx_t ∈ dom K*"
+)
 
 
 # ------------------------------------------------------------------------------------------
@@ -88,8 +112,10 @@ def _inner(K: KFunction, a, b):
 
 def _check_lam(lam) -> None:
     if np.any(np.asarray(lam) <= 0):
-        raise LionKError(f"lam={lam!r}: the Lyapunov functions of Lion-K need weight decay lam > 0 "
-                         "(they contain (1/lam)K*(lam x))")
+        raise LionKError(
+            f"lam={lam!r}: the Lyapunov functions of Lion-K need weight decay lam > 0 "
+            "(they contain (1/lam)K*(lam x))"
+        )
 
 
 def fenchel_young_gap(K: KFunction, x, m, lam):
@@ -113,7 +139,8 @@ def lyapunov_F(K: KFunction, fx, x, lam, alpha, gamma):
     _check_lam(lam)
     dt = _float_dtype(x)
     return _red(alpha, dt) * np.asarray(fx) + _red(gamma, dt) / _red(lam, dt) * K.conj(
-        _ev(K, lam, dt) * np.asarray(x))
+        _ev(K, lam, dt) * np.asarray(x)
+    )
 
 
 def lyapunov_H(K: KFunction, fx, x, m, lam, alpha, gamma, eps):
@@ -127,8 +154,11 @@ def lyapunov_H(K: KFunction, fx, x, m, lam, alpha, gamma, eps):
     dt = _float_dtype(x, m)
     lamr, c = _red(lam, dt), lyapunov_c(lam, gamma, eps)
     lx = _ev(K, lam, dt) * x
-    return (_red(alpha, dt) * np.asarray(fx) + (_red(gamma, dt) / lamr + c) * K.conj(lx)
-            + c * (np.asarray(K.K(m)) - _inner(K, m, lx)))
+    return (
+        _red(alpha, dt) * np.asarray(fx)
+        + (_red(gamma, dt) / lamr + c) * K.conj(lx)
+        + c * (np.asarray(K.K(m)) - _inner(K, m, lx))
+    )
 
 
 def ode_rhs(K: KFunction, x, m, gx, lam, alpha, gamma, eps):
@@ -203,8 +233,11 @@ def discrete_H(K: KFunction, fx, x, m, lr, beta1, beta2, lam, decay: str = "impl
     dt = _float_dtype(x, m)
     a = discrete_a(lr, beta1, beta2, lam, decay)
     lx = _ev(K, lam, dt) * x
-    return (np.asarray(fx) + (1 / _red(lam, dt) + a) * K.conj(lx)
-            + a * (np.asarray(K.K(m)) - _inner(K, m, lx)))
+    return (
+        np.asarray(fx)
+        + (1 / _red(lam, dt) + a) * K.conj(lx)
+        + a * (np.asarray(K.K(m)) - _inner(K, m, lx))
+    )
 
 
 def discrete_w(K: KFunction, x_next, m_tilde_next, lam):
@@ -213,8 +246,9 @@ def discrete_w(K: KFunction, x_next, m_tilde_next, lam):
     return np.asarray(K.grad(np.asarray(m_tilde_next))) - _ev(K, lam, _float_dtype(x_next)) * x_next
 
 
-def discrete_Delta_terms(K: KFunction, x_next, m, m_tilde_next, lr, beta1, beta2, lam,
-                         decay: str = "implicit", x=None):
+def discrete_Delta_terms(
+    K: KFunction, x_next, m, m_tilde_next, lr, beta1, beta2, lam, decay: str = "implicit", x=None
+):
     """The two terms of Δ_t.
 
     Implicit (spec §5), with D = 1−β2+ηλ(1−β1), u = ∇K(m̃_{t+1}), v = ∇K*(λx_{t+1})::
@@ -257,8 +291,9 @@ def discrete_Delta_terms(K: KFunction, x_next, m, m_tilde_next, lr, beta1, beta2
     return t1, t2
 
 
-def discrete_Delta(K: KFunction, x_next, m, m_tilde_next, lr, beta1, beta2, lam,
-                   decay: str = "implicit", x=None):
+def discrete_Delta(
+    K: KFunction, x_next, m, m_tilde_next, lr, beta1, beta2, lam, decay: str = "implicit", x=None
+):
     """Δ_t = term1 + term2 of `discrete_Delta_terms` (spec §5 for the implicit scheme)."""
     t1, t2 = discrete_Delta_terms(K, x_next, m, m_tilde_next, lr, beta1, beta2, lam, decay, x)
     return t1 + t2
@@ -301,7 +336,7 @@ def phase1_bound(dist0, lr, lam, steps: int, decay: str = "explicit"):
     rate = np.asarray(lr) * np.asarray(lam)
     factor = (1 - rate) if decay == "explicit" else 1 / (1 + rate)
     t = np.arange(steps + 1).reshape((-1,) + (1,) * np.ndim(factor * np.asarray(dist0)))
-    return np.asarray(dist0) * factor ** t
+    return np.asarray(dist0) * factor**t
 
 
 def phase1_bound_continuous(dist0, lam, t):
@@ -332,9 +367,19 @@ class MonotonicityReport:
     n_nonfinite: Any = 0
 
     def to_dict(self) -> dict:
-        return {k: to_jsonable(getattr(self, k)) for k in (
-            "monotone", "max_increase", "n_increases", "first_increase_step", "rtol", "atol",
-            "n_checked", "n_nonfinite")}
+        return {
+            k: to_jsonable(getattr(self, k))
+            for k in (
+                "monotone",
+                "max_increase",
+                "n_increases",
+                "first_increase_step",
+                "rtol",
+                "atol",
+                "n_checked",
+                "n_nonfinite",
+            )
+        }
 
 
 def monotonicity(H, start=0, rtol: float = 1e-12, atol: float = 0.0) -> MonotonicityReport:
@@ -358,9 +403,15 @@ def monotonicity(H, start=0, rtol: float = 1e-12, atol: float = 0.0) -> Monotoni
     max_inc = np.where(n_checked > 0, inc.max(axis=0), np.nan)
     first = np.where(bad.any(axis=0), np.argmax(bad, axis=0), -1)
     rep = MonotonicityReport(
-        monotone=~bad.any(axis=0), max_increase=max_inc, n_increases=bad.sum(axis=0),
-        first_increase_step=first, rtol=rtol, atol=atol, n_checked=n_checked,
-        n_nonfinite=(active & ~finite).sum(axis=0))
+        monotone=~bad.any(axis=0),
+        max_increase=max_inc,
+        n_increases=bad.sum(axis=0),
+        first_increase_step=first,
+        rtol=rtol,
+        atol=atol,
+        n_checked=n_checked,
+        n_nonfinite=(active & ~finite).sum(axis=0),
+    )
     if H.ndim == 1:
         rep.monotone, rep.max_increase = bool(rep.monotone), float(rep.max_increase)
         rep.n_increases, rep.n_checked = int(rep.n_increases), int(rep.n_checked)
@@ -401,10 +452,21 @@ class InequalityCheck:
     rtol: float
 
     def to_dict(self, series: bool = False) -> dict:
-        d = {k: to_jsonable(getattr(self, k)) for k in (
-            "statement", "scheme", "theorem", "why_not_theorem", "n_checked", "n_skipped_boundary",
-            "n_violations",
-            "max_violation", "max_violation_step", "rtol")}
+        d = {
+            k: to_jsonable(getattr(self, k))
+            for k in (
+                "statement",
+                "scheme",
+                "theorem",
+                "why_not_theorem",
+                "n_checked",
+                "n_skipped_boundary",
+                "n_violations",
+                "max_violation",
+                "max_violation_step",
+                "rtol",
+            )
+        }
         if series:
             d["slack"] = to_jsonable(self.slack)
         return d
@@ -413,7 +475,7 @@ class InequalityCheck:
 def _inequality(H, Delta, wsq, scale, valid, lr, L, rtol, statement, scheme, theorem, why):
     lr, L = np.asarray(lr, dtype=float), float(L)
     with np.errstate(invalid="ignore"):
-        slack = H[1:] - H[:-1] + lr * Delta - 0.5 * L * lr ** 2 * wsq
+        slack = H[1:] - H[:-1] + lr * Delta - 0.5 * L * lr**2 * wsq
     finite = np.isfinite(slack)
     checked = finite & valid
     slack = np.where(checked, slack, np.nan)
@@ -422,11 +484,18 @@ def _inequality(H, Delta, wsq, scale, valid, lr, L, rtol, statement, scheme, the
     masked = np.where(checked, slack, -np.inf)
     n_checked = checked.sum(axis=0)
     return InequalityCheck(
-        statement=statement, scheme=scheme, theorem=theorem, why_not_theorem=why, slack=slack,
-        n_checked=n_checked, n_skipped_boundary=(finite & ~valid).sum(axis=0),
+        statement=statement,
+        scheme=scheme,
+        theorem=theorem,
+        why_not_theorem=why,
+        slack=slack,
+        n_checked=n_checked,
+        n_skipped_boundary=(finite & ~valid).sum(axis=0),
         n_violations=bad.sum(axis=0),
         max_violation=np.where(n_checked > 0, masked.max(axis=0), np.nan),
-        max_violation_step=np.where(n_checked > 0, np.argmax(masked, axis=0), -1), rtol=rtol)
+        max_violation_step=np.where(n_checked > 0, np.argmax(masked, axis=0), -1),
+        rtol=rtol,
+    )
 
 
 @dataclass
@@ -473,25 +542,51 @@ class DiscreteDiagnostics:
 
     def to_dict(self, series: bool = True) -> dict:
         """JSON-ready dict (lists; non-finite numbers, e.g. H_d = +inf before phase 1, → null)."""
-        d = {k: to_jsonable(getattr(self, k)) for k in (
-            "K", "decay", "convention", "lr", "beta1", "beta2", "lam", "L", "phase1_tol",
-            "phase1_exit", "phase1_bound_applies", "phase1_bound_held", "phase1_max_ratio",
-            "notes")}
+        d = {
+            k: to_jsonable(getattr(self, k))
+            for k in (
+                "K",
+                "decay",
+                "convention",
+                "lr",
+                "beta1",
+                "beta2",
+                "lam",
+                "L",
+                "phase1_tol",
+                "phase1_exit",
+                "phase1_bound_applies",
+                "phase1_bound_held",
+                "phase1_max_ratio",
+                "notes",
+            )
+        }
         d["monotonicity"] = self.monotonicity.to_dict()
-        d["spec_inequality"] = (None if self.spec_inequality is None
-                                else self.spec_inequality.to_dict(series))
-        d["explicit_inequality"] = (None if self.explicit_inequality is None
-                                    else self.explicit_inequality.to_dict(series))
+        d["spec_inequality"] = (
+            None if self.spec_inequality is None else self.spec_inequality.to_dict(series)
+        )
+        d["explicit_inequality"] = (
+            None if self.explicit_inequality is None else self.explicit_inequality.to_dict(series)
+        )
         if series:
             for k in ("steps", "f", "H_d", "Delta", "w_sq", "dist", "kkt", "H_d_explicit"):
                 d[k] = to_jsonable(getattr(self, k))
         return d
 
 
-def diagnose_discrete(result, f: Callable, grad_f: Callable, L: float | None = None, *,
-                      tol: float = DOMAIN_TOL, rtol: float = 1e-11, dom_atol: float = 1e-12,
-                      mono_rtol: float = 1e-12,
-                      bound_rtol: float = 1e-12, bound_atol: float = 1e-12) -> DiscreteDiagnostics:
+def diagnose_discrete(
+    result,
+    f: Callable,
+    grad_f: Callable,
+    L: float | None = None,
+    *,
+    tol: float = DOMAIN_TOL,
+    rtol: float = 1e-11,
+    dom_atol: float = 1e-12,
+    mono_rtol: float = 1e-12,
+    bound_rtol: float = 1e-12,
+    bound_atol: float = 1e-12,
+) -> DiscreteDiagnostics:
     """Lyapunov and phase diagnostics of a `DiscreteResult` (every step saved; paper convention).
 
     For each run of the batch: f_t, H_d(x_t, m_t), Δ_t, ‖w_t‖², dist(λx_t, dom K*), the phase-1
@@ -512,8 +607,10 @@ def diagnose_discrete(result, f: Callable, grad_f: Callable, L: float | None = N
     if result.m_tilde is None:
         raise LionKError("diagnose_discrete needs every step (run_discrete with save_every=1)")
     if cfg.convention == "library" and not K.even:
-        raise LionKError(f"K={K.name} is not even: a library-convention run is Lion-K with K(−·); "
-                         "diagnose a paper-convention run instead")
+        raise LionKError(
+            f"K={K.name} is not even: a library-convention run is Lion-K with K(−·); "
+            "diagnose a paper-convention run instead"
+        )
     lam = np.asarray(cfg.lam, dtype=float)
     _check_lam(lam)
     X, M, MT = (np.asarray(a) for a in (result.x, result.m, result.m_tilde))
@@ -561,40 +658,88 @@ def diagnose_discrete(result, f: Callable, grad_f: Callable, L: float | None = N
     scheme_ok = bool(np.all(b1 <= b2))
     if L is not None:
         a = discrete_a(lr, b1, b2, lam, "implicit")
-        mag = (np.abs(fx) + (1 / lam + a) * np.abs(K.conj(lam_e * X))
-               + a * (np.abs(np.asarray(K.K(M))) + np.abs(_inner(K, M, lam_e * X))))
-        scale = mag[1:] + mag[:-1] + lr * (np.abs(t1) + np.abs(t2)) + 0.5 * L * lr ** 2 * wsq
+        mag = (
+            np.abs(fx)
+            + (1 / lam + a) * np.abs(K.conj(lam_e * X))
+            + a * (np.abs(np.asarray(K.K(M))) + np.abs(_inner(K, M, lam_e * X)))
+        )
+        scale = mag[1:] + mag[:-1] + lr * (np.abs(t1) + np.abs(t2)) + 0.5 * L * lr**2 * wsq
         theorem = decay == "implicit" and scheme_ok
-        why = "" if theorem else "; ".join(
-            s for s, bad in (("explicit-decay scheme", decay != "implicit"),
-                             ("beta1 > beta2", not scheme_ok)) if bad)
+        why = (
+            ""
+            if theorem
+            else "; ".join(
+                s
+                for s, bad in (
+                    ("explicit-decay scheme", decay != "implicit"),
+                    ("beta1 > beta2", not scheme_ok),
+                )
+                if bad
+            )
+        )
         inside = dist <= dom_atol
         valid = inside[1:] & inside[:-1]
-        spec_check = _inequality(H, Delta, wsq, scale, valid, lr, L, rtol, SPEC_INEQUALITY, decay,
-                                 theorem, why)
+        spec_check = _inequality(
+            H, Delta, wsq, scale, valid, lr, L, rtol, SPEC_INEQUALITY, decay, theorem, why
+        )
         if decay == "explicit":
-            e1, e2 = discrete_Delta_terms(K, X[1:], M[:-1], MT, lr, b1, b2, lam, "explicit",
-                                          x=X[:-1])
+            e1, e2 = discrete_Delta_terms(
+                K, X[1:], M[:-1], MT, lr, b1, b2, lam, "explicit", x=X[:-1]
+            )
             wb = (X[1:] - X[:-1]) / _ev(K, lr, _float_dtype(X))
             wbsq = np.sum(wb * wb, axis=tuple(range(-K.event_ndim, 0)))
             a2 = discrete_a(lr, b1, b2, lam, "explicit")
-            mag2 = (np.abs(fx) + (1 / lam + a2) * np.abs(K.conj(lam_e * X))
-                    + a2 * (np.abs(np.asarray(K.K(M))) + np.abs(_inner(K, M, lam_e * X))))
-            scale2 = (mag2[1:] + mag2[:-1] + lr * (np.abs(e1) + np.abs(e2))
-                      + 0.5 * L * lr ** 2 * wbsq)
+            mag2 = (
+                np.abs(fx)
+                + (1 / lam + a2) * np.abs(K.conj(lam_e * X))
+                + a2 * (np.abs(np.asarray(K.K(M))) + np.abs(_inner(K, M, lam_e * X)))
+            )
+            scale2 = mag2[1:] + mag2[:-1] + lr * (np.abs(e1) + np.abs(e2)) + 0.5 * L * lr**2 * wbsq
             th2 = scheme_ok and bool(np.all(rate < 1))
             why2 = "" if th2 else "beta1 > beta2 or ηλ ≥ 1"
-            explicit_check = _inequality(H_exp, e1 + e2, wbsq, scale2, valid, lr, L, rtol,
-                                         EXPLICIT_INEQUALITY, decay, th2, why2)
+            explicit_check = _inequality(
+                H_exp,
+                e1 + e2,
+                wbsq,
+                scale2,
+                valid,
+                lr,
+                L,
+                rtol,
+                EXPLICIT_INEQUALITY,
+                decay,
+                th2,
+                why2,
+            )
 
     def _p(v):
         v = np.asarray(v)
         return float(v) if v.ndim == 0 else v
 
     return DiscreteDiagnostics(
-        K=K.name, decay=decay, convention=cfg.convention, lr=_p(lr), beta1=_p(b1), beta2=_p(b2),
-        lam=_p(lam), L=None if L is None else float(L), steps=np.asarray(result.steps_saved),
-        f=fx, H_d=H, Delta=Delta, w_sq=wsq, dist=dist, kkt=kkt, phase1_tol=tol,
-        phase1_exit=exit_arr, phase1_bound_applies=applies, phase1_bound_held=held,
-        phase1_max_ratio=max_ratio, monotonicity=mono, spec_inequality=spec_check,
-        explicit_inequality=explicit_check, H_d_explicit=H_exp, notes=notes)
+        K=K.name,
+        decay=decay,
+        convention=cfg.convention,
+        lr=_p(lr),
+        beta1=_p(b1),
+        beta2=_p(b2),
+        lam=_p(lam),
+        L=None if L is None else float(L),
+        steps=np.asarray(result.steps_saved),
+        f=fx,
+        H_d=H,
+        Delta=Delta,
+        w_sq=wsq,
+        dist=dist,
+        kkt=kkt,
+        phase1_tol=tol,
+        phase1_exit=exit_arr,
+        phase1_bound_applies=applies,
+        phase1_bound_held=held,
+        phase1_max_ratio=max_ratio,
+        monotonicity=mono,
+        spec_inequality=spec_check,
+        explicit_inequality=explicit_check,
+        H_d_explicit=H_exp,
+        notes=notes,
+    )

@@ -20,6 +20,7 @@ The built-ins also give the exact Hessian ``hess(x)`` (batched: shape ``x.shape[
 and ``hess_constant`` (True when ∇f is affine).
 `StochasticGradient` wraps any objective and adds N(0, σ²) noise to its gradient.
 """
+
 from __future__ import annotations
 
 import abc
@@ -67,11 +68,15 @@ class Objective(abc.ABC):
     def _check(self, x):
         x, xp = _as_float_array(x)
         if x.ndim == 0:
-            raise LionKError(f"objective {self.name!r}: x must have at least one axis (the "
-                             "parameter vector), got a scalar")
+            raise LionKError(
+                f"objective {self.name!r}: x must have at least one axis (the "
+                "parameter vector), got a scalar"
+            )
         if self.dim is not None and x.shape[-1] != self.dim:
-            raise LionKError(f"objective {self.name!r} is {self.dim}-dimensional but x has last "
-                             f"axis of length {x.shape[-1]}; give points of shape (..., {self.dim})")
+            raise LionKError(
+                f"objective {self.name!r} is {self.dim}-dimensional but x has last "
+                f"axis of length {x.shape[-1]}; give points of shape (..., {self.dim})"
+            )
         return x, xp
 
     def f(self, x):
@@ -85,9 +90,15 @@ class Objective(abc.ABC):
         ``out``: a numpy array of x's shape and dtype to write ∇f(x) into (the hot loop of
         `run_discrete`); the built-ins then allocate nothing (``_grad_into``).
         """
-        if (out is not None and type(x) is np.ndarray and x.shape == out.shape
-                and x.dtype == out.dtype and x.dtype.kind == "f" and x.ndim
-                and (self.dim is None or x.shape[-1] == self.dim)):
+        if (
+            out is not None
+            and type(x) is np.ndarray
+            and x.shape == out.shape
+            and x.dtype == out.dtype
+            and x.dtype.kind == "f"
+            and x.ndim
+            and (self.dim is None or x.shape[-1] == self.dim)
+        ):
             return self._grad_into(x, out)
         x, xp = self._check(x)
         if out is None:
@@ -119,8 +130,12 @@ class Objective(abc.ABC):
 
     def info(self) -> dict[str, Any]:
         """JSON-ready description."""
-        return {"name": self.name, "dim": self.dim, "formula": self.formula,
-                "lipschitz": self.lipschitz}
+        return {
+            "name": self.name,
+            "dim": self.dim,
+            "formula": self.formula,
+            "lipschitz": self.lipschitz,
+        }
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, dim={self.dim}, f = {self.formula})"
@@ -168,8 +183,11 @@ class Toy(Objective):
         key = (x.dtype, x.shape)
         if self._into[0] != key:  # c broadcast to x's shape and 2 in x's dtype, made once: a
             # ufunc over contiguous operands, not a short row broadcast over a batch
-            self._into = (key, np.ascontiguousarray(np.broadcast_to(self.c.astype(x.dtype), x.shape)),
-                          np.asarray(2, dtype=x.dtype))
+            self._into = (
+                key,
+                np.ascontiguousarray(np.broadcast_to(self.c.astype(x.dtype), x.shape)),
+                np.asarray(2, dtype=x.dtype),
+            )
         _, c, two = self._into
         np.subtract(x, c, out=out)
         return np.multiply(out, two, out=out)
@@ -224,8 +242,9 @@ class Quadratic(Objective):
             raise LionKError("quadratic: A must be symmetric (use (A + A.T)/2)")
         eig = np.linalg.eigvalsh(A)
         if eig[0] <= 0:
-            raise LionKError(f"quadratic: A must be positive definite; its smallest eigenvalue "
-                             f"is {eig[0]:.3g}")
+            raise LionKError(
+                f"quadratic: A must be positive definite; its smallest eigenvalue is {eig[0]:.3g}"
+            )
         c = np.zeros(n) if c is None else np.asarray(c, dtype=float).reshape(-1)
         if c.shape != (n,):
             raise LionKError(f"quadratic: c must have {n} entries, got {c.size}")
@@ -344,8 +363,9 @@ class Logistic(Objective):
 
     name = "logistic"
 
-    def __init__(self, n: int = 200, d: int = 5, seed: int = 0, noise: float = 1.0,
-                 scale: float = 2.0) -> None:
+    def __init__(
+        self, n: int = 200, d: int = 5, seed: int = 0, noise: float = 1.0, scale: float = 2.0
+    ) -> None:
         n, d = int(n), int(d)
         if n < 1 or d < 1:
             raise LionKError(f"logistic: need n ≥ 1 samples and d ≥ 1 features, got n={n}, d={d}")
@@ -430,15 +450,19 @@ class ExprObjective(Objective):
         if dim is not None:
             dim = int(dim)
             if dim < n:
-                raise LionKError(f"expression uses {n} variable(s) ({', '.join(parsed.names)}) "
-                                 f"but dim={dim}")
+                raise LionKError(
+                    f"expression uses {n} variable(s) ({', '.join(parsed.names)}) but dim={dim}"
+                )
             if dim > n:
                 if parsed.names == ("x",):
-                    raise LionKError("an objective in x is one-dimensional; write it in x1, x2, ..."
-                                     " for dim > 1")
+                    raise LionKError(
+                        "an objective in x is one-dimensional; write it in x1, x2, ... for dim > 1"
+                    )
                 parsed = parse_expression(parsed.text, variables=dim)
         if parsed.dim == 0:
-            raise LionKError(f"expression {parsed.text!r} has no variable; give dim= or use x1, ...")
+            raise LionKError(
+                f"expression {parsed.text!r} has no variable; give dim= or use x1, ..."
+            )
         self.parsed = parsed
         self.dim = parsed.dim
         self.formula = parsed.text
@@ -448,8 +472,9 @@ class ExprObjective(Objective):
         free = parsed.expr.free_symbols
         self._used = [i for i, v in enumerate(parsed.variables) if v in free]
         grads = _partials(parsed.expr, [parsed.variables[i] for i in self._used])
-        self.grad_exprs = tuple(grads[self._used.index(i)] if i in self._used else sympy.S.Zero
-                                for i in range(self.dim))
+        self.grad_exprs = tuple(
+            grads[self._used.index(i)] if i in self._used else sympy.S.Zero for i in range(self.dim)
+        )
         self._args = [parsed.variables[i] for i in self._used]  # compiled functions take these
         self._fn = lambdify_numpy(parsed.expr, self._args)
         self._gfn = sympy.lambdify(self._args, grads, modules="numpy")  # one compiled function
@@ -457,8 +482,9 @@ class ExprObjective(Objective):
         self._hess_entries = {}
         for i, g in zip(self._used, grads):
             row = [j for j in self._used if parsed.variables[j] in g.free_symbols]
-            self._hess_entries.update(zip(((i, j) for j in row),
-                                          _partials(g, [parsed.variables[j] for j in row])))
+            self._hess_entries.update(
+                zip(((i, j) for j in row), _partials(g, [parsed.variables[j] for j in row]))
+            )
         self._hfns = None  # compiled on the first `hess` call
         self.lipschitz = self._constant_hessian_norm(grads)
         # ∇f affine (constant ∇²f, no sign/Abs/Piecewise whose a.e. derivative hides a jump)
@@ -467,14 +493,18 @@ class ExprObjective(Objective):
     @property
     def hess_exprs(self) -> tuple[tuple[sympy.Expr, ...], ...]:
         """∇²f as a dense d×d table of sympy expressions (zeros where ∂f/∂x_i ∌ x_j)."""
-        return tuple(tuple(self._hess_entries.get((i, j), sympy.S.Zero) for j in range(self.dim))
-                     for i in range(self.dim))
+        return tuple(
+            tuple(self._hess_entries.get((i, j), sympy.S.Zero) for j in range(self.dim))
+            for i in range(self.dim)
+        )
 
     def _constant_hessian_norm(self, grads) -> float | None:
         """max |eigenvalue| of ∇²f if it is constant (only the block of used variables: the rest
         is zero), else None."""
-        if any(g.has(sympy.Piecewise, sympy.Heaviside, sympy.sign, sympy.Abs, sympy.Max,
-                     sympy.Min) for g in grads):
+        if any(
+            g.has(sympy.Piecewise, sympy.Heaviside, sympy.sign, sympy.Abs, sympy.Max, sympy.Min)
+            for g in grads
+        ):
             return None
         if any(h.free_symbols for h in self._hess_entries.values()):
             return None
@@ -510,8 +540,9 @@ class ExprObjective(Objective):
         ``x.shape[:-1] + (d, d)``, dtype of x."""
         x, xp = self._check(x)
         if self._hfns is None:
-            self._hfns = sympy.lambdify(self._args, list(self._hess_entries.values()),
-                                        modules="numpy")
+            self._hfns = sympy.lambdify(
+                self._args, list(self._hess_entries.values()), modules="numpy"
+            )
         cols = self._cols(x)
         out = np.zeros(x.shape + (self.dim,), dtype=x.dtype)
         with np.errstate(all="ignore"):
@@ -589,17 +620,23 @@ def make_objective(spec, **kw) -> Objective:
             raise LionKError("parameters cannot be given together with an Objective instance")
         return spec
     if not isinstance(spec, str):
-        raise LionKError(f"an objective is a name or an expression string, got {type(spec).__name__}")
+        raise LionKError(
+            f"an objective is a name or an expression string, got {type(spec).__name__}"
+        )
     text = spec.strip()
     cls = _REGISTRY.get(text)
     if cls is None:
         if _NAME_RE.fullmatch(text) and not _VARIABLE_RE.fullmatch(text):
-            raise LionKError(f"unknown objective {text!r}; choose one of: {', '.join(_REGISTRY)}, "
-                             "or give an expression in x1, x2, ... such as '(x1 - 1.5)**2 + x2**2'")
+            raise LionKError(
+                f"unknown objective {text!r}; choose one of: {', '.join(_REGISTRY)}, "
+                "or give an expression in x1, x2, ... such as '(x1 - 1.5)**2 + x2**2'"
+            )
         cls, kw = ExprObjective, {"expression": spec, **kw}
     params = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     unknown = sorted(set(kw) - set(params))
     if unknown:
-        raise LionKError(f"objective {cls.name!r} has no parameter {', '.join(unknown)}; its "
-                         f"parameters: {', '.join(params) or 'none'}")
+        raise LionKError(
+            f"objective {cls.name!r} has no parameter {', '.join(unknown)}; its "
+            f"parameters: {', '.join(params) or 'none'}"
+        )
     return cls(**kw)

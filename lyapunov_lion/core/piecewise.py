@@ -4,6 +4,7 @@ c_0 < c_1 < ... (a jump at each kink; at c_j the subdifferential is [level_j, le
 slope·c_j). K objects return it from ``gradient_model()`` (see `core.ode.problem.KStructure`);
 the event-driven ODE integrator needs it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

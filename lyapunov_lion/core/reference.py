@@ -31,6 +31,7 @@ the Fenchel–Young gap of the pair (−∇f(x), λx): S = 0 exactly when −∇
 0 ∈ ∇f(x) + ∂h(x) (stationarity of F); S = +∞ when λx ∉ dom K*. For K = ‖·‖₁ inside the box it is
 the spec's ‖∇f‖₁ + λxᵀ∇f. For λ = 0, ``kkt`` is ‖∇f(x)‖₂.
 """
+
 from __future__ import annotations
 
 import math
@@ -89,7 +90,9 @@ def prox_induced(K: KFunction, lam: float, v, t: float):
     try:
         return v - t * np.asarray(K.prox(v / t, 1.0 / (t * lam)), dtype=float)
     except NotImplementedError as exc:
-        raise LionKError(f"K={K.name} has no prox, which the reference solver needs: {exc}") from None
+        raise LionKError(
+            f"K={K.name} has no prox, which the reference solver needs: {exc}"
+        ) from None
 
 
 def stationarity_score(objective: Objective, K: KFunction, lam: float, x) -> np.ndarray:
@@ -144,8 +147,16 @@ def _accelerated_prox_grad(objective, K, lam, x0, tol, max_iter):
                 return x, k, t, False, "backtracking step underflowed (∇f not locally Lipschitz?)"
         scale = max(1.0, float(np.linalg.norm(x_new)))
         if float(np.linalg.norm(d)) <= tol * scale:
-            return x_new, k, t, True, (f"stopped: step ≤ tol after {k} iterations "
-                                       f"({restarts} restarts, {backtracks} backtracks)")
+            return (
+                x_new,
+                k,
+                t,
+                True,
+                (
+                    f"stopped: step ≤ tol after {k} iterations "
+                    f"({restarts} restarts, {backtracks} backtracks)"
+                ),
+            )
         if float(d @ (x_new - x)) < 0:  # (y − x⁺)ᵀ(x⁺ − x) > 0: momentum points uphill
             theta, y = 1.0, x_new.copy()
             restarts += 1
@@ -154,12 +165,24 @@ def _accelerated_prox_grad(objective, K, lam, x0, tol, max_iter):
             y = x_new + ((theta - 1) / theta_new) * (x_new - x)
             theta = theta_new
         x = x_new
-    return x, max_iter, t, False, (f"max_iter={max_iter} reached ({restarts} restarts, "
-                                   f"{backtracks} backtracks)")
+    return (
+        x,
+        max_iter,
+        t,
+        False,
+        (f"max_iter={max_iter} reached ({restarts} restarts, {backtracks} backtracks)"),
+    )
 
 
-def constrained_optimum(objective, K, lam: float, x0=None, tol: float = 1e-12,
-                        max_iter: int = 100_000, method: str = "auto") -> ReferenceSolution:
+def constrained_optimum(
+    objective,
+    K,
+    lam: float,
+    x0=None,
+    tol: float = 1e-12,
+    max_iter: int = 100_000,
+    method: str = "auto",
+) -> ReferenceSolution:
     """argmin_x F(x) = f(x) + (1/λ) K*(λx), the problem Lion-K with weight decay λ solves.
 
     ``objective``: an `Objective` or a spec for `make_objective` (a `StochasticGradient` is
@@ -189,8 +212,10 @@ def constrained_optimum(objective, K, lam: float, x0=None, tol: float = 1e-12,
         raise LionKError(f"x0 must have shape ({objective.dim},), got {x0.shape}")
     iso = objective.isotropic_quadratic()
     if method == "closed_form" and iso is None:
-        raise LionKError(f"objective {objective.name!r} is not an isotropic quadratic "
-                         "a‖x − c‖²: no closed form; use method='prox_grad'")
+        raise LionKError(
+            f"objective {objective.name!r} is not an isotropic quadratic "
+            "a‖x − c‖²: no closed form; use method='prox_grad'"
+        )
     rtol = max(tol, _RESIDUAL_FLOOR)
     extra: dict = {}
 
@@ -202,17 +227,23 @@ def constrained_optimum(objective, K, lam: float, x0=None, tol: float = 1e-12,
         t_check, iterations, how = t / 2, 1, "closed form prox"
         message = f"x* = prox_(h/(2a))(c) with a = {a:g}"
     elif lam == 0:
-        res = optimize.minimize(lambda z: float(objective.f(z)), x0,
-                                jac=lambda z: np.asarray(objective.grad(z), dtype=float),
-                                method="BFGS", options={"gtol": 1e-10, "maxiter": int(max_iter)})
+        res = optimize.minimize(
+            lambda z: float(objective.f(z)),
+            x0,
+            jac=lambda z: np.asarray(objective.grad(z), dtype=float),
+            method="BFGS",
+            options={"gtol": 1e-10, "maxiter": int(max_iter)},
+        )
         extra["bfgs"] = {"message": res.message, "nit": int(res.nit), "success": bool(res.success)}
         x, it2, t_check, stopped, msg = _accelerated_prox_grad(
-            objective, K, 0.0, np.asarray(res.x, dtype=float), tol, max(1, int(max_iter) - res.nit))
+            objective, K, 0.0, np.asarray(res.x, dtype=float), tol, max(1, int(max_iter) - res.nit)
+        )
         iterations, how = int(res.nit) + it2, "unconstrained (BFGS + gradient polish)"
         message = f"BFGS: {res.message}; polish: {msg}"
     else:
         x, iterations, t_check, stopped, message = _accelerated_prox_grad(
-            objective, K, lam, x0, tol, int(max_iter))
+            objective, K, lam, x0, tol, int(max_iter)
+        )
         how = "proximal gradient"
 
     with np.errstate(all="ignore"):
@@ -222,8 +253,22 @@ def constrained_optimum(objective, K, lam: float, x0=None, tol: float = 1e-12,
     finite = bool(np.all(np.isfinite(x)) and np.isfinite(Fx) and np.isfinite(residual))
     converged = finite and residual <= rtol
     if not converged:
-        message += (f"; NOT converged: residual {residual:.3g} > {rtol:.3g}" if finite
-                    else "; NOT converged: non-finite x, F or residual")
-    return ReferenceSolution(x=x, f=fx, F=Fx, iterations=int(iterations), converged=converged,
-                             method=how, kkt=kkt, residual=residual, message=message, lam=lam,
-                             K=K, extra=extra)
+        message += (
+            f"; NOT converged: residual {residual:.3g} > {rtol:.3g}"
+            if finite
+            else "; NOT converged: non-finite x, F or residual"
+        )
+    return ReferenceSolution(
+        x=x,
+        f=fx,
+        F=Fx,
+        iterations=int(iterations),
+        converged=converged,
+        method=how,
+        kkt=kkt,
+        residual=residual,
+        message=message,
+        lam=lam,
+        K=K,
+        extra=extra,
+    )

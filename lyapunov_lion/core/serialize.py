@@ -1,4 +1,5 @@
 """Converting results to JSON-ready Python values (for ``--json`` and results files)."""
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,7 @@ def file_problem(path, max_bytes: int = MAX_INPUT_BYTES) -> str | None:
     except OSError as exc:
         return f"cannot read {os.fspath(path)!r}: {exc.strerror}"
     if not stat.S_ISREG(info.st_mode):
-        return (f"{os.fspath(path)!r} is not a regular file (folders, FIFOs and devices are "
-                "refused)")
+        return f"{os.fspath(path)!r} is not a regular file (folders, FIFOs and devices are refused)"
     if info.st_size > max_bytes:
         return f"{os.fspath(path)!r} has {info.st_size} bytes; at most {max_bytes} are read"
     return None
@@ -78,8 +78,9 @@ def _json_depth(text: str) -> int:
     return deepest
 
 
-def read_json_file(path, what: str, max_bytes: int = MAX_INPUT_BYTES,
-                   max_depth: int = MAX_JSON_DEPTH) -> Any:
+def read_json_file(
+    path, what: str, max_bytes: int = MAX_INPUT_BYTES, max_depth: int = MAX_JSON_DEPTH
+) -> Any:
     """Parse a small JSON file: a regular file of at most ``max_bytes``, UTF-8, nested at most
     ``max_depth`` levels; `LionKError` (one line, prefixed by ``what``) otherwise."""
     problem = file_problem(path, max_bytes)
@@ -96,4 +97,6 @@ def read_json_file(path, what: str, max_bytes: int = MAX_INPUT_BYTES,
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise LionKError(f"cannot read {what} {os.fspath(path)!r}: not valid JSON ({exc})") from None
+        raise LionKError(
+            f"cannot read {what} {os.fspath(path)!r}: not valid JSON ({exc})"
+        ) from None

@@ -7,6 +7,7 @@
 Functions written against the returned namespace (``xp.sign``, ``xp.sum(..., axis=-1)``, ...) run
 unchanged on every backend.
 """
+
 from __future__ import annotations
 
 import numpy as np

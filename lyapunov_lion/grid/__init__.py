@@ -10,10 +10,23 @@
 
 dask is imported only by `lyapunov_lion.grid.executors`, and only when a Dask executor is made.
 """
+
 from .experiments import EXPERIMENTS, CellResult
 from .runner import GridRun, Progress, default_store, run_grid
 from .spec import Cell, GridSpec, cell_hash, load_grid, parse_grid
 from .store import Store
 
-__all__ = ["EXPERIMENTS", "CellResult", "GridRun", "Progress", "default_store", "run_grid",
-           "Cell", "GridSpec", "cell_hash", "load_grid", "parse_grid", "Store"]
+__all__ = [
+    "EXPERIMENTS",
+    "CellResult",
+    "GridRun",
+    "Progress",
+    "default_store",
+    "run_grid",
+    "Cell",
+    "GridSpec",
+    "cell_hash",
+    "load_grid",
+    "parse_grid",
+    "Store",
+]

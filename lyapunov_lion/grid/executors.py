@@ -5,6 +5,7 @@ handle, ``wait(handles, timeout)`` → the finished ones, ``outcome(handle)`` �
 `run_cell` (or `TaskLost` if the worker died or the cluster failed it), and ``slots`` (how many
 cells can run at once). dask is imported here only, and only when a Dask executor is made.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -68,17 +69,24 @@ class DaskExecutor:
         if address is None:
             n = workers or os.cpu_count() or 1
             with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-                self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                            host="127.0.0.1", dashboard_address=None,
-                                            silence_logs=logging.CRITICAL)
+                self.cluster = LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=logging.CRITICAL,
+                )
             self.client = Client(self.cluster)
             self.description = f"dask LocalCluster, {n} worker processes × 1 thread"
         else:
             try:
                 self.client = Client(address, timeout="10s")
             except (OSError, TimeoutError, asyncio.TimeoutError) as exc:
-                raise LionKError(f"cannot reach the Dask scheduler at {address} ({exc}); start "
-                                 "one with `dask scheduler` or drop --scheduler") from None
+                raise LionKError(
+                    f"cannot reach the Dask scheduler at {address} ({exc}); start "
+                    "one with `dask scheduler` or drop --scheduler"
+                ) from None
             self.description = f"dask scheduler {address}"
 
     def __enter__(self):
@@ -99,6 +107,7 @@ class DaskExecutor:
 
     def wait(self, handles, timeout: float) -> list:
         from distributed import wait
+
         try:
             done, _ = wait(list(handles), timeout=timeout, return_when="FIRST_COMPLETED")
         except (TimeoutError, asyncio.TimeoutError):  # distinct classes on Python 3.10
@@ -116,8 +125,7 @@ class DaskExecutor:
         raise TaskLost(f"{type(exc).__name__}: {exc}")
 
 
-def make_executor(scheduler: str | None = None, workers: int | None = None,
-                  serial: bool = False):
+def make_executor(scheduler: str | None = None, workers: int | None = None, serial: bool = False):
     """The executor a run asks for; without dask installed, serial with a note."""
     if serial:
         return SerialExecutor()
@@ -125,6 +133,8 @@ def make_executor(scheduler: str | None = None, workers: int | None = None,
         try:
             import distributed  # noqa: F401
         except ImportError:
-            return SerialExecutor("dask is not installed, so cells run one after another "
-                                  "(pip install 'lyapunov_lion[dask]' to run them in parallel)")
+            return SerialExecutor(
+                "dask is not installed, so cells run one after another "
+                "(pip install 'lyapunov_lion[dask]' to run them in parallel)"
+            )
     return DaskExecutor(scheduler, workers)

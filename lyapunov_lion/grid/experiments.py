@@ -16,13 +16,15 @@ Built in:
   for ``simulate`` or ``"huber:delta=0.5"``, ``betas`` a list of two, and ``history = ["loss"]``
   (with ``history_every``) for the per-step minibatch loss.
 """
+
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -50,20 +52,41 @@ class Experiment:
 
 # ----------------------------------------------------------------------------- simulate
 _NUM = (int, float)
-_KINDS = {_NUM: "a number", (int,): "an integer", (str,): "a string", (list,): "a list",
-          (dict,): "a table", (str, dict): "a name or a table such as {name = \"huber\", delta = 0.5}"}
+_KINDS = {
+    _NUM: "a number",
+    (int,): "an integer",
+    (str,): "a string",
+    (list,): "a list",
+    (dict,): "a table",
+    (str, dict): 'a name or a table such as {name = "huber", delta = 0.5}',
+}
 _HISTORY = ("f", "kkt", "H", "dist")
 
 
 def _simulate_parameters() -> dict[str, tuple[type, ...]]:
     """The fields of `SimulationSpec` (any type for a field not listed here) and the history."""
     from ..simulate import SimulationSpec
-    types = {"K": (str, dict), "K_params": (dict,), "lam": _NUM, "lr": _NUM, "beta1": _NUM,
-             "beta2": _NUM, "steps": (int,), "x0": (list,), "objective": (str,),
-             "objective_params": (dict,), "noise": _NUM, "seed": (int,), "decay": (str,),
-             "convention": (str,)}
-    return ({f.name: types.get(f.name, (object,)) for f in fields(SimulationSpec)}
-            | {"history": (list,), "history_every": (int,)})
+
+    types = {
+        "K": (str, dict),
+        "K_params": (dict,),
+        "lam": _NUM,
+        "lr": _NUM,
+        "beta1": _NUM,
+        "beta2": _NUM,
+        "steps": (int,),
+        "x0": (list,),
+        "objective": (str,),
+        "objective_params": (dict,),
+        "noise": _NUM,
+        "seed": (int,),
+        "decay": (str,),
+        "convention": (str,),
+    }
+    return {f.name: types.get(f.name, (object,)) for f in fields(SimulationSpec)} | {
+        "history": (list,),
+        "history_every": (int,),
+    }
 
 
 def _K_setting(value) -> tuple[str, dict[str, Any]]:
@@ -73,13 +96,15 @@ def _K_setting(value) -> tuple[str, dict[str, Any]]:
     params = dict(value)
     name = params.pop("name", None)
     if not isinstance(name, str):
-        raise LionKError(f"K = {value!r}: a K table needs name = \"...\", e.g. "
-                         "{name = \"huber\", delta = 0.5}")
+        raise LionKError(
+            f'K = {value!r}: a K table needs name = "...", e.g. {{name = "huber", delta = 0.5}}'
+        )
     return name, params
 
 
 def _simulation_spec(settings: dict[str, Any]):
     from ..simulate import SimulationSpec
+
     s = dict(settings)
     s.pop("history", None), s.pop("history_every", None)
     name, params = _K_setting(s.pop("K", "l1"))
@@ -101,6 +126,7 @@ def check_simulate(cells: list[dict]) -> None:
     from ..core.kfunc import make_K
     from ..core.objectives import make_objective
     from ..simulate import build_problem
+
     seen = set()
     for s in cells:
         spec = _named("K", _simulation_spec, s)
@@ -110,12 +136,19 @@ def check_simulate(cells: list[dict]) -> None:
             _named("K", make_K, spec.K, **spec.K_params)
             _named("objective", make_objective, spec.objective, **spec.objective_params)
             build_problem(spec)
-        LionKConfig(lr=spec.lr, beta1=spec.beta1, beta2=spec.beta2, lam=spec.lam,
-                    decay=spec.decay, convention=spec.convention).validate()
+        LionKConfig(
+            lr=spec.lr,
+            beta1=spec.beta1,
+            beta2=spec.beta2,
+            lam=spec.lam,
+            decay=spec.decay,
+            convention=spec.convention,
+        ).validate()
         bad = [h for h in s.get("history", []) if h not in _HISTORY]
         if bad:
-            raise LionKError(f"history: {bad[0]!r} is not a series; choose among "
-                             f"{', '.join(_HISTORY)}")
+            raise LionKError(
+                f"history: {bad[0]!r} is not a series; choose among {', '.join(_HISTORY)}"
+            )
         if s.get("history_every", 1) < 1:
             raise LionKError("history_every: must be a positive integer")
 
@@ -125,6 +158,7 @@ def simulate_cell(**settings) -> CellResult:
     Lyapunov verdicts, theory warnings; per-step series if ``history`` names some."""
     from ..errors import TheoryWarning
     from ..simulate import simulate
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TheoryWarning)  # kept in the metrics instead
         report = simulate(_simulation_spec(settings))
@@ -134,8 +168,11 @@ def simulate_cell(**settings) -> CellResult:
         "f_final": report.f_final,
         "kkt": float(np.asarray(d.kkt)[-1]),
         "f_star": None if report.reference is None else float(report.reference.f),
-        "distance": (None if report.reference is None
-                     else float(np.linalg.norm(report.x_final - report.reference.x))),
+        "distance": (
+            None
+            if report.reference is None
+            else float(np.linalg.norm(report.x_final - report.reference.x))
+        ),
         "phase1_exit_step": report.phase1_exit_step,
         "lyapunov_monotone": bool(d.monotonicity.monotone),
         "inequality_violations": None if ineq is None else int(np.asarray(ineq.n_violations)),
@@ -150,17 +187,29 @@ def simulate_cell(**settings) -> CellResult:
 
 # ----------------------------------------------------------------------------- sweep
 def _sweep_parameters() -> dict[str, tuple[type, ...]]:
-    return {"K": (str, dict), "objective": (str,), "lams": (list,), "x0": (list,),
-            "steps": (int,), "window": (int,), "lr": _NUM, "beta1": _NUM, "beta2": _NUM,
-            "decay": (str,)}
+    return {
+        "K": (str, dict),
+        "objective": (str,),
+        "lams": (list,),
+        "x0": (list,),
+        "steps": (int,),
+        "window": (int,),
+        "lr": _NUM,
+        "beta1": _NUM,
+        "beta2": _NUM,
+        "decay": (str,),
+    }
 
 
 def check_sweep(cells: list[dict]) -> None:
     from ..core.kfunc import make_K
     from ..core.objectives import make_objective
+
     for s in cells:
         if "lams" not in s:
-            raise LionKError("lams: missing; the λ of the batch, e.g. lams = {linspace = [0.1, 3, 50]}")
+            raise LionKError(
+                "lams: missing; the λ of the batch, e.g. lams = {linspace = [0.1, 3, 50]}"
+            )
         lams = np.asarray(s["lams"], dtype=float)
         if lams.ndim != 1 or lams.size == 0 or np.any(lams <= 0):
             raise LionKError("lams: must be a non-empty list of positive numbers")
@@ -174,27 +223,46 @@ def check_sweep(cells: list[dict]) -> None:
 def sweep_cell(**settings) -> CellResult:
     """One batched λ sweep → converged loss and exact f(x*(λ)) per λ, largest gap."""
     from ..sweep import lambda_sweep
+
     s = dict(settings)
     name, params = _K_setting(s.pop("K", "l1"))
     from ..core.kfunc import make_K
+
     result = lambda_sweep(make_K(name, **params), s.pop("objective", "toy"), s.pop("lams"), **s)
     out = result.summary_dict()
     return CellResult({k: out[k] for k in ("lam", "loss", "exact_loss", "max_error", "worst_lam")})
 
 
 # ----------------------------------------------------------------------------- train
-_TRAIN_MISSING = ("'train' needs lyapunov_lion.train (real training with torch), which this "
-                  "installation does not have")
+_TRAIN_MISSING = (
+    "'train' needs lyapunov_lion.train (real training with torch), which this "
+    "installation does not have"
+)
 _TRAIN_HISTORY = ("loss",)
 
 
 def _train_parameters() -> dict[str, tuple[type, ...]]:
     """The settings of `lyapunov_lion.train.train` a grid can give (not ``foreach``/``progress``),
     plus ``history = ["loss"]`` and ``history_every`` for the per-step minibatch loss."""
-    return {"model": (str,), "dataset": (str,), "K": (str, dict), "lam": _NUM, "lr": _NUM,
-            "betas": (list,), "steps": (int,), "batch_size": (int,), "seed": (int,),
-            "monitor_every": (int,), "decay": (str,), "hidden": (int,), "polar": (str,),
-            "dtype": (str,), "monitor_bins": (int,), "history": (list,), "history_every": (int,)}
+    return {
+        "model": (str,),
+        "dataset": (str,),
+        "K": (str, dict),
+        "lam": _NUM,
+        "lr": _NUM,
+        "betas": (list,),
+        "steps": (int,),
+        "batch_size": (int,),
+        "seed": (int,),
+        "monitor_every": (int,),
+        "decay": (str,),
+        "hidden": (int,),
+        "polar": (str,),
+        "dtype": (str,),
+        "monitor_bins": (int,),
+        "history": (list,),
+        "history_every": (int,),
+    }
 
 
 def _train_K(value):
@@ -202,6 +270,7 @@ def _train_K(value):
     if isinstance(value, str):
         return value
     from ..core.kfunc import make_K
+
     name, params = _K_setting(value)
     return make_K(name, **params)
 
@@ -216,6 +285,7 @@ def check_train(cells: list[dict]) -> None:
     from ..torch import K_from_spec
     from ..train.data import DATASETS
     from ..train.models import MODELS
+
     for K in {repr(s.get("K", "l1")): s.get("K", "l1") for s in cells}.values():
         _named("K", K_from_spec, _named("K", _train_K, K))
     for s in cells:
@@ -224,8 +294,11 @@ def check_train(cells: list[dict]) -> None:
         if s.get("dataset", "digits") not in DATASETS:
             raise LionKError(f"dataset: {s['dataset']!r} is not one of {', '.join(DATASETS)}")
         betas = s.get("betas", [0.9, 0.99])
-        if (len(betas) != 2 or any(isinstance(b, bool) or not isinstance(b, _NUM) for b in betas)
-                or not all(0 <= b < 1 for b in betas)):
+        if (
+            len(betas) != 2
+            or any(isinstance(b, bool) or not isinstance(b, _NUM) for b in betas)
+            or not all(0 <= b < 1 for b in betas)
+        ):
             raise LionKError(f"betas: {betas!r} must be two numbers in [0, 1), e.g. [0.9, 0.99]")
         if s.get("lr", 1e-3) <= 0 or s.get("lam", 0.0) < 0:
             raise LionKError(f"lr={s.get('lr')!r}, lam={s.get('lam')!r}: need lr > 0 and lam ≥ 0")
@@ -234,8 +307,9 @@ def check_train(cells: list[dict]) -> None:
                 raise LionKError(f"{key}: must be a positive integer")
         bad = [h for h in s.get("history", []) if h not in _TRAIN_HISTORY]
         if bad:
-            raise LionKError(f"history: {bad[0]!r} is not a series; choose among "
-                             f"{', '.join(_TRAIN_HISTORY)}")
+            raise LionKError(
+                f"history: {bad[0]!r} is not a series; choose among {', '.join(_TRAIN_HISTORY)}"
+            )
 
 
 def train_cell(**settings) -> CellResult:
@@ -251,6 +325,7 @@ def train_cell(**settings) -> CellResult:
             raise
         raise LionKError(_TRAIN_MISSING) from None
     import torch
+
     torch.set_num_threads(1)
     s = dict(settings)
     history, every = s.pop("history", []), s.pop("history_every", 1)
@@ -259,14 +334,16 @@ def train_cell(**settings) -> CellResult:
     if "K" in s:
         s["K"] = _train_K(s["K"])
     result = train(**s)
-    return CellResult(dict(result.metrics),
-                      {"loss": result.losses[::every]} if "loss" in history else {})
+    return CellResult(
+        dict(result.metrics), {"loss": result.losses[::every]} if "loss" in history else {}
+    )
 
 
 # ----------------------------------------------------------------------------- registry
 EXPERIMENTS: dict[str, Experiment] = {
-    "simulate": Experiment("simulate", f"{__name__}:simulate_cell", check_simulate,
-                           _simulate_parameters),
+    "simulate": Experiment(
+        "simulate", f"{__name__}:simulate_cell", check_simulate, _simulate_parameters
+    ),
     "sweep": Experiment("sweep", f"{__name__}:sweep_cell", check_sweep, _sweep_parameters),
     "train": Experiment("train", f"{__name__}:train_cell", check_train, _train_parameters),
 }
@@ -277,12 +354,16 @@ def resolve(experiment: str) -> Callable[..., Any]:
     target = EXPERIMENTS[experiment].target if experiment in EXPERIMENTS else experiment
     module_name, colon, attr = target.partition(":")
     if not colon or not module_name or not attr.isidentifier():
-        raise LionKError(f"unknown experiment {experiment!r}; choose one of "
-                         f"{', '.join(EXPERIMENTS)} or give 'package.module:function'")
+        raise LionKError(
+            f"unknown experiment {experiment!r}; choose one of "
+            f"{', '.join(EXPERIMENTS)} or give 'package.module:function'"
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise LionKError(f"cannot import {module_name} for experiment {experiment!r} ({exc})") from None
+        raise LionKError(
+            f"cannot import {module_name} for experiment {experiment!r} ({exc})"
+        ) from None
     fn = getattr(module, attr, None)
     if not callable(fn):
         raise LionKError(f"{module_name} has no function {attr} (experiment {experiment!r})")
@@ -304,8 +385,11 @@ def check_grid(spec, fail: Callable[[str, str], None]) -> None:
         types = exp.parameters()
         for key, place in where.items():
             if key not in types:
-                fail(place, f"not a setting of experiment {exp.name!r}; its settings are "
-                            f"{', '.join(sorted(types))}")
+                fail(
+                    place,
+                    f"not a setting of experiment {exp.name!r}; its settings are "
+                    f"{', '.join(sorted(types))}",
+                )
             values = spec.axes[key] if key in spec.axes else [spec.fixed[key]]
             for v in values:
                 if isinstance(v, bool) or not isinstance(v, types[key]):
@@ -321,5 +405,5 @@ def check_grid(spec, fail: Callable[[str, str], None]) -> None:
                 fail(f"[fixed] {name}", rest)
             fail("[grid] experiment", message)
         if message.startswith(f"{key}: "):
-            message = message[len(key) + 2:]
+            message = message[len(key) + 2 :]
         fail(where[key], message)

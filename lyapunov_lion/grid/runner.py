@@ -8,13 +8,15 @@ nothing is left to claim but other drivers still hold cells, the driver waits an
 whose owner dies or whose lease runs out, so when `run_grid` returns every cell of the grid is
 done or failed. An interrupted driver (Ctrl-C) gives its claims back.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..errors import LionKError
 from .executors import TaskLost, make_executor
@@ -46,12 +48,12 @@ class GridRun:
     executor: str
     cells: int
     already_finished: int = 0  # done or failed before this run started (skipped)
-    ran: int = 0               # cells this run recorded
+    ran: int = 0  # cells this run recorded
     done: int = 0
     failed: int = 0
-    retries: int = 0           # resubmissions after a lost worker
-    taken_over: int = 0        # cells claimed from a dead driver or an expired lease
-    discarded: int = 0         # results that came back after this driver lost the claim
+    retries: int = 0  # resubmissions after a lost worker
+    taken_over: int = 0  # cells claimed from a dead driver or an expired lease
+    discarded: int = 0  # results that came back after this driver lost the claim
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list, repr=False)  # the grid's cells, grid order
@@ -66,11 +68,13 @@ class GridRun:
         return [by_hash[h] for h in self.hashes if h in by_hash]
 
     def summary(self) -> str:
-        return (f"grid {self.grid}: {self.cells} cells; this run: {self.ran} run ({self.done} "
-                f"done, {self.failed} failed), {self.already_finished} already finished "
-                f"(skipped), {self.taken_over} taken over from a stopped driver, {self.retries} "
-                f"retries after a lost worker, {self.discarded} discarded; {self.seconds:.1f} s "
-                f"on {self.executor}; store {self.store}")
+        return (
+            f"grid {self.grid}: {self.cells} cells; this run: {self.ran} run ({self.done} "
+            f"done, {self.failed} failed), {self.already_finished} already finished "
+            f"(skipped), {self.taken_over} taken over from a stopped driver, {self.retries} "
+            f"retries after a lost worker, {self.discarded} discarded; {self.seconds:.1f} s "
+            f"on {self.executor}; store {self.store}"
+        )
 
 
 def default_store(grid_path: str | Path) -> Path:
@@ -78,11 +82,19 @@ def default_store(grid_path: str | Path) -> Path:
     return Path(grid_path).with_suffix(".sqlite")
 
 
-def run_grid(grid: str | Path | GridSpec | Mapping[str, Any], store: str | Path | None = None, *,
-             scheduler: str | None = None, workers: int | None = None, serial: bool = False,
-             max_attempts: int = 3, lease: float = 60.0, retry_failed: bool = False,
-             progress: Callable[[Progress], None] | None = None,
-             heartbeat: float = 1.0) -> GridRun:
+def run_grid(
+    grid: str | Path | GridSpec | Mapping[str, Any],
+    store: str | Path | None = None,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    serial: bool = False,
+    max_attempts: int = 3,
+    lease: float = 60.0,
+    retry_failed: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+    heartbeat: float = 1.0,
+) -> GridRun:
     """Run every cell of ``grid`` not yet finished in ``store`` and record the results.
 
     ``grid``: a grid file, a `GridSpec`, or the same content as a dict
@@ -102,8 +114,13 @@ def run_grid(grid: str | Path | GridSpec | Mapping[str, Any], store: str | Path 
     claim survives a silent driver; ``retry_failed`` reruns cells recorded failed.
     """
     in_memory = isinstance(grid, (GridSpec, Mapping))
-    spec = (grid if isinstance(grid, GridSpec) else parse_grid(_as_toml(grid)) if in_memory
-            else load_grid(grid))
+    spec = (
+        grid
+        if isinstance(grid, GridSpec)
+        else parse_grid(_as_toml(grid))
+        if in_memory
+        else load_grid(grid)
+    )
     if store is None:
         if in_memory:
             raise LionKError("give the store file for a grid built in Python")
@@ -117,13 +134,28 @@ def run_grid(grid: str | Path | GridSpec | Mapping[str, Any], store: str | Path 
         if retry_failed:
             db.reset_failed()
         counts = db.counts()
-        run = GridRun(spec.name, db.path, executor.description, len(hashes),
-                      already_finished=counts["done"] + counts["failed"], hashes=hashes)
+        run = GridRun(
+            spec.name,
+            db.path,
+            executor.description,
+            len(hashes),
+            already_finished=counts["done"] + counts["failed"],
+            hashes=hashes,
+        )
         db.start_run(owner, executor.description, len(hashes), run.already_finished)
         with _LeaseKeeper(db.path, owner, lease):
             try:
-                _drive(spec.experiment, db, executor, owner, run, max_attempts, lease, heartbeat,
-                       lambda: progress and progress(_progress(spec.name, db, run, t0)))
+                _drive(
+                    spec.experiment,
+                    db,
+                    executor,
+                    owner,
+                    run,
+                    max_attempts,
+                    lease,
+                    heartbeat,
+                    lambda: progress and progress(_progress(spec.name, db, run, t0)),
+                )
             except BaseException:  # interrupted (Ctrl-C) or broken: give the claims back
                 db.release(owner)
                 raise
@@ -143,8 +175,13 @@ def _as_toml(value):
 
 
 def _counts(run: GridRun) -> dict[str, int]:
-    return {"done": run.done, "failed": run.failed, "retries": run.retries,
-            "taken_over": run.taken_over, "discarded": run.discarded}
+    return {
+        "done": run.done,
+        "failed": run.failed,
+        "retries": run.retries,
+        "taken_over": run.taken_over,
+        "discarded": run.discarded,
+    }
 
 
 class _LeaseKeeper(threading.Thread):
@@ -170,8 +207,9 @@ class _LeaseKeeper(threading.Thread):
         self.join()
 
 
-def _drive(experiment, db: Store, executor, owner, run: GridRun, max_attempts, lease,
-           heartbeat, report) -> None:
+def _drive(
+    experiment, db: Store, executor, owner, run: GridRun, max_attempts, lease, heartbeat, report
+) -> None:
     inflight: dict = {}  # handle → (hash, settings, attempt)
     last_update = time.monotonic()
     while True:
@@ -179,7 +217,10 @@ def _drive(experiment, db: Store, executor, owner, run: GridRun, max_attempts, l
             run.taken_over += claim.taken_over
             key = f"cell-{claim.hash}-{claim.attempt}"
             inflight[executor.submit(key, experiment, claim.settings)] = (
-                claim.hash, claim.settings, claim.attempt)
+                claim.hash,
+                claim.settings,
+                claim.attempt,
+            )
         if not inflight:
             if not db.others_active(owner):
                 report()
@@ -196,8 +237,11 @@ def _drive(experiment, db: Store, executor, owner, run: GridRun, max_attempts, l
                     key = f"cell-{hash}-{again}"
                     inflight[executor.submit(key, experiment, settings)] = (hash, settings, again)
                     continue
-                outcome = {"status": "failed", "error": f"task lost on attempt {attempt} of "
-                           f"{max_attempts} (worker died or cluster failed it): {lost}"}
+                outcome = {
+                    "status": "failed",
+                    "error": f"task lost on attempt {attempt} of "
+                    f"{max_attempts} (worker died or cluster failed it): {lost}",
+                }
             if db.record(owner, hash, outcome):
                 run.ran += 1
                 run.done += outcome["status"] == "done"
@@ -217,4 +261,6 @@ def _progress(name: str, db: Store, run: GridRun, t0: float) -> Progress:
     elapsed = time.perf_counter() - t0
     left = c["pending"] + c["running"]
     eta = elapsed / run.ran * left if run.ran >= 5 else None  # a few cells first, then a rate
-    return Progress(name, run.cells, c["done"], c["failed"], c["running"], run.retries, elapsed, eta)
+    return Progress(
+        name, run.cells, c["done"], c["failed"], c["running"], run.retries, elapsed, eta
+    )

@@ -24,6 +24,7 @@ SHA-256 of the canonical JSON of (experiment, settings), so a cell is recognised
 whatever the order of the file and whoever runs it. Mistakes raise `LionKError` naming the
 field, e.g. ``grid.toml: [axes] lam: ...``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -80,14 +81,19 @@ class GridSpec:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "experiment": self.experiment, "fixed": self.fixed,
-                "axes": self.axes}
+        return {
+            "name": self.name,
+            "experiment": self.experiment,
+            "fixed": self.fixed,
+            "axes": self.axes,
+        }
 
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces: the same text for the same settings, always."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=True)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True
+    )
 
 
 def cell_hash(experiment: str, settings: dict[str, Any]) -> str:
@@ -110,6 +116,7 @@ def load_grid(path: str | Path) -> GridSpec:
 
 def parse_grid(data: dict[str, Any], source: str = "<grid>") -> GridSpec:
     """Check a grid given as a dict (the parsed TOML) and build the `GridSpec`."""
+
     def fail(where: str, what: str):
         raise LionKError(f"{source}: {where}: {what}")
 
@@ -146,6 +153,7 @@ def parse_grid(data: dict[str, Any], source: str = "<grid>") -> GridSpec:
     if spec.size == 0 or not axes:
         fail("[axes]", "missing or empty; give at least one axis, e.g. lam = [0.5, 1.0]")
     from .experiments import check_grid
+
     check_grid(spec, fail)
     return spec
 
@@ -164,9 +172,12 @@ def _expand(value: Any, where: str, fail) -> Any:
     """{linspace|logspace = [a, b, n]} or {range = [start, stop, step]} → list; others as given."""
     if not (isinstance(value, dict) and len(value) == 1 and set(value) <= _GENERATORS):
         return value
-    (kind, args), = value.items()
-    if (not isinstance(args, list) or len(args) != 3
-            or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args)):
+    ((kind, args),) = value.items()
+    if (
+        not isinstance(args, list)
+        or len(args) != 3
+        or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args)
+    ):
         fail(where, f"{kind} takes three numbers, e.g. {{{kind} = [0.1, 3.0, 30]}}")
     a, b, n = args
     if kind == "range":

@@ -17,6 +17,7 @@ its owner id and a lease; it renews the lease while it works. A cell whose lease
 whose owner is a dead process on this host, can be claimed again (a driver killed mid-grid). A
 result is recorded only if the driver still owns the cell, so no cell is ever recorded twice.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,10 @@ import socket
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -110,7 +112,7 @@ class Store:
             raise LionKError(f"{self.path} is not a grid store ({exc})") from None
         self.db.row_factory = sqlite3.Row
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -133,14 +135,23 @@ class Store:
         with self._transaction():
             meta = self.meta()
             if meta and meta.get("grid") != spec.name:
-                raise LionKError(f"store {self.path} holds grid {meta.get('grid')!r}, not "
-                                 f"{spec.name!r}; give another --store")
-            self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
-                ("grid", spec.name), ("experiment", spec.experiment),
-                ("definition", json.dumps(spec.to_dict())), ("schema", SCHEMA_VERSION)])
+                raise LionKError(
+                    f"store {self.path} holds grid {meta.get('grid')!r}, not "
+                    f"{spec.name!r}; give another --store"
+                )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [
+                    ("grid", spec.name),
+                    ("experiment", spec.experiment),
+                    ("definition", json.dumps(spec.to_dict())),
+                    ("schema", SCHEMA_VERSION),
+                ],
+            )
             self.db.executemany(
                 "INSERT OR IGNORE INTO tasks (hash, idx, experiment, settings) VALUES (?,?,?,?)",
-                [(c.hash, c.index, spec.experiment, json.dumps(c.settings)) for c in cells])
+                [(c.hash, c.index, spec.experiment, json.dumps(c.settings)) for c in cells],
+            )
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS current (hash TEXT PRIMARY KEY)")
         with self._transaction():
             self.db.execute("DELETE FROM current")
@@ -152,7 +163,8 @@ class Store:
         with self._transaction():
             return self.db.execute(
                 "UPDATE tasks SET status = 'pending', attempts = 0, error = NULL "
-                "WHERE status = 'failed' AND hash IN (SELECT hash FROM current)").rowcount
+                "WHERE status = 'failed' AND hash IN (SELECT hash FROM current)"
+            ).rowcount
 
     def counts(self, current_only: bool = True) -> dict[str, int]:
         """Cells per status (of the registered grid, or of the whole store)."""
@@ -168,34 +180,47 @@ class Store:
             return []
         now = time.time()
         with self._transaction():
-            stale = [o for (o,) in self.db.execute(
-                "SELECT DISTINCT owner FROM tasks WHERE status = 'running' AND owner != ?",
-                (owner,)) if _owner_is_dead(o)]
+            stale = [
+                o
+                for (o,) in self.db.execute(
+                    "SELECT DISTINCT owner FROM tasks WHERE status = 'running' AND owner != ?",
+                    (owner,),
+                )
+                if _owner_is_dead(o)
+            ]
             rows = self.db.execute(
                 "SELECT hash, settings, attempts, status FROM tasks "
                 "WHERE hash IN (SELECT hash FROM current) AND (status = 'pending' OR "
                 "(status = 'running' AND owner != ? AND (lease_until < ? OR owner IN "
                 f"({','.join('?' * len(stale))})))) ORDER BY idx LIMIT ?",
-                (owner, now, *stale, n)).fetchall()
+                (owner, now, *stale, n),
+            ).fetchall()
             self.db.executemany(
                 "UPDATE tasks SET status = 'running', owner = ?, lease_until = ?, claimed = ?, "
                 "attempts = attempts + 1 WHERE hash = ?",
-                [(owner, now + lease, now, r["hash"]) for r in rows])
-        return [Claim(r["hash"], json.loads(r["settings"]), r["attempts"] + 1,
-                      r["status"] == "running") for r in rows]
+                [(owner, now + lease, now, r["hash"]) for r in rows],
+            )
+        return [
+            Claim(r["hash"], json.loads(r["settings"]), r["attempts"] + 1, r["status"] == "running")
+            for r in rows
+        ]
 
     def renew(self, owner: str, lease: float) -> None:
         """Extend the lease of every cell this driver runs."""
         with self._transaction():
-            self.db.execute("UPDATE tasks SET lease_until = ? WHERE owner = ? AND "
-                            "status = 'running'", (time.time() + lease, owner))
+            self.db.execute(
+                "UPDATE tasks SET lease_until = ? WHERE owner = ? AND status = 'running'",
+                (time.time() + lease, owner),
+            )
 
     def release(self, owner: str) -> int:
         """Give back the cells this driver holds (pending again), e.g. when it is interrupted."""
         with self._transaction():
-            return self.db.execute("UPDATE tasks SET status = 'pending', owner = NULL, "
-                                   "lease_until = NULL WHERE owner = ? AND status = 'running'",
-                                   (owner,)).rowcount
+            return self.db.execute(
+                "UPDATE tasks SET status = 'pending', owner = NULL, "
+                "lease_until = NULL WHERE owner = ? AND status = 'running'",
+                (owner,),
+            ).rowcount
 
     def retry(self, owner: str, hash: str) -> int | None:
         """Count one more attempt of a cell this driver still owns (its worker died);
@@ -203,7 +228,9 @@ class Store:
         with self._transaction():
             row = self.db.execute(
                 "UPDATE tasks SET attempts = attempts + 1 WHERE hash = ? AND owner = ? AND "
-                "status = 'running' RETURNING attempts", (hash, owner)).fetchone()
+                "status = 'running' RETURNING attempts",
+                (hash, owner),
+            ).fetchone()
         return None if row is None else row[0]
 
     def record(self, owner: str, hash: str, outcome: dict[str, Any]) -> bool:
@@ -214,29 +241,52 @@ class Store:
                 "UPDATE tasks SET status = ?, metrics = ?, error = ?, host = ?, started = ?, "
                 "finished = ?, duration = ?, lease_until = NULL "
                 "WHERE hash = ? AND owner = ? AND status = 'running'",
-                (outcome["status"], outcome.get("metrics"), outcome.get("error"),
-                 outcome.get("host"), outcome.get("started"), outcome.get("finished"),
-                 outcome.get("duration"), hash, owner)).rowcount
+                (
+                    outcome["status"],
+                    outcome.get("metrics"),
+                    outcome.get("error"),
+                    outcome.get("host"),
+                    outcome.get("started"),
+                    outcome.get("finished"),
+                    outcome.get("duration"),
+                    hash,
+                    owner,
+                ),
+            ).rowcount
             if updated:
                 self.db.executemany(
                     "INSERT OR REPLACE INTO histories VALUES (?, ?, ?)",
-                    [(hash, name, np.asarray(v, dtype="<f8").tobytes())
-                     for name, v in outcome.get("history", {}).items()])
+                    [
+                        (hash, name, np.asarray(v, dtype="<f8").tobytes())
+                        for name, v in outcome.get("history", {}).items()
+                    ],
+                )
         return bool(updated)
 
     def others_active(self, owner: str) -> int:
         """Cells of the grid still pending or running under another driver."""
         return self.db.execute(
             "SELECT COUNT(*) FROM tasks WHERE hash IN (SELECT hash FROM current) AND "
-            "(status = 'pending' OR (status = 'running' AND owner != ?))", (owner,)).fetchone()[0]
+            "(status = 'pending' OR (status = 'running' AND owner != ?))",
+            (owner,),
+        ).fetchone()[0]
 
     # ------------------------------------------------------------------ runs
     def start_run(self, owner: str, executor: str, cells: int, already_finished: int) -> None:
         with self._transaction():
             self.db.execute(
                 "INSERT INTO runs (id, host, pid, executor, started, cells, already_finished) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", (owner, socket.gethostname(), os.getpid(),
-                                                 executor, time.time(), cells, already_finished))
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    owner,
+                    socket.gethostname(),
+                    os.getpid(),
+                    executor,
+                    time.time(),
+                    cells,
+                    already_finished,
+                ),
+            )
 
     def update_run(self, owner: str, finished: bool = False, **counts: int) -> None:
         sets = ", ".join(f"{k} = ?" for k in counts) + (", finished = ?" if finished else "")
@@ -252,8 +302,10 @@ class Store:
         """Every cell of the store as a dict, settings and metrics decoded (grid order)."""
         statuses = tuple(statuses)
         out = []
-        for r in self.db.execute(f"SELECT * FROM tasks WHERE status IN "
-                                 f"({','.join('?' * len(statuses))}) ORDER BY idx", statuses):
+        for r in self.db.execute(
+            f"SELECT * FROM tasks WHERE status IN ({','.join('?' * len(statuses))}) ORDER BY idx",
+            statuses,
+        ):
             row = dict(r)
             row["settings"] = json.loads(row["settings"])
             row["metrics"] = None if row["metrics"] is None else json.loads(row["metrics"])
@@ -262,8 +314,12 @@ class Store:
 
     def history(self, hash: str) -> dict[str, np.ndarray]:
         """The per-step series stored for a cell (name → float64 array)."""
-        return {name: np.frombuffer(data, dtype="<f8") for name, data in self.db.execute(
-            "SELECT name, data FROM histories WHERE hash = ?", (hash,))}
+        return {
+            name: np.frombuffer(data, dtype="<f8")
+            for name, data in self.db.execute(
+                "SELECT name, data FROM histories WHERE hash = ?", (hash,)
+            )
+        }
 
 
 class _Transaction:

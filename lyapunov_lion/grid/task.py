@@ -5,6 +5,7 @@ outcome (status ``failed``) and the driver records it. An exception *around* a t
 process died, the scheduler went away) is therefore always an infrastructure fault, which the
 driver retries. Workers never touch the store: they return the outcome to the driver.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,10 +32,13 @@ def _jsonable(value: Any) -> Any:
 
 def _metrics_and_history(result: Any) -> tuple[dict, dict]:
     from .experiments import CellResult
+
     metrics = getattr(result, "metrics", result)
     if not isinstance(metrics, dict):
-        raise TypeError("an experiment returns a dict of metrics or an object with .metrics "
-                        f"(got {type(result).__name__})")
+        raise TypeError(
+            "an experiment returns a dict of metrics or an object with .metrics "
+            f"(got {type(result).__name__})"
+        )
     history = result.history if isinstance(result, CellResult) else {}
     return metrics, {str(k): np.ascontiguousarray(v, dtype=float) for k, v in history.items()}
 
@@ -47,6 +51,7 @@ def run_cell(experiment: str, settings: dict[str, Any]) -> dict[str, Any]:
     (hostname:pid), ``started``/``finished`` (Unix time) and ``duration`` (s, wall clock).
     """
     from .experiments import resolve
+
     started, t0 = time.time(), time.perf_counter()
     out: dict[str, Any] = {"status": "done", "metrics": None, "history": {}, "error": None}
     try:
@@ -57,8 +62,15 @@ def run_cell(experiment: str, settings: dict[str, Any]) -> dict[str, Any]:
         out["metrics"] = json.dumps(metrics, default=_jsonable, allow_nan=True, sort_keys=True)
     except Exception as exc:  # noqa: BLE001 - any failure of the experiment is recorded, not raised
         frames = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3)
-        out.update(status="failed", history={},
-                   error=f"{type(exc).__name__}: {exc}\n" + "".join(frames[-3:]).rstrip())
-    out.update(host=f"{socket.gethostname()}:{os.getpid()}", started=started,
-               finished=time.time(), duration=time.perf_counter() - t0)
+        out.update(
+            status="failed",
+            history={},
+            error=f"{type(exc).__name__}: {exc}\n" + "".join(frames[-3:]).rstrip(),
+        )
+    out.update(
+        host=f"{socket.gethostname()}:{os.getpid()}",
+        started=started,
+        finished=time.time(),
+        duration=time.perf_counter() - t0,
+    )
     return out

@@ -12,17 +12,42 @@ All functions take plain arrays and callables. They draw on axes you pass, or bu
 - `plot_weight_histograms`, `plot_radius` (module `training`): a network trained with LionK, from
   a `LionKMonitor` history.
 """
+
 from .constraint import ConstraintShape, constraint_geometry, draw_constraint
 from .phase import plot_phase
 from .simulation import describe_run, figure_simulation
-from .style import (COLUMN_WIDTH_IN, OKABE_ITO, PALETTE, PAPER_RC, TEXT_WIDTH_IN, new_figure,
-                    paper_style, place_legend, save_figure)
+from .style import (
+    COLUMN_WIDTH_IN,
+    OKABE_ITO,
+    PALETTE,
+    PAPER_RC,
+    TEXT_WIDTH_IN,
+    new_figure,
+    paper_style,
+    place_legend,
+    save_figure,
+)
 from .training import plot_radius, plot_weight_histograms
 from .trajectory import plot_trajectory_2d, square_limits
 
 __all__ = [
-    "ConstraintShape", "constraint_geometry", "draw_constraint", "plot_phase", "describe_run",
-    "figure_simulation", "COLUMN_WIDTH_IN", "OKABE_ITO", "PALETTE", "PAPER_RC", "TEXT_WIDTH_IN",
-    "new_figure", "place_legend", "paper_style", "save_figure", "plot_trajectory_2d", "square_limits",
-    "plot_radius", "plot_weight_histograms",
+    "ConstraintShape",
+    "constraint_geometry",
+    "draw_constraint",
+    "plot_phase",
+    "describe_run",
+    "figure_simulation",
+    "COLUMN_WIDTH_IN",
+    "OKABE_ITO",
+    "PALETTE",
+    "PAPER_RC",
+    "TEXT_WIDTH_IN",
+    "new_figure",
+    "place_legend",
+    "paper_style",
+    "save_figure",
+    "plot_trajectory_2d",
+    "square_limits",
+    "plot_radius",
+    "plot_weight_histograms",
 ]

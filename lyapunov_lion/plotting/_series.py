@@ -1,7 +1,8 @@
 """Input normalisation shared by the plotting functions (plain numpy, no matplotlib)."""
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -35,7 +36,11 @@ def as_series(value, n: int, name: str, labels=None) -> dict[str, np.ndarray] | 
 def nonfinite_note(v: np.ndarray) -> str:
     """``" (+∞ at 12 points, not drawn)"`` style note for the legend, or ``""``."""
     parts = []
-    n_pinf, n_minf, n_nan = int(np.sum(v == np.inf)), int(np.sum(v == -np.inf)), int(np.sum(np.isnan(v)))
+    n_pinf, n_minf, n_nan = (
+        int(np.sum(v == np.inf)),
+        int(np.sum(v == -np.inf)),
+        int(np.sum(np.isnan(v))),
+    )
     if n_pinf:
         parts.append(f"+∞ at {n_pinf}")
     if n_minf:

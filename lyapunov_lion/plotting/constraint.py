@@ -24,6 +24,7 @@ For d > 2 the shapes above are the exact projections of C_λ onto (x₁, x₂) f
 ℓq balls (the projection of {‖x‖_q ≤ r} onto two coordinates is the 2-D ℓq ball of radius r) and
 the simplex; for a user norm or the grid fallback they are the section x₃ = … = x_d = 0.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,7 +65,12 @@ class ConstraintShape:
         """(xmin, xmax, ymin, ymax) of the drawn curve, or None when nothing is drawn."""
         if self.vertices is not None:
             v = self.vertices
-            return float(v[:, 0].min()), float(v[:, 0].max()), float(v[:, 1].min()), float(v[:, 1].max())
+            return (
+                float(v[:, 0].min()),
+                float(v[:, 0].max()),
+                float(v[:, 1].min()),
+                float(v[:, 1].max()),
+            )
         if self.kind == "implicit" and self.field is not None:
             near = self.field <= self.level
             if np.any(near):
@@ -97,8 +103,13 @@ def _pad(u: np.ndarray, dim: int) -> np.ndarray:
     return np.concatenate([u, np.zeros(u.shape[:-1] + (dim - 2,))], axis=-1)
 
 
-def constraint_geometry(K: KFunction, lam: float, *, dim: int = 2,
-                        extent: tuple[float, float, float, float] | None = None) -> ConstraintShape:
+def constraint_geometry(
+    K: KFunction,
+    lam: float,
+    *,
+    dim: int = 2,
+    extent: tuple[float, float, float, float] | None = None,
+) -> ConstraintShape:
     """The boundary of C_λ = {x : λx ∈ dom K*} in (x₁, x₂) for a run in R^dim (table above).
 
     ``extent`` = (xmin, xmax, ymin, ymax) is only used by the grid fallback (default: the square
@@ -115,27 +126,37 @@ def constraint_geometry(K: KFunction, lam: float, *, dim: int = 2,
     if K.event_ndim != 1:
         return ConstraintShape("none", f"{K.describe_induced(lam)} (matrix K: not drawn in 2-D)")
     if K.induced_kind == "regularizer":
-        return ConstraintShape("none", f"no hard constraint (regulariser {K.describe_induced(lam)})")
+        return ConstraintShape(
+            "none", f"no hard constraint (regulariser {K.describe_induced(lam)})"
+        )
     label = _legend_label(K, lam)
     if isinstance(K, SeparableK):
         lo, hi = K.dom_bounds()
         if np.isfinite(lo) and np.isfinite(hi):
             return ConstraintShape("polygon", label, _square(lo * r, hi * r))
         if not (np.isfinite(lo) or np.isfinite(hi)):
-            return ConstraintShape("none", f"no hard constraint (regulariser {K.describe_induced(lam)})")
+            return ConstraintShape(
+                "none", f"no hard constraint (regulariser {K.describe_induced(lam)})"
+            )
     if isinstance(K, Linf):
-        return ConstraintShape("polygon", label,
-                               np.array([[r, 0.0], [0.0, r], [-r, 0.0], [0.0, -r]]))
+        return ConstraintShape(
+            "polygon", label, np.array([[r, 0.0], [0.0, r], [-r, 0.0], [0.0, -r]])
+        )
     if isinstance(K, LogSumExp):
         if dim == 2:
             return ConstraintShape("segment", label, np.array([[r, 0.0], [0.0, r]]))
-        return ConstraintShape("polygon", label + "\n(projection on x₁, x₂)",
-                               np.array([[0.0, 0.0], [r, 0.0], [0.0, r]]))
+        return ConstraintShape(
+            "polygon",
+            label + "\n(projection on x₁, x₂)",
+            np.array([[0.0, 0.0], [r, 0.0], [0.0, r]]),
+        )
     if isinstance(K, NormBallK):
         u = _rays()
         norms = np.asarray(K.dual_norm(_pad(u, dim)), dtype=float)
         if not np.all(np.isfinite(norms) & (norms > 0)):
-            raise LionKError(f"K={K.name}: dual_norm is not a positive finite number on the unit circle")
+            raise LionKError(
+                f"K={K.name}: dual_norm is not a positive finite number on the unit circle"
+            )
         if not isinstance(K, (L2, Lp)) and dim > 2:
             label += "\n(section x₃ = … = 0)"
         return ConstraintShape("polygon", label, u / (lam * norms[:, None]))
@@ -152,12 +173,16 @@ def _grid_fallback(K: KFunction, lam: float, dim: int, extent, label: str) -> Co
     """
     r = 1.0 / lam
     xmin, xmax, ymin, ymax = extent if extent is not None else (-3 * r, 3 * r, -3 * r, 3 * r)
-    gx, gy = np.meshgrid(np.linspace(xmin, xmax, FALLBACK_GRID), np.linspace(ymin, ymax, FALLBACK_GRID))
+    gx, gy = np.meshgrid(
+        np.linspace(xmin, xmax, FALLBACK_GRID), np.linspace(ymin, ymax, FALLBACK_GRID)
+    )
     pts = _pad(np.stack([gx, gy], axis=-1), dim)
     dist = np.asarray(K.dist_dom_conj(lam * pts), dtype=float)
     if dist.shape != gx.shape:
-        raise LionKError(f"K={K.name}: dist_dom_conj returned shape {dist.shape} for points of shape "
-                         f"{pts.shape}; it must reduce over the last axis")
+        raise LionKError(
+            f"K={K.name}: dist_dom_conj returned shape {dist.shape} for points of shape "
+            f"{pts.shape}; it must reduce over the last axis"
+        )
     if not np.all(np.isfinite(dist)):
         raise LionKError(f"K={K.name}: dist_dom_conj is not finite on the plotting grid")
     if np.all(dist <= DOMAIN_TOL):
@@ -165,13 +190,28 @@ def _grid_fallback(K: KFunction, lam: float, dim: int, extent, label: str) -> Co
     h = max((xmax - xmin), (ymax - ymin)) / (FALLBACK_GRID - 1)
     if dim > 2:
         label += "\n(section x₃ = … = 0)"
-    return ConstraintShape("implicit", label + " (approx.)", exact=False, grid_x=gx, grid_y=gy,
-                           field=dist, level=lam * h / 4, extent=(xmin, xmax, ymin, ymax))
+    return ConstraintShape(
+        "implicit",
+        label + " (approx.)",
+        exact=False,
+        grid_x=gx,
+        grid_y=gy,
+        field=dist,
+        level=lam * h / 4,
+        extent=(xmin, xmax, ymin, ymax),
+    )
 
 
-def draw_constraint(ax, K: KFunction, lam: float, *, dim: int = 2,
-                    extent: tuple[float, float, float, float] | None = None,
-                    fill: bool = True, **style) -> str:
+def draw_constraint(
+    ax,
+    K: KFunction,
+    lam: float,
+    *,
+    dim: int = 2,
+    extent: tuple[float, float, float, float] | None = None,
+    fill: bool = True,
+    **style,
+) -> str:
     """Draw the boundary of C_λ = {x : λx ∈ dom K*} on ``ax``; return its legend label.
 
     The label is ``K.describe_induced(lam)`` (e.g. ``‖x‖_∞ ≤ 2/3`` for Lion at λ = 1.5), or
@@ -187,18 +227,44 @@ def draw_constraint(ax, K: KFunction, lam: float, *, dim: int = 2,
     line = {"color": "black", "linestyle": "--", "linewidth": 1.0, "zorder": 4.5}
     line.update(style)
     if shape.kind == "polygon":
-        ax.add_patch(Polygon(shape.vertices, closed=True, fill=False, label=shape.label,
-                             gid="constraint", **line))
+        ax.add_patch(
+            Polygon(
+                shape.vertices, closed=True, fill=False, label=shape.label, gid="constraint", **line
+            )
+        )
         if fill:
-            ax.add_patch(Polygon(shape.vertices, closed=True, facecolor=line["color"], alpha=0.06,
-                                 edgecolor="none", zorder=1, gid="constraint-fill"))
+            ax.add_patch(
+                Polygon(
+                    shape.vertices,
+                    closed=True,
+                    facecolor=line["color"],
+                    alpha=0.06,
+                    edgecolor="none",
+                    zorder=1,
+                    gid="constraint-fill",
+                )
+            )
     elif shape.kind == "segment":
-        ax.add_line(Line2D(shape.vertices[:, 0], shape.vertices[:, 1], label=shape.label,
-                           gid="constraint", **line))
+        ax.add_line(
+            Line2D(
+                shape.vertices[:, 0],
+                shape.vertices[:, 1],
+                label=shape.label,
+                gid="constraint",
+                **line,
+            )
+        )
     elif shape.kind == "implicit":
-        cs = ax.contour(shape.grid_x, shape.grid_y, shape.field, levels=[shape.level],
-                        colors=[line["color"]], linestyles=[line["linestyle"]],
-                        linewidths=[line["linewidth"]], zorder=line["zorder"])
+        cs = ax.contour(
+            shape.grid_x,
+            shape.grid_y,
+            shape.field,
+            levels=[shape.level],
+            colors=[line["color"]],
+            linestyles=[line["linestyle"]],
+            linewidths=[line["linewidth"]],
+            zorder=line["zorder"],
+        )
         cs.set_gid("constraint")
         ax.add_line(Line2D([], [], label=shape.label, **line))  # legend proxy for the contour
     else:

@@ -1,4 +1,5 @@
 """Grid views: a metric against λ, one line per series (e.g. per K), seeds as spread."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,13 +10,17 @@ from matplotlib.figure import Figure
 from ..errors import LionKError
 from .style import PALETTE, TEXT_WIDTH_IN, new_figure, paper_style, save_figure
 
-
 _STYLES = ("-", "--", ":", "-.")  # series that coincide (same optimum) stay visible
 
 
-def figure_metric_vs_lambda(series: dict[str, dict[float, list[float]]], metric: str, *,
-                            title: str, xlabel: str = "weight decay λ", log: bool = False
-                            ) -> Figure:
+def figure_metric_vs_lambda(
+    series: dict[str, dict[float, list[float]]],
+    metric: str,
+    *,
+    title: str,
+    xlabel: str = "weight decay λ",
+    log: bool = False,
+) -> Figure:
     """``series``: label → {λ: values over seeds}. Each series: the mean over seeds as a line
     (its own colour and dash pattern), the min–max band over seeds, every seed's value as a dot."""
     if not series:
@@ -31,17 +36,26 @@ def figure_metric_vs_lambda(series: dict[str, dict[float, list[float]]], metric:
             mean = np.array([v.mean() for v in vals])
             ax.plot(lams, mean, style, color=color, lw=1.3, label=label)
             if seeds > 1:
-                ax.fill_between(lams, [v.min() for v in vals], [v.max() for v in vals],
-                                color=color, alpha=0.2, lw=0)
+                ax.fill_between(
+                    lams,
+                    [v.min() for v in vals],
+                    [v.max() for v in vals],
+                    color=color,
+                    alpha=0.2,
+                    lw=0,
+                )
                 xs = np.concatenate([np.full(v.size, lam) for lam, v in zip(lams, vals)])
                 ax.plot(xs, np.concatenate(vals), ".", color=color, ms=2.0, alpha=0.6)
         if log:
             ax.set_yscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(metric)
-        ax.legend(loc="best", fontsize=6.5,
-                  title=(f"line: mean over {seeds} seeds, band: min–max" if seeds > 1 else None),
-                  title_fontsize=6.5)
+        ax.legend(
+            loc="best",
+            fontsize=6.5,
+            title=(f"line: mean over {seeds} seeds, band: min–max" if seeds > 1 else None),
+            title_fontsize=6.5,
+        )
         fig.suptitle(title)
     return fig
 

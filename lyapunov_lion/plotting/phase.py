@@ -4,6 +4,7 @@ Phase 1 (spec §4, §5): dist(λx_t, dom K*) ≤ bound_t, with bound_t = (1 − 
 (explicit discrete decay), (1 + ηλ)^{−t} dist_0 (implicit) or e^{−λt} dist_0 (ODE).
 Phase 2: once λx ∈ dom K*, H is non-increasing while f need not be.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,7 +17,11 @@ from .style import OKABE_ITO, PALETTE, place_legend
 DIST_LABEL = "dist(λx, dom K*)"
 ENERGY_STYLES = {"f": "-", "H": "--", "F": ":"}
 ENERGY_WIDTHS = {"f": 1.0, "H": 1.3, "F": 1.1}
-ENERGY_COLORS = {"f": OKABE_ITO["blue"], "H": OKABE_ITO["vermillion"], "F": OKABE_ITO["bluish_green"]}
+ENERGY_COLORS = {
+    "f": OKABE_ITO["blue"],
+    "H": OKABE_ITO["vermillion"],
+    "F": OKABE_ITO["bluish_green"],
+}
 EXIT_STYLE = "-."
 
 DIST_FLOOR_FACTOR = 0.1
@@ -33,15 +38,38 @@ def _phase_exit_dict(phase1_exit, labels):
 
 def _mark_exits(ax, exits: dict, colors: dict, time_label: str):
     for k, te in exits.items():
-        lbl = f"phase-1 exit ({(time_label.split() or ['t'])[-1]} = {te:g})" if len(exits) == 1 else \
-            f"phase-1 exit of {k} ({te:g})"
-        ax.axvline(float(te), color=colors.get(k, "0.3"), linestyle=EXIT_STYLE, linewidth=1.0,
-                   zorder=1, label=lbl)
+        lbl = (
+            f"phase-1 exit ({(time_label.split() or ['t'])[-1]} = {te:g})"
+            if len(exits) == 1
+            else f"phase-1 exit of {k} ({te:g})"
+        )
+        ax.axvline(
+            float(te),
+            color=colors.get(k, "0.3"),
+            linestyle=EXIT_STYLE,
+            linewidth=1.0,
+            zorder=1,
+            label=lbl,
+        )
 
 
-def plot_phase(ax_dist, ax_energy, t, dist, bound, f, H, F=None, phase1_exit=None,
-               time_label: str = "step t", *, bound_label: str = "Phase-1 bound",
-               energy_log: bool | None = None, legend_loc: str = "best", run_key: bool = True):
+def plot_phase(
+    ax_dist,
+    ax_energy,
+    t,
+    dist,
+    bound,
+    f,
+    H,
+    F=None,
+    phase1_exit=None,
+    time_label: str = "step t",
+    *,
+    bound_label: str = "Phase-1 bound",
+    energy_log: bool | None = None,
+    legend_loc: str = "best",
+    run_key: bool = True,
+):
     """Left: dist(λx_t, dom K*) on a log axis with its Phase-1 bound dashed; right: f, H (and F).
 
     - ``t``: times (T,). ``dist``, ``bound``, ``f``, ``H``, ``F``: arrays (T,) or mappings
@@ -82,7 +110,9 @@ def plot_phase(ax_dist, ax_energy, t, dist, bound, f, H, F=None, phase1_exit=Non
     for k, d in D.items():
         fin = d[np.isfinite(d)]
         if np.any(fin < 0):
-            raise LionKError(f"dist[{k!r}] has negative values (min {fin.min():.3g}); a distance is ≥ 0")
+            raise LionKError(
+                f"dist[{k!r}] has negative values (min {fin.min():.3g}); a distance is ≥ 0"
+            )
     positives = [v[np.isfinite(v) & (v > 0)] for v in list(D.values()) + list((B or {}).values())]
     positives = np.concatenate(positives) if positives else np.array([])
     floor = DIST_FLOOR_FACTOR * positives.min() if positives.size else 1e-16
@@ -95,29 +125,49 @@ def plot_phase(ax_dist, ax_energy, t, dist, bound, f, H, F=None, phase1_exit=Non
         zero = np.isfinite(d) & (d == 0)
         if np.any(zero):
             any_zero = True
-            ax_dist.plot(t, np.where(zero, floor, np.nan), color=c, linestyle=":", linewidth=1.4,
-                         label=name(zero_label, k))
+            ax_dist.plot(
+                t,
+                np.where(zero, floor, np.nan),
+                color=c,
+                linestyle=":",
+                linewidth=1.4,
+                label=name(zero_label, k),
+            )
     if B is not None:
         for k, b in B.items():
             bb = np.where(np.isfinite(b) & (b > 0), b, np.nan)
             if np.any(np.isfinite(bb)):
                 any_bound = True
-                ax_dist.plot(t, bb, color="black" if not multi else colors[k], linestyle="--",
-                             linewidth=0.9, label=name(bound_label, k) + nonfinite_note(b))
+                ax_dist.plot(
+                    t,
+                    bb,
+                    color="black" if not multi else colors[k],
+                    linestyle="--",
+                    linewidth=0.9,
+                    label=name(bound_label, k) + nonfinite_note(b),
+                )
     ax_dist.set_yscale("log")
     ax_dist.set_xlabel(time_label)
     ax_dist.set_ylabel("distance of λx to dom K*")
 
     # ---- right: f, H, F -------------------------------------------------------------------------
-    present = [(base, series) for base, series in (("f", FF), ("H", HH), ("F", FL)) if series is not None]
+    present = [
+        (base, series) for base, series in (("f", FF), ("H", HH), ("F", FL)) if series is not None
+    ]
     finite_vals = []
     for base, series in present:
         for k, v in series.items():
             c = colors[k] if multi else ENERGY_COLORS[base]
             vv = np.where(np.isfinite(v), v, np.nan)
             finite_vals.append(v[np.isfinite(v)])
-            ax_energy.plot(t, vv, color=c, linestyle=ENERGY_STYLES[base], linewidth=ENERGY_WIDTHS[base],
-                           label=name(base, k) + nonfinite_note(v))
+            ax_energy.plot(
+                t,
+                vv,
+                color=c,
+                linestyle=ENERGY_STYLES[base],
+                linewidth=ENERGY_WIDTHS[base],
+                label=name(base, k) + nonfinite_note(v),
+            )
     vals = np.concatenate(finite_vals) if finite_vals else np.array([])
     if energy_log is None:
         energy_log = bool(vals.size and np.all(vals > 0) and vals.max() / vals.min() > 1e3)
@@ -138,17 +188,33 @@ def plot_phase(ax_dist, ax_energy, t, dist, bound, f, H, F=None, phase1_exit=Non
 
     # several runs: colour = run (keyed once), line style = quantity (one grey proxy each)
     grey = "0.35"
-    h_dist = [Line2D([], [], color=grey, label=DIST_LABEL + nonfinite_note(np.concatenate(list(D.values()))))]
+    h_dist = [
+        Line2D(
+            [], [], color=grey, label=DIST_LABEL + nonfinite_note(np.concatenate(list(D.values())))
+        )
+    ]
     if any_zero:
         h_dist.append(Line2D([], [], color=grey, linestyle=":", linewidth=1.4, label=zero_label))
     if any_bound:
         h_dist.append(Line2D([], [], color=grey, linestyle="--", linewidth=0.9, label=bound_label))
-    h_energy = [Line2D([], [], color=grey, linestyle=ENERGY_STYLES[base], linewidth=ENERGY_WIDTHS[base],
-                       label=base + nonfinite_note(np.concatenate(list(series.values()))))
-                for base, series in present]
+    h_energy = [
+        Line2D(
+            [],
+            [],
+            color=grey,
+            linestyle=ENERGY_STYLES[base],
+            linewidth=ENERGY_WIDTHS[base],
+            label=base + nonfinite_note(np.concatenate(list(series.values()))),
+        )
+        for base, series in present
+    ]
     if exits:
         for h in (h_dist, h_energy):
-            h.append(Line2D([], [], color=grey, linestyle=EXIT_STYLE, linewidth=1.0, label="phase-1 exit"))
+            h.append(
+                Line2D(
+                    [], [], color=grey, linestyle=EXIT_STYLE, linewidth=1.0, label="phase-1 exit"
+                )
+            )
     if run_key:
         h_dist += [Line2D([], [], color=colors[k], linewidth=2.0, label=k) for k in labels]
     place_legend(ax_dist, h_dist, legend_loc)

@@ -1,4 +1,5 @@
 """The figure of one `lionk simulate` run, drawn from its `SimulationReport`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,13 +21,23 @@ def plot_simulation_report(report, path: str | Path) -> Path:
     bound = phase1_bound(dist[0], s.lr, s.lam, steps.size - 1, s.decay)
     x0 = ", ".join(f"{v:g}" for v in report.x0)
     fig = figure_simulation(
-        {f"Lion-K, x₀ = ({x0})": np.asarray(report.result.x)}, steps, dist, bound,
-        np.asarray(d.f), np.asarray(d.H_d), f=report.objective.f, K=report.K, lam=s.lam,
+        {f"Lion-K, x₀ = ({x0})": np.asarray(report.result.x)},
+        steps,
+        dist,
+        bound,
+        np.asarray(d.f),
+        np.asarray(d.H_d),
+        f=report.objective.f,
+        K=report.K,
+        lam=s.lam,
         optimum=None if report.reference is None else report.reference.x,
         phase1_exit=report.phase1_exit_step,
-        title=(f"f(x) = {report.objective.formula};  η = {s.lr:g}, β = ({s.beta1:g}, {s.beta2:g}), "
-               f"{s.decay} decay, {s.steps} steps"),
-        bound_label="(1 − ηλ)^t·dist₀" if s.decay == "explicit" else "(1 + ηλ)^−t·dist₀")
+        title=(
+            f"f(x) = {report.objective.formula};  η = {s.lr:g}, β = ({s.beta1:g}, {s.beta2:g}), "
+            f"{s.decay} decay, {s.steps} steps"
+        ),
+        bound_label="(1 − ηλ)^t·dist₀" if s.decay == "explicit" else "(1 + ηλ)^−t·dist₀",
+    )
     return save_figure(fig, path)
 
 
@@ -34,18 +45,29 @@ def plot_ode_report(report, path: str | Path, discrete=None) -> Path:
     """The ODE trajectory (and the discrete iterates, for ``--mode both``) with the constraint set,
     dist(λx(t), dom K*) against e^{−λt}·dist0, and f, H against time t."""
     from ..core.lyapunov import phase1_bound_continuous
+
     r, d, c = report.result, report.result.diagnostics, report.coefficients
     lam = report.spec.lam
     paths = {"ODE x(t)": np.asarray(r.x)}
     if discrete is not None:
         paths[f"discrete, η = {discrete.spec.lr:g}"] = np.asarray(discrete.result.x)
     fig = figure_simulation(
-        paths, np.asarray(d.t), np.asarray(d.dist),
+        paths,
+        np.asarray(d.t),
+        np.asarray(d.dist),
         phase1_bound_continuous(float(np.asarray(d.dist)[0]), lam, np.asarray(d.t)),
-        np.asarray(d.f), np.asarray(d.H), f=report.objective.f, K=report.K, lam=lam,
+        np.asarray(d.f),
+        np.asarray(d.H),
+        f=report.objective.f,
+        K=report.K,
+        lam=lam,
         optimum=None if report.reference is None else report.reference.x,
-        phase1_exit=d.phase1_exit_time, time_label="time t",
-        title=(f"f(x) = {report.objective.formula};  ODE α = {c['alpha']:g}, γ = {c['gamma']:g}, "
-               f"ε = {c['eps']:g} ({r.report.method})"),
-        bound_label="e^(−λt)·dist₀")
+        phase1_exit=d.phase1_exit_time,
+        time_label="time t",
+        title=(
+            f"f(x) = {report.objective.formula};  ODE α = {c['alpha']:g}, γ = {c['gamma']:g}, "
+            f"ε = {c['eps']:g} ({r.report.method})"
+        ),
+        bound_label="e^(−λt)·dist₀",
+    )
     return save_figure(fig, path)

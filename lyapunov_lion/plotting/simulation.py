@@ -1,7 +1,8 @@
 """The one-figure summary of a simulation: trajectory, Phase 1 distance, Lyapunov descent."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
@@ -17,16 +18,34 @@ def describe_run(K: KFunction | None, lam: float | None) -> str:
         return ""
     info = K.info()
     induced = K.describe_induced(lam)
-    goal = ("min f, " + induced) if info["induced_kind"] == "regularizer" or lam <= 0 else \
-        "min f s.t. " + induced
+    goal = (
+        ("min f, " + induced)
+        if info["induced_kind"] == "regularizer" or lam <= 0
+        else "min f s.t. " + induced
+    )
     return f"Lion-K with K = {info['K']} ({K.name}), λ = {lam:g}: {goal}"
 
 
-def figure_simulation(paths, t, dist, bound, f_t, H_t, *, f: Callable | None = None,
-                      K: KFunction | None = None, lam: float | None = None, optimum=None,
-                      phase1_exit=None, title: str = "", F_t=None, time_label: str = "step t",
-                      bound_label: str = "Phase-1 bound", width: float = TEXT_WIDTH_IN,
-                      height: float = 2.9) -> Figure:
+def figure_simulation(
+    paths,
+    t,
+    dist,
+    bound,
+    f_t,
+    H_t,
+    *,
+    f: Callable | None = None,
+    K: KFunction | None = None,
+    lam: float | None = None,
+    optimum=None,
+    phase1_exit=None,
+    title: str = "",
+    F_t=None,
+    time_label: str = "step t",
+    bound_label: str = "Phase-1 bound",
+    width: float = TEXT_WIDTH_IN,
+    height: float = 2.9,
+) -> Figure:
     """Three panels in the house style (`paper_style`), returned as a display-free ``Figure``:
 
     (a) `plot_trajectory_2d` (paths over the level sets of ``f``, the constraint set of ``K`` at
@@ -42,11 +61,31 @@ def figure_simulation(paths, t, dist, bound, f_t, H_t, *, f: Callable | None = N
     with paper_style():
         fig = new_figure(width, height)
         axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.0, 1.0, 1.0]})
-        plot_trajectory_2d(axes[0], paths, f=f, K=K, lam=lam, optimum=optimum,
-                           title="(a) trajectory", legend_loc="below")
-        plot_phase(axes[1], axes[2], t, dist, bound, f_t, H_t, F=F_t, phase1_exit=phase1_exit,
-                   time_label=time_label, bound_label=bound_label, legend_loc="below",
-                   run_key=False)
+        plot_trajectory_2d(
+            axes[0],
+            paths,
+            f=f,
+            K=K,
+            lam=lam,
+            optimum=optimum,
+            title="(a) trajectory",
+            legend_loc="below",
+        )
+        plot_phase(
+            axes[1],
+            axes[2],
+            t,
+            dist,
+            bound,
+            f_t,
+            H_t,
+            F=F_t,
+            phase1_exit=phase1_exit,
+            time_label=time_label,
+            bound_label=bound_label,
+            legend_loc="below",
+            run_key=False,
+        )
         axes[1].set_title("(b) Phase 1: reaching λx ∈ dom K*")
         axes[2].set_title("(c) Phase 2: Lyapunov descent")
         lines = [s for s in (title, describe_run(K, lam)) if s]

@@ -5,11 +5,12 @@ Nothing here touches the global matplotlib backend. Figures are built with
 pyplot's figure manager (no leaked figures, no ``plt.show``); ``Figure.savefig`` renders with the
 Agg (PNG) or PDF backend chosen from the file extension.
 """
+
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import matplotlib as mpl
 from cycler import cycler
@@ -30,8 +31,19 @@ OKABE_ITO: dict[str, str] = {
 """The Okabe–Ito palette (Okabe & Ito 2008), distinguishable under the common colour-vision
 deficiencies."""
 
-PALETTE: tuple[str, ...] = tuple(OKABE_ITO[k] for k in (
-    "blue", "vermillion", "bluish_green", "orange", "reddish_purple", "sky_blue", "black", "yellow"))
+PALETTE: tuple[str, ...] = tuple(
+    OKABE_ITO[k]
+    for k in (
+        "blue",
+        "vermillion",
+        "bluish_green",
+        "orange",
+        "reddish_purple",
+        "sky_blue",
+        "black",
+        "yellow",
+    )
+)
 """Line colours in order of use (yellow, weak on white, comes last)."""
 
 COLUMN_WIDTH_IN = 3.25
@@ -94,8 +106,13 @@ def place_legend(ax, handles=None, loc: str = "best", ncols: int = 1, offset_pt:
     if loc != "below":
         return ax.legend(loc=loc, ncols=ncols, **kw)
     shift = ScaledTranslation(0, -offset_pt / 72, ax.figure.dpi_scale_trans)
-    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                     bbox_transform=ax.transAxes + shift, ncols=ncols, **kw)
+    return ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=ax.transAxes + shift,
+        ncols=ncols,
+        **kw,
+    )
 
 
 def new_figure(width: float = TEXT_WIDTH_IN, height: float = 2.6) -> Figure:
@@ -119,6 +136,12 @@ def save_figure(fig: Figure, path, *, dpi: int = PNG_DPI) -> Path:
     with paper_style():
         # "tight" grows the canvas to legends placed outside the axes instead of clipping them
         metadata = {"CreationDate": None} if fmt == "pdf" else {}
-        fig.savefig(path, format=fmt, dpi=dpi if fmt == "png" else None, bbox_inches="tight",
-                    pad_inches=0.03, metadata=metadata)
+        fig.savefig(
+            path,
+            format=fmt,
+            dpi=dpi if fmt == "png" else None,
+            bbox_inches="tight",
+            pad_inches=0.03,
+            metadata=metadata,
+        )
     return path

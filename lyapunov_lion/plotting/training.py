@@ -6,6 +6,7 @@
 - `plot_radius`: λ·radius against the step (the constraint is λ·radius ≤ 1) and
   dist(λx, dom K*) on a log axis with each tensor's phase-1 bound dist₀(1 − ηλ)^t.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,10 @@ def _tensors(history: dict, names) -> list[dict]:
         return tensors
     chosen = [t for t in tensors if t["name"] in names]
     if not chosen:
-        raise LionKError(f"no tensor named {', '.join(names)}; the history has "
-                         f"{', '.join(t['name'] for t in tensors)}")
+        raise LionKError(
+            f"no tensor named {', '.join(names)}; the history has "
+            f"{', '.join(t['name'] for t in tensors)}"
+        )
     return chosen
 
 
@@ -45,19 +48,29 @@ def plot_weight_histograms(history: dict, names=None, n_steps: int = 4, title: s
                 ax.stairs(frac, edges, color=PALETTE[j % len(PALETTE)], label=f"step {steps[i]}")
             if np.isfinite(t["bound"]):
                 for s in (-1, 1):
-                    ax.axvline(s * t["bound"], color="black", ls="--", lw=0.8,
-                               label="±1/λ" if s > 0 else None)
+                    ax.axvline(
+                        s * t["bound"],
+                        color="black",
+                        ls="--",
+                        lw=0.8,
+                        label="±1/λ" if s > 0 else None,
+                    )
             ax.set_yscale("log")
             ax.set_title(f"{t['name']} ({'×'.join(map(str, t['shape']))}), K = {t['K']}")
             ax.set_xlabel("weight value")
             ax.set_ylabel("fraction of entries")
-        for ax in axes[len(tensors):]:
+        for ax in axes[len(tensors) :]:
             ax.set_visible(False)
         place_legend(axes[0], loc="best")
         lam = tensors[0]["lam"]
-        fig.suptitle(title or f"Weight histograms during Lion-K training (λ = {lam:g}, box "
-                              f"±{1 / lam:.3g} dashed): entries are driven into the box and pile "
-                              "up on its edges" if lam > 0 else "Weight histograms during training")
+        fig.suptitle(
+            title
+            or f"Weight histograms during Lion-K training (λ = {lam:g}, box "
+            f"±{1 / lam:.3g} dashed): entries are driven into the box and pile "
+            "up on its edges"
+            if lam > 0
+            else "Weight histograms during training"
+        )
     return fig
 
 
@@ -91,9 +104,14 @@ def plot_radius(history: dict, names=None, title: str | None = None):
         ax_d.set_yscale("log")
         ax_d.set_xlabel("step")
         ax_d.set_ylabel("dist(λx, dom K*)")
-        ax_d.set_title("phase 1: distance (solid), bound dist₀(1−ηλ)ᵗ (dashed),\n"
-                       "entry (dotted), bound's entry step (dash-dot), tol (thin)")
+        ax_d.set_title(
+            "phase 1: distance (solid), bound dist₀(1−ηλ)ᵗ (dashed),\n"
+            "entry (dotted), bound's entry step (dash-dot), tol (thin)"
+        )
         place_legend(ax_r, loc="best")
-        fig.suptitle(title or "Lion-K constraint during training: every tensor enters "
-                              "{λx ∈ dom K*} no later than the phase-1 bound and stays")
+        fig.suptitle(
+            title
+            or "Lion-K constraint during training: every tensor enters "
+            "{λx ∈ dom K*} no later than the phase-1 bound and stays"
+        )
     return fig

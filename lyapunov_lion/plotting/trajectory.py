@@ -1,7 +1,8 @@
 """Trajectories in the (x₁, x₂) plane over the level sets of f and the constraint set."""
+
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -23,7 +24,9 @@ def _as_paths(paths) -> dict[str, np.ndarray]:
     for label, p in paths.items():
         a = np.asarray(p, dtype=float)
         if a.ndim != 2 or a.shape[1] < 2 or a.shape[0] < 1:
-            raise LionKError(f"path {label!r} has shape {a.shape}; expected (T, d) with T ≥ 1, d ≥ 2")
+            raise LionKError(
+                f"path {label!r} has shape {a.shape}; expected (T, d) with T ≥ 1, d ≥ 2"
+            )
         dims.add(a.shape[1])
         out[str(label)] = a
     if len(dims) > 1:
@@ -43,11 +46,17 @@ def _points_box(pts: np.ndarray) -> tuple[float, float, float, float] | None:
     pts = pts[np.all(np.isfinite(pts), axis=1)]
     if pts.size == 0:
         return None
-    return float(pts[:, 0].min()), float(pts[:, 0].max()), float(pts[:, 1].min()), float(pts[:, 1].max())
+    return (
+        float(pts[:, 0].min()),
+        float(pts[:, 0].max()),
+        float(pts[:, 1].min()),
+        float(pts[:, 1].max()),
+    )
 
 
-def square_limits(box: tuple[float, float, float, float] | None, margin: float = MARGIN
-                  ) -> tuple[float, float, float, float]:
+def square_limits(
+    box: tuple[float, float, float, float] | None, margin: float = MARGIN
+) -> tuple[float, float, float, float]:
     """Square limits centred on ``box`` = (xmin, xmax, ymin, ymax), widened by ``margin`` per side."""
     if box is None:
         return -1.0, 1.0, -1.0, 1.0
@@ -70,8 +79,10 @@ def _level_sets(ax, f: Callable, limits, dim: int, slice_point, n: int, levels: 
         pts = np.concatenate([pts, rest], axis=-1)
     z = np.asarray(f(pts), dtype=float)
     if z.shape != gx.shape:
-        raise LionKError(f"f returned shape {z.shape} for points of shape {pts.shape}; it must map "
-                         "(..., d) arrays to (...) values")
+        raise LionKError(
+            f"f returned shape {z.shape} for points of shape {pts.shape}; it must map "
+            "(..., d) arrays to (...) values"
+        )
     finite = np.isfinite(z)
     if not np.any(finite):
         return "f is not finite anywhere in view"
@@ -88,10 +99,21 @@ def _level_sets(ax, f: Callable, limits, dim: int, slice_point, n: int, levels: 
     return f"level sets of f{where}{note}"
 
 
-def plot_trajectory_2d(ax, paths, f: Callable | None = None, K: KFunction | None = None,
-                       lam: float | None = None, optimum=None, title: str | None = None, *,
-                       levels: int = 14, grid: int = 201, max_points: int = 20_000,
-                       legend: bool = True, legend_loc: str = "best"):
+def plot_trajectory_2d(
+    ax,
+    paths,
+    f: Callable | None = None,
+    K: KFunction | None = None,
+    lam: float | None = None,
+    optimum=None,
+    title: str | None = None,
+    *,
+    levels: int = 14,
+    grid: int = 201,
+    max_points: int = 20_000,
+    legend: bool = True,
+    legend_loc: str = "best",
+):
     """Plot paths in the (x₁, x₂) plane; returns ``ax``.
 
     - ``paths``: mapping label → array (T, d), d ≥ 2 (or one array). For d > 2 the first two
@@ -141,9 +163,13 @@ def plot_trajectory_2d(ax, paths, f: Callable | None = None, K: KFunction | None
             slice_point = ok[-1] if len(ok) else np.zeros(dim)
         text = _level_sets(ax, f, limits, dim, slice_point, grid, levels)
         if text:
-            handles_extra.append(Patch(facecolor="0.75", edgecolor="0.45", linewidth=0.35, label=text))
+            handles_extra.append(
+                Patch(facecolor="0.75", edgecolor="0.45", linewidth=0.35, label=text)
+            )
     if K is not None:
-        draw_constraint(ax, K, lam, dim=dim, extent=shape.extent if shape.kind == "implicit" else None)
+        draw_constraint(
+            ax, K, lam, dim=dim, extent=shape.extent if shape.kind == "implicit" else None
+        )
 
     for i, (label, p) in enumerate(P.items()):
         color = PALETTE[i % len(PALETTE)]
@@ -160,13 +186,38 @@ def plot_trajectory_2d(ax, paths, f: Callable | None = None, K: KFunction | None
             ax.add_line(Line2D([], [], color=color, label=f"{label} (no finite point)"))
             continue
         ax.plot(q[:, 0], q[:, 1], color=color, linewidth=0.9, alpha=0.9, label=shown, zorder=4)
-        ax.plot(q[0, 0], q[0, 1], "o", color=color, markeredgecolor="white", markeredgewidth=0.6,
-                markersize=5.5, zorder=5)
-        ax.plot(q[-1, 0], q[-1, 1], "s", color=color, markeredgecolor="black", markeredgewidth=0.6,
-                markersize=5, zorder=6)
+        ax.plot(
+            q[0, 0],
+            q[0, 1],
+            "o",
+            color=color,
+            markeredgecolor="white",
+            markeredgewidth=0.6,
+            markersize=5.5,
+            zorder=5,
+        )
+        ax.plot(
+            q[-1, 0],
+            q[-1, 1],
+            "s",
+            color=color,
+            markeredgecolor="black",
+            markeredgewidth=0.6,
+            markersize=5,
+            zorder=6,
+        )
     if opt is not None:
-        ax.plot(opt[0], opt[1], "*", color=OKABE_ITO["yellow"], markeredgecolor="black",
-                markeredgewidth=0.7, markersize=10, zorder=5.5, label="optimum")
+        ax.plot(
+            opt[0],
+            opt[1],
+            "*",
+            color=OKABE_ITO["yellow"],
+            markeredgecolor="black",
+            markeredgewidth=0.7,
+            markersize=10,
+            zorder=5.5,
+            label="optimum",
+        )
 
     ax.set_xlim(limits[0], limits[1])
     ax.set_ylim(limits[2], limits[3])
@@ -177,9 +228,27 @@ def plot_trajectory_2d(ax, paths, f: Callable | None = None, K: KFunction | None
         ax.set_title(title)
     if legend:
         h, _ = ax.get_legend_handles_labels()
-        markers = [Line2D([], [], marker="o", linestyle="none", color="0.35", markeredgecolor="white",
-                          label="start"),
-                   Line2D([], [], marker="s", linestyle="none", color="0.35", markeredgecolor="black",
-                          label="end")]
-        place_legend(ax, h + markers + handles_extra, legend_loc, ncols=2 if legend_loc == "below" else 1)
+        markers = [
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="none",
+                color="0.35",
+                markeredgecolor="white",
+                label="start",
+            ),
+            Line2D(
+                [],
+                [],
+                marker="s",
+                linestyle="none",
+                color="0.35",
+                markeredgecolor="black",
+                label="end",
+            ),
+        ]
+        place_legend(
+            ax, h + markers + handles_extra, legend_loc, ncols=2 if legend_loc == "below" else 1
+        )
     return ax

@@ -18,17 +18,16 @@ with special settings against textbook heavy ball, Nesterov, Frank–Wolfe, mirr
 bound and stay), ``lam_sweep`` (Fig. 4 analog: final/early loss and test accuracy against λ);
 the last two need torch and scikit-learn.
 """
+
 from __future__ import annotations
 
+from . import confinement, connections, convergence, fig1, fig5, lam_sweep, phases, stochastic
 from ._common import FigureSpec, Reproduction
 from .runner import run
-from . import (confinement, connections, convergence, fig1, fig5, lam_sweep, phases,
-               stochastic)
 
 FIGURES: dict[str, FigureSpec] = {
     m.NAME: FigureSpec(m.NAME, m.TITLE, m.build)
-    for m in (fig1, fig5, phases, convergence, connections, stochastic, confinement,
-              lam_sweep)
+    for m in (fig1, fig5, phases, convergence, connections, stochastic, confinement, lam_sweep)
 }
 """The registered reproductions, in report order."""
 

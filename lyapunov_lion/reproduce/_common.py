@@ -12,10 +12,12 @@ Settings common to every figure (the paper gives none of them; justified in each
   `lyapunov_lion.core.lyapunov` (coefficient a' = ηβ1/((1−β2)+ηλ(β2−β1))), a theorem for
   β1 ≤ β2 and ηλ < 1.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -36,8 +38,15 @@ MINIMISER = np.array([1.5, 0.0])
 LAM_STAR = 2.0 / 3.0
 """(1.5, 0) leaves the box ‖x‖_∞ ≤ 1/λ when 1/λ < 1.5, i.e. λ > 2/3."""
 
-COMMON_SETTINGS = {"lr": LR, "beta1": BETA1, "beta2": BETA2, "decay": DECAY,
-                   "convention": "paper", "m0": "0", "objective": "toy: f(x) = (x1 − 1.5)² + x2²"}
+COMMON_SETTINGS = {
+    "lr": LR,
+    "beta1": BETA1,
+    "beta2": BETA2,
+    "decay": DECAY,
+    "convention": "paper",
+    "m0": "0",
+    "objective": "toy: f(x) = (x1 − 1.5)² + x2²",
+}
 
 COMMON_JUSTIFICATION = (
     "The paper states neither η, β, x₀ nor step counts. We use η = 1e-3 (Lion's limit cycle "
@@ -46,17 +55,26 @@ COMMON_JUSTIFICATION = (
     "Lion's defaults β1 = 0.9, β2 = 0.99, m₀ = 0, and the explicit decoupled weight decay "
     "x ← x + η(∇K(m̃) − λx) of Lion implementations. Step counts are set so that the slowest "
     "run has converged: with sign-like ∇K the iterate moves at most η per step, and near the "
-    "box edge it approaches it at the rate ηλ per step.")
+    "box edge it approaches it at the rate ηλ per step."
+)
 
 
-def run_toy(K: str | KFunction, x0, lam, steps: int, what: str, *, m0=None, lr=LR,
-            save_every: int = 1) -> DiscreteResult:
+def run_toy(
+    K: str | KFunction, x0, lam, steps: int, what: str, *, m0=None, lr=LR, save_every: int = 1
+) -> DiscreteResult:
     """Lion-K with the common settings (η = ``lr``, β = (BETA1, BETA2), DECAY) on the toy problem
     from a batch ``x0`` (n, 2) with ``lam`` scalar or (n,); a failed run raises
     `NumericalFailure` naming ``what``."""
     cfg = LionKConfig(lr=lr, beta1=BETA1, beta2=BETA2, lam=lam, decay=DECAY)
-    res = run_discrete(make_K(K) if isinstance(K, str) else K, TOY.grad, x0, m0, config=cfg,
-                       steps=steps, save_every=save_every)
+    res = run_discrete(
+        make_K(K) if isinstance(K, str) else K,
+        TOY.grad,
+        x0,
+        m0,
+        config=cfg,
+        steps=steps,
+        save_every=save_every,
+    )
     if not res.success:
         raise NumericalFailure(f"{what} failed: {res.message}")
     return res
@@ -130,4 +148,4 @@ def explicit_slack(X, lr: float, L: float):
     """
     X = np.asarray(X, dtype=float)
     wb = (X[1:] - X[:-1]) / lr
-    return 0.5 * L * lr ** 2 * np.sum(wb * wb, axis=-1)
+    return 0.5 * L * lr**2 * np.sum(wb * wb, axis=-1)

@@ -51,10 +51,11 @@ Accelerated mirror descent (Krichene, Bayen, Bartlett 2015), Ẋ = (r/t)(∇ψ*(
 α(t) = t/r, K_t = (r/t)ψ* (the set {λ_t x ∈ dom K_t*} = dom ψ stays fixed). The project's solvers
 have constant coefficients, so this row is stated, not measured.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -65,15 +66,21 @@ from ..errors import NumericalFailure
 from ._common import Reproduction, check_size
 
 NAME = "connections"
-TITLE = ("Connections — Lion-K with special settings is heavy ball, Nesterov, Signum, signSGD, "
-         "Lion, Frank–Wolfe, mirror descent, Hamiltonian descent")
-CLAIM = ("Polyak heavy ball: K=sq_l2, ε=0, λ=0. Nesterov: K=sq_l2, ε>0. Signed momentum: K=l1, "
-         "ε=0, λ=0. signSGD: K=l1, β1=0. Lion: K=l1, β1=0.9, β2=0.99, λ>0. Frank–Wolfe: K a "
-         "norm, β1 = 0 (εγ = 1): x_{t+1} = (1−ηλ)x_t + ηλ s_t, s_t = argmin_{‖s‖_* ≤ 1/λ} "
-         "sᵀ∇f(x_t), and H = F. Mirror descent: the fast-x limit λx = ∇K(m). Hamiltonian "
-         "descent: λ = 0, H = αf + K(m). (spec §7, marked derived)")
-SETTINGS = {"full": {"steps": 2000, "s_grid": (0.02, 0.01, 0.005, 0.0025, 0.00125), "tau": 4.0},
-            "reduced": {"steps": 200, "s_grid": (0.02, 0.01, 0.005), "tau": 0.5}}
+TITLE = (
+    "Connections — Lion-K with special settings is heavy ball, Nesterov, Signum, signSGD, "
+    "Lion, Frank–Wolfe, mirror descent, Hamiltonian descent"
+)
+CLAIM = (
+    "Polyak heavy ball: K=sq_l2, ε=0, λ=0. Nesterov: K=sq_l2, ε>0. Signed momentum: K=l1, "
+    "ε=0, λ=0. signSGD: K=l1, β1=0. Lion: K=l1, β1=0.9, β2=0.99, λ>0. Frank–Wolfe: K a "
+    "norm, β1 = 0 (εγ = 1): x_{t+1} = (1−ηλ)x_t + ηλ s_t, s_t = argmin_{‖s‖_* ≤ 1/λ} "
+    "sᵀ∇f(x_t), and H = F. Mirror descent: the fast-x limit λx = ∇K(m). Hamiltonian "
+    "descent: λ = 0, H = αf + K(m). (spec §7, marked derived)"
+)
+SETTINGS = {
+    "full": {"steps": 2000, "s_grid": (0.02, 0.01, 0.005, 0.0025, 0.00125), "tau": 4.0},
+    "reduced": {"steps": 200, "s_grid": (0.02, 0.01, 0.005), "tau": 0.5},
+}
 TOL_DISCRETE = 1e-12
 """A discrete row holds when max_t ‖x_t − x̂_t‖_∞ ≤ 1e-12: both sides compute the same
 arithmetic up to the order of operations, so they differ by a few rounding errors (1e-16 relative)
@@ -255,65 +262,118 @@ def _rows() -> list[Row]:
     a, b = 0.05, 0.9
     rad = 1.0  # λ = 1: the balls have radius 1/λ = 1; c lies outside all three
     x_simplex = np.full(4, 0.25)  # = softmax(0)/λ, consistent with m₀ = 0
-    x_box = np.zeros(4)           # = tanh(0)/λ
+    x_box = np.zeros(4)  # = tanh(0)/λ
     beta_md, beta_hd, eps_hd = 0.9, 1 / (1 + 0.05), 0.05
     return [
-        Row("heavy ball", "Polyak heavy ball, a = 0.05, b = 0.9", "sq_l2",
+        Row(
+            "heavy ball",
+            "Polyak heavy ball, a = 0.05, b = 0.9",
+            "sq_l2",
             dict(lr=a / (1 - b), beta1=b, beta2=b, lam=0.0),
             lambda n: heavy_ball(textbook_grad, X0, a, b, n),
-            "β1 = β2 = b, η = a/(1 − b), λ = 0"),
-        Row("Nesterov", "Nesterov (Sutskever form), a = 0.05, μ = 0.9", "sq_l2",
+            "β1 = β2 = b, η = a/(1 − b), λ = 0",
+        ),
+        Row(
+            "Nesterov",
+            "Nesterov (Sutskever form), a = 0.05, μ = 0.9",
+            "sq_l2",
             dict(lr=a / (1 - b), beta1=b * b, beta2=b, lam=0.0),
             lambda n: nesterov(textbook_grad, X0, a, b, n),
-            "β2 = μ, β1 = μ², η = a/(1 − μ), λ = 0; Lion-K's x_t is NAG's y_t"),
-        Row("quasi-hyperbolic momentum", "QHM, lr = 0.05, β = 0.99, ν = 0.9/0.99", "sq_l2",
+            "β2 = μ, β1 = μ², η = a/(1 − μ), λ = 0; Lion-K's x_t is NAG's y_t",
+        ),
+        Row(
+            "quasi-hyperbolic momentum",
+            "QHM, lr = 0.05, β = 0.99, ν = 0.9/0.99",
+            "sq_l2",
             dict(lr=0.05, beta1=0.9, beta2=0.99, lam=0.0),
             lambda n: qhm(textbook_grad, X0, 0.05, 0.99, 0.9 / 0.99, n),
-            "any β1 ≤ β2: β = β2, ν = β1/β2, lr = η, λ = 0"),
-        Row("signed momentum", "Signum, lr = 0.01, β = 0.9", "l1",
+            "any β1 ≤ β2: β = β2, ν = β1/β2, lr = η, λ = 0",
+        ),
+        Row(
+            "signed momentum",
+            "Signum, lr = 0.01, β = 0.9",
+            "l1",
             dict(lr=0.01, beta1=0.9, beta2=0.9, lam=0.0),
-            lambda n: signum(textbook_grad, X0, 0.01, 0.9, n), "β1 = β2 = β, λ = 0"),
-        Row("signSGD", "signSGD, lr = 0.01", "l1",
+            lambda n: signum(textbook_grad, X0, 0.01, 0.9, n),
+            "β1 = β2 = β, λ = 0",
+        ),
+        Row(
+            "signSGD",
+            "signSGD, lr = 0.01",
+            "l1",
             dict(lr=0.01, beta1=0.0, beta2=0.99, lam=0.0),
-            lambda n: sign_sgd(textbook_grad, X0, 0.01, n), "β1 = 0 (β2 unused), λ = 0"),
-        Row("Lion", "Lion, lr = 0.01, β = (0.9, 0.99), wd = 1", "l1",
+            lambda n: sign_sgd(textbook_grad, X0, 0.01, n),
+            "β1 = 0 (β2 unused), λ = 0",
+        ),
+        Row(
+            "Lion",
+            "Lion, lr = 0.01, β = (0.9, 0.99), wd = 1",
+            "l1",
             dict(lr=0.01, beta1=0.9, beta2=0.99, lam=1.0),
             lambda n: lion(textbook_grad, X0, 0.01, 0.9, 0.99, 1.0, n),
-            "identical (m_lib = −m, decoupled wd = λ)"),
-        Row("Frank–Wolfe, ℓ∞ ball", "Frank–Wolfe, ℓ∞ ball of radius 1, step 0.05", "l1",
+            "identical (m_lib = −m, decoupled wd = λ)",
+        ),
+        Row(
+            "Frank–Wolfe, ℓ∞ ball",
+            "Frank–Wolfe, ℓ∞ ball of radius 1, step 0.05",
+            "l1",
             dict(lr=0.05, beta1=0.0, beta2=0.99, lam=rad),
             lambda n: frank_wolfe(textbook_grad, X0, lmo_linf_ball, 1 / rad, 0.05, n),
-            "β1 = 0, step = ηλ, radius = 1/λ"),
-        Row("Frank–Wolfe, ℓ2 ball", "Frank–Wolfe, ℓ2 ball of radius 1, step 0.05", "l2",
+            "β1 = 0, step = ηλ, radius = 1/λ",
+        ),
+        Row(
+            "Frank–Wolfe, ℓ2 ball",
+            "Frank–Wolfe, ℓ2 ball of radius 1, step 0.05",
+            "l2",
             dict(lr=0.05, beta1=0.0, beta2=0.99, lam=rad),
             lambda n: frank_wolfe(textbook_grad, X0, lmo_l2_ball, 1 / rad, 0.05, n),
-            "β1 = 0, step = ηλ, radius = 1/λ"),
-        Row("Frank–Wolfe, ℓ1 ball", "Frank–Wolfe, ℓ1 ball of radius 1, step 0.05", "linf",
+            "β1 = 0, step = ηλ, radius = 1/λ",
+        ),
+        Row(
+            "Frank–Wolfe, ℓ1 ball",
+            "Frank–Wolfe, ℓ1 ball of radius 1, step 0.05",
+            "linf",
             dict(lr=0.05, beta1=0.0, beta2=0.99, lam=rad),
             lambda n: frank_wolfe(textbook_grad, X0, lmo_l1_ball, 1 / rad, 0.05, n),
-            "β1 = 0, step = ηλ, radius = 1/λ"),
-        Row("mirror descent, entropy", "exponentiated gradient on the simplex, a = 0.1",
-            "logsumexp", dict(lr=1.0, beta1=beta_md, beta2=beta_md, lam=1.0),
+            "β1 = 0, step = ηλ, radius = 1/λ",
+        ),
+        Row(
+            "mirror descent, entropy",
+            "exponentiated gradient on the simplex, a = 0.1",
+            "logsumexp",
+            dict(lr=1.0, beta1=beta_md, beta2=beta_md, lam=1.0),
             lambda n: entropic_mirror_descent(textbook_grad, x_simplex, 1 - beta_md, 1.0, n),
-            "ηλ = 1, β1 = β2 = β, step a = 1 − β, F = f + (1/λ)K*(λx)", tuple(x_simplex)),
-        Row("mirror descent, tanh map", "mirror descent, ∇φ = atanh(λx) on the box, a = 0.1",
-            "logcosh", dict(lr=1.0, beta1=beta_md, beta2=beta_md, lam=1.0),
+            "ηλ = 1, β1 = β2 = β, step a = 1 − β, F = f + (1/λ)K*(λx)",
+            tuple(x_simplex),
+        ),
+        Row(
+            "mirror descent, tanh map",
+            "mirror descent, ∇φ = atanh(λx) on the box, a = 0.1",
+            "logcosh",
+            dict(lr=1.0, beta1=beta_md, beta2=beta_md, lam=1.0),
             lambda n: tanh_mirror_descent(textbook_grad, x_box, 1 - beta_md, 1.0, n),
-            "ηλ = 1, β1 = β2 = β, step a = 1 − β, F = f + (1/λ)K*(λx)", tuple(x_box)),
-        Row("Hamiltonian descent", "Hamiltonian descent (first explicit), relativistic "
-            "k = Σ√(1+p²), ε = 0.05, γ = 1", "relativistic",
+            "ηλ = 1, β1 = β2 = β, step a = 1 − β, F = f + (1/λ)K*(λx)",
+            tuple(x_box),
+        ),
+        Row(
+            "Hamiltonian descent",
+            "Hamiltonian descent (first explicit), relativistic k = Σ√(1+p²), ε = 0.05, γ = 1",
+            "relativistic",
             dict(lr=eps_hd, beta1=beta_hd, beta2=beta_hd, lam=0.0),
-            lambda n: hamiltonian_descent(textbook_grad, lambda p: p / np.sqrt(1 + p * p), X0,
-                                          eps_hd, 1.0, n),
-            "λ = 0, η = ε, β1 = β2 = 1/(1 + εγ), K = γk(·/γ), m = γp"),
+            lambda n: hamiltonian_descent(
+                textbook_grad, lambda p: p / np.sqrt(1 + p * p), X0, eps_hd, 1.0, n
+            ),
+            "λ = 0, η = ε, β1 = β2 = 1/(1 + εγ), K = γk(·/γ), m = γp",
+        ),
     ]
 
 
 def lionk_path(K: str, x0, steps: int, *, lr, beta1, beta2, lam):
     """The project's discrete Lion-K from (x0, m₀ = 0), every step saved; returns (x, m)."""
     cfg = LionKConfig(lr=lr, beta1=beta1, beta2=beta2, lam=lam, decay="explicit")
-    res = run_discrete(make_K(K), OBJECTIVE.grad, np.asarray(x0, dtype=float), config=cfg,
-                       steps=steps)
+    res = run_discrete(
+        make_K(K), OBJECTIVE.grad, np.asarray(x0, dtype=float), config=cfg, steps=steps
+    )
     if not res.success:
         raise NumericalFailure(f"Lion-K run K={K} failed: {res.message}")
     return np.asarray(res.x), np.asarray(res.m)
@@ -326,10 +386,19 @@ def discrete_rows(steps: int) -> list[dict]:
         X, M = lionk_path(row.K, row.x0, steps, **row.lionk)
         Y = row.textbook(steps)
         diff = np.abs(X - Y).max(axis=-1)
-        rec = {"row": row.name, "algorithm": row.algorithm, "K": row.K, "lionk": row.lionk,
-               "mapping": row.mapping, "steps": steps, "max_diff": float(diff.max()),
-               "max_abs_x": float(np.abs(X).max()), "diff_per_step": diff,
-               "kind": "discrete", "tolerance": TOL_DISCRETE}
+        rec = {
+            "row": row.name,
+            "algorithm": row.algorithm,
+            "K": row.K,
+            "lionk": row.lionk,
+            "mapping": row.mapping,
+            "steps": steps,
+            "max_diff": float(diff.max()),
+            "max_abs_x": float(np.abs(X).max()),
+            "diff_per_step": diff,
+            "kind": "discrete",
+            "tolerance": TOL_DISCRETE,
+        }
         if row.name == "Hamiltonian descent":
             H = OBJECTIVE.f(X) + make_K(row.K).K(M)
             rise = np.diff(H)
@@ -339,8 +408,9 @@ def discrete_rows(steps: int) -> list[dict]:
             rec["H_drop"] = float(H[0] - H[-1])
         if row.name.startswith("Frank–Wolfe"):
             fw = X[-1]
-            rec["final_dual_norm"] = float({"l1": np.abs(fw).max(), "l2": np.linalg.norm(fw),
-                                            "linf": np.abs(fw).sum()}[row.K])
+            rec["final_dual_norm"] = float(
+                {"l1": np.abs(fw).max(), "l2": np.linalg.norm(fw), "linf": np.abs(fw).sum()}[row.K]
+            )
         out.append(rec)
     return out
 
@@ -356,12 +426,23 @@ def damped_second_order_ode(x0, xdot0, *, alpha, gamma, lam, eps, t_eval):
 
     def rhs(t, z):
         x, v = z[:d], z[d:]
-        acc = -(gamma + lam) * v - eps * alpha * (A_MAT @ v) - alpha * textbook_grad(x) \
+        acc = (
+            -(gamma + lam) * v
+            - eps * alpha * (A_MAT @ v)
+            - alpha * textbook_grad(x)
             - gamma * lam * x
+        )
         return np.concatenate([v, acc])
 
-    sol = solve_ivp(rhs, (0.0, t_eval[-1]), np.concatenate([x0, xdot0]), method="DOP853",
-                    t_eval=t_eval, rtol=1e-10, atol=1e-12)
+    sol = solve_ivp(
+        rhs,
+        (0.0, t_eval[-1]),
+        np.concatenate([x0, xdot0]),
+        method="DOP853",
+        t_eval=t_eval,
+        rtol=1e-10,
+        atol=1e-12,
+    )
     if not sol.success:
         raise NumericalFailure(f"reference ODE failed: {sol.message}")
     return sol.y[:d].T
@@ -376,8 +457,9 @@ def replicator_flow(y0, *, alpha0, gamma0, lam, t_eval):
         v = -alpha0 * textbook_grad(y / lam) - gamma0 * np.log(y)
         return y * (v - y @ v)
 
-    sol = solve_ivp(rhs, (0.0, t_eval[-1]), y0, method="DOP853", t_eval=t_eval, rtol=1e-11,
-                    atol=1e-13)
+    sol = solve_ivp(
+        rhs, (0.0, t_eval[-1]), y0, method="DOP853", t_eval=t_eval, rtol=1e-11, atol=1e-13
+    )
     if not sol.success:
         raise NumericalFailure(f"replicator flow failed: {sol.message}")
     return sol.y.T / lam
@@ -390,21 +472,42 @@ def ode_rows() -> list[dict]:
     alpha, gamma, lam = 1.0, 1.0, 0.1
     t_eval = np.linspace(0.0, 10.0, 201)
     out = []
-    for eps, label in ((0.0, "heavy-ball ODE (ε = 0)"),
-                       (0.3, "Nesterov ODE, Hessian damping (ε = 0.3)")):
-        res = solve_lion_ode("sq_l2", OBJECTIVE, X0, lam=lam, alpha=alpha, gamma=gamma, eps=eps,
-                             t_final=t_eval[-1], t_eval=t_eval, rtol=1e-10, atol=1e-12)
+    for eps, label in (
+        (0.0, "heavy-ball ODE (ε = 0)"),
+        (0.3, "Nesterov ODE, Hessian damping (ε = 0.3)"),
+    ):
+        res = solve_lion_ode(
+            "sq_l2",
+            OBJECTIVE,
+            X0,
+            lam=lam,
+            alpha=alpha,
+            gamma=gamma,
+            eps=eps,
+            t_final=t_eval[-1],
+            t_eval=t_eval,
+            rtol=1e-10,
+            atol=1e-12,
+        )
         if not res.success:
             raise NumericalFailure(f"solve_lion_ode failed: {res.message}")
         xdot0 = -eps * alpha * textbook_grad(X0) - lam * X0  # ẋ(0) = m̃(0) − λx₀ with m₀ = 0
-        ref = damped_second_order_ode(X0, xdot0, alpha=alpha, gamma=gamma, lam=lam, eps=eps,
-                                      t_eval=t_eval)
-        out.append({"row": label, "kind": "continuous", "K": "sq_l2",
-                    "algorithm": "ẍ + (γ+λ)ẋ + εα∇²f ẋ + α∇f + γλx = 0 (solve_ivp)",
-                    "lionk": {"alpha": alpha, "gamma": gamma, "lam": lam, "eps": eps},
-                    "mapping": "m eliminated: m = (ẋ + λx + εα∇f)/(1 − εγ)",
-                    "max_diff": float(np.abs(np.asarray(res.x) - ref).max()),
-                    "t_final": float(t_eval[-1]), "tolerance": TOL_ODE})
+        ref = damped_second_order_ode(
+            X0, xdot0, alpha=alpha, gamma=gamma, lam=lam, eps=eps, t_eval=t_eval
+        )
+        out.append(
+            {
+                "row": label,
+                "kind": "continuous",
+                "K": "sq_l2",
+                "algorithm": "ẍ + (γ+λ)ẋ + εα∇²f ẋ + α∇f + γλx = 0 (solve_ivp)",
+                "lionk": {"alpha": alpha, "gamma": gamma, "lam": lam, "eps": eps},
+                "mapping": "m eliminated: m = (ẋ + λx + εα∇f)/(1 − εγ)",
+                "max_diff": float(np.abs(np.asarray(res.x) - ref).max()),
+                "t_final": float(t_eval[-1]),
+                "tolerance": TOL_ODE,
+            }
+        )
     return out
 
 
@@ -421,9 +524,20 @@ def fast_limit(s_grid, tau_final: float) -> dict:
     ref = replicator_flow(y0, alpha0=alpha0, gamma0=gamma0, lam=lam, t_eval=tau)
     errors, paths = [], {}
     for s in s_grid:
-        res = solve_lion_ode("logsumexp", OBJECTIVE, y0 / lam, m0, lam=lam, alpha=s * alpha0,
-                             gamma=s * gamma0, eps=0.0, t_final=tau_final / s, t_eval=tau / s,
-                             rtol=1e-10, atol=1e-12)
+        res = solve_lion_ode(
+            "logsumexp",
+            OBJECTIVE,
+            y0 / lam,
+            m0,
+            lam=lam,
+            alpha=s * alpha0,
+            gamma=s * gamma0,
+            eps=0.0,
+            t_final=tau_final / s,
+            t_eval=tau / s,
+            rtol=1e-10,
+            atol=1e-12,
+        )
         if not res.success:
             raise NumericalFailure(f"fast-limit run s={s:g} failed: {res.message}")
         X = np.asarray(res.x)
@@ -431,19 +545,35 @@ def fast_limit(s_grid, tau_final: float) -> dict:
         paths[s] = X
     slope, _ = np.polyfit(np.log(s_grid), np.log(errors), 1)
     local = np.diff(np.log(errors)) / np.diff(np.log(s_grid))
-    return {"row": "mirror-descent flow (fast-x limit, entropy)", "kind": "continuous",
-            "K": "logsumexp", "s": list(s_grid), "errors": errors, "slope": float(slope),
-            "local_slopes": local.tolist(), "tau": tau, "reference": ref, "paths": paths,
-            "alpha0": alpha0, "gamma0": gamma0,
-            "lam": lam, "tau_final": tau_final,
-            "max_diff": errors[-1], "slope_range": SLOPE_RANGE}
+    return {
+        "row": "mirror-descent flow (fast-x limit, entropy)",
+        "kind": "continuous",
+        "K": "logsumexp",
+        "s": list(s_grid),
+        "errors": errors,
+        "slope": float(slope),
+        "local_slopes": local.tolist(),
+        "tau": tau,
+        "reference": ref,
+        "paths": paths,
+        "alpha0": alpha0,
+        "gamma0": gamma0,
+        "lam": lam,
+        "tau_final": tau_final,
+        "max_diff": errors[-1],
+        "slope_range": SLOPE_RANGE,
+    }
 
 
 def compute(size: str = "full") -> dict:
     check_size(size)
     st = SETTINGS[size]
-    return {"size": size, "discrete": discrete_rows(st["steps"]), "ode": ode_rows(),
-            "fast": fast_limit(st["s_grid"], st["tau"])}
+    return {
+        "size": size,
+        "discrete": discrete_rows(st["steps"]),
+        "ode": ode_rows(),
+        "fast": fast_limit(st["s_grid"], st["tau"]),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -473,24 +603,45 @@ def draw(d: dict):
         ax_bar.barh(range(len(names)), vals, color=colors, left=ZERO_FLOOR * 0.1)
         ax_bar.set_xscale("log")
         ax_bar.set_yticks(range(len(names)), names, fontsize=6)
-        ax_bar.axvline(TOL_DISCRETE, color=PALETTE[0], ls="--", lw=0.9,
-                       label=f"discrete tolerance {TOL_DISCRETE:g}")
-        ax_bar.axvline(TOL_ODE, color=PALETTE[1], ls=":", lw=1.1,
-                       label=f"ODE tolerance {TOL_ODE:g}")
+        ax_bar.axvline(
+            TOL_DISCRETE,
+            color=PALETTE[0],
+            ls="--",
+            lw=0.9,
+            label=f"discrete tolerance {TOL_DISCRETE:g}",
+        )
+        ax_bar.axvline(
+            TOL_ODE, color=PALETTE[1], ls=":", lw=1.1, label=f"ODE tolerance {TOL_ODE:g}"
+        )
         ax_bar.set_xlim(ZERO_FLOOR * 0.1, 1e2)  # room on the right for the legend
         ax_bar.set_xlabel("max |Lion-K − textbook| over the run (0 drawn at 1e-18)")
         ax_bar.set_title("(a) largest difference per row", fontsize=8)
         ax_bar.legend(fontsize=6, loc="center right")
         for y, v in enumerate(vals):
-            ax_bar.text(v * 1.5, y, "0 (identical)" if v <= ZERO_FLOOR else f"{v:.1e}",
-                        va="center", fontsize=5.5, zorder=5,
-                        bbox=dict(facecolor="white", edgecolor="none", pad=0.3))
+            ax_bar.text(
+                v * 1.5,
+                y,
+                "0 (identical)" if v <= ZERO_FLOOR else f"{v:.1e}",
+                va="center",
+                fontsize=5.5,
+                zorder=5,
+                bbox=dict(facecolor="white", edgecolor="none", pad=0.3),
+            )
 
-        for r, col in zip([r for r in d["discrete"] if r["row"] in
-                           ("heavy ball", "Nesterov", "mirror descent, entropy",
-                            "Hamiltonian descent")],
-                          (OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["bluish_green"],
-                           OKABE_ITO["reddish_purple"])):
+        for r, col in zip(
+            [
+                r
+                for r in d["discrete"]
+                if r["row"]
+                in ("heavy ball", "Nesterov", "mirror descent, entropy", "Hamiltonian descent")
+            ],
+            (
+                OKABE_ITO["blue"],
+                OKABE_ITO["vermillion"],
+                OKABE_ITO["bluish_green"],
+                OKABE_ITO["reddish_purple"],
+            ),
+        ):
             dps = np.maximum(r["diff_per_step"], ZERO_FLOOR)
             ax_step.plot(np.arange(dps.size), dps, color=col, lw=0.8, label=r["row"])
         ax_step.set_yscale("log")
@@ -501,8 +652,9 @@ def draw(d: dict):
         ax_step.legend(fontsize=5.5, loc="upper left", ncols=2)
 
         s = np.asarray(fast["s"])
-        ax_fast.loglog(s, fast["errors"], "o-", color=PALETTE[2],
-                       label=f"measured, slope {fast['slope']:.2f}")
+        ax_fast.loglog(
+            s, fast["errors"], "o-", color=PALETTE[2], label=f"measured, slope {fast['slope']:.2f}"
+        )
         ax_fast.loglog(s, fast["errors"][0] * s / s[0], "k--", lw=0.8, label="slope 1")
         ax_fast.set_xlabel("time-scale ratio s = (α, γ)/(α₀, γ₀)")
         ax_fast.set_ylabel(f"max error, τ ≤ {fast['tau_final']:g}")
@@ -510,10 +662,12 @@ def draw(d: dict):
         ax_fast.set_xticks(s, [f"{v:g}" for v in s], fontsize=5.5)
         ax_fast.set_title("(c) fast-x limit → entropic mirror flow", fontsize=8)
         ax_fast.legend(fontsize=6)
-        fig.suptitle("Lion-K with the settings of spec §7 against independent textbook "
-                     "implementations\n(blue: discrete iterates; vermillion: ODE solutions); "
-                     "f = ½(x − c)ᵀA(x − c) in 4-D, eig(A) = (1, 2, 5, 10); discrete rows "
-                     f"{d['discrete'][0]['steps']} steps")
+        fig.suptitle(
+            "Lion-K with the settings of spec §7 against independent textbook "
+            "implementations\n(blue: discrete iterates; vermillion: ODE solutions); "
+            "f = ½(x − c)ᵀA(x − c) in 4-D, eig(A) = (1, 2, 5, 10); discrete rows "
+            f"{d['discrete'][0]['steps']} steps"
+        )
     return fig
 
 
@@ -528,22 +682,29 @@ def build(size: str = "full") -> Reproduction:
 
 def report(d: dict) -> Reproduction:
     """The `Reproduction` of computed rows ``d`` (from `compute`)."""
-    table = ["| row | Lion-K settings | textbook algorithm | parameter map | measured max ‖Δx‖_∞ | "
-             "holds |", "|---|---|---|---|---|---|"]
+    table = [
+        "| row | Lion-K settings | textbook algorithm | parameter map | measured max ‖Δx‖_∞ | "
+        "holds |",
+        "|---|---|---|---|---|---|",
+    ]
     ok_all = True
     for r in d["discrete"]:
         ok = r["max_diff"] <= TOL_DISCRETE
         ok_all &= ok
         sets = ", ".join(f"{k} = {v:g}" for k, v in r["lionk"].items())
-        table.append(f"| {r['row']} | K = {r['K']}, {sets} | {r['algorithm']} | {r['mapping']} | "
-                     f"{_fmt(r['max_diff'])} | {'yes' if ok else 'NO'} |")
+        table.append(
+            f"| {r['row']} | K = {r['K']}, {sets} | {r['algorithm']} | {r['mapping']} | "
+            f"{_fmt(r['max_diff'])} | {'yes' if ok else 'NO'} |"
+        )
     for r in d["ode"]:
         ok = r["max_diff"] <= TOL_ODE
         ok_all &= ok
         sets = ", ".join(f"{k} = {v:g}" for k, v in r["lionk"].items())
-        table.append(f"| {r['row']} | K = sq_l2 ODE, {sets} | {r['algorithm']} | {r['mapping']} |"
-                     f" {_fmt(r['max_diff'])} (t ≤ {r['t_final']:g}) | "
-                     f"{'yes' if ok else 'NO'} |")
+        table.append(
+            f"| {r['row']} | K = sq_l2 ODE, {sets} | {r['algorithm']} | {r['mapping']} |"
+            f" {_fmt(r['max_diff'])} (t ≤ {r['t_final']:g}) | "
+            f"{'yes' if ok else 'NO'} |"
+        )
     fast = d["fast"]
     fast_ok = SLOPE_RANGE[0] <= fast["slope"] <= SLOPE_RANGE[1]
     ok_all &= fast_ok
@@ -552,10 +713,13 @@ def report(d: dict) -> Reproduction:
         f"s·({fast['alpha0']:g}, {fast['gamma0']:g}) | replicator flow ẏ = y ⊙ (v − yᵀv) "
         f"(solve_ivp) | τ = s·t, x = ∇K(m)/λ | error ∝ s^{fast['slope']:.2f} "
         f"({_fmt(fast['errors'][-1])} at s = {fast['s'][-1]:g}) | "
-        f"{'yes' if fast_ok else 'NO'} |")
-    table.append("| accelerated mirror descent | ODE with ε = γ = 0, λ(t) = r/t, α(t) = t/r, "
-                 "K_t = (r/t)ψ* | Krichene–Bayen–Bartlett ODE | time-varying coefficients | "
-                 "not measured (constant-coefficient solvers only) | stated |")
+        f"{'yes' if fast_ok else 'NO'} |"
+    )
+    table.append(
+        "| accelerated mirror descent | ODE with ε = γ = 0, λ(t) = r/t, α(t) = t/r, "
+        "K_t = (r/t)ψ* | Krichene–Bayen–Bartlett ODE | time-varying coefficients | "
+        "not measured (constant-coefficient solvers only) | stated |"
+    )
     hd = next(r for r in d["discrete"] if r["row"] == "Hamiltonian descent")
     fw = [r for r in d["discrete"] if r["row"].startswith("Frank–Wolfe")]
     measured = [
@@ -566,18 +730,24 @@ def report(d: dict) -> Reproduction:
         f"- ODE rows: largest difference {max(r['max_diff'] for r in d['ode']):.1e} "
         f"(tolerance {TOL_ODE:g}; both integrators at rtol 1e-10).",
         "- Fast-x limit (entropy mirror map): max error over τ ∈ [0, "
-        f"{fast['tau_final']:g}] for s = " + ", ".join(f"{s:g}" for s in fast["s"]) + ": "
+        f"{fast['tau_final']:g}] for s = "
+        + ", ".join(f"{s:g}" for s in fast["s"])
+        + ": "
         + ", ".join(f"{e:.2e}" for e in fast["errors"])
         + f"; fitted exponent **{fast['slope']:.3f}**, local exponents "
-        + ", ".join(f"{v:.2f}" for v in fast["local_slopes"]) + " (first order expected).",
+        + ", ".join(f"{v:.2f}" for v in fast["local_slopes"])
+        + " (first order expected).",
         f"- Hamiltonian descent row: H = f + K(m) along the Lion-K run drops by "
         f"{hd['H_drop']:.3g}; it rose by more than 1e-12·|H| at {hd['H_n_increases']} steps "
         f"(largest one-step change {hd['H_max_increase']:.1e}, rounding level), as the ODE's "
         "dH/dt = −γmᵀ∇K(m) ≤ 0 suggests (for the discrete method monotonicity is not a "
         "theorem here: it is measured).",
         "- Frank–Wolfe rows: the final iterate's dual norm (constraint radius 1/λ = 1): "
-        + ", ".join(f"{r['row'].split(', ')[1]} {r['final_dual_norm']:.6f}" for r in fw) + ".",
-        "", *table]
+        + ", ".join(f"{r['row'].split(', ')[1]} {r['final_dual_norm']:.6f}" for r in fw)
+        + ".",
+        "",
+        *table,
+    ]
     verdict = "agrees with a qualification" if ok_all else "disagrees"
     verdict_text = (
         "Every measured row holds: the discrete rows to rounding (most bit-identically), the ODE "
@@ -593,31 +763,67 @@ def report(d: dict) -> Reproduction:
         "(step 1 − β, on F = f + (1/λ)K*(λx), not on f), and a limit (error O(s)) in "
         "continuous time. (4) Hamiltonian descent matches Maddison et al.'s first explicit "
         "method exactly for λ = 0, β1 = β2 = 1/(1 + εγ). (5) Accelerated mirror descent needs "
-        "time-varying coefficients and is stated, not measured.")
-    settings = {"objective": "½(x − c)ᵀA(x − c), d = 4, eig(A) = (1, 2, 5, 10), "
-                             "c = (1.2, −0.8, 0.5, 2), rotation seeded 12",
-                "x0": X0.tolist(), "m0": "0", "decay": "explicit", "convention": "paper",
-                "steps": d["discrete"][0]["steps"], "s_grid": list(fast["s"]),
-                "tau_final": fast["tau_final"], "tolerance_discrete": TOL_DISCRETE,
-                "tolerance_ode": TOL_ODE}
-    just = ("A rotated anisotropic quadratic makes every coordinate interact (no sign ties, "
-            "no separable shortcut) and has its minimiser outside the unit ℓ1, ℓ2 and ℓ∞ balls, "
-            "so the Frank–Wolfe rows run with the constraint active. Step sizes keep every "
-            "textbook method stable (heavy ball/Nesterov aL = 0.5). The textbook sides are "
-            "written in this module with their own gradient A(x − c) and never call the "
-            "Lion-K code; agreement therefore checks the parameter map, not shared code. "
-            f"Discrete tolerance: {TOL_DISCRETE:g} (rounding of two orderings of the same "
-            "arithmetic); ODE tolerance: 1e-6 (two integrators at rtol 1e-10).")
-    results = {"claim": CLAIM, "rows": [
-        {k: v for k, v in r.items() if k != "diff_per_step"} for r in d["discrete"] + d["ode"]],
-        "fast_limit": {k: fast[k] for k in ("s", "errors", "slope", "local_slopes", "alpha0",
-                                            "gamma0", "lam", "tau_final", "slope_range")},
-        "all_hold": bool(ok_all)}
+        "time-varying coefficients and is stated, not measured."
+    )
+    settings = {
+        "objective": "½(x − c)ᵀA(x − c), d = 4, eig(A) = (1, 2, 5, 10), "
+        "c = (1.2, −0.8, 0.5, 2), rotation seeded 12",
+        "x0": X0.tolist(),
+        "m0": "0",
+        "decay": "explicit",
+        "convention": "paper",
+        "steps": d["discrete"][0]["steps"],
+        "s_grid": list(fast["s"]),
+        "tau_final": fast["tau_final"],
+        "tolerance_discrete": TOL_DISCRETE,
+        "tolerance_ode": TOL_ODE,
+    }
+    just = (
+        "A rotated anisotropic quadratic makes every coordinate interact (no sign ties, "
+        "no separable shortcut) and has its minimiser outside the unit ℓ1, ℓ2 and ℓ∞ balls, "
+        "so the Frank–Wolfe rows run with the constraint active. Step sizes keep every "
+        "textbook method stable (heavy ball/Nesterov aL = 0.5). The textbook sides are "
+        "written in this module with their own gradient A(x − c) and never call the "
+        "Lion-K code; agreement therefore checks the parameter map, not shared code. "
+        f"Discrete tolerance: {TOL_DISCRETE:g} (rounding of two orderings of the same "
+        "arithmetic); ODE tolerance: 1e-6 (two integrators at rtol 1e-10)."
+    )
+    results = {
+        "claim": CLAIM,
+        "rows": [
+            {k: v for k, v in r.items() if k != "diff_per_step"} for r in d["discrete"] + d["ode"]
+        ],
+        "fast_limit": {
+            k: fast[k]
+            for k in (
+                "s",
+                "errors",
+                "slope",
+                "local_slopes",
+                "alpha0",
+                "gamma0",
+                "lam",
+                "tau_final",
+                "slope_range",
+            )
+        },
+        "all_hold": bool(ok_all),
+    }
     return Reproduction(
-        name=NAME, title=TITLE, claim=CLAIM, settings=settings, justification=just,
-        results=results, measured=measured, verdict=verdict, verdict_text=verdict_text,
+        name=NAME,
+        title=TITLE,
+        claim=CLAIM,
+        settings=settings,
+        justification=just,
+        results=results,
+        measured=measured,
+        verdict=verdict,
+        verdict_text=verdict_text,
         figure=draw(d),
-        caption=("(a) Largest difference between the project's Lion-K and an independent "
-                 "textbook implementation, per row (exact zeros drawn at 1e-18); (b) the "
-                 "difference per step for four rows; (c) the Lion-K ODE with the momentum slowed "
-                 "by s converges to the entropic mirror-descent flow at rate s."))
+        caption=(
+            "(a) Largest difference between the project's Lion-K and an independent "
+            "textbook implementation, per row (exact zeros drawn at 1e-18); (b) the "
+            "difference per step for four rows; (c) the Lion-K ODE with the momentum slowed "
+            "by s converges to the entropic mirror-descent flow at rate s."
+        ),
+    )

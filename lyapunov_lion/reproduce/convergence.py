@@ -27,6 +27,7 @@ Along the way: the explicit-scheme Lyapunov function H_d of `lyapunov_lion.core.
 1 − β2 = αη and β2 − β1 = εγ − αη, a' = β1/(α + λ(εγ − αη)) → (1 − εγ)/(α + λεγ) = c/α,
 c = (1 − εγ)/(1 + ελ). The report gives max_k |H_d(x_k, m_k) − H(x(kη), m(kη))/α| and its order.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,10 +41,12 @@ from ._common import DECAY, TOY, Reproduction, check_size, fmt_vec
 
 NAME = "convergence"
 TITLE = "Discrete → continuous — Lion-K iterates converge to the ODE path as η → 0"
-CLAIM = ("The paper's analysis is in continuous time: with α = γ = (1 − β2)/η and "
-         "ε = η(1 − β1)/(1 − β2) the discrete Lion-K iterates x_k should follow the ODE path "
-         "x(kη) and converge to it as η → 0, also for Lion's sign (a Filippov solution with "
-         "sliding). (spec §3)")
+CLAIM = (
+    "The paper's analysis is in continuous time: with α = γ = (1 − β2)/η and "
+    "ε = η(1 − β1)/(1 − β2) the discrete Lion-K iterates x_k should follow the ODE path "
+    "x(kη) and converge to it as η → 0, also for Lion's sign (a Filippov solution with "
+    "sliding). (spec §3)"
+)
 ETA0, BETA1_0, BETA2_0 = 0.01, 0.9, 0.99
 """The ODE coefficients are those of this discrete scheme: α = γ = 1, ε = 0.1."""
 LAM = 1.5
@@ -85,8 +88,9 @@ def betas_for(etas, coeffs: dict) -> dict:
 
 def fit_order(etas, errs) -> tuple[float, float]:
     """Least-squares slope p and intercept b of log e = p·log η + b (the convergence order)."""
-    p, b = np.polyfit(np.log(np.asarray(etas, dtype=float)),
-                      np.log(np.asarray(errs, dtype=float)), 1)
+    p, b = np.polyfit(
+        np.log(np.asarray(etas, dtype=float)), np.log(np.asarray(errs, dtype=float)), 1
+    )
     return float(p), float(b)
 
 
@@ -101,13 +105,23 @@ def discrete_paths(K, etas, coeffs: dict, t_final: float = T_FINAL, x0=X0, lam: 
     if not res.success:
         raise NumericalFailure(f"discrete runs K={K.name} failed: {res.message}")
     X, M = np.asarray(res.x), np.asarray(res.m)
-    return [X[:k + 1, i] for i, k in enumerate(n)], [M[:k + 1, i] for i, k in enumerate(n)], b
+    return [X[: k + 1, i] for i, k in enumerate(n)], [M[: k + 1, i] for i, k in enumerate(n)], b
 
 
 def solve_reference(K, coeffs: dict, t_final: float = T_FINAL, x0=X0, lam: float = LAM):
     """The ODE path from (x0, m0 = 0) with dense output (raises if the solver or a guard fails)."""
-    ref = solve_lion_ode(K, TOY, x0, lam=lam, alpha=coeffs["alpha"], gamma=coeffs["gamma"],
-                         eps=coeffs["eps"], t_final=t_final, rtol=ODE_RTOL, atol=ODE_ATOL)
+    ref = solve_lion_ode(
+        K,
+        TOY,
+        x0,
+        lam=lam,
+        alpha=coeffs["alpha"],
+        gamma=coeffs["gamma"],
+        eps=coeffs["eps"],
+        t_final=t_final,
+        rtol=ODE_RTOL,
+        atol=ODE_ATOL,
+    )
     if not ref.success:
         raise NumericalFailure(f"ODE reference K={K.name} failed: {ref.message}")
     return ref
@@ -122,7 +136,7 @@ def compare(ref, Xs, etas):
         xo, mo = ref.state(t)
         e = np.max(np.abs(X - xo), axis=-1)
         sup.append(float(e.max()))
-        rms.append(float(np.sqrt(np.mean(e ** 2))))
+        rms.append(float(np.sqrt(np.mean(e**2))))
         where.append(float(t[int(np.argmax(e))]))
         odes.append((t, xo, mo))
     return np.array(sup), np.array(rms), np.array(where), odes
@@ -147,23 +161,40 @@ def compute(size: str = "full", K_names=K_NAMES) -> dict:
         for i, (X, M, eta) in enumerate(zip(Xs, Ms, etas)):
             Hd = discrete_H(K, TOY.f(X), X, M, eta, b1[i], b["beta2"][i], LAM, decay=DECAY)
             t, xo, mo = odes[i]
-            Ho = lyapunov_H(K, TOY.f(xo), xo, mo, LAM, coeffs["alpha"], coeffs["gamma"],
-                            coeffs["eps"]) / coeffs["alpha"]
+            Ho = (
+                lyapunov_H(
+                    K, TOY.f(xo), xo, mo, LAM, coeffs["alpha"], coeffs["gamma"], coeffs["eps"]
+                )
+                / coeffs["alpha"]
+            )
             both = np.isfinite(Hd) & np.isfinite(Ho)
             late = both & (t >= T_H_LATE)
             if not late.any():
-                raise NumericalFailure(f"K={name}, η={eta:g}: H or H_d still +∞ at t ≥ "
-                                       f"{T_H_LATE:g} (phase 1 not finished)")
+                raise NumericalFailure(
+                    f"K={name}, η={eta:g}: H or H_d still +∞ at t ≥ "
+                    f"{T_H_LATE:g} (phase 1 not finished)"
+                )
             gap_all.append(float(np.max(np.abs(Hd[both] - Ho[both]))))
             gap_late.append(float(np.max(np.abs(Hd[late] - Ho[late]))))
         tf = np.linspace(0.0, T_FINAL, 4001)
         out[name] = {
-            "K": K, "ref": ref, "Xs": Xs, "sup": sup, "rms": rms, "where": where,
-            "order_sup": p_sup, "icpt_sup": b_sup, "order_rms": p_rms, "icpt_rms": b_rms,
+            "K": K,
+            "ref": ref,
+            "Xs": Xs,
+            "sup": sup,
+            "rms": rms,
+            "where": where,
+            "order_sup": p_sup,
+            "icpt_sup": b_sup,
+            "order_rms": p_rms,
+            "icpt_rms": b_rms,
             "local_sup": np.diff(np.log(sup)) / np.diff(np.log(etas)),
-            "tf": tf, "xf": ref.state(tf)[0],
-            "H_gap_all": np.array(gap_all), "order_H_gap_all": fit_order(etas, gap_all)[0],
-            "H_gap_late": np.array(gap_late), "order_H_gap_late": fit_order(etas, gap_late)[0],
+            "tf": tf,
+            "xf": ref.state(tf)[0],
+            "H_gap_all": np.array(gap_all),
+            "order_H_gap_all": fit_order(etas, gap_all)[0],
+            "H_gap_late": np.array(gap_late),
+            "order_H_gap_late": fit_order(etas, gap_late)[0],
             "betas": b,
         }
     return {"size": size, "coeffs": coeffs, "etas": etas, "runs": out}
@@ -179,7 +210,7 @@ def _eta_color(etas, eta):
 def _zoom_limits(name, paths):
     if name in ZOOM:
         return ZOOM[name]
-    pts = np.concatenate([p[p.shape[0] // 2:] for p in paths])  # second half of each path
+    pts = np.concatenate([p[p.shape[0] // 2 :] for p in paths])  # second half of each path
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     pad = 0.1 * max(hi - lo) + 1e-3
     return (lo[0] - pad, hi[0] + pad), (lo[1] - pad, hi[1] + pad)
@@ -230,11 +261,28 @@ def draw(d: dict):
         for j, name in enumerate(path_names[:2]):
             _path_panel(ax[0, j], name, runs[name], etas, shown, "ab"[j])
         handles = [Line2D([], [], color="black", lw=2.4, label="ODE path x(t)")]
-        handles += [Line2D([], [], color=_eta_color(etas, etas[i]), lw=1.2,
-                           label=f"iterates x_k, η = {etas[i]:g}") for i in shown]
-        handles += [Line2D([], [], color="0.3", ls="--", label="box ‖x‖_∞ ≤ 1/λ = 2/3"),
-                    Line2D([], [], marker="o", ls="none", color="0.35", markeredgecolor="white",
-                           label=f"start ({X0[0]:g}, {X0[1]:g})")]
+        handles += [
+            Line2D(
+                [],
+                [],
+                color=_eta_color(etas, etas[i]),
+                lw=1.2,
+                label=f"iterates x_k, η = {etas[i]:g}",
+            )
+            for i in shown
+        ]
+        handles += [
+            Line2D([], [], color="0.3", ls="--", label="box ‖x‖_∞ ≤ 1/λ = 2/3"),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="none",
+                color="0.35",
+                markeredgecolor="white",
+                label=f"start ({X0[0]:g}, {X0[1]:g})",
+            ),
+        ]
         ax[0, 0].legend(handles=handles, loc="lower left", fontsize=6)
 
         # (c) errors against η
@@ -242,23 +290,53 @@ def draw(d: dict):
         styles = {"l1": (PALETTE[0], "o"), SMOOTH: (PALETTE[5], "s"), "huber": ("0.35", "^")}
         for name, r in runs.items():
             col, mk = styles.get(name, ("0.6", "v"))
-            c.loglog(etas, r["sup"], mk, color=col, ms=4, ls="none",
-                     label=f"{name}: sup error, fitted order {r['order_sup']:.2f}")
-            c.loglog(etas, np.exp(r["icpt_sup"]) * etas ** r["order_sup"], "-", color=col,
-                     lw=0.9)
+            c.loglog(
+                etas,
+                r["sup"],
+                mk,
+                color=col,
+                ms=4,
+                ls="none",
+                label=f"{name}: sup error, fitted order {r['order_sup']:.2f}",
+            )
+            c.loglog(etas, np.exp(r["icpt_sup"]) * etas ** r["order_sup"], "-", color=col, lw=0.9)
             if name == "l1":
-                c.loglog(etas, r["rms"], mk, color=col, ms=4, mfc="none", ls="none",
-                         label=f"{name}: RMS error over k, order {r['order_rms']:.2f}")
-                c.loglog(etas, np.exp(r["icpt_rms"]) * etas ** r["order_rms"], ":", color=col,
-                         lw=0.9)
+                c.loglog(
+                    etas,
+                    r["rms"],
+                    mk,
+                    color=col,
+                    ms=4,
+                    mfc="none",
+                    ls="none",
+                    label=f"{name}: RMS error over k, order {r['order_rms']:.2f}",
+                )
+                c.loglog(
+                    etas, np.exp(r["icpt_rms"]) * etas ** r["order_rms"], ":", color=col, lw=0.9
+                )
         top = max(r["sup"][0] for r in runs.values())
         ref_eta = np.array([etas[-1], etas[0]])
-        c.loglog(ref_eta, 2.5 * top * ref_eta / etas[0], color="0.45", lw=0.8, ls="--",
-                 label="reference slope 1")
-        c.loglog(ref_eta, 2.5 * top * (ref_eta / etas[0]) ** 0.5, color="0.45", lw=0.8,
-                 ls="-.", label="reference slope 1/2")
-        ticks = [e for e in (0.04, 0.02, 0.01, 0.005, 0.0025, 0.00125)
-                 if etas[-1] * 0.999 <= e <= etas[0] * 1.001]
+        c.loglog(
+            ref_eta,
+            2.5 * top * ref_eta / etas[0],
+            color="0.45",
+            lw=0.8,
+            ls="--",
+            label="reference slope 1",
+        )
+        c.loglog(
+            ref_eta,
+            2.5 * top * (ref_eta / etas[0]) ** 0.5,
+            color="0.45",
+            lw=0.8,
+            ls="-.",
+            label="reference slope 1/2",
+        )
+        ticks = [
+            e
+            for e in (0.04, 0.02, 0.01, 0.005, 0.0025, 0.00125)
+            if etas[-1] * 0.999 <= e <= etas[0] * 1.001
+        ]
         c.xaxis.set_major_locator(FixedLocator(ticks))
         c.xaxis.set_minor_locator(NullLocator())
         c.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
@@ -278,15 +356,30 @@ def draw(d: dict):
             X = r["Xs"][i]
             t = etas[i] * np.arange(X.shape[0])
             s2 = (t >= lo) & (t <= hi)
-            h.plot(t[s2], X[s2, 1], color=_eta_color(etas, etas[i]), lw=0.9,
-                   marker="." if etas[i] >= 0.02 else None, ms=2.5,
-                   label=f"x₂ of the iterates, η = {etas[i]:g}")
+            h.plot(
+                t[s2],
+                X[s2, 1],
+                color=_eta_color(etas, etas[i]),
+                lw=0.9,
+                marker="." if etas[i] >= 0.02 else None,
+                ms=2.5,
+                label=f"x₂ of the iterates, η = {etas[i]:g}",
+            )
         ev = r["ref"].report.events
         for k, e in enumerate(ev):
             if lo <= e[0] <= hi:
-                h.axvline(e[0], color="0.45", lw=0.8, ls=":" if "sliding" not in e[3] else "-.",
-                          label=("ODE: m̃₂ crosses 0" if "sliding" not in e[3]
-                                 else "ODE: sliding on m̃₂ = 0 begins") + f" (t = {e[0]:.2f})")
+                h.axvline(
+                    e[0],
+                    color="0.45",
+                    lw=0.8,
+                    ls=":" if "sliding" not in e[3] else "-.",
+                    label=(
+                        "ODE: m̃₂ crosses 0"
+                        if "sliding" not in e[3]
+                        else "ODE: sliding on m̃₂ = 0 begins"
+                    )
+                    + f" (t = {e[0]:.2f})",
+                )
         h.set_xlim(lo, hi)
         h.set_ylim(-0.55, 0.25)
         h.set_xlabel("time t = kη")
@@ -298,7 +391,8 @@ def draw(d: dict):
             "Discrete Lion-K → its ODE on f(x) = (x₁ − 1.5)² + x₂², λ = 1.5. ODE coefficients "
             f"fixed at α = γ = {co['alpha']:.3g}, ε = {co['eps']:.3g} (those of η = {ETA0:g}, "
             f"β = ({BETA1_0:g}, {BETA2_0:g}));\nfor each η the iterates use β1 = 1 − εγ = 0.9, "
-            f"β2 = 1 − αη; explicit decoupled decay, m₀ = 0, t ∈ [0, {T_FINAL:g}]")
+            f"β2 = 1 − αη; explicit decoupled decay, m₀ = 0, t ∈ [0, {T_FINAL:g}]"
+        )
     return fig
 
 
@@ -307,13 +401,17 @@ def build(size: str = "full") -> Reproduction:
     d = compute(size)
     etas, co = d["etas"], d["coeffs"]
     results = {"claim": CLAIM, "coefficients": co, "etas": etas.tolist(), "K": {}}
-    table = ["| η | β2 = 1 − αη | " + " | ".join(
-        f"{n}: sup error | {n}: sup/η" for n in d["runs"]) + " |",
-        "|---|---|" + "---|---|" * len(d["runs"])]
+    table = [
+        "| η | β2 = 1 − αη | "
+        + " | ".join(f"{n}: sup error | {n}: sup/η" for n in d["runs"])
+        + " |",
+        "|---|---|" + "---|---|" * len(d["runs"]),
+    ]
     for i, eta in enumerate(etas):
         row = f"| {eta:.5g} | {1 - co['alpha'] * eta:.6g} | "
-        row += " | ".join(f"{r['sup'][i]:.3e} | {r['sup'][i] / eta:.2f}"
-                          for r in d["runs"].values())
+        row += " | ".join(
+            f"{r['sup'][i]:.3e} | {r['sup'][i] / eta:.2f}" for r in d["runs"].values()
+        )
         table.append(row + " |")
     measured = []
     for name, r in d["runs"].items():
@@ -321,24 +419,34 @@ def build(size: str = "full") -> Reproduction:
         ratio = r["sup"] / etas
         mono = bool(np.all(np.diff(r["sup"]) < 0))
         results["K"][name] = {
-            "K": r["K"].info()["K"], "ode_method": ref.report.method,
+            "K": r["K"].info()["K"],
+            "ode_method": ref.report.method,
             "ode_events": ref.report.n_events,
-            "ode_final_mode": ref.report.final_mode, "x_T_ode": ref.x[-1].tolist(),
-            "sup_error": r["sup"].tolist(), "rms_error": r["rms"].tolist(),
+            "ode_final_mode": ref.report.final_mode,
+            "x_T_ode": ref.x[-1].tolist(),
+            "sup_error": r["sup"].tolist(),
+            "rms_error": r["rms"].tolist(),
             "time_of_sup": r["where"].tolist(),
-            "order_sup": r["order_sup"], "order_rms": r["order_rms"],
+            "order_sup": r["order_sup"],
+            "order_rms": r["order_rms"],
             "local_orders_sup": r["local_sup"].tolist(),
-            "sup_over_eta_min": float(ratio.min()), "sup_over_eta_max": float(ratio.max()),
+            "sup_over_eta_min": float(ratio.min()),
+            "sup_over_eta_max": float(ratio.max()),
             "sup_monotone_in_eta": mono,
-            "H_gap_late": r["H_gap_late"].tolist(), "order_H_gap_late": r["order_H_gap_late"],
-            "H_gap_all": r["H_gap_all"].tolist(), "order_H_gap_all": r["order_H_gap_all"],
+            "H_gap_late": r["H_gap_late"].tolist(),
+            "order_H_gap_late": r["order_H_gap_late"],
+            "H_gap_all": r["H_gap_all"].tolist(),
+            "order_H_gap_all": r["order_H_gap_all"],
         }
         ev = ""
         if ref.report.method == "filippov":
-            events = ", ".join(f"t = {e[0]:.3f}: coordinate {e[1] + 1} {e[2]}"
-                               for e in ref.report.events)
-            ev = (f"; Filippov mode, {ref.report.n_events} switching events ({events}), "
-                  f"final modes {ref.report.final_mode}")
+            events = ", ".join(
+                f"t = {e[0]:.3f}: coordinate {e[1] + 1} {e[2]}" for e in ref.report.events
+            )
+            ev = (
+                f"; Filippov mode, {ref.report.n_events} switching events ({events}), "
+                f"final modes {ref.report.final_mode}"
+            )
         measured.append(
             f"- **{name}** (K = {r['K'].info()['K']}; ODE by `{ref.report.method}`{ev}; "
             f"x(T) = {fmt_vec(ref.x[-1])}): order of the sup error **{r['order_sup']:.3f}**, of "
@@ -351,7 +459,8 @@ def build(size: str = "full") -> Reproduction:
             f"{T_H_LATE:g} falls from {r['H_gap_late'][0]:.2e} to {r['H_gap_late'][-1]:.2e} "
             f"(order {r['order_H_gap_late']:.2f}); over all k where both are finite "
             f"{r['H_gap_all'][0]:.2e} → {r['H_gap_all'][-1]:.2e} (order "
-            f"{r['order_H_gap_all']:.2f}, largest just after the phase-1 exit).")
+            f"{r['order_H_gap_all']:.2f}, largest just after the phase-1 exit)."
+        )
     l1 = d["runs"].get("l1")
     sm = d["runs"].get(SMOOTH)
     measured += [
@@ -366,42 +475,61 @@ def build(size: str = "full") -> Reproduction:
         "sup error is O(η) with a bounded, fluctuating constant, and a fitted order below 1 "
         f"(0.858 there, {l1['order_sup']:.3f} here) reflects the fluctuation, not a "
         f"fractional rate. The RMS error of l1 decreases at every refinement: "
-        f"**{'yes' if bool(np.all(np.diff(l1['rms']) < 0)) else 'no'}**.", "", *table]
+        f"**{'yes' if bool(np.all(np.diff(l1['rms']) < 0)) else 'no'}**.",
+        "",
+        *table,
+    ]
     smooth_ok = sm is not None and abs(sm["order_sup"] - 1) <= 0.1
-    l1_ok = (l1 is not None and abs(l1["order_rms"] - 1) <= 0.15 and l1["order_sup"] > 0.5
-             and float((l1["sup"] / etas).max()) <= 10)
+    l1_ok = (
+        l1 is not None
+        and abs(l1["order_rms"] - 1) <= 0.15
+        and l1["order_sup"] > 0.5
+        and float((l1["sup"] / etas).max()) <= 10
+    )
     ok = smooth_ok and l1_ok
     verdict = "agrees" if ok else "disagrees"
     verdict_text = (
-        f"With α, γ, ε, λ fixed the iterates converge to the ODE path as η → 0, at first order. "
-        f"For the smooth K ({SMOOTH}) the sup distance is a clean Cη (order "
-        f"{sm['order_sup']:.3f}, sup/η constant to a few per cent), the rate of an explicit "
-        "Euler scheme, which is what one Lion-K step is (η times the vector field, exactly). "
-        f"For Lion (K = ‖·‖₁) the ODE solution is a Filippov solution that slides on m̃₂ = 0; "
-        f"the iterates still converge at rate η — the sup error stays between "
-        f"{(l1['sup'] / etas).min():.1f}η and {(l1['sup'] / etas).max():.1f}η over the whole "
-        f"grid and the RMS error over k has order {l1['order_rms']:.2f} — but the constant "
-        "of the sup error fluctuates with η, so the sup error is not monotone on a fine grid "
-        f"and its fitted order is {l1['order_sup']:.2f} rather than 1. The sup is reached just "
-        "after the ODE enters sliding: the iterate switches sign one or a few steps late (its "
-        "m̃ is O(η) off the ODE's and crosses zero at a slope of ≈ 0.4) while ẋ₂ jumps by "
-        "≈ 1.6, and how late depends on where the crossing falls between grid points. The "
-        "paper's continuous-time theory therefore describes the discrete iterates up to O(η), "
-        "including for Lion; along the way the discrete Lyapunov function H_d tends to H/α "
-        f"(order {l1['order_H_gap_late']:.2f} for l1 in phase 2).") if ok else (
-        "At least one of: smooth-K order within 0.1 of 1, l1 RMS order within 0.15 of 1, l1 "
-        "sup error ≤ 10η failed; see the numbers.")
+        (
+            f"With α, γ, ε, λ fixed the iterates converge to the ODE path as η → 0, at first order. "
+            f"For the smooth K ({SMOOTH}) the sup distance is a clean Cη (order "
+            f"{sm['order_sup']:.3f}, sup/η constant to a few per cent), the rate of an explicit "
+            "Euler scheme, which is what one Lion-K step is (η times the vector field, exactly). "
+            f"For Lion (K = ‖·‖₁) the ODE solution is a Filippov solution that slides on m̃₂ = 0; "
+            f"the iterates still converge at rate η — the sup error stays between "
+            f"{(l1['sup'] / etas).min():.1f}η and {(l1['sup'] / etas).max():.1f}η over the whole "
+            f"grid and the RMS error over k has order {l1['order_rms']:.2f} — but the constant "
+            "of the sup error fluctuates with η, so the sup error is not monotone on a fine grid "
+            f"and its fitted order is {l1['order_sup']:.2f} rather than 1. The sup is reached just "
+            "after the ODE enters sliding: the iterate switches sign one or a few steps late (its "
+            "m̃ is O(η) off the ODE's and crosses zero at a slope of ≈ 0.4) while ẋ₂ jumps by "
+            "≈ 1.6, and how late depends on where the crossing falls between grid points. The "
+            "paper's continuous-time theory therefore describes the discrete iterates up to O(η), "
+            "including for Lion; along the way the discrete Lyapunov function H_d tends to H/α "
+            f"(order {l1['order_H_gap_late']:.2f} for l1 in phase 2)."
+        )
+        if ok
+        else (
+            "At least one of: smooth-K order within 0.1 of 1, l1 RMS order within 0.15 of 1, l1 "
+            "sup error ≤ 10η failed; see the numbers."
+        )
+    )
     settings = {
-        "objective": "toy: f(x) = (x1 − 1.5)² + x2²", "lam": LAM,
-        "ode_coefficients": (f"alpha = gamma = {co['alpha']:.12g}, eps = {co['eps']:.12g} "
-                             f"(from eta0 = {ETA0:g}, beta = ({BETA1_0:g}, {BETA2_0:g}); exact "
-                             "to rounding)"),
+        "objective": "toy: f(x) = (x1 − 1.5)² + x2²",
+        "lam": LAM,
+        "ode_coefficients": (
+            f"alpha = gamma = {co['alpha']:.12g}, eps = {co['eps']:.12g} "
+            f"(from eta0 = {ETA0:g}, beta = ({BETA1_0:g}, {BETA2_0:g}); exact "
+            "to rounding)"
+        ),
         "betas_per_eta": "beta1 = 1 − eps·gamma = 0.9 (fixed), beta2 = 1 − alpha·eta",
-        "etas": (f"{etas.size} values, geometric from {etas[0]:g} to {etas[-1]:g} "
-                 f"(ratio 2^(1/3))"),
-        "x0": list(X0), "m0": "0", "t_final": T_FINAL, "decay": DECAY, "convention": "paper",
-        "K": list(d["runs"]), "ode": f"solve_lion_ode, method auto, rtol {ODE_RTOL:g}, "
-                                     f"atol {ODE_ATOL:g}, dense output",
+        "etas": (f"{etas.size} values, geometric from {etas[0]:g} to {etas[-1]:g} (ratio 2^(1/3))"),
+        "x0": list(X0),
+        "m0": "0",
+        "t_final": T_FINAL,
+        "decay": DECAY,
+        "convention": "paper",
+        "K": list(d["runs"]),
+        "ode": f"solve_lion_ode, method auto, rtol {ODE_RTOL:g}, atol {ODE_ATOL:g}, dense output",
         "error": "max over k ≤ T/η of ‖x_k − x(kη)‖_∞; order = least-squares slope in log–log",
     }
     just = (
@@ -418,13 +546,24 @@ def build(size: str = "full") -> Reproduction:
         "has ratio 2^(1/3) (16 values at full size, 13 reduced) so that the fluctuation of "
         "the sup error's constant is visible rather than aliased by a factor-2 grid. "
         f"{SMOOTH} (∇K = tanh) stands for the smooth K in the path panels; huber (∇K = clip, "
-        "Lipschitz but not C¹) is measured too, in panel (c) only.")
+        "Lipschitz but not C¹) is measured too, in panel (c) only."
+    )
     return Reproduction(
-        name=NAME, title=TITLE, claim=CLAIM, settings=settings, justification=just,
+        name=NAME,
+        title=TITLE,
+        claim=CLAIM,
+        settings=settings,
+        justification=just,
         results={**results, "smooth_order_within_0.1": bool(smooth_ok), "l1_ok": bool(l1_ok)},
-        measured=measured, verdict=verdict, verdict_text=verdict_text, figure=draw(d),
-        caption=("(a, b) ODE path (black) and discrete iterates for four η (colours) with the "
-                 "box ‖x‖_∞ ≤ 1/λ, with an inset on the end of the paths; (c) sup distance "
-                 "between iterates and ODE path against η (every η of the grid), least-squares "
-                 "fits and reference slopes 1 and 1/2; (d) Lion's x₂(t) around the ODE's entry "
-                 "into sliding, where its sup error is reached."))
+        measured=measured,
+        verdict=verdict,
+        verdict_text=verdict_text,
+        figure=draw(d),
+        caption=(
+            "(a, b) ODE path (black) and discrete iterates for four η (colours) with the "
+            "box ‖x‖_∞ ≤ 1/λ, with an inset on the end of the paths; (c) sup distance "
+            "between iterates and ODE path against η (every η of the grid), least-squares "
+            "fits and reference slopes 1 and 1/2; (d) Lion's x₂(t) around the ODE's entry "
+            "into sliding, where its sup error is reached."
+        ),
+    )

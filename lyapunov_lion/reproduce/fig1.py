@@ -13,6 +13,7 @@ crossing known to lie in a cell of width h/33². It estimates the level crossing
 stated in the report; c must sit above the loss floor of Lion's limit cycle (≈ η², measured) and
 is chosen 10× above it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,25 +23,54 @@ from ..core.lyapunov import diagnose_discrete, monotonicity
 from ..core.reference import constrained_optimum
 from ..plotting.sweep import plot_lambda_sweep
 from ..sweep import converged_loss
-from ._common import (BETA1, BETA2, COMMON_JUSTIFICATION, COMMON_SETTINGS, DECAY, LAM_STAR, LR,
-                      TOY, Reproduction, check_size, explicit_slack, fmt_vec, run_toy)
+from ._common import (
+    BETA1,
+    BETA2,
+    COMMON_JUSTIFICATION,
+    COMMON_SETTINGS,
+    DECAY,
+    LAM_STAR,
+    LR,
+    TOY,
+    Reproduction,
+    check_size,
+    explicit_slack,
+    fmt_vec,
+    run_toy,
+)
 
 NAME = "fig1"
 TITLE = "Fig. 1 — Lion on the toy problem: the box ‖x‖_∞ ≤ 1/λ and the threshold λ* = 2/3"
-CLAIM = ("Lion on f(x) = (x1 − 1.5)² + x2², λ ∈ {1.5, 0.5}: trajectories with the boxes "
-         "‖x‖_∞ ≤ 1/λ; (d) converged loss vs λ rises only past a threshold the paper reads as "
-         "\"λ ≥ 0.6\". Exact: the minimiser (1.5, 0) leaves the box at λ* = 2/3; constrained loss "
-         "((1.5 − 1/λ)₊)². (spec §8)")
+CLAIM = (
+    "Lion on f(x) = (x1 − 1.5)² + x2², λ ∈ {1.5, 0.5}: trajectories with the boxes "
+    "‖x‖_∞ ≤ 1/λ; (d) converged loss vs λ rises only past a threshold the paper reads as "
+    '"λ ≥ 0.6". Exact: the minimiser (1.5, 0) leaves the box at λ* = 2/3; constrained loss '
+    "((1.5 − 1/λ)₊)². (spec §8)"
+)
 PAPER_READING = 0.6
 LAMS_TRAJ = (1.5, 0.5)
 X0 = (-3.0, 2.5)
 LEVEL = 1e-5
 
 SETTINGS = {
-    "full": {"traj_steps": 12_000, "sweep_n": 400, "sweep_lo": 0.1, "sweep_hi": 3.0,
-             "sweep_steps": 30_000, "window": 2_000, "refine_rounds": 2},
-    "reduced": {"traj_steps": 8_000, "sweep_n": 100, "sweep_lo": 0.1, "sweep_hi": 3.0,
-                "sweep_steps": 20_000, "window": 1_000, "refine_rounds": 1},
+    "full": {
+        "traj_steps": 12_000,
+        "sweep_n": 400,
+        "sweep_lo": 0.1,
+        "sweep_hi": 3.0,
+        "sweep_steps": 30_000,
+        "window": 2_000,
+        "refine_rounds": 2,
+    },
+    "reduced": {
+        "traj_steps": 8_000,
+        "sweep_n": 100,
+        "sweep_lo": 0.1,
+        "sweep_hi": 3.0,
+        "sweep_steps": 20_000,
+        "window": 1_000,
+        "refine_rounds": 1,
+    },
 }
 
 
@@ -53,8 +83,18 @@ def exact_loss(lam):
 def converged_loss_sweep(lams, steps: int, window: int, x0=X0, lr: float = LR):
     """Converged loss ℓ(λ) of Lion on the toy problem, all λ in one batch (see
     `lyapunov_lion.sweep.converged_loss`). Returns (ℓ, final x (n, 2))."""
-    return converged_loss(make_K("l1"), TOY, lams, x0, steps=steps, window=window, lr=lr,
-                          beta1=BETA1, beta2=BETA2, decay=DECAY)
+    return converged_loss(
+        make_K("l1"),
+        TOY,
+        lams,
+        x0,
+        steps=steps,
+        window=window,
+        lr=lr,
+        beta1=BETA1,
+        beta2=BETA2,
+        decay=DECAY,
+    )
 
 
 def first_above(lams, loss, level: float = LEVEL) -> int | None:
@@ -66,8 +106,15 @@ def first_above(lams, loss, level: float = LEVEL) -> int | None:
     return int(np.argmax(above))
 
 
-def estimate_threshold(lams, loss, level: float = LEVEL, refine_rounds: int = 0,
-                       refine_n: int = 32, steps: int = 20_000, window: int = 1_000):
+def estimate_threshold(
+    lams,
+    loss,
+    level: float = LEVEL,
+    refine_rounds: int = 0,
+    refine_n: int = 32,
+    steps: int = 20_000,
+    window: int = 1_000,
+):
     """λ̂ = the smallest λ where the converged loss exceeds ``level``, refined by bisection-like
     batched sweeps: the grid cell (λ_{i−1}, λ_i] that brackets the crossing is re-swept with
     ``refine_n`` new λ (one batch) ``refine_rounds`` times. Returns ``(λ̂, width)``: the crossing
@@ -109,15 +156,35 @@ def compute(size: str = "full") -> dict:
 
     grid = np.linspace(s["sweep_lo"], s["sweep_hi"], s["sweep_n"])
     loss, xT = converged_loss_sweep(grid, s["sweep_steps"], s["window"])
-    lam_hat, width = estimate_threshold(grid, loss, LEVEL, refine_rounds=s["refine_rounds"],
-                                        steps=s["sweep_steps"], window=s["window"])
+    lam_hat, width = estimate_threshold(
+        grid,
+        loss,
+        LEVEL,
+        refine_rounds=s["refine_rounds"],
+        steps=s["sweep_steps"],
+        window=s["window"],
+    )
     exact = exact_loss(grid)
     below = grid < LAM_STAR
     return {
-        "size": size, "settings": s, "K": K, "lams": lams, "X": X, "f_t": np.asarray(diag.f),
-        "H_t": H, "exits": exits, "mono": mono, "slack": slack, "refs": refs,
-        "ineq": diag.explicit_inequality, "grid": grid, "loss": loss, "xT": xT,
-        "exact": exact, "lam_hat": lam_hat, "width": width,
+        "size": size,
+        "settings": s,
+        "K": K,
+        "lams": lams,
+        "X": X,
+        "f_t": np.asarray(diag.f),
+        "H_t": H,
+        "exits": exits,
+        "mono": mono,
+        "slack": slack,
+        "refs": refs,
+        "ineq": diag.explicit_inequality,
+        "grid": grid,
+        "loss": loss,
+        "xT": xT,
+        "exact": exact,
+        "lam_hat": lam_hat,
+        "width": width,
         "lam_level": 1.0 / (1.5 - np.sqrt(LEVEL)),
         "floor": float(loss[below].max()),
         "max_err_above": float(np.abs(loss - exact)[~below].max()),
@@ -129,9 +196,15 @@ def draw(d: dict):
     """The 2 × 2 figure: (a) trajectories, (b) f and H_d, (c) loss vs λ, (d) its log-scale zoom."""
     from matplotlib.lines import Line2D
 
-    from ..plotting import (OKABE_ITO, PALETTE, draw_constraint, new_figure, paper_style,
-                            place_legend)
-    from ..plotting import plot_trajectory_2d
+    from ..plotting import (
+        OKABE_ITO,
+        PALETTE,
+        draw_constraint,
+        new_figure,
+        paper_style,
+        place_legend,
+        plot_trajectory_2d,
+    )
 
     K, lams, X = d["K"], d["lams"], d["X"]
     t = np.arange(X.shape[0])
@@ -143,24 +216,57 @@ def draw(d: dict):
         order = [big] + [i for i in range(lams.size) if i != big]
         colors = {float(lams[i]): PALETTE[k] for k, i in enumerate(order)}  # as the paths
         paths = {f"λ = {lams[i]:g}": X[:, i] for i in order}
-        plot_trajectory_2d(ax[0, 0], paths, f=TOY.f, K=K, lam=float(lams[big]), legend=False,
-                           title="(a) trajectories and boxes ‖x‖_∞ ≤ 1/λ")
+        plot_trajectory_2d(
+            ax[0, 0],
+            paths,
+            f=TOY.f,
+            K=K,
+            lam=float(lams[big]),
+            legend=False,
+            title="(a) trajectories and boxes ‖x‖_∞ ≤ 1/λ",
+        )
         for p in ax[0, 0].patches:  # the only box drawn so far: colour it as its path
             if p.get_gid() == "constraint":
                 p.set_edgecolor(PALETTE[0])
         for k, i in enumerate(order[1:], start=1):
-            draw_constraint(ax[0, 0], K, float(lams[i]), color=PALETTE[k], linestyle=":",
-                            linewidth=1.2)
+            draw_constraint(
+                ax[0, 0], K, float(lams[i]), color=PALETTE[k], linestyle=":", linewidth=1.2
+            )
         for i in order:
-            ax[0, 0].plot(*d["refs"][i].x, marker="*", color=OKABE_ITO["yellow"],
-                          markeredgecolor="black", markersize=10, zorder=7, linestyle="none")
+            ax[0, 0].plot(
+                *d["refs"][i].x,
+                marker="*",
+                color=OKABE_ITO["yellow"],
+                markeredgecolor="black",
+                markersize=10,
+                zorder=7,
+                linestyle="none",
+            )
         h, _ = ax[0, 0].get_legend_handles_labels()
-        h += [Line2D([], [], marker="o", ls="none", color="0.35", markeredgecolor="white",
-                     label="start x₀ = (−3, 2.5)"),
-              Line2D([], [], marker="s", ls="none", color="0.35", markeredgecolor="black",
-                     label="end"),
-              Line2D([], [], marker="*", ls="none", color=OKABE_ITO["yellow"],
-                     markeredgecolor="black", markersize=9, label="exact constrained optimum")]
+        h += [
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="none",
+                color="0.35",
+                markeredgecolor="white",
+                label="start x₀ = (−3, 2.5)",
+            ),
+            Line2D(
+                [], [], marker="s", ls="none", color="0.35", markeredgecolor="black", label="end"
+            ),
+            Line2D(
+                [],
+                [],
+                marker="*",
+                ls="none",
+                color=OKABE_ITO["yellow"],
+                markeredgecolor="black",
+                markersize=9,
+                label="exact constrained optimum",
+            ),
+        ]
         place_legend(ax[0, 0], h, "below", ncols=2)
 
         # (b) f and H_d against steps, phase-1 exits marked
@@ -171,8 +277,13 @@ def draw(d: dict):
             Hi = np.where(np.isfinite(d["H_t"][:, i]), d["H_t"][:, i], np.nan)
             b.plot(t, Hi, color=c, lw=1.4, ls="--", label=f"H_d, λ = {lam:g}")
             if d["exits"][i] > 0:
-                b.axvline(d["exits"][i], color=c, ls="-.", lw=0.9,
-                          label=f"phase-1 exit, λ = {lam:g} (t = {d['exits'][i]})")
+                b.axvline(
+                    d["exits"][i],
+                    color=c,
+                    ls="-.",
+                    lw=0.9,
+                    label=f"phase-1 exit, λ = {lam:g} (t = {d['exits'][i]})",
+                )
         b.set_yscale("symlog", linthresh=1e-2)
         b.set_ylim(-2e-3, 60)
         b.set_xlabel("step t")
@@ -182,14 +293,23 @@ def draw(d: dict):
 
         # (c) converged loss against λ, (d) the same near the threshold on a log scale
         grid, loss = d["grid"], d["loss"]
-        markers = [(LAM_STAR, "λ* = 2/3 (exact)", {"color": PALETTE[2], "lw": 1.1}),
-                   (d["lam_hat"], f"measured λ̂ = {d['lam_hat']:.4f}",
-                    {"color": PALETTE[1], "ls": "--"}),
-                   (PAPER_READING, "paper's reading λ ≥ 0.6", {"color": "0.45", "ls": ":"})]
+        markers = [
+            (LAM_STAR, "λ* = 2/3 (exact)", {"color": PALETTE[2], "lw": 1.1}),
+            (d["lam_hat"], f"measured λ̂ = {d['lam_hat']:.4f}", {"color": PALETTE[1], "ls": "--"}),
+            (PAPER_READING, "paper's reading λ ≥ 0.6", {"color": "0.45", "ls": ":"}),
+        ]
         for a, log in ((ax[1, 0], False), (ax[1, 1], True)):
-            plot_lambda_sweep(a, grid, loss, exact=exact_loss, exact_label="exact ((1.5 − 1/λ)₊)²",
-                              run_label=f"Lion, {grid.size} λ in one batch", markers=markers,
-                              log=log, legend_loc="lower right")
+            plot_lambda_sweep(
+                a,
+                grid,
+                loss,
+                exact=exact_loss,
+                exact_label="exact ((1.5 − 1/λ)₊)²",
+                run_label=f"Lion, {grid.size} λ in one batch",
+                markers=markers,
+                log=log,
+                legend_loc="lower right",
+            )
         ax[1, 0].set_title("(c) converged loss against λ")
         z = ax[1, 1]
         z.set_xlim(0.45, 1.0)
@@ -197,11 +317,13 @@ def draw(d: dict):
         z.axhline(LEVEL, color=PALETTE[3], lw=0.9, ls="--", label=f"level c = {LEVEL:g}")
         z.set_title("(d) zoom near the threshold (log scale)")
         z.legend(loc="lower right", fontsize=5.8)
-        fig.suptitle("Lion (K = ‖·‖₁) on f(x) = (x₁ − 1.5)² + x₂²: it solves min f s.t. "
-                     "‖x‖_∞ ≤ 1/λ\n"
-                     f"η = {LR:g}, β = ({BETA1:g}, {BETA2:g}), explicit decoupled decay, "
-                     f"{d['settings']['traj_steps']} steps (a, b), "
-                     f"{d['settings']['sweep_steps'] + d['settings']['window']} steps (c, d)")
+        fig.suptitle(
+            "Lion (K = ‖·‖₁) on f(x) = (x₁ − 1.5)² + x₂²: it solves min f s.t. "
+            "‖x‖_∞ ≤ 1/λ\n"
+            f"η = {LR:g}, β = ({BETA1:g}, {BETA2:g}), explicit decoupled decay, "
+            f"{d['settings']['traj_steps']} steps (a, b), "
+            f"{d['settings']['sweep_steps'] + d['settings']['window']} steps (c, d)"
+        )
     return fig
 
 
@@ -215,27 +337,44 @@ def build(size: str = "full") -> Reproduction:
     for i, lam in enumerate(lams):
         exit_i = int(d["exits"][i])
         after = slice(max(exit_i, 0), None)
-        runs.append({
-            "lam": float(lam), "x_final": d["X"][-1, i].tolist(), "x_star": d["refs"][i].x.tolist(),
-            "distance": float(np.linalg.norm(d["X"][-1, i] - d["refs"][i].x)),
-            "f_final": float(d["f_t"][-1, i]), "f_star": float(d["refs"][i].f),
-            "phase1_exit_step": exit_i,
-            "H_d_max_increase_phase2": float(np.asarray(mono.max_increase)[i]),
-            "H_d_increases_phase2": int(np.asarray(mono.n_increases)[i]),
-            "slack_max_phase2": float(d["slack"][after, i].max()) if exit_i >= 0 else None,
-            "inequality_violations": int(np.asarray(ineq.n_violations)[i]),
-            "inequality_checked": int(np.asarray(ineq.n_checked)[i]),
-        })
+        runs.append(
+            {
+                "lam": float(lam),
+                "x_final": d["X"][-1, i].tolist(),
+                "x_star": d["refs"][i].x.tolist(),
+                "distance": float(np.linalg.norm(d["X"][-1, i] - d["refs"][i].x)),
+                "f_final": float(d["f_t"][-1, i]),
+                "f_star": float(d["refs"][i].f),
+                "phase1_exit_step": exit_i,
+                "H_d_max_increase_phase2": float(np.asarray(mono.max_increase)[i]),
+                "H_d_increases_phase2": int(np.asarray(mono.n_increases)[i]),
+                "slack_max_phase2": float(d["slack"][after, i].max()) if exit_i >= 0 else None,
+                "inequality_violations": int(np.asarray(ineq.n_violations)[i]),
+                "inequality_checked": int(np.asarray(ineq.n_checked)[i]),
+            }
+        )
     ok = abs(lam_hat - LAM_STAR) <= 0.01
     results = {
-        "claim": CLAIM, "lam_star_exact": LAM_STAR, "lam_hat": lam_hat,
-        "lam_hat_error": lam_hat - LAM_STAR, "lam_hat_bracket_width": d["width"], "level": LEVEL,
-        "level_crossing_exact": d["lam_level"], "paper_reading": PAPER_READING,
-        "sweep": {"n": int(d["grid"].size), "lo": float(d["grid"][0]), "hi": float(d["grid"][-1]),
-                  "spacing": d["spacing"], "steps": s["sweep_steps"], "window": s["window"],
-                  "loss_floor_below_lam_star": d["floor"],
-                  "max_abs_error_above_lam_star": d["max_err_above"]},
-        "trajectories": runs, "within_0.01": bool(ok),
+        "claim": CLAIM,
+        "lam_star_exact": LAM_STAR,
+        "lam_hat": lam_hat,
+        "lam_hat_error": lam_hat - LAM_STAR,
+        "lam_hat_bracket_width": d["width"],
+        "level": LEVEL,
+        "level_crossing_exact": d["lam_level"],
+        "paper_reading": PAPER_READING,
+        "sweep": {
+            "n": int(d["grid"].size),
+            "lo": float(d["grid"][0]),
+            "hi": float(d["grid"][-1]),
+            "spacing": d["spacing"],
+            "steps": s["sweep_steps"],
+            "window": s["window"],
+            "loss_floor_below_lam_star": d["floor"],
+            "max_abs_error_above_lam_star": d["max_err_above"],
+        },
+        "trajectories": runs,
+        "within_0.01": bool(ok),
     }
     measured = [
         f"- Threshold: λ̂ = **{lam_hat:.4f}** (exact λ* = 2/3 = 0.6667; error "
@@ -245,7 +384,7 @@ def build(size: str = "full") -> Reproduction:
         f"c = {LEVEL:g}, so λ̂ − λ_c = {lam_hat - d['lam_level']:+.5f} is the estimation error "
         f"and λ_c − λ* = {d['lam_level'] - LAM_STAR:+.4f} its known bias.",
         f"- Loss floor for λ < 2/3 (Lion's limit cycle around (1.5, 0)): max converged loss "
-        f"{d['floor']:.2e} (≈ η² = {LR ** 2:.0e}); above λ*, max |loss − ((1.5 − 1/λ)₊)²| = "
+        f"{d['floor']:.2e} (≈ η² = {LR**2:.0e}); above λ*, max |loss − ((1.5 − 1/λ)₊)²| = "
         f"{d['max_err_above']:.2e} over {int((d['grid'] >= LAM_STAR).sum())} values of λ.",
     ]
     for r in runs:
@@ -257,41 +396,61 @@ def build(size: str = "full") -> Reproduction:
             f"{r['H_d_max_increase_phase2']:.2e} (allowance (Lη²/2)‖w̄_t‖² ≤ "
             f"{r['slack_max_phase2']:.1e}); per-step inequality H_d(t+1) − H_d(t) ≤ −ηΔ_t + "
             f"(Lη²/2)‖w̄_t‖²: {r['inequality_violations']} violations in "
-            f"{r['inequality_checked']} steps.")
+            f"{r['inequality_checked']} steps."
+        )
     verdict = "agrees" if ok else "disagrees"
     verdict_text = (
         f"The converged loss is flat (at the η² floor) up to λ̂ = {lam_hat:.4f} and follows the "
         "exact curve ((1.5 − 1/λ)₊)² beyond it; both trajectories end at the exact constrained "
         "optimum inside their box. The measured threshold is within "
-        f"{abs(lam_hat - LAM_STAR):.4f} of λ* = 2/3. The paper's \"λ ≥ 0.6\" is a coarse visual "
+        f'{abs(lam_hat - LAM_STAR):.4f} of λ* = 2/3. The paper\'s "λ ≥ 0.6" is a coarse visual '
         f"reading of its plot: 0.6 lies {LAM_STAR - PAPER_READING:.3f} below the exact value, "
         "and at λ = 0.6 the box radius 1/0.6 = 1.67 still contains (1.5, 0), so the loss there "
         "is still at the floor. The reproduction agrees with the paper's figure and pins the "
-        "threshold at 2/3 rather than 0.6.")
-    settings = {**COMMON_SETTINGS, "x0": list(X0), "lams_trajectories": list(LAMS_TRAJ),
-                "trajectory_steps": s["traj_steps"],
-                "sweep": f"{s['sweep_n']} λ in [{s['sweep_lo']}, {s['sweep_hi']}], "
-                         f"{s['sweep_steps']} steps then f averaged over {s['window']} more",
-                "threshold_level_c": LEVEL}
-    just = (COMMON_JUSTIFICATION + " x₀ = (−3, 2.5) lies outside both boxes, so both runs show "
-            "phase 1. The λ = 0.5 run needs ≈ 5 000 steps to reach (1.5, 0) (near it the speed is "
-            "η(1 − λx₁) = η/4); 12 000 steps leave a wide margin. The sweep runs 30 000 steps: "
-            "near λ* the iterate approaches the box edge at rate ηλ ≈ 6.7e-4 per step, so the "
-            "initial gap of ≈ 4.5 has shrunk by e^−20. The converged loss averages f over the "
-            "last 2 000 steps to average out the limit cycle. The level c = 1e-5 is 10× above "
-            "the measured floor (≈ 8e-7).")
+        "threshold at 2/3 rather than 0.6."
+    )
+    settings = {
+        **COMMON_SETTINGS,
+        "x0": list(X0),
+        "lams_trajectories": list(LAMS_TRAJ),
+        "trajectory_steps": s["traj_steps"],
+        "sweep": f"{s['sweep_n']} λ in [{s['sweep_lo']}, {s['sweep_hi']}], "
+        f"{s['sweep_steps']} steps then f averaged over {s['window']} more",
+        "threshold_level_c": LEVEL,
+    }
+    just = (
+        COMMON_JUSTIFICATION + " x₀ = (−3, 2.5) lies outside both boxes, so both runs show "
+        "phase 1. The λ = 0.5 run needs ≈ 5 000 steps to reach (1.5, 0) (near it the speed is "
+        "η(1 − λx₁) = η/4); 12 000 steps leave a wide margin. The sweep runs 30 000 steps: "
+        "near λ* the iterate approaches the box edge at rate ηλ ≈ 6.7e-4 per step, so the "
+        "initial gap of ≈ 4.5 has shrunk by e^−20. The converged loss averages f over the "
+        "last 2 000 steps to average out the limit cycle. The level c = 1e-5 is 10× above "
+        "the measured floor (≈ 8e-7)."
+    )
     return Reproduction(
-        name=NAME, title=TITLE, claim=CLAIM, settings=settings, justification=just,
-        results=results, measured=measured, verdict=verdict, verdict_text=verdict_text,
+        name=NAME,
+        title=TITLE,
+        claim=CLAIM,
+        settings=settings,
+        justification=just,
+        results=results,
+        measured=measured,
+        verdict=verdict,
+        verdict_text=verdict_text,
         figure=draw(d),
-        caption=("(a) Lion trajectories from x₀ = (−3, 2.5) for λ = 1.5 (box ‖x‖_∞ ≤ 2/3) and "
-                 "λ = 0.5 (box ‖x‖_∞ ≤ 2); (b) f and the Lyapunov function H_d; (c) converged "
-                 "loss against λ with the exact curve and the threshold; (d) the same near the "
-                 "threshold on a log scale, with the level c used by the estimator."),
-        extra_md=["Threshold estimator: the converged loss ℓ(λ) is the mean of f over the last "
-                  "window of steps. λ̂ is the smallest λ with ℓ > c: first on the sweep grid, "
-                  "then the grid cell bracketing the crossing is re-swept with 32 new λ in one "
-                  "batch, twice (bisection-like refinement; no interpolation across the cell, "
-                  "because ℓ has a kink at λ* and interpolating from the flat side would land "
-                  "below λ*). It estimates the level crossing λ_c = 1/(1.5 − √c) ≥ λ*, a known "
-                  "upward bias of ≈ (4/9)√c."])
+        caption=(
+            "(a) Lion trajectories from x₀ = (−3, 2.5) for λ = 1.5 (box ‖x‖_∞ ≤ 2/3) and "
+            "λ = 0.5 (box ‖x‖_∞ ≤ 2); (b) f and the Lyapunov function H_d; (c) converged "
+            "loss against λ with the exact curve and the threshold; (d) the same near the "
+            "threshold on a log scale, with the level c used by the estimator."
+        ),
+        extra_md=[
+            "Threshold estimator: the converged loss ℓ(λ) is the mean of f over the last "
+            "window of steps. λ̂ is the smallest λ with ℓ > c: first on the sweep grid, "
+            "then the grid cell bracketing the crossing is re-swept with 32 new λ in one "
+            "batch, twice (bisection-like refinement; no interpolation across the cell, "
+            "because ℓ has a kink at λ* and interpolating from the flat side would land "
+            "below λ*). It estimates the level crossing λ_c = 1/(1.5 − √c) ≥ λ*, a known "
+            "upward bias of ≈ (4/9)√c."
+        ],
+    )

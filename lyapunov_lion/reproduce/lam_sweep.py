@@ -24,6 +24,7 @@ installed), at reduced size serially (8 cells of well under a second each: start
 would cost far more than the work). Each cell trains on one thread from its seed, so the numbers do not depend on where
 or in which order the cells ran.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -35,15 +36,22 @@ from ._common import Reproduction, check_size
 from .confinement import LR
 
 NAME = "lam_sweep"
-TITLE = ("Fig. 4 analog — final loss, test accuracy and early progress against λ for Lion on "
-         "the digits MLP and CNN")
-CLAIM = ("CIFAR-10: the converged loss against λ rises only past a threshold; a larger λ "
-         "converges faster early but can end higher (Fig. 4; spec §8)")
+TITLE = (
+    "Fig. 4 analog — final loss, test accuracy and early progress against λ for Lion on "
+    "the digits MLP and CNN"
+)
+CLAIM = (
+    "CIFAR-10: the converged loss against λ rises only past a threshold; a larger λ "
+    "converges faster early but can end higher (Fig. 4; spec §8)"
+)
 SETTINGS = {
-    "full": {"models": ("mlp", "cnn"), "lams": (0.0, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0),
-             "seeds": (0, 1, 2), "steps": 400},
-    "reduced": {"models": ("mlp",), "lams": (0.0, 1.0, 5.0, 20.0), "seeds": (0, 1),
-                "steps": 100},
+    "full": {
+        "models": ("mlp", "cnn"),
+        "lams": (0.0, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0),
+        "seeds": (0, 1, 2),
+        "steps": 400,
+    },
+    "reduced": {"models": ("mlp",), "lams": (0.0, 1.0, 5.0, 20.0), "seeds": (0, 1), "steps": 100},
 }
 METRICS = ("final_train_loss", "test_loss", "test_accuracy", "early_loss", "on_boundary")
 EXPERIMENT = f"{__name__}:run_cell"
@@ -55,8 +63,16 @@ def run_cell(model: str, lam: float, seed: int, steps: int) -> dict:
     |λx| ≥ 1 − 2ηλ at the end, weighted by tensor size; 0 at λ = 0, where there is no box)."""
     from ..train import train
 
-    res = train(model=model, dataset="digits", K="l1", lam=lam, lr=LR, steps=steps, seed=seed,
-                monitor_every=steps)
+    res = train(
+        model=model,
+        dataset="digits",
+        K="l1",
+        lam=lam,
+        lr=LR,
+        steps=steps,
+        seed=seed,
+        monitor_every=steps,
+    )
     m = res.metrics
     tensors = res.history["tensors"]
     n = np.array([np.prod(t["shape"]) for t in tensors], dtype=float)
@@ -65,8 +81,14 @@ def run_cell(model: str, lam: float, seed: int, steps: int) -> dict:
     return {**{k: m[k] for k in METRICS[:-1]}, "on_boundary": on}
 
 
-def compute(size: str = "full", progress=None, *, store: str | Path | None = None,
-            workers: int | None = None, serial: bool | None = None) -> dict:
+def compute(
+    size: str = "full",
+    progress=None,
+    *,
+    store: str | Path | None = None,
+    workers: int | None = None,
+    serial: bool | None = None,
+) -> dict:
     """Every (model, λ, seed) of ``size`` through the grid runner; arrays (λ, seed) per model
     and metric.
 
@@ -81,30 +103,48 @@ def compute(size: str = "full", progress=None, *, store: str | Path | None = Non
 
     check_size(size)
     st = SETTINGS[size]
-    grid = {"grid": {"name": f"{NAME}-{size}", "experiment": EXPERIMENT},
-            "fixed": {"steps": st["steps"]},
-            "axes": {"model": st["models"], "lam": st["lams"], "seed": st["seeds"]}}
+    grid = {
+        "grid": {"name": f"{NAME}-{size}", "experiment": EXPERIMENT},
+        "fixed": {"steps": st["steps"]},
+        "axes": {"model": st["models"], "lam": st["lams"], "seed": st["seeds"]},
+    }
     finished = [-1]
 
     def report(p) -> None:
         if progress is not None and p.done + p.failed != finished[0]:
             finished[0] = p.done + p.failed
-            progress(f"{NAME}: {p.done}/{p.total} cells done" + (f", {p.failed} failed"
-                                                                 if p.failed else ""))
+            progress(
+                f"{NAME}: {p.done}/{p.total} cells done"
+                + (f", {p.failed} failed" if p.failed else "")
+            )
 
     with tempfile.TemporaryDirectory(prefix="lam_sweep-") as tmp:
         path = Path(store) if store is not None else Path(tmp) / f"{NAME}-{size}.sqlite"
-        run = run_grid(grid, path, workers=workers, progress=report, retry_failed=True,
-                       serial=size == "reduced" if serial is None else serial)
+        run = run_grid(
+            grid,
+            path,
+            workers=workers,
+            progress=report,
+            retry_failed=True,
+            serial=size == "reduced" if serial is None else serial,
+        )
         rows = run.rows(("done",))
     if len(rows) != run.cells:
         errors = "; ".join(err for _, err in run.failures[:3])
         raise LionKError(f"{NAME}: {run.cells - len(rows)} of {run.cells} cells failed ({errors})")
-    cells = {(r["settings"]["model"], r["settings"]["lam"], r["settings"]["seed"]): r["metrics"]
-             for r in rows}
-    out = {model: {k: np.array([[cells[model, lam, seed][k] for seed in st["seeds"]]
-                                for lam in st["lams"]]) for k in METRICS}
-           for model in st["models"]}
+    cells = {
+        (r["settings"]["model"], r["settings"]["lam"], r["settings"]["seed"]): r["metrics"]
+        for r in rows
+    }
+    out = {
+        model: {
+            k: np.array(
+                [[cells[model, lam, seed][k] for seed in st["seeds"]] for lam in st["lams"]]
+            )
+            for k in METRICS
+        }
+        for model in st["models"]
+    }
     return {"size": size, **st, "lr": LR, "runs": out, "executor": run.executor}
 
 
@@ -116,10 +156,12 @@ def threshold(lams, loss: np.ndarray) -> dict:
     above = loss.min(axis=1) > loss[0].max()
     idx = [i for i in range(1, len(lams)) if above[i]]
     ic = idx[0] if idx else None
-    return {"best_lam": float(lams[int(np.argmin(loss.mean(axis=1)))]),
-            "lam_c": None if ic is None else float(lams[ic]),
-            "flat_below": ic is not None,  # by construction no λ < λ_c is above λ = 0
-            "rises_after": bool(ic is not None and all(above[ic:]))}
+    return {
+        "best_lam": float(lams[int(np.argmin(loss.mean(axis=1)))]),
+        "lam_c": None if ic is None else float(lams[ic]),
+        "flat_below": ic is not None,  # by construction no λ < λ_c is above λ = 0
+        "rises_after": bool(ic is not None and all(above[ic:])),
+    }
 
 
 def draw(d: dict):
@@ -127,10 +169,12 @@ def draw(d: dict):
 
     lams = np.asarray(d["lams"])
     x = np.where(lams > 0, lams, lams[lams > 0].min() / 2)  # λ = 0 drawn left of the grid
-    panels = (("final_train_loss", "final training loss", True),
-              ("test_accuracy", "test accuracy", False),
-              ("early_loss", "early loss (first 10 % of steps)", False),
-              ("on_boundary", "fraction of weights on the box edge", False))
+    panels = (
+        ("final_train_loss", "final training loss", True),
+        ("test_accuracy", "test accuracy", False),
+        ("early_loss", "early loss (first 10 % of steps)", False),
+        ("on_boundary", "fraction of weights on the box edge", False),
+    )
     with paper_style():
         fig = new_figure(7.0, 5.0)
         axes = fig.subplots(2, 2).ravel()
@@ -138,9 +182,17 @@ def draw(d: dict):
             for k, model in enumerate(d["models"]):
                 v = d["runs"][model][key]
                 mid = v.mean(axis=1)
-                ax.errorbar(x, mid, yerr=[mid - v.min(axis=1), v.max(axis=1) - mid], fmt="o-",
-                            ms=3, lw=1, capsize=2, color=PALETTE[k],
-                            label=f"{model} (mean, seed min–max)")
+                ax.errorbar(
+                    x,
+                    mid,
+                    yerr=[mid - v.min(axis=1), v.max(axis=1) - mid],
+                    fmt="o-",
+                    ms=3,
+                    lw=1,
+                    capsize=2,
+                    color=PALETTE[k],
+                    label=f"{model} (mean, seed min–max)",
+                )
             ax.set_xscale("log")
             ax.set_xticks(x, ["0"] + [f"{v:g}" for v in lams[1:]])
             ax.minorticks_off()
@@ -150,9 +202,11 @@ def draw(d: dict):
             ax.set_ylabel(label)
             ax.set_title(label, fontsize=8)
         axes[0].legend(fontsize=6)
-        fig.suptitle(f"Lion (K = l1, η = {d['lr']:g}, {d['steps']} steps) on digits: what the "
-                     f"weight decay λ costs ({len(d['seeds'])} seeds; bars: min–max)",
-                     fontsize=8)
+        fig.suptitle(
+            f"Lion (K = l1, η = {d['lr']:g}, {d['steps']} steps) on digits: what the "
+            f"weight decay λ costs ({len(d['seeds'])} seeds; bars: min–max)",
+            fontsize=8,
+        )
     return fig
 
 
@@ -163,64 +217,110 @@ def build(size: str = "full") -> Reproduction:
 def report(d: dict) -> Reproduction:
     """The `Reproduction` of computed runs ``d`` (from `compute`)."""
     lams = list(d["lams"])
-    table = ["| model | λ | final train loss | test loss | test accuracy | early loss | "
-             "on box edge |", "|---|---|---|---|---|---|---|"]
+    table = [
+        "| model | λ | final train loss | test loss | test accuracy | early loss | on box edge |",
+        "|---|---|---|---|---|---|---|",
+    ]
     thr, early = {}, {}
     for model, v in d["runs"].items():
         for i, lam in enumerate(lams):
-            cells = [f"{v[k][i].mean():.3f} [{v[k][i].min():.3f}, {v[k][i].max():.3f}]"
-                     for k in METRICS]
+            cells = [
+                f"{v[k][i].mean():.3f} [{v[k][i].min():.3f}, {v[k][i].max():.3f}]" for k in METRICS
+            ]
             table.append(f"| {model} | {lam:g} | " + " | ".join(cells) + " |")
         thr[model] = threshold(lams, v["final_train_loss"])
         e = v["early_loss"].mean(axis=1)
-        early[model] = {"best_lam": float(lams[int(np.argmin(e))]),
-                        "increasing": bool(np.all(np.diff(e) > 0))}
+        early[model] = {
+            "best_lam": float(lams[int(np.argmin(e))]),
+            "increasing": bool(np.all(np.diff(e) > 0)),
+        }
     rises = all(t["flat_below"] and t["rises_after"] for t in thr.values())
     faster = all(e["best_lam"] > 0 for e in early.values())
     measured = [
-        *(f"- {m}: best mean final training loss at λ = {t['best_lam']:g}; the loss is clearly "
-          f"above λ = 0's (seed ranges disjoint) from λ_c = {t['lam_c']} on, and at every "
-          f"larger λ: **{t['rises_after']}**; lowest early "
-          f"loss at λ = {early[m]['best_lam']:g}, early loss increasing with λ over the whole "
-          f"grid: {early[m]['increasing']}." for m, t in thr.items()),
-        "", "Mean [min, max] over seeds:", "", *table]
-    verdict = ("agrees" if rises and faster else
-               "agrees with a qualification" if rises else "disagrees")
+        *(
+            f"- {m}: best mean final training loss at λ = {t['best_lam']:g}; the loss is clearly "
+            f"above λ = 0's (seed ranges disjoint) from λ_c = {t['lam_c']} on, and at every "
+            f"larger λ: **{t['rises_after']}**; lowest early "
+            f"loss at λ = {early[m]['best_lam']:g}, early loss increasing with λ over the whole "
+            f"grid: {early[m]['increasing']}."
+            for m, t in thr.items()
+        ),
+        "",
+        "Mean [min, max] over seeds:",
+        "",
+        *table,
+    ]
+    verdict = (
+        "agrees" if rises and faster else "agrees with a qualification" if rises else "disagrees"
+    )
     verdict_text = (
-        ("The final training loss is no worse than at λ = 0 below a threshold λ_c ("
-         + ", ".join(f"{m}: {t['lam_c']:g}" for m, t in thr.items())
-         + "; a small λ can even lower it) and clearly higher at every λ from λ_c on, where the "
-         "box 1/λ cuts into the weights the task needs (fraction of entries on the box edge "
-         "at the largest λ: " + ", ".join(
-             f"{m} {v['on_boundary'][-1].mean():.2f}" for m, v in d["runs"].items())
-         + "). " if rises else "The final loss does not show a flat-then-rising "
-         "shape on this grid. ")
-        + ("A larger λ also made early progress faster. " if faster else
-           "But at this learning rate a larger λ did not make early progress faster: the "
-           "lowest early loss is at λ = 0 for " + ", ".join(
-               m for m, e in early.items() if e["best_lam"] == 0)
-           + " — the paper's \"faster early\" is not reproduced here (we report it, not tune "
-           "it away; it may depend on η and on the initial scale of the weights). ")
+        (
+            "The final training loss is no worse than at λ = 0 below a threshold λ_c ("
+            + ", ".join(f"{m}: {t['lam_c']:g}" for m, t in thr.items())
+            + "; a small λ can even lower it) and clearly higher at every λ from λ_c on, where the "
+            "box 1/λ cuts into the weights the task needs (fraction of entries on the box edge "
+            "at the largest λ: "
+            + ", ".join(f"{m} {v['on_boundary'][-1].mean():.2f}" for m, v in d["runs"].items())
+            + "). "
+            if rises
+            else "The final loss does not show a flat-then-rising shape on this grid. "
+        )
+        + (
+            "A larger λ also made early progress faster. "
+            if faster
+            else "But at this learning rate a larger λ did not make early progress faster: the "
+            "lowest early loss is at λ = 0 for "
+            + ", ".join(m for m, e in early.items() if e["best_lam"] == 0)
+            + ' — the paper\'s "faster early" is not reproduced here (we report it, not tune '
+            "it away; it may depend on η and on the initial scale of the weights). "
+        )
         + f"What differs: digits {'/'.join(d['models'])}, {d['steps']} steps at "
-          f"η = {d['lr']:g}, not CIFAR-10 at the paper's (unstated) settings.")
-    settings = {"models": list(d["models"]), "lams": lams, "seeds": list(d["seeds"]),
-                "steps": d["steps"], "lr": d["lr"], "K": "l1 (Lion)", "betas": [0.9, 0.99],
-                "batch_size": 64, "decay": "explicit (decoupled)", "init": "torch default",
-                "cells": ("one per (model, λ, seed), run through the grid runner "
-                          "lyapunov_lion.grid.run_grid; executor: "
-                          + d.get("executor", "not recorded"))}
-    just = ("η = 0.01 as in the confinement report, so phase 1 ends within ~150 steps at "
-            "λ = 10 and the runs spend most of their steps in phase 2; the λ grid spans 1/λ "
-            "from above the initial weights (λ ≤ 5: 1/λ ≥ 0.2 > max|x₀| for most tensors) to "
-            "well below (λ = 20: 0.05). Three seeds show the spread; the threshold is read "
-            "from the seed ranges, not from a tuned tolerance.")
-    results = {"claim": CLAIM, "threshold": thr, "early": early,
-               "runs": {m: {k: v[k].tolist() for k in METRICS} for m, v in d["runs"].items()}}
+        f"η = {d['lr']:g}, not CIFAR-10 at the paper's (unstated) settings."
+    )
+    settings = {
+        "models": list(d["models"]),
+        "lams": lams,
+        "seeds": list(d["seeds"]),
+        "steps": d["steps"],
+        "lr": d["lr"],
+        "K": "l1 (Lion)",
+        "betas": [0.9, 0.99],
+        "batch_size": 64,
+        "decay": "explicit (decoupled)",
+        "init": "torch default",
+        "cells": (
+            "one per (model, λ, seed), run through the grid runner "
+            "lyapunov_lion.grid.run_grid; executor: " + d.get("executor", "not recorded")
+        ),
+    }
+    just = (
+        "η = 0.01 as in the confinement report, so phase 1 ends within ~150 steps at "
+        "λ = 10 and the runs spend most of their steps in phase 2; the λ grid spans 1/λ "
+        "from above the initial weights (λ ≤ 5: 1/λ ≥ 0.2 > max|x₀| for most tensors) to "
+        "well below (λ = 20: 0.05). Three seeds show the spread; the threshold is read "
+        "from the seed ranges, not from a tuned tolerance."
+    )
+    results = {
+        "claim": CLAIM,
+        "threshold": thr,
+        "early": early,
+        "runs": {m: {k: v[k].tolist() for k in METRICS} for m, v in d["runs"].items()},
+    }
     return Reproduction(
-        name=NAME, title=TITLE, claim=CLAIM, settings=settings, justification=just,
-        results=results, measured=measured, verdict=verdict, verdict_text=verdict_text,
+        name=NAME,
+        title=TITLE,
+        claim=CLAIM,
+        settings=settings,
+        justification=just,
+        results=results,
+        measured=measured,
+        verdict=verdict,
+        verdict_text=verdict_text,
         figure=draw(d),
-        caption=("Against λ (log axis, λ = 0 at the left): final training loss, test accuracy, "
-                 "early loss (mean minibatch loss over the first 10 % of steps) and the "
-                 "fraction of weight entries within 2ηλ of the box edge at the end; points: "
-                 "mean over seeds, bars: min–max."))
+        caption=(
+            "Against λ (log axis, λ = 0 at the left): final training loss, test accuracy, "
+            "early loss (mean minibatch loss over the first 10 % of steps) and the "
+            "fraction of weight entries within 2ηλ of the box edge at the end; points: "
+            "mean over seeds, bars: min–max."
+        ),
+    )

@@ -1,15 +1,16 @@
 """Run registered reproductions and write figures, markdown reports, results.json and an index."""
+
 from __future__ import annotations
 
 import json
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
-from ..errors import LionKError
 from ..core.serialize import to_jsonable
+from ..errors import LionKError
 from ._common import LR, Reproduction, check_size
 from .status import render_status_table
 
@@ -44,8 +45,9 @@ def _names(name_or_all, figures) -> list[str]:
         raise LionKError(f"name_or_all={name_or_all!r}: give a figure name, a list or 'all'")
     unknown = [n for n in wanted if n not in figures]
     if unknown:
-        raise LionKError(f"unknown figure {', '.join(unknown)}; choose from: "
-                         f"{', '.join(figures)} or all")
+        raise LionKError(
+            f"unknown figure {', '.join(unknown)}; choose from: {', '.join(figures)} or all"
+        )
     return wanted
 
 
@@ -55,22 +57,46 @@ def render_markdown(rep: Reproduction, png: Path, pdf: Path, out_reports: Path, 
     rel_pdf = Path(os.path.relpath(pdf, out_reports)).as_posix()
     settings = "\n".join(f"- `{k}`: {v}" for k, v in rep.settings.items())
     lines = [
-        f"# {rep.title}", "",
-        "## Claim", "", f"> {rep.claim}", "",
-        "## Regenerate", "", "```bash", command_for(rep.name), "```", "",
+        f"# {rep.title}",
+        "",
+        "## Claim",
+        "",
+        f"> {rep.claim}",
+        "",
+        "## Regenerate",
+        "",
+        "```bash",
+        command_for(rep.name),
+        "```",
+        "",
         f"(or `from lyapunov_lion.reproduce import run; run({rep.name!r}, 'figures', "
         "'paper_reproductions')`). "
         f"Size `{size}`; the time it took is in `{TIMINGS}` (not tracked: it changes every run).",
         "",
-        "## Settings", "", settings, "", rep.justification, "",
-        "## Measured", "", *rep.measured, "",
+        "## Settings",
+        "",
+        settings,
+        "",
+        rep.justification,
+        "",
+        "## Measured",
+        "",
+        *rep.measured,
+        "",
     ]
     if rep.extra_md:
         lines += [*rep.extra_md, ""]
     lines += [
-        "## Figure", "", f"![{rep.title}]({rel_png})", "",
-        f"{rep.caption} ([PDF]({rel_pdf}))", "",
-        "## Verdict", "", f"**{rep.verdict}.** {rep.verdict_text}", "",
+        "## Figure",
+        "",
+        f"![{rep.title}]({rel_png})",
+        "",
+        f"{rep.caption} ([PDF]({rel_pdf}))",
+        "",
+        "## Verdict",
+        "",
+        f"**{rep.verdict}.** {rep.verdict_text}",
+        "",
     ]
     return "\n".join(lines)
 
@@ -81,29 +107,50 @@ def render_index(results: dict, figures) -> str:
     for name, spec in figures.items():
         r = results.get(name)
         verdict = r.get("verdict", "—") if r else "not generated"
-        rows.append(f"| {spec.title} | {(r or {}).get('claim', '').split(' (spec')[0]} | "
-                    f"{verdict} | [{name}.md]({name}.md) |")
-    return "\n".join([
-        "# Paper reproductions", "",
-        "Discrete-time reproductions of the figures of Chen, Liu, Liang, Liu, *Lion Secretly "
-        "Solves Constrained Optimization: As Lyapunov Predicts* (ICLR 2024): those that need no "
-        "network training, and CPU-sized analogs of the training figures. Each report states the paper's claim, the exact command, the "
-        "settings (the paper gives none; ours are justified in each report), the measured "
-        "numbers, the figure and a verdict. Machine-readable numbers: "
-        "[results.json](results.json).", "",
-        "Regenerate everything (one line of progress per figure):", "",
-        "```bash", COMMAND_ALL, "```", "",
-        *rows, "",
-        f"Common settings: η = {LR:g}, β1 = 0.9, β2 = 0.99, explicit decoupled weight decay, "
-        "m₀ = 0, paper sign convention (except `convergence`, `connections`, `stochastic`, "
-        "`confinement` and `lam_sweep`, whose settings are in their reports).", "",
-        "## Every figure and claim of the paper", "",
-        "Generated from `lyapunov_lion/reproduce/status.py`.", "",
-        *render_status_table(results, figures), ""])
+        rows.append(
+            f"| {spec.title} | {(r or {}).get('claim', '').split(' (spec')[0]} | "
+            f"{verdict} | [{name}.md]({name}.md) |"
+        )
+    return "\n".join(
+        [
+            "# Paper reproductions",
+            "",
+            "Discrete-time reproductions of the figures of Chen, Liu, Liang, Liu, *Lion Secretly "
+            "Solves Constrained Optimization: As Lyapunov Predicts* (ICLR 2024): those that need no "
+            "network training, and CPU-sized analogs of the training figures. Each report states the paper's claim, the exact command, the "
+            "settings (the paper gives none; ours are justified in each report), the measured "
+            "numbers, the figure and a verdict. Machine-readable numbers: "
+            "[results.json](results.json).",
+            "",
+            "Regenerate everything (one line of progress per figure):",
+            "",
+            "```bash",
+            COMMAND_ALL,
+            "```",
+            "",
+            *rows,
+            "",
+            f"Common settings: η = {LR:g}, β1 = 0.9, β2 = 0.99, explicit decoupled weight decay, "
+            "m₀ = 0, paper sign convention (except `convergence`, `connections`, `stochastic`, "
+            "`confinement` and `lam_sweep`, whose settings are in their reports).",
+            "",
+            "## Every figure and claim of the paper",
+            "",
+            "Generated from `lyapunov_lion/reproduce/status.py`.",
+            "",
+            *render_status_table(results, figures),
+            "",
+        ]
+    )
 
 
-def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductions",
-        progress: Callable[[str], None] | None = None, size: str = "full") -> dict:
+def run(
+    name_or_all="all",
+    out_figures="figures",
+    out_reports="paper_reproductions",
+    progress: Callable[[str], None] | None = None,
+    size: str = "full",
+) -> dict:
     """Build the named reproductions and write their outputs (module docstring of the package).
 
     ``size="reduced"`` runs shorter/smaller versions (for tests); the written reports say which.
@@ -125,10 +172,12 @@ def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductio
     if size != "full":
         full = [n for n in names if stored.get(n, {}).get("size") == "full"]
         if full:
-            raise LionKError(f"{results_path} holds full-size results for {', '.join(full)}: a "
-                             f"size={size!r} run would overwrite them; write it elsewhere "
-                             "(lionk reproduce --size reduced without --figures/--reports uses "
-                             "a temporary folder)")
+            raise LionKError(
+                f"{results_path} holds full-size results for {', '.join(full)}: a "
+                f"size={size!r} run would overwrite them; write it elsewhere "
+                "(lionk reproduce --size reduced without --figures/--reports uses "
+                "a temporary folder)"
+            )
     stored.pop("_timing", None)  # timings live in TIMINGS since they change every run
     out_figures.mkdir(parents=True, exist_ok=True)
     out_reports.mkdir(parents=True, exist_ok=True)
@@ -142,18 +191,29 @@ def run(name_or_all="all", out_figures="figures", out_reports="paper_reproductio
         png, pdf = out_figures / f"{name}.png", out_figures / f"{name}.pdf"
         md = out_reports / f"{name}.md"
         md.write_text(render_markdown(rep, png, pdf, out_reports, size))
-        entry = to_jsonable({"title": rep.title, "claim": rep.claim, "verdict": rep.verdict,
-                          "verdict_text": rep.verdict_text, "size": size,
-                          "command": command_for(name), "settings": rep.settings,
-                          "files": {k: Path(os.path.relpath(v, out_reports)).as_posix()
-                                    for k, v in (("png", png), ("pdf", pdf), ("report", md))},
-                          "results": rep.results})
+        entry = to_jsonable(
+            {
+                "title": rep.title,
+                "claim": rep.claim,
+                "verdict": rep.verdict,
+                "verdict_text": rep.verdict_text,
+                "size": size,
+                "command": command_for(name),
+                "settings": rep.settings,
+                "files": {
+                    k: Path(os.path.relpath(v, out_reports)).as_posix()
+                    for k, v in (("png", png), ("pdf", pdf), ("report", md))
+                },
+                "results": rep.results,
+            }
+        )
         out[name] = entry
 
         def done(name=name, k=k, t0=t0, verdict=rep.verdict, png=png, md=md):
             timing[name] = seconds = time.perf_counter() - t0
             if progress is not None:
                 progress(f"[{k}/{len(names)}] {name}: {verdict} ({seconds:.1f} s) -> {png}, {md}")
+
         writer.submit(rep.figure, (png, pdf), done)
     writer.wait()
     timing["total_seconds"] = time.perf_counter() - t_all
@@ -195,8 +255,10 @@ class _FigureWriter:
         self._pending = None
         proc.join()
         if proc.exitcode != 0:
-            raise LionKError(f"writing {', '.join(map(str, paths))} failed (exit code "
-                             f"{proc.exitcode}; the error is printed above)")
+            raise LionKError(
+                f"writing {', '.join(map(str, paths))} failed (exit code "
+                f"{proc.exitcode}; the error is printed above)"
+            )
         done()
 
 

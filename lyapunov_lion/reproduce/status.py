@@ -4,6 +4,7 @@
 connections, the stochastic extension and the discrete → ODE link); `render_status_table` turns
 it, with the verdicts stored in results.json, into the markdown table of the reports index.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,50 +26,97 @@ class PaperItem:
     note: str
 
 
-_TORCH = ("needs network training with the torch Lion-K optimizer (being built in its own "
-          "issue); planned as a CPU-sized analog on datasets shipped in packages")
+_TORCH = (
+    "needs network training with the torch Lion-K optimizer (being built in its own "
+    "issue); planned as a CPU-sized analog on datasets shipped in packages"
+)
 
 PAPER_ITEMS: tuple[PaperItem, ...] = (
-    PaperItem("Fig. 1", "Lion on f = (x1 − 1.5)² + x2²: trajectories confined to ‖x‖_∞ ≤ 1/λ; "
-              "converged loss rises only past λ ≈ 0.6", REPRODUCED, "fig1",
-              "the paper's η, β, x₀ and step counts are not stated; ours are justified in the "
-              "report; the exact threshold is λ* = 2/3"),
-    PaperItem("Fig. 5", "Lion-K for several K: inside the constraint the optimum, outside its "
-              "boundary", REPRODUCED, "fig5", "eight K of the catalog (the paper's K and more)"),
-    PaperItem("Phases (§3)", "phase 1: dist(λx, dom K*) decays like e^{−λt}; phase 2: H "
-              "decreases while f need not", REPRODUCED, "phases",
-              "measured with the discrete bound (1 − ηλ)^t and the explicit-scheme H_d"),
-    PaperItem("Continuous-time analysis", "the discrete iterates follow the ODE path as η → 0",
-              REPRODUCED, "convergence", "the paper assumes it; measured here with a fitted "
-              "order"),
-    PaperItem("Connections (§4.2)", "heavy ball, Nesterov, signed momentum, signSGD, Lion, "
-              "Frank–Wolfe, mirror descent, Hamiltonian descent, accelerated mirror descent as "
-              "special cases", REPRODUCED, "connections",
-              "each row checked against an independent textbook implementation; accelerated "
-              "mirror descent (time-varying coefficients) is stated, not measured"),
-    PaperItem("Stochastic gradients", "noise adds a floor of order sup‖w‖·σ to the averaged "
-              "Δ_t", SMALLER, "stochastic",
-              "toy problem (2-D) with Gaussian gradient noise and batch sizes 1–256, not a "
-              "network; floor exponents measured for Lion and logcosh"),
-    PaperItem("Figs. 2–3", "ResNet-18 / CIFAR-10: with λ = 10 all weights in [−0.1, 0.1] within "
-              "~200 steps, λ = 20 in [−0.05, 0.05], λ = 0 keeps growing", SMALLER, "confinement",
-              "a small CNN and an MLP on sklearn's digits instead of ResNet-18 on CIFAR-10, "
-              "λ ∈ {0, 3, 10} (no λ = 20), η = 0.01; every tensor's entry step measured against "
-              "the phase-1 bound, exits after entry counted at every step"),
-    PaperItem("Fig. 4", "CIFAR-10: converged loss against λ rises only past a threshold; larger "
-              "λ is faster early but can end higher", SMALLER, "lam_sweep",
-              "the digits MLP and CNN, 400 steps at η = 0.01, 3 seeds, λ ∈ {0, 1, 2, 3, 5, 10, "
-              "20}; the threshold is read from seed ranges against λ = 0"),
-    PaperItem("Figs. 6–7", "Lion-ℓp, p ∈ [1, 2], on ImageNet (ResNet-50, ViT-B/16) and GPT-2 / "
-              "OpenWebText: the best K depends on the architecture", NOT_YET, None, _TORCH),
+    PaperItem(
+        "Fig. 1",
+        "Lion on f = (x1 − 1.5)² + x2²: trajectories confined to ‖x‖_∞ ≤ 1/λ; "
+        "converged loss rises only past λ ≈ 0.6",
+        REPRODUCED,
+        "fig1",
+        "the paper's η, β, x₀ and step counts are not stated; ours are justified in the "
+        "report; the exact threshold is λ* = 2/3",
+    ),
+    PaperItem(
+        "Fig. 5",
+        "Lion-K for several K: inside the constraint the optimum, outside its boundary",
+        REPRODUCED,
+        "fig5",
+        "eight K of the catalog (the paper's K and more)",
+    ),
+    PaperItem(
+        "Phases (§3)",
+        "phase 1: dist(λx, dom K*) decays like e^{−λt}; phase 2: H decreases while f need not",
+        REPRODUCED,
+        "phases",
+        "measured with the discrete bound (1 − ηλ)^t and the explicit-scheme H_d",
+    ),
+    PaperItem(
+        "Continuous-time analysis",
+        "the discrete iterates follow the ODE path as η → 0",
+        REPRODUCED,
+        "convergence",
+        "the paper assumes it; measured here with a fitted order",
+    ),
+    PaperItem(
+        "Connections (§4.2)",
+        "heavy ball, Nesterov, signed momentum, signSGD, Lion, "
+        "Frank–Wolfe, mirror descent, Hamiltonian descent, accelerated mirror descent as "
+        "special cases",
+        REPRODUCED,
+        "connections",
+        "each row checked against an independent textbook implementation; accelerated "
+        "mirror descent (time-varying coefficients) is stated, not measured",
+    ),
+    PaperItem(
+        "Stochastic gradients",
+        "noise adds a floor of order sup‖w‖·σ to the averaged Δ_t",
+        SMALLER,
+        "stochastic",
+        "toy problem (2-D) with Gaussian gradient noise and batch sizes 1–256, not a "
+        "network; floor exponents measured for Lion and logcosh",
+    ),
+    PaperItem(
+        "Figs. 2–3",
+        "ResNet-18 / CIFAR-10: with λ = 10 all weights in [−0.1, 0.1] within "
+        "~200 steps, λ = 20 in [−0.05, 0.05], λ = 0 keeps growing",
+        SMALLER,
+        "confinement",
+        "a small CNN and an MLP on sklearn's digits instead of ResNet-18 on CIFAR-10, "
+        "λ ∈ {0, 3, 10} (no λ = 20), η = 0.01; every tensor's entry step measured against "
+        "the phase-1 bound, exits after entry counted at every step",
+    ),
+    PaperItem(
+        "Fig. 4",
+        "CIFAR-10: converged loss against λ rises only past a threshold; larger "
+        "λ is faster early but can end higher",
+        SMALLER,
+        "lam_sweep",
+        "the digits MLP and CNN, 400 steps at η = 0.01, 3 seeds, λ ∈ {0, 1, 2, 3, 5, 10, "
+        "20}; the threshold is read from seed ranges against λ = 0",
+    ),
+    PaperItem(
+        "Figs. 6–7",
+        "Lion-ℓp, p ∈ [1, 2], on ImageNet (ResNet-50, ViT-B/16) and GPT-2 / "
+        "OpenWebText: the best K depends on the architecture",
+        NOT_YET,
+        None,
+        _TORCH,
+    ),
 )
 
 
 def render_status_table(results: dict, figures) -> list[str]:
     """Markdown lines: one row per `PAPER_ITEMS` entry, with the report link and its verdict
     (from ``results``, the content of results.json) when there is one."""
-    lines = ["| paper | claim | status | report (verdict) | what differs / why not yet |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| paper | claim | status | report (verdict) | what differs / why not yet |",
+        "|---|---|---|---|---|",
+    ]
     for it in PAPER_ITEMS:
         if it.report is not None and it.report not in figures:
             raise ValueError(f"status entry {it.paper!r} names unknown report {it.report!r}")

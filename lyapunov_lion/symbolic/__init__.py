@@ -7,6 +7,7 @@ discrete inequality of spec §5 checked on runs (`discrete_check`). ``verify_any
 also takes catalog names (`catalog_input`); ``verify_catalog()`` cross-checks the engine against
 the catalog's hand-written K*.
 """
+
 from .catalog_input import CATALOG_TEMPLATES, parse_catalog_name
 from .certificates import attach_certificates
 from .discrete_check import discrete_statements
@@ -18,9 +19,26 @@ from .report import CHECKED, FAILED, PROVEN, SKIPPED, Statement, VerifyReport
 from .verify import CATALOG_EXPRESSIONS, CatalogReport, verify, verify_catalog
 
 __all__ = [
-    "CATALOG_EXPRESSIONS", "CATALOG_TEMPLATES", "CHECKED", "FAILED", "PROVEN", "SKIPPED",
-    "CatalogReport", "K_from_expression", "K_from_report", "Statement", "SymbolicFailure",
-    "VerifyReport", "attach_certificates", "discrete_statements", "load_K", "parse_catalog_name",
-    "prove_dHdt_identity", "save_K", "verify", "verify_any", "verify_catalog",
+    "CATALOG_EXPRESSIONS",
+    "CATALOG_TEMPLATES",
+    "CHECKED",
+    "FAILED",
+    "PROVEN",
+    "SKIPPED",
+    "CatalogReport",
+    "K_from_expression",
+    "K_from_report",
+    "Statement",
+    "SymbolicFailure",
+    "VerifyReport",
+    "attach_certificates",
+    "discrete_statements",
+    "load_K",
+    "parse_catalog_name",
+    "prove_dHdt_identity",
+    "save_K",
+    "verify",
+    "verify_any",
+    "verify_catalog",
     "verify_nonseparable",
 ]

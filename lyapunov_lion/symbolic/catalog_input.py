@@ -25,6 +25,7 @@ not separable and are certified as 2-D norms (the catalog's K is the same norm i
 K without an expression form the engine handles (``lp``, ``logsumexp``, ``nuclear``, user
 registrations) get a one-line `LionKError` saying so (`NO_EXPRESSION`).
 """
+
 from __future__ import annotations
 
 import re
@@ -40,8 +41,10 @@ CATALOG_TEMPLATES: dict[str, tuple[str, str]] = {
     "l1": ("Abs(x)", "separable"),
     "sq_l2": ("x**2/2", "separable"),
     "power_p": ("Abs(x)**({p})/({p})", "separable"),
-    "huber": ("Piecewise((x**2/2, Abs(x) <= ({delta})), (({delta})*Abs(x) - ({delta})**2/2, True))",
-              "separable"),
+    "huber": (
+        "Piecewise((x**2/2, Abs(x) <= ({delta})), (({delta})*Abs(x) - ({delta})**2/2, True))",
+        "separable",
+    ),
     "relativistic": ("sqrt(1 + x**2)", "separable"),
     "logcosh": ("log(cosh(x))", "separable"),
     "deadzone": ("Max(Abs(x) - ({e}), 0)", "separable"),
@@ -53,13 +56,13 @@ CATALOG_TEMPLATES: dict[str, tuple[str, str]] = {
 
 NO_EXPRESSION: dict[str, str] = {
     "lp": "‖x‖_p for a general p: its dual ball {‖y‖_q ≤ 1} is neither polyhedral nor an "
-          "ellipsoid, which the non-separable engine needs (use l1, l2 or linf, or the catalog's "
-          "hand-written K* = δ{‖y‖_q ≤ 1} via `lionk list`)",
+    "ellipsoid, which the non-separable engine needs (use l1, l2 or linf, or the catalog's "
+    "hand-written K* = δ{‖y‖_q ≤ 1} via `lionk list`)",
     "logsumexp": "log Σ e^{x_i} is neither separable nor positively homogeneous: the engine "
-                 "certifies only its convexity (its K* = Σ y_i log y_i + δ{simplex} is "
-                 "hand-written in the catalog, see `lionk list`)",
+    "certifies only its convexity (its K* = Σ y_i log y_i + δ{simplex} is "
+    "hand-written in the catalog, see `lionk list`)",
     "nuclear": "a K of matrices (‖X‖_tr): verify takes K on vectors (its K* = δ{‖Y‖_op ≤ 1} is "
-               "hand-written in the catalog, see `lionk list`)",
+    "hand-written in the catalog, see `lionk list`)",
 }
 """Why a catalog K has no expression form in `verify`."""
 
@@ -78,8 +81,12 @@ class CatalogInput:
     kind: str
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "params": {k: str(v) for k, v in self.params.items()},
-                "expression": self.expression, "kind": self.kind}
+        return {
+            "name": self.name,
+            "params": {k: str(v) for k, v in self.params.items()},
+            "expression": self.expression,
+            "kind": self.kind,
+        }
 
     def label(self) -> str:
         """``huber (delta = 1/2)`` or ``linf``."""
@@ -119,8 +126,9 @@ def parse_catalog_name(text: str) -> CatalogInput | None:
     for item in (s for s in rest.split(",") if s.strip()):
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
-            raise LionKError(f"K parameter {item.strip()!r} is not of the form name=value "
-                             "(e.g. huber:delta=0.5)")
+            raise LionKError(
+                f"K parameter {item.strip()!r} is not of the form name=value (e.g. huber:delta=0.5)"
+            )
         exact[key.strip()] = _exact(key.strip(), value, name)
     K = make_K(name, **{k: float(v) for k, v in exact.items()})
     if name not in CATALOG_TEMPLATES:
@@ -134,5 +142,8 @@ def parse_catalog_name(text: str) -> CatalogInput | None:
 
 def unknown_input_hint() -> str:
     """The list of catalog names with an expression form, for error messages."""
-    return ("or a catalog K name: " + ", ".join(CATALOG_TEMPLATES)
-            + " (with parameters as in huber:delta=0.5)")
+    return (
+        "or a catalog K name: "
+        + ", ".join(CATALOG_TEMPLATES)
+        + " (with parameters as in huber:delta=0.5)"
+    )

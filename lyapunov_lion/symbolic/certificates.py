@@ -8,6 +8,7 @@
   else the K built from the report (`kbuild.K_from_report`); SKIPPED with the reason when no K
   can be built (K not convex, a failed statement, conjugate not handled).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -72,8 +73,10 @@ def _build_K(rep: VerifyReport) -> tuple[KFunction | None, str]:
     if rep.convex == FAILED:
         return None, "K is not convex"
     if rep.kind == "nonseparable":
-        return None, ("no K object: the conjugate of a non-separable K that is not positively "
-                      "homogeneous is not handled yet")
+        return None, (
+            "no K object: the conjugate of a non-separable K that is not positively "
+            "homogeneous is not handled yet"
+        )
     if not rep.ok:
         bad = next(s for s in rep._all() if s.status == FAILED)
         return None, f"no verified K to run: {bad.name} FAILED"
@@ -85,16 +88,19 @@ def _build_K(rep: VerifyReport) -> tuple[KFunction | None, str]:
         return None, f"no K object: {exc}"
 
 
-def attach_certificates(rep: VerifyReport, K: KFunction | None = None,
-                        source: str | None = None) -> VerifyReport:
+def attach_certificates(
+    rep: VerifyReport, K: KFunction | None = None, source: str | None = None
+) -> VerifyReport:
     """Add (iv), (v) and (v′) to ``rep`` (in place, also returned). ``K``: the K to run for
     (v)/(v′) (default: built from ``rep``); ``source`` names it in the report."""
     _with_identity(rep)
     why = ""
     if K is None:
         K, why = _build_K(rep)
-        source = source or ("the K built from the expression (kbuild)"
-                            + (", K* numerical" if rep.method == "numerical" else ""))
+        source = source or (
+            "the K built from the expression (kbuild)"
+            + (", K* numerical" if rep.method == "numerical" else "")
+        )
     rep.discrete = discrete_statements(K, source or "the given K", why)
     return rep
 

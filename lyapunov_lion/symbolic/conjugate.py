@@ -15,6 +15,7 @@ Method (symbolic convex analysis: the conjugate through the inverse of the subdi
   closed when it is attained (an affine end piece) or when the limit of k* there is finite (its
   value is that limit: k* is closed, so continuous along its domain); k* = +∞ outside.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -85,8 +86,13 @@ def _simplify(e: sp.Expr, budget: Budget, sign: int = 0) -> sp.Expr:
     best = work
     for cand in (work, work.rewrite(sp.exp)):
         s = budget.try_call("simplify k*", sp.simplify, cand, default=None)
-        if s is not None and sp.count_ops(s) < sp.count_ops(best) or best.has(sp.cosh, sp.tanh) \
-                and s is not None and not s.has(sp.cosh, sp.tanh):
+        if (
+            s is not None
+            and sp.count_ops(s) < sp.count_ops(best)
+            or best.has(sp.cosh, sp.tanh)
+            and s is not None
+            and not s.has(sp.cosh, sp.tanh)
+        ):
             best = s
     return best.subs(t, sign * Y) if sign else best
 
@@ -117,8 +123,9 @@ def _check_candidate(cand, d, x, lo, hi, ylo, yhi) -> bool:
 def _realify(c: sp.Expr, budget: Budget) -> sp.Expr:
     """Rewrite a real root written with complex constants ((−1)^(1/3), I) in real form."""
     if c.has(sp.I) or any(a.base == -1 for a in c.atoms(sp.Pow)):
-        r = budget.try_call("real form of the inverse", lambda: sp.simplify(sp.expand_complex(c)),
-                            default=None)
+        r = budget.try_call(
+            "real form of the inverse", lambda: sp.simplify(sp.expand_complex(c)), default=None
+        )
         if r is not None and not r.has(sp.I):
             return r
     return c
@@ -165,8 +172,11 @@ def invert(d: sp.Expr, x: sp.Symbol, lo, hi, ylo, yhi, budget: Budget):
         else:
             if found:
                 return found
-    raise SymbolicFailure("inverse of k'", f"no closed-form inverse of k'(x) = {d} on "
-                          f"{interval_text(lo, hi, False, False)} was found by sympy")
+    raise SymbolicFailure(
+        "inverse of k'",
+        f"no closed-form inverse of k'(x) = {d} on "
+        f"{interval_text(lo, hi, False, False)} was found by sympy",
+    )
 
 
 @dataclass
@@ -210,9 +220,9 @@ class SymbolicConjugate:
             return sp.Piecewise((self.kinks[0].value, sp.Eq(Y, self.ymin)), (sp.oo, True))
         args = []
         for i, p in enumerate(self.pieces):
-            lo_rel = (Y >= p.lo) if (i > 0 or self.lo_closed) else (Y > p.lo)
+            lo_rel = (p.lo <= Y) if (i > 0 or self.lo_closed) else (p.lo < Y)
             last = i == len(self.pieces) - 1
-            hi_rel = (Y <= p.hi) if (not last or self.hi_closed) else (Y < p.hi)
+            hi_rel = (p.hi >= Y) if (not last or self.hi_closed) else (p.hi > Y)
             conds = [c for c, inf in ((lo_rel, p.lo == -sp.oo), (hi_rel, p.hi == sp.oo)) if not inf]
             args.append((p.expr, sp.And(*conds) if conds else sp.true))
         if self.bounded_domain:
@@ -225,8 +235,10 @@ class SymbolicConjugate:
         parts = []
         for p in self.pieces:
             parts.append(f"{p.expr} on {interval_text(p.lo, p.hi)}")
-        for end, val, closed in ((self.ymin, self.value_lo, self.lo_closed),
-                                 (self.ymax, self.value_hi, self.hi_closed)):
+        for end, val, closed in (
+            (self.ymin, self.value_lo, self.lo_closed),
+            (self.ymax, self.value_hi, self.hi_closed),
+        ):
             if closed and val is not None and end not in (-sp.oo, sp.oo):
                 parts.append(f"k*({end}) = {val}")
         if self.bounded_domain:
@@ -251,8 +263,11 @@ class SymbolicConjugate:
         for p in self.pieces:
             m = (y >= float(p.lo)) & (y <= float(p.hi))
             if np.any(m):
-                out[m] = (_precise(getattr(p, attr), y[m]) if precise
-                          else numeric(getattr(p, attr), Y)(y[m]))
+                out[m] = (
+                    _precise(getattr(p, attr), y[m])
+                    if precise
+                    else numeric(getattr(p, attr), Y)(y[m])
+                )
         return out
 
     def __call__(self, y, precise: bool = False):
@@ -262,8 +277,10 @@ class SymbolicConjugate:
         out = self._on_pieces(y, "expr", np.inf, precise)
         for k in self.kinks:
             out[y == float(k.c)] = float(k.value)
-        for end, val, closed in ((self.ymin, self.value_lo, self.lo_closed),
-                                 (self.ymax, self.value_hi, self.hi_closed)):
+        for end, val, closed in (
+            (self.ymin, self.value_lo, self.lo_closed),
+            (self.ymax, self.value_hi, self.hi_closed),
+        ):
             if closed and val is not None and end not in (-sp.oo, sp.oo):
                 out[y == float(end)] = float(val)
         return np.where(self.in_domain(y), out, np.inf)
@@ -300,14 +317,17 @@ def _precise(e: sp.Expr, y: np.ndarray) -> np.ndarray:
         for i, v in enumerate(y):
             try:
                 r = f(mpmath.mpf(float(v)))
-                out[i] = float(mpmath.re(r)) if abs(mpmath.im(r)) <= 1e-30 * (1 + abs(r)) else np.nan
+                out[i] = (
+                    float(mpmath.re(r)) if abs(mpmath.im(r)) <= 1e-30 * (1 + abs(r)) else np.nan
+                )
             except (ValueError, ZeroDivisionError, TypeError, OverflowError):
                 out[i] = np.nan
     return out
 
 
-def _nicer_piece(e, xy, a, b, budget: Budget, stmts: list, k_piece=None,
-                 x=None) -> tuple[sp.Expr, sp.Expr]:
+def _nicer_piece(
+    e, xy, a, b, budget: Budget, stmts: list, k_piece=None, x=None
+) -> tuple[sp.Expr, sp.Expr]:
     """k* and ∇k* on (a, b) in a recognisable form (`nicer.nicer`; for k* that `nicer` leaves
     as it is, the Fenchel–Young form y·∇k*(y) − k(∇k*(y)), `nicer.fenchel_form`), with a
     statement saying how each rewritten form was confirmed equal to the derived one."""
@@ -321,11 +341,18 @@ def _nicer_piece(e, xy, a, b, budget: Budget, stmts: list, k_piece=None,
         how["k*"] = "equal at 15 points in 40-digit arithmetic to 1e-25 relative"
     for what, v, w, st in (("k*", e, conj, st_conj), ("∇k*", xy, grad, st_grad)):
         if st is not None:
-            stmts.append(Statement(f"simplified {what} on {interval_text(a, b, False, False)}",
-                                   f"{v} = {w}", st, "" if st == PROVEN else
-                                   how.get(what, f"equal at 23 points to {RTOL_NICER:g} relative")
-                                   + ", not simplified to 0 by sympy",
-                                   n_samples=None if st == PROVEN else 23))
+            stmts.append(
+                Statement(
+                    f"simplified {what} on {interval_text(a, b, False, False)}",
+                    f"{v} = {w}",
+                    st,
+                    ""
+                    if st == PROVEN
+                    else how.get(what, f"equal at 23 points to {RTOL_NICER:g} relative")
+                    + ", not simplified to 0 by sympy",
+                    n_samples=None if st == PROVEN else 23,
+                )
+            )
     return conj, grad
 
 
@@ -339,13 +366,20 @@ def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
         if not d.has(x):
             segs.append(("affine", p, d))
             continue
-        L = (budget.call("lim k' at −∞", sp.limit, d, x, -sp.oo) if p.lo == -sp.oo
-             else one_sided(d, x, p.lo, "+", budget))
-        R = (budget.call("lim k' at +∞", sp.limit, d, x, sp.oo) if p.hi == sp.oo
-             else one_sided(d, x, p.hi, "-", budget))
+        L = (
+            budget.call("lim k' at −∞", sp.limit, d, x, -sp.oo)
+            if p.lo == -sp.oo
+            else one_sided(d, x, p.lo, "+", budget)
+        )
+        R = (
+            budget.call("lim k' at +∞", sp.limit, d, x, sp.oo)
+            if p.hi == sp.oo
+            else one_sided(d, x, p.hi, "-", budget)
+        )
         if not (L.is_extended_real and R.is_extended_real):
-            raise SymbolicFailure("range of k'", f"limits of k' = {d} on {p.interval_text()} "
-                                  f"are not real: {L}, {R}")
+            raise SymbolicFailure(
+                "range of k'", f"limits of k' = {d} on {p.interval_text()} are not real: {L}, {R}"
+            )
         segs.append(("smooth", p, d, L, R))
     pieces: list[ConjPiece] = []
     kinks: list[ConjKink] = []
@@ -367,21 +401,27 @@ def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
             for a, b, xy, status in invert(d, x, p.lo, p.hi, L, R, budget):
                 e = _simplify(Y * xy - p.expr.subs(x, xy), budget, _range_sign(a, b))
                 e, xy = _nicer_piece(e, xy, a, b, budget, stmts, p.expr, x)
-                pieces.append(ConjPiece(a, b, e, xy, f"smooth piece {p.interval_text()} of k",
-                                        status))
-                stmts.append(Statement(f"inverse of k' on {p.interval_text()}",
-                                       f"x(y) = {xy} solves k'(x) = y for y in "
-                                       f"{interval_text(a, b, False, False)}", status,
-                                       "" if status == PROVEN else
-                                       "confirmed numerically at 5 points, not symbolically",
-                                       n_samples=None if status == PROVEN else 5))
+                pieces.append(
+                    ConjPiece(a, b, e, xy, f"smooth piece {p.interval_text()} of k", status)
+                )
+                stmts.append(
+                    Statement(
+                        f"inverse of k' on {p.interval_text()}",
+                        f"x(y) = {xy} solves k'(x) = y for y in "
+                        f"{interval_text(a, b, False, False)}",
+                        status,
+                        ""
+                        if status == PROVEN
+                        else "confirmed numerically at 5 points, not symbolically",
+                        n_samples=None if status == PROVEN else 5,
+                    )
+                )
         if i + 1 < len(segs):
             b = p.hi
             l, r = slope_right(s), slope_left(segs[i + 1])
             if sign_of(r - l) > 0:
                 kb = k.value_at(b)
-                pieces.append(ConjPiece(l, r, sp.expand(b * Y - kb), b,
-                                        f"kink of k at x = {b}"))
+                pieces.append(ConjPiece(l, r, sp.expand(b * Y - kb), b, f"kink of k at x = {b}"))
     ymin, ymax = slope_left(segs[0]), slope_right(segs[-1])
     pieces.sort(key=lambda q: float(q.lo) if q.lo != -sp.oo else -np.inf)
     conj = SymbolicConjugate(pieces, kinks, ymin, ymax, True, True, statements=stmts)
@@ -396,8 +436,9 @@ def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
             val = kinks[0 if side == "lo" else -1].value
         else:
             piece = pieces[0] if side == "lo" else pieces[-1]
-            val = budget.call(f"limit of k* at {end}", sp.limit, piece.expr, Y, end,
-                              "+" if side == "lo" else "-")
+            val = budget.call(
+                f"limit of k* at {end}", sp.limit, piece.expr, Y, end, "+" if side == "lo" else "-"
+            )
             val = _simplify(val, budget) if val.is_finite else val
         closed = bool(val.is_finite) or _finite_number(val)
         setattr(conj, f"{side}_closed", closed)
@@ -415,8 +456,10 @@ class _SympyEnds:
         self._c = conj
         self.method = conj.method
         self.lo_closed, self.hi_closed = conj.lo_closed, conj.hi_closed
-        self.ymin, self.ymax = (sp.nsimplify(v, rational=True) if np.isfinite(v)
-                                else (sp.oo if v > 0 else -sp.oo) for v in (conj.ymin, conj.ymax))
+        self.ymin, self.ymax = (
+            sp.nsimplify(v, rational=True) if np.isfinite(v) else (sp.oo if v > 0 else -sp.oo)
+            for v in (conj.ymin, conj.ymax)
+        )
 
 
 def induced_problem(conj, lam: float | None = None) -> dict:
@@ -440,29 +483,46 @@ def induced_problem(conj, lam: float | None = None) -> dict:
         if lo == hi:
             texts.append(f"s.t. x_i = {hi / L} for all i")
             latexes.append(r"\text{s.t. } x_i = " + sp.latex(hi / L, symbol_names=_LATEX_NAMES))
-        elif lo != -sp.oo and hi != sp.oo and sp.simplify(lo + hi) == 0 \
-                and conj.lo_closed == conj.hi_closed:
+        elif (
+            lo != -sp.oo
+            and hi != sp.oo
+            and sp.simplify(lo + hi) == 0
+            and conj.lo_closed == conj.hi_closed
+        ):
             texts.append(f"s.t. ‖x‖_∞ {le_hi} {hi / L}")
-            latexes.append(r"\text{s.t. } \|x\|_\infty " + (r"\le " if conj.hi_closed else "< ")
-                           + sp.latex(hi / L, symbol_names=_LATEX_NAMES))
+            latexes.append(
+                r"\text{s.t. } \|x\|_\infty "
+                + (r"\le " if conj.hi_closed else "< ")
+                + sp.latex(hi / L, symbol_names=_LATEX_NAMES)
+            )
         else:
             parts, lparts = [], []
             if lo != -sp.oo:
                 parts.append(f"x_i ≥ {lo / L}" if le_lo == "≤" else f"x_i > {lo / L}")
-                lparts.append(r"x_i " + (r"\ge " if conj.lo_closed else "> ")
-                              + sp.latex(lo / L, symbol_names=_LATEX_NAMES))
+                lparts.append(
+                    r"x_i "
+                    + (r"\ge " if conj.lo_closed else "> ")
+                    + sp.latex(lo / L, symbol_names=_LATEX_NAMES)
+                )
             if hi != sp.oo:
                 parts.append(f"x_i {le_hi} {hi / L}")
-                lparts.append(r"x_i " + (r"\le " if conj.hi_closed else "< ")
-                              + sp.latex(hi / L, symbol_names=_LATEX_NAMES))
+                lparts.append(
+                    r"x_i "
+                    + (r"\le " if conj.hi_closed else "< ")
+                    + sp.latex(hi / L, symbol_names=_LATEX_NAMES)
+                )
             texts.append("s.t. " + " and ".join(parts) + " for all i")
             latexes.append(r"\text{s.t. } " + r",\ ".join(lparts) + r"\ \forall i")
     if regular and hasattr(conj, "pieces") and conj.method == "symbolic":
         phis = [sp.simplify(p.expr.subs(Y, L * XI) / L) for p in conj.pieces]
-        mirrored = (len(phis) == 2 and conj.pieces[0].hi == 0 and conj.pieces[1].lo == 0
-                    and sp.simplify(phis[0] - phis[1].subs(XI, -XI)) == 0)
-        if len(conj.pieces) == 1 and sp.simplify(phis[0] / XI ** 2).has(XI) is False:
-            c = sp.simplify(phis[0] / XI ** 2)
+        mirrored = (
+            len(phis) == 2
+            and conj.pieces[0].hi == 0
+            and conj.pieces[1].lo == 0
+            and sp.simplify(phis[0] - phis[1].subs(XI, -XI)) == 0
+        )
+        if len(conj.pieces) == 1 and sp.simplify(phis[0] / XI**2).has(XI) is False:
+            c = sp.simplify(phis[0] / XI**2)
             texts.append(f"+ ({c})‖x‖²")
             latexes.append("+ " + sp.latex(c, symbol_names=_LATEX_NAMES) + r"\|x\|_2^2")
         elif mirrored:
@@ -472,13 +532,21 @@ def induced_problem(conj, lam: float | None = None) -> dict:
         else:
             args = []
             for p, f in zip(conj.pieces, phis):
-                conds = [c for c, inf in ((XI >= p.lo / L, p.lo == -sp.oo),
-                                          (XI <= p.hi / L, p.hi == sp.oo)) if not inf]
+                conds = [
+                    c
+                    for c, inf in (
+                        (p.lo / L <= XI, p.lo == -sp.oo),
+                        (p.hi / L >= XI, p.hi == sp.oo),
+                    )
+                    if not inf
+                ]
                 args.append((f, sp.And(*conds) if conds else sp.true))
             phi = args[0][0] if len(args) == 1 else sp.Piecewise(*args)
             texts.append(f"+ Σ_i φ(x_i), φ(x_i) = (1/λ)k*(λx_i) = {phi}")
-            latexes.append(r"+ \sum_i \varphi(x_i),\ \varphi(x_i) = "
-                           + sp.latex(phi, symbol_names=_LATEX_NAMES))
+            latexes.append(
+                r"+ \sum_i \varphi(x_i),\ \varphi(x_i) = "
+                + sp.latex(phi, symbol_names=_LATEX_NAMES)
+            )
     elif regular:
         texts.append("+ (1/λ) Σ_i k*(λx_i) (k* known numerically only)")
         latexes.append(r"+ \tfrac1\lambda\sum_i k^*(\lambda x_i)")

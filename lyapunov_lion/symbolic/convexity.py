@@ -11,6 +11,7 @@ of a positive symbol t onto the piece: a + t, b − t, a + (b − a)t/(1 + t)), 
 A failure comes with a counterexample to the definition: points a, b and θ = 1/2 with
 k((a + b)/2) > (k(a) + k(b))/2, the gap evaluated exactly (rational) or to 50 digits.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -85,13 +86,14 @@ def prove_nonnegative(e: sp.Expr, x: sp.Symbol, lo, hi, budget: Budget) -> bool:
     s = budget.try_call("prove k'' ≥ 0 (simplify)", sp.simplify, cand, default=None)
     if s is not None and s.is_nonnegative:
         return True
-    bad = budget.try_call("prove k'' ≥ 0 (solveset)", sp.solveset, e < 0, x,
-                          sp.Interval.open(lo, hi), default=None)
+    bad = budget.try_call(
+        "prove k'' ≥ 0 (solveset)", sp.solveset, e < 0, x, sp.Interval.open(lo, hi), default=None
+    )
     return bad == sp.EmptySet
 
 
 def _dyadic(v: float) -> sp.Rational:
-    return sp.Rational(int(round(v * 2 ** 20)), 2 ** 20)
+    return sp.Rational(int(round(v * 2**20)), 2**20)
 
 
 def counterexample(k: PiecewiseScalar, c: sp.Expr, budget: Budget) -> dict | None:
@@ -103,24 +105,30 @@ def counterexample(k: PiecewiseScalar, c: sp.Expr, budget: Budget) -> dict | Non
         return k.expr.subs(x, p)
 
     for j in range(31):
-        h = sp.Rational(1, 2 ** j)
+        h = sp.Rational(1, 2**j)
         for a, b in ((c - h, c + h), (c, c + 2 * h), (c - 2 * h, c)):
             m = (a + b) / 2
             gap = kv(m) - (kv(a) + kv(b)) / 2
             exact = gap.is_Rational
             val = gap if exact else sp.N(gap, 50)
             if val.is_real and val > (0 if exact else sp.Float(10) ** -40):
-                return {"a": str(a), "b": str(b), "theta": "1/2",
-                        "k(θa+(1−θ)b)": str(sp.N(kv(m), 15)),
-                        "θk(a)+(1−θ)k(b)": str(sp.N((kv(a) + kv(b)) / 2, 15)),
-                        "gap": float(val), "arithmetic": "exact rational" if exact else "50 digits"}
+                return {
+                    "a": str(a),
+                    "b": str(b),
+                    "theta": "1/2",
+                    "k(θa+(1−θ)b)": str(sp.N(kv(m), 15)),
+                    "θk(a)+(1−θ)k(b)": str(sp.N((kv(a) + kv(b)) / 2, 15)),
+                    "gap": float(val),
+                    "arithmetic": "exact rational" if exact else "50 digits",
+                }
     return None
 
 
 def _piece_statement(k: PiecewiseScalar, p: Piece, budget: Budget):
     x = k.x
-    d2 = budget.try_call("k''", lambda: sp.simplify(sp.diff(p.expr, x, 2)),
-                         default=sp.diff(p.expr, x, 2))
+    d2 = budget.try_call(
+        "k''", lambda: sp.simplify(sp.diff(p.expr, x, 2)), default=sp.diff(p.expr, x, 2)
+    )
     name = f"k'' ≥ 0 on {p.interval_text()}"
     claim = f"k''(x) = {d2}"
     if d2 == 0:
@@ -128,8 +136,9 @@ def _piece_statement(k: PiecewiseScalar, p: Piece, budget: Budget):
     if prove_nonnegative(d2, x, p.lo, p.hi, budget):
         return Statement(name, claim, PROVEN), None
     # look for a point with k'' < 0: solveset, then samples
-    bad = budget.try_call("k'' < 0 (solveset)", sp.solveset, d2 < 0, x,
-                          sp.Interval.open(p.lo, p.hi), default=None)
+    bad = budget.try_call(
+        "k'' < 0 (solveset)", sp.solveset, d2 < 0, x, sp.Interval.open(p.lo, p.hi), default=None
+    )
     cands = []
     if isinstance(bad, sp.Interval):
         cands.append(test_point(bad.start, bad.end))
@@ -148,10 +157,22 @@ def _piece_statement(k: PiecewiseScalar, p: Piece, budget: Budget):
     worst = float(max(0.0, -np.nanmin(vals))) if np.any(finite) else float("nan")
     # tolerance: rounding of the lambdified k'' (a few ulps of its magnitude)
     if np.any(finite) and worst <= 1e-12 * max(1.0, scale):
-        return Statement(name, claim, CHECKED, "not proven symbolically",
-                         n_samples=int(finite.sum()), max_violation=worst), None
-    return Statement(name, claim, FAILED, "k'' could not be evaluated or is negative",
-                     n_samples=int(finite.sum()), max_violation=worst), None
+        return Statement(
+            name,
+            claim,
+            CHECKED,
+            "not proven symbolically",
+            n_samples=int(finite.sum()),
+            max_violation=worst,
+        ), None
+    return Statement(
+        name,
+        claim,
+        FAILED,
+        "k'' could not be evaluated or is negative",
+        n_samples=int(finite.sum()),
+        max_violation=worst,
+    ), None
 
 
 def one_sided(e: sp.Expr, x: sp.Symbol, b, direction: str, budget: Budget) -> sp.Expr:
@@ -184,8 +205,11 @@ def check_convexity(k: PiecewiseScalar, budget: Budget) -> ConvexityResult:
             ce = ce or c
             stmts.append(Statement(name, claim, FAILED, "k jumps", counterexample=c))
         else:
-            stmts.append(Statement(name, claim, PROVEN if exact else CHECKED,
-                                   "" if exact else "equal to 50 digits"))
+            stmts.append(
+                Statement(
+                    name, claim, PROVEN if exact else CHECKED, "" if exact else "equal to 50 digits"
+                )
+            )
         dl = one_sided(sp.diff(left.expr, x), x, b, "-", budget)
         dr = one_sided(sp.diff(right.expr, x), x, b, "+", budget)
         s = sign_of(dr - dl)
@@ -197,10 +221,18 @@ def check_convexity(k: PiecewiseScalar, budget: Budget) -> ConvexityResult:
             stmts.append(Statement(name, claim, FAILED, "concave kink", counterexample=c))
         else:
             exact = (dr - dl).is_nonnegative is True or sp.simplify(dr - dl).is_nonnegative is True
-            stmts.append(Statement(name, claim, PROVEN if exact else CHECKED,
-                                   "" if exact else "decided at 50 digits"))
+            stmts.append(
+                Statement(
+                    name,
+                    claim,
+                    PROVEN if exact else CHECKED,
+                    "" if exact else "decided at 50 digits",
+                )
+            )
     status = weakest(s.status for s in stmts)
     if status == FAILED and ce is None:
-        raise SymbolicFailure("convexity counterexample", "k is not convex but no counterexample "
-                              "was found near the failing point")
+        raise SymbolicFailure(
+            "convexity counterexample",
+            "k is not convex but no counterexample was found near the failing point",
+        )
     return ConvexityResult(status, stmts, ce)

@@ -23,6 +23,7 @@ and in `core.lyapunov`): one violation beyond rounding is a FAILED statement wit
 the small η check the inequality where its right-hand side is tiny. Runs that diverge (possible
 for a fast-growing ∇K such as m̃³) are counted and reported, not checked.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -89,23 +90,35 @@ def _starts(K: KFunction, d: int = 2) -> tuple[list[str], np.ndarray, np.ndarray
     ms = np.stack([_tile(v, d) for v in ([0.0, 0.0], [0.7, -1.3], [-2.0, 1.0])])
     dist = np.asarray(K.dist_dom_conj(ys))
     moved = not np.allclose(boundary, _tile([3.0, -2.0], d))
-    labels = ["inside dom K*", "on the boundary of dom K*" if moved else "inside dom K*",
-              "outside dom K*" if dist[2] > 0 else "inside dom K*"]
+    labels = [
+        "inside dom K*",
+        "on the boundary of dom K*" if moved else "inside dom K*",
+        "outside dom K*" if dist[2] > 0 else "inside dom K*",
+    ]
     return labels, ys, ms
 
 
 def _grid(K: KFunction, d: int = 2):
     labels, ys, ms = _starts(K, d)
-    rows = list(itertools.product(range(len(BETAS)), range(len(LRS)), range(len(LAMS)),
-                                  range(len(labels))))
+    rows = list(
+        itertools.product(range(len(BETAS)), range(len(LRS)), range(len(LAMS)), range(len(labels)))
+    )
     b1 = np.array([BETAS[r[0]][0] for r in rows])
     b2 = np.array([BETAS[r[0]][1] for r in rows])
     lr = np.array([LRS[r[1]] for r in rows])
     lam = np.array([LAMS[r[2]] for r in rows])
     x0 = ys[[r[3] for r in rows]] / lam[:, None]
     m0 = ms[[r[3] for r in rows]]
-    settings = [{"beta1": BETAS[r[0]][0], "beta2": BETAS[r[0]][1], "lr": LRS[r[1]],
-                 "lam": LAMS[r[2]], "start": labels[r[3]]} for r in rows]
+    settings = [
+        {
+            "beta1": BETAS[r[0]][0],
+            "beta2": BETAS[r[0]][1],
+            "lr": LRS[r[1]],
+            "lam": LAMS[r[2]],
+            "start": labels[r[3]],
+        }
+        for r in rows
+    ]
     return b1, b2, lr, lam, x0, m0, settings
 
 
@@ -118,11 +131,22 @@ the inequality allows growth through its (Lη²/2)‖w_t‖² term)."""
 def _subset(res, keep: np.ndarray):
     """The runs ``keep`` of a batched `DiscreteResult` (time axis first, batch axis 1)."""
     cfg = res.config
-    sub = LionKConfig(**{k: (np.asarray(getattr(cfg, k))[keep] if np.ndim(getattr(cfg, k)) else
-                             getattr(cfg, k)) for k in ("lr", "beta1", "beta2", "lam")},
-                      decay=cfg.decay, convention=cfg.convention)
-    return DiscreteResult(x=res.x[:, keep], m=res.m[:, keep], m_tilde=res.m_tilde[:, keep],
-                          steps_saved=res.steps_saved, config=sub, K=res.K)
+    sub = LionKConfig(
+        **{
+            k: (np.asarray(getattr(cfg, k))[keep] if np.ndim(getattr(cfg, k)) else getattr(cfg, k))
+            for k in ("lr", "beta1", "beta2", "lam")
+        },
+        decay=cfg.decay,
+        convention=cfg.convention,
+    )
+    return DiscreteResult(
+        x=res.x[:, keep],
+        m=res.m[:, keep],
+        m_tilde=res.m_tilde[:, keep],
+        steps_saved=res.steps_saved,
+        config=sub,
+        K=res.K,
+    )
 
 
 def _run(K: KFunction, decay: str, grid, steps: int):
@@ -130,16 +154,25 @@ def _run(K: KFunction, decay: str, grid, steps: int):
     cfg = LionKConfig(lr=lr, beta1=b1, beta2=b2, lam=lam, decay=decay, convention="paper")
     with np.errstate(all="ignore"):
         # one check at the end: a diverging run must not stop the others
-        res = run_discrete(K, grad_f_quadratic, x0.copy(), m0.copy(), config=cfg, steps=steps,
-                           divergence_threshold=np.inf, check_every=steps)
+        res = run_discrete(
+            K,
+            grad_f_quadratic,
+            x0.copy(),
+            m0.copy(),
+            config=cfg,
+            steps=steps,
+            divergence_threshold=np.inf,
+            check_every=steps,
+        )
         size = np.maximum(np.max(np.abs(res.x), axis=(0, 2)), np.max(np.abs(res.m), axis=(0, 2)))
     keep = np.isfinite(size) & (size <= BOUNDED)
     kept = [s for s, k in zip(settings, keep) if k]
     diag = None
     if keep.any():
         with np.errstate(all="ignore"):
-            diag = diagnose_discrete(_subset(res, keep), f_quadratic, grad_f_quadratic,
-                                     L=L_SMOOTH, rtol=RTOL)
+            diag = diagnose_discrete(
+                _subset(res, keep), f_quadratic, grad_f_quadratic, L=L_SMOOTH, rtol=RTOL
+            )
     return diag, kept, int((~keep).sum()), [s for s, k in zip(settings, keep) if not k]
 
 
@@ -154,39 +187,68 @@ def _worst(chk, H) -> tuple[int, int, float]:
 
 
 def _fmt(settings: dict) -> str:
-    return (f"β1 = {settings['beta1']:g}, β2 = {settings['beta2']:g}, η = {settings['lr']:g}, "
-            f"λ = {settings['lam']:g}, start {settings['start']}")
+    return (
+        f"β1 = {settings['beta1']:g}, β2 = {settings['beta2']:g}, η = {settings['lr']:g}, "
+        f"λ = {settings['lam']:g}, start {settings['start']}"
+    )
 
 
 def _statement(name, claim, chk, H, settings, n_runs, steps, n_div, div, what) -> Statement:
     n_checked = int(np.sum(chk.n_checked)) if chk is not None else 0
     diverged = ""
     if n_div:
-        diverged = (f"; {n_div} of {n_runs} runs diverged (|x| or |m| > {BOUNDED:g} or non-finite: "
-                    "Lion-K with this K is unstable there; not checked), e.g. " + _fmt(div[0]))
+        diverged = (
+            f"; {n_div} of {n_runs} runs diverged (|x| or |m| > {BOUNDED:g} or non-finite: "
+            "Lion-K with this K is unstable there; not checked), e.g. " + _fmt(div[0])
+        )
     if n_checked == 0:
-        return Statement(name, claim, SKIPPED, "no step had λx_t, λx_{t+1} ∈ dom K* "
-                         f"({n_runs} runs × {steps} steps of {what}){diverged}")
+        return Statement(
+            name,
+            claim,
+            SKIPPED,
+            "no step had λx_t, λx_{t+1} ∈ dom K* "
+            f"({n_runs} runs × {steps} steps of {what}){diverged}",
+        )
     n_viol = int(np.sum(chk.n_violations))
     j, t, rel = _worst(chk, H)
-    detail = (f"{n_checked} of {n_runs * steps} steps checked ({n_runs} runs × {steps} steps of "
-              f"{what}); not checked: steps with λx_t or λx_{{t+1}} outside dom K* (phase 1), "
-              f"{int(np.sum(chk.n_skipped_boundary))} of them outside only within the membership "
-              f"tolerance{diverged}; largest slack H_d(t+1) − H_d(t) + ηΔ_t − (Lη²/2)‖w_t‖² = "
-              f"{chk.slack[t, j]:.3g} ({rel:.2g} relative to 1 + |H_d(t)| + |H_d(t+1)|) at step "
-              f"{t} of {_fmt(settings[j])}; a violation is slack > {chk.rtol:g}·(sum of "
-              "magnitudes of the terms), i.e. beyond rounding")
+    detail = (
+        f"{n_checked} of {n_runs * steps} steps checked ({n_runs} runs × {steps} steps of "
+        f"{what}); not checked: steps with λx_t or λx_{{t+1}} outside dom K* (phase 1), "
+        f"{int(np.sum(chk.n_skipped_boundary))} of them outside only within the membership "
+        f"tolerance{diverged}; largest slack H_d(t+1) − H_d(t) + ηΔ_t − (Lη²/2)‖w_t‖² = "
+        f"{chk.slack[t, j]:.3g} ({rel:.2g} relative to 1 + |H_d(t)| + |H_d(t+1)|) at step "
+        f"{t} of {_fmt(settings[j])}; a violation is slack > {chk.rtol:g}·(sum of "
+        "magnitudes of the terms), i.e. beyond rounding"
+    )
     if n_viol:
         bad = np.asarray(chk.n_violations) > 0
         masked = np.where(bad, chk.max_violation, -np.inf)
         j = int(np.argmax(masked))
         t = int(chk.max_violation_step[j])
-        ce = {**settings[j], "step": t, "slack": float(chk.slack[t, j]),
-              "runs_violating": int(bad.sum()), "steps_violating": n_viol}
-        return Statement(name, claim, FAILED, detail, n_samples=n_checked,
-                         max_violation=float(chk.slack[t, j]), counterexample=ce)
-    return Statement(name, claim, CHECKED, detail, n_samples=n_checked,
-                     max_violation=max(0.0, float(chk.slack[t, j])))
+        ce = {
+            **settings[j],
+            "step": t,
+            "slack": float(chk.slack[t, j]),
+            "runs_violating": int(bad.sum()),
+            "steps_violating": n_viol,
+        }
+        return Statement(
+            name,
+            claim,
+            FAILED,
+            detail,
+            n_samples=n_checked,
+            max_violation=float(chk.slack[t, j]),
+            counterexample=ce,
+        )
+    return Statement(
+        name,
+        claim,
+        CHECKED,
+        detail,
+        n_samples=n_checked,
+        max_violation=max(0.0, float(chk.slack[t, j])),
+    )
 
 
 def discrete_statements(K: KFunction | None, source: str, why_none: str = "") -> list[Statement]:
@@ -195,8 +257,10 @@ def discrete_statements(K: KFunction | None, source: str, why_none: str = "") ->
     ``source`` says where K comes from (e.g. "the K built from the expression"); ``K=None`` gives
     two SKIPPED statements with ``why_none``. See the module docstring for the runs."""
     if K is None:
-        return [Statement(NAME_IMPLICIT, CLAIM_IMPLICIT, SKIPPED, why_none),
-                Statement(NAME_EXPLICIT, CLAIM_EXPLICIT, SKIPPED, why_none)]
+        return [
+            Statement(NAME_IMPLICIT, CLAIM_IMPLICIT, SKIPPED, why_none),
+            Statement(NAME_EXPLICIT, CLAIM_EXPLICIT, SKIPPED, why_none),
+        ]
     d = getattr(K, "dim", None) or 2
     if K.event_ndim != 1 or not 2 <= d <= MAX_DIM:
         why = f"the check runs on vectors of dimension 2 to {MAX_DIM}; this K is not one"
@@ -205,15 +269,21 @@ def discrete_statements(K: KFunction | None, source: str, why_none: str = "") ->
     numerical = rep is not None and rep.method not in ("symbolic", "none")
     steps = STEPS_NUMERICAL if numerical else STEPS
     grid = _grid(K, d)
-    what = ((f"f(x) = ½(x1 − 3/2)² + 2(x2 + 1/2)²" if d == 2 else
-             f"f(x) = ½Σ h_i(x_i − x*_i)² in R^{d}, h = (1, 4, …), x* = (3/2, −1/2, …)")
-            + f", L = {L_SMOOTH:g}, β ∈ {{(0.9, 0.99), (0.5, 0.5), "
-            f"(0, 0.9)}}, η ∈ {{0.2, 0.01, 0.001}}, λ ∈ {{0.5, 1.5}}, 3 starts, on {source}"
-            + (" (K* numerical: fewer steps)" if numerical else ""))
+    what = (
+        (
+            "f(x) = ½(x1 − 3/2)² + 2(x2 + 1/2)²"
+            if d == 2
+            else f"f(x) = ½Σ h_i(x_i − x*_i)² in R^{d}, h = (1, 4, …), x* = (3/2, −1/2, …)"
+        )
+        + f", L = {L_SMOOTH:g}, β ∈ {{(0.9, 0.99), (0.5, 0.5), "
+        f"(0, 0.9)}}, η ∈ {{0.2, 0.01, 0.001}}, λ ∈ {{0.5, 1.5}}, 3 starts, on {source}"
+        + (" (K* numerical: fewer steps)" if numerical else "")
+    )
     out = []
     for decay, name, claim, attr, hkey in (
-            ("implicit", NAME_IMPLICIT, CLAIM_IMPLICIT, "spec_inequality", "H_d"),
-            ("explicit", NAME_EXPLICIT, CLAIM_EXPLICIT, "explicit_inequality", "H_d_explicit")):
+        ("implicit", NAME_IMPLICIT, CLAIM_IMPLICIT, "spec_inequality", "H_d"),
+        ("explicit", NAME_EXPLICIT, CLAIM_EXPLICIT, "explicit_inequality", "H_d_explicit"),
+    ):
         t0 = time.monotonic()
         try:
             diag, kept, n_div, div = _run(K, decay, grid, steps)

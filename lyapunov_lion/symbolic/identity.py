@@ -18,6 +18,7 @@ coordinates of one and the same scalar expression: the identity in d = 2 with in
 gives it in every dimension. The descent Δ ≥ 0 then needs exactly the K-specific facts (i)
 monotonicity of ∇K and (ii) the mixed inequality of Lemma 2.1 (with εγ ≤ 1).
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,9 +39,11 @@ _TEXT_NAMES = (("epsilon", "ε"), ("lambda", "λ"), ("gamma", "γ"), ("alpha", "
 def lyapunov_coefficients(alpha=ALPHA, gamma=GAMMA, eps=EPS, lam=LAM) -> dict:
     """The coefficients of spec §4 [derived]: c = (1 − εγ)/(1 + ελ) (weight of the Fenchel–Young
     gap in H), c1 = (γ + λ)/(1 + ελ) and c2 = (1 − εγ)/(ε(1 + ελ)) (the two terms of Δ)."""
-    return {"c": (1 - eps * gamma) / (1 + eps * lam),
-            "c1": (gamma + lam) / (1 + eps * lam),
-            "c2": (1 - eps * gamma) / (eps * (1 + eps * lam))}
+    return {
+        "c": (1 - eps * gamma) / (1 + eps * lam),
+        "c1": (gamma + lam) / (1 + eps * lam),
+        "c2": (1 - eps * gamma) / (eps * (1 + eps * lam)),
+    }
 
 
 def coefficient_text(expr: sp.Expr) -> str:
@@ -77,17 +80,24 @@ class IdentityProof:
         """H, c and Δ as text and LaTeX (for the report)."""
         return {
             "H_text": "H(x, m) = α f(x) + (γ/λ) K*(λx) + c·(K*(λx) + K(m) − λ mᵀx)",
-            "H_latex": (r"H(x, m) = \alpha f(x) + \frac{\gamma}{\lambda} K^*(\lambda x) + "
-                        r"c\,\big(K^*(\lambda x) + K(m) - \lambda m^\top x\big)"),
+            "H_latex": (
+                r"H(x, m) = \alpha f(x) + \frac{\gamma}{\lambda} K^*(\lambda x) + "
+                r"c\,\big(K^*(\lambda x) + K(m) - \lambda m^\top x\big)"
+            ),
             "c_text": f"c = {self.c_text}",
             "c_latex": f"c = {self.c_latex}",
-            "Delta_text": (f"Δ = {self.c1_text}·(∇K(m̃) − λx)ᵀ(m̃ − ∇K*(λx)) + {self.c2_text}"
-                           "·(∇K(m̃) − ∇K(m))ᵀ(m̃ − m),  m̃ = m − ε(α∇f(x) + γm)"),
-            "Delta_latex": (r"\Delta = " + self.c1_latex
-                            + r"\,(\nabla K(\tilde m) - \lambda x)^\top(\tilde m - \nabla K^*(\lambda x)) + "
-                            + self.c2_latex
-                            + r"\,(\nabla K(\tilde m) - \nabla K(m))^\top(\tilde m - m),\quad "
-                            r"\tilde m = m - \varepsilon(\alpha\nabla f(x) + \gamma m)"),
+            "Delta_text": (
+                f"Δ = {self.c1_text}·(∇K(m̃) − λx)ᵀ(m̃ − ∇K*(λx)) + {self.c2_text}"
+                "·(∇K(m̃) − ∇K(m))ᵀ(m̃ − m),  m̃ = m − ε(α∇f(x) + γm)"
+            ),
+            "Delta_latex": (
+                r"\Delta = "
+                + self.c1_latex
+                + r"\,(\nabla K(\tilde m) - \lambda x)^\top(\tilde m - \nabla K^*(\lambda x)) + "
+                + self.c2_latex
+                + r"\,(\nabla K(\tilde m) - \nabla K(m))^\top(\tilde m - m),\quad "
+                r"\tilde m = m - \varepsilon(\alpha\nabla f(x) + \gamma m)"
+            ),
         }
 
 
@@ -119,12 +129,16 @@ def _prove(c: sp.Expr, c1: sp.Expr, c2: sp.Expr, dim: int) -> IdentityProof:
 
     def vec(n):
         return list(sp.symbols(f"{n}1:{dim + 1}", real=True))
+
     x, m, g, p, u, v = (vec(n) for n in "xmgpuv")
     mdot = [-ALPHA * gi - GAMMA * mi for gi, mi in zip(g, m)]
     m_tilde = [mi + EPS * di for mi, di in zip(m, mdot)]
     xdot = [ui - LAM * xi for ui, xi in zip(u, x)]
     lx = [LAM * xi for xi in x]
-    ode = {**{xi.diff(t): d for xi, d in zip(xt, xdot)}, **{mi.diff(t): d for mi, d in zip(mt, mdot)}}
+    ode = {
+        **{xi.diff(t): d for xi, d in zip(xt, xdot)},
+        **{mi.diff(t): d for mi, d in zip(mt, mdot)},
+    }
     dH = dH.subs(ode)
     grads = {}
     for i in range(dim):
@@ -135,14 +149,23 @@ def _prove(c: sp.Expr, c1: sp.Expr, c2: sp.Expr, dim: int) -> IdentityProof:
     leftover = dH.atoms(sp.Derivative) | dH.atoms(sp.core.function.AppliedUndef)
     if leftover:  # pragma: no cover - would mean the substitution above is incomplete
         raise RuntimeError(f"chain rule left unsubstituted terms: {leftover}")
-    Delta = (c1 * inner([ui - li for ui, li in zip(u, lx)], [a - b for a, b in zip(m_tilde, v)])
-             + c2 * inner([ui - pi for ui, pi in zip(u, p)], [a - b for a, b in zip(m_tilde, m)]))
+    Delta = c1 * inner(
+        [ui - li for ui, li in zip(u, lx)], [a - b for a, b in zip(m_tilde, v)]
+    ) + c2 * inner([ui - pi for ui, pi in zip(u, p)], [a - b for a, b in zip(m_tilde, m)])
     residual = sp.cancel(sp.together(dH + Delta))
     return IdentityProof(
-        holds=residual == 0, residual=str(residual), residual_expr=residual, c_text=coefficient_text(c),
-        c_latex=coefficient_latex(c), c1_text=coefficient_text(c1), c2_text=coefficient_text(c2),
-        c1_latex=coefficient_latex(c1), c2_latex=coefficient_latex(c2), dim=dim,
-        seconds=time.monotonic() - t0)
+        holds=residual == 0,
+        residual=str(residual),
+        residual_expr=residual,
+        c_text=coefficient_text(c),
+        c_latex=coefficient_latex(c),
+        c1_text=coefficient_text(c1),
+        c2_text=coefficient_text(c2),
+        c1_latex=coefficient_latex(c1),
+        c2_latex=coefficient_latex(c2),
+        dim=dim,
+        seconds=time.monotonic() - t0,
+    )
 
 
 def prove_dHdt_identity(dim: int = IDENTITY_DIM) -> IdentityProof:
@@ -153,13 +176,16 @@ def prove_dHdt_identity(dim: int = IDENTITY_DIM) -> IdentityProof:
     return _prove(co["c"], co["c1"], co["c2"], dim)
 
 
-CHAIN_RULE_REF = ("the chain rule for convex functions (Brezis 1973, Opérateurs maximaux "
-                  "monotones, Lemme 3.3: for y(t) absolutely continuous with an L² selection of "
-                  "∂φ(y(t)), d/dt φ(y(t)) = hᵀẏ(t) for every h ∈ ∂φ(y(t)), a.e. t)")
+CHAIN_RULE_REF = (
+    "the chain rule for convex functions (Brezis 1973, Opérateurs maximaux "
+    "monotones, Lemme 3.3: for y(t) absolutely continuous with an L² selection of "
+    "∂φ(y(t)), d/dt φ(y(t)) = hᵀẏ(t) for every h ∈ ∂φ(y(t)), a.e. t)"
+)
 
 
-def identity_statement(differentiable: bool | None, nonsmooth_where: str = "",
-                       conj_constrained: bool | None = None) -> Statement:
+def identity_statement(
+    differentiable: bool | None, nonsmooth_where: str = "", conj_constrained: bool | None = None
+) -> Statement:
     """Statement (iv) for a K: PROVEN when the cached sympy residual is 0, FAILED otherwise.
 
     ``differentiable``: whether K is differentiable (None: not decided). For a non-differentiable
@@ -170,18 +196,24 @@ def identity_statement(differentiable: bool | None, nonsmooth_where: str = "",
     used only for a differentiable K with dom K* = R^d."""
     proof = prove_dHdt_identity()
     fm = proof.formulas()
-    algebra = (f"sympy ({proof.seconds:.2f} s, cached: K-independent): chain rule applied to "
-               f"H(x(t), m(t)) with f, K, K* undefined differentiable functions on R^{proof.dim}, "
-               "then ṁ = −α∇f − γm, ẋ = ∇K(m̃) − λx substituted and ∇f(x), ∇K(m), ∇K*(λx), "
-               f"∇K(m̃) replaced by free symbols; {fm['c_text']}; residual dH/dt + Δ = "
-               f"{proof.residual}. No relation between K and K* is used (identity for every "
-               "differentiable K; each term is an inner product, so d = "
-               f"{proof.dim} gives every d). Descent Δ ≥ 0 (εγ ≤ 1) then needs only the "
-               "K-specific facts (i) and (ii)")
+    algebra = (
+        f"sympy ({proof.seconds:.2f} s, cached: K-independent): chain rule applied to "
+        f"H(x(t), m(t)) with f, K, K* undefined differentiable functions on R^{proof.dim}, "
+        "then ṁ = −α∇f − γm, ẋ = ∇K(m̃) − λx substituted and ∇f(x), ∇K(m), ∇K*(λx), "
+        f"∇K(m̃) replaced by free symbols; {fm['c_text']}; residual dH/dt + Δ = "
+        f"{proof.residual}. No relation between K and K* is used (identity for every "
+        "differentiable K; each term is an inner product, so d = "
+        f"{proof.dim} gives every d). Descent Δ ≥ 0 (εγ ≤ 1) then needs only the "
+        "K-specific facts (i) and (ii)"
+    )
     if not proof.holds:
-        return Statement("(iv) dH/dt = −Δ along the ODE (spec §4)",
-                         "dH/dt + Δ ≡ 0 with the stated c and Δ", FAILED, algebra,
-                         counterexample={"residual": proof.residual})
+        return Statement(
+            "(iv) dH/dt = −Δ along the ODE (spec §4)",
+            "dH/dt + Δ ≡ 0 with the stated c and Δ",
+            FAILED,
+            algebra,
+            counterexample={"residual": proof.residual},
+        )
     smooth = differentiable is True and conj_constrained is False
     if smooth:
         claim = "dH/dt = −Δ (c and Δ as stated above; every differentiable K)"
@@ -197,13 +229,17 @@ def identity_statement(differentiable: bool | None, nonsmooth_where: str = "",
             what += "; K* is finite only on dom K* (not differentiable on its boundary)"
         elif conj_constrained is None:
             what += "; dom K* (and where K* is differentiable) not determined"
-        claim = ("dH/dt = −Δ (c and Δ as stated above) for a.e. t with λx(t) ∈ dom K*, where "
-                 "∇K(m) ∈ ∂K(m), ∇K*(λx) ∈ ∂K*(λx) are any subgradients and ∇K(m̃) ∈ ∂K(m̃) is "
-                 "the Filippov velocity")
-        detail = (algebra + f". {what}: on every time interval on which K and K* are "
-                  "differentiable along m(t), λx(t) (the Filippov selection is then fixed and "
-                  "classical) this is the classical chain rule; in general (switching times, "
-                  "sliding modes, λx on the boundary of dom K*) the same algebra holds for a.e. t "
-                  "by " + CHAIN_RULE_REF + " — cited, not re-proved here; (i) and (ii) hold for "
-                  "subgradients (monotonicity of ∂K, ∂K* = (∂K)⁻¹)")
+        claim = (
+            "dH/dt = −Δ (c and Δ as stated above) for a.e. t with λx(t) ∈ dom K*, where "
+            "∇K(m) ∈ ∂K(m), ∇K*(λx) ∈ ∂K*(λx) are any subgradients and ∇K(m̃) ∈ ∂K(m̃) is "
+            "the Filippov velocity"
+        )
+        detail = (
+            algebra + f". {what}: on every time interval on which K and K* are "
+            "differentiable along m(t), λx(t) (the Filippov selection is then fixed and "
+            "classical) this is the classical chain rule; in general (switching times, "
+            "sliding modes, λx on the boundary of dom K*) the same algebra holds for a.e. t "
+            "by " + CHAIN_RULE_REF + " — cited, not re-proved here; (i) and (ii) hold for "
+            "subgradients (monotonicity of ∂K, ∂K* = (∂K)⁻¹)"
+        )
     return Statement("(iv) dH/dt = −Δ along the ODE (spec §4)", claim, PROVEN, detail)

@@ -7,12 +7,14 @@ which derives from ``BaseException`` so that sympy's internal ``except Exception
 swallow it. Off the main thread (or without SIGALRM) no limit can be enforced; the call runs
 unlimited and `time_limit_enforced()` says so, so the report can state it.
 """
+
 from __future__ import annotations
 
 import signal
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class SymbolicFailure(Exception):
@@ -84,7 +86,9 @@ class Budget:
     def call(self, step: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         return limited(step, min(self.per_call, self.left()), fn, *args, **kwargs)
 
-    def try_call(self, step: str, fn: Callable, *args: Any, default: Any = None, **kwargs: Any) -> Any:
+    def try_call(
+        self, step: str, fn: Callable, *args: Any, default: Any = None, **kwargs: Any
+    ) -> Any:
         """Like `call`, but a time-out or an exception of sympy returns ``default``."""
         try:
             return self.call(step, fn, *args, **kwargs)
@@ -92,6 +96,13 @@ class Budget:
             if self.left() <= 0:
                 raise
             return default
-        except (ValueError, TypeError, NotImplementedError, ZeroDivisionError, AttributeError,
-                RecursionError, ArithmeticError):
+        except (
+            ValueError,
+            TypeError,
+            NotImplementedError,
+            ZeroDivisionError,
+            AttributeError,
+            RecursionError,
+            ArithmeticError,
+        ):
             return default

@@ -15,6 +15,7 @@ A candidate is accepted only if it agrees with the original at sample points of 
 longer; otherwise the original is kept. The agreement is then the statement returned (CHECKED);
 PROVEN when sympy also simplifies the difference to 0.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,11 +58,17 @@ def _linear_factors(e: sp.Expr, y: sp.Symbol, lo, hi) -> dict:
         if poly is None or poly.degree() != 1:
             continue
         root = sp.solve(add, y)[0]
-        if not root.is_real or not (root <= lo or root >= hi) in (True, sp.true):
+        if not root.is_real or (root <= lo or root >= hi) not in (True, sp.true):
             continue
-        t = (lo + hi) / 2 if (lo != -sp.oo and hi != sp.oo) else (
-            hi - 1 if lo == -sp.oo and hi != sp.oo else (lo + 1 if hi == sp.oo and lo != -sp.oo
-                                                           else sp.Integer(0)))
+        t = (
+            (lo + hi) / 2
+            if (lo != -sp.oo and hi != sp.oo)
+            else (
+                hi - 1
+                if lo == -sp.oo and hi != sp.oo
+                else (lo + 1 if hi == sp.oo and lo != -sp.oo else sp.Integer(0))
+            )
+        )
         s = 1 if add.subs(y, t) > 0 else -1
         out[add] = (s, sp.Dummy("P", positive=True))
     return out
@@ -110,8 +117,12 @@ def _named(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> sp.Expr | None:
     """atanh(y) / asinh(y) (times a constant) when e is that function written with logs."""
     for fn in _NAMED:
         ref = fn(y)
-        ratio = budget.try_call("nicer form (named)", sp.simplify,
-                                _rewrite_positive(e - ref.rewrite(sp.log), y, lo, hi), default=None)
+        ratio = budget.try_call(
+            "nicer form (named)",
+            sp.simplify,
+            _rewrite_positive(e - ref.rewrite(sp.log), y, lo, hi),
+            default=None,
+        )
         if ratio == 0:
             return ref
     # asinh(r(y)) / atanh(r(y)) with r rational: sinh(e) (tanh(e)) simplifies to r (at most
@@ -144,10 +155,18 @@ def nicer(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> tuple[sp.Expr, st
             continue
         if not _agree(e, c, y, lo, hi):
             continue
-        zero = budget.try_call("nicer form (confirm)", lambda: sp.simplify(
-            _rewrite_positive(e - c.rewrite(sp.log), y, lo, hi)) == 0 or sp.simplify(
-            _rewrite_positive(e, y, lo, hi) - _rewrite_positive(c.rewrite(sp.log), y, lo, hi))
-            == 0, default=False)
+        zero = budget.try_call(
+            "nicer form (confirm)",
+            lambda: (
+                sp.simplify(_rewrite_positive(e - c.rewrite(sp.log), y, lo, hi)) == 0
+                or sp.simplify(
+                    _rewrite_positive(e, y, lo, hi)
+                    - _rewrite_positive(c.rewrite(sp.log), y, lo, hi)
+                )
+                == 0
+            ),
+            default=False,
+        )
         best, status = c, (PROVEN if zero else CHECKED)
         break
     return best, status
@@ -155,25 +174,44 @@ def nicer(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> tuple[sp.Expr, st
 
 # inverse pairs f(g(a)) = a on the set where the outer function is the inverse of the inner one;
 # the numerical agreement test of `fenchel_form` rejects a rewrite used outside that set
-_INVERSE_PAIRS = ((sp.asinh, sp.sinh), (sp.atanh, sp.tanh), (sp.atan, sp.tan), (sp.log, sp.exp),
-                  (sp.sinh, sp.asinh), (sp.tanh, sp.atanh), (sp.tan, sp.atan), (sp.exp, sp.log))
+_INVERSE_PAIRS = (
+    (sp.asinh, sp.sinh),
+    (sp.atanh, sp.tanh),
+    (sp.atan, sp.tan),
+    (sp.log, sp.exp),
+    (sp.sinh, sp.asinh),
+    (sp.tanh, sp.atanh),
+    (sp.tan, sp.atan),
+    (sp.exp, sp.log),
+)
 
 
 def _quick(budget: Budget, seconds: float, fn, *args):
     """``fn(*args)`` within ``seconds`` (and the budget left), None on a time-out or a sympy
     error: an optional rewrite never costs the derivation more than ``seconds``."""
     from .limits import SymbolicFailure, limited
+
     try:
         return limited("nicer form", min(seconds, budget.left() - 0.5), fn, *args)
-    except (SymbolicFailure, ValueError, TypeError, NotImplementedError, ZeroDivisionError,
-            AttributeError, RecursionError, ArithmeticError):
+    except (
+        SymbolicFailure,
+        ValueError,
+        TypeError,
+        NotImplementedError,
+        ZeroDivisionError,
+        AttributeError,
+        RecursionError,
+        ArithmeticError,
+    ):
         return None
 
 
 def _cancel_inverses(e: sp.Expr) -> sp.Expr:
     for outer, inner in _INVERSE_PAIRS:
-        e = e.replace(lambda a, o=outer, i=inner: isinstance(a, o) and isinstance(a.args[0], i),
-                      lambda a: a.args[0].args[0])
+        e = e.replace(
+            lambda a, o=outer, i=inner: isinstance(a, o) and isinstance(a.args[0], i),
+            lambda a: a.args[0].args[0],
+        )
     return e
 
 
@@ -196,8 +234,9 @@ def _agree_mp(a: sp.Expr, b: sp.Expr, y: sp.Symbol, lo, hi, digits: int = 40) ->
     return True
 
 
-def fenchel_form(e: sp.Expr, k_piece: sp.Expr, x: sp.Symbol, w: sp.Expr, y: sp.Symbol, lo, hi,
-                 budget: Budget) -> tuple[sp.Expr, str | None]:
+def fenchel_form(
+    e: sp.Expr, k_piece: sp.Expr, x: sp.Symbol, w: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget
+) -> tuple[sp.Expr, str | None]:
     """k*(y) = y·w(y) − k(w(y)) with w = ∇k*(y) (Fenchel–Young equality), with inverse
     compositions cancelled (asinh(sinh(y)) = y, atan(tan(y)) = y on (−π/2, π/2), ...) and the
     logarithms split: often a short, numerically stable form (cosh → y·asinh(y) − √(1 + y²),

@@ -29,6 +29,7 @@ log(exp(x1) + exp(x2))) gets its convexity certified and
 K* only on the range of ∇K (K*(∇K(x)) = ∇K(x)ᵀx − K(x), Fenchel–Young equality, numerically);
 its domain and closed form are *not handled yet* (a SKIPPED statement says so).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -135,8 +136,11 @@ def _hessian_psd(e, xs, budget: Budget) -> bool:
     n = len(xs)
     for k in range(1, n + 1):
         for idx in itertools.combinations(range(n), k):
-            m = budget.try_call("Hessian minor", lambda: sp.simplify(H.extract(list(idx), list(idx)).det()),
-                                default=None)
+            m = budget.try_call(
+                "Hessian minor",
+                lambda: sp.simplify(H.extract(list(idx), list(idx)).det()),
+                default=None,
+            )
             if m is None or not (m == 0 or m.is_nonnegative):
                 return False
     return True
@@ -144,9 +148,11 @@ def _hessian_psd(e, xs, budget: Budget) -> bool:
 
 def _pull_t(e, t):
     """Take the positive factor t out of Max/Min whose arguments all carry it."""
+
     def f(node):
         args = [sp.simplify(a / t) for a in node.args]
         return t * node.func(*args) if all(not a.has(t) for a in args) else node
+
     return e.replace(lambda n: isinstance(n, (sp.Max, sp.Min)), f)
 
 
@@ -160,6 +166,7 @@ def _fn(expr, xs):
         X = np.asarray(X, dtype=float)
         with np.errstate(all="ignore"):
             return np.asarray(raw(*np.moveaxis(X, -1, 0)), dtype=float)
+
     return f
 
 
@@ -172,6 +179,7 @@ def _grad_fn(expr, xs, forms, quad):
         def g(X):
             X = np.asarray(X, dtype=float)
             return F[np.argmax(X @ F.T, axis=-1)]
+
         return g
     if quad is not None:
         c, A = float(quad[0]), np.array(quad[1].tolist(), dtype=float)
@@ -181,12 +189,14 @@ def _grad_fn(expr, xs, forms, quad):
             AX = X @ A
             n = np.sqrt(np.sum(X * AX, axis=-1, keepdims=True))
             return c * AX / np.where(n > 0, n, 1.0)
+
         return g
     parts = [_fn(sp.diff(expr, v), xs) for v in xs]
 
     def g(X):
         out = np.stack([p(X) * np.ones(np.shape(X)[:-1]) for p in parts], axis=-1)
         return np.where(np.isfinite(out), out, 0.0)
+
     return g
 
 
@@ -204,6 +214,7 @@ def _hull_2d(points):
 
     def cross(o, a, b):
         return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
     lower, upper = [], []
     for p in pts:
         while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
@@ -236,13 +247,25 @@ def _project_polygon(Y, V):
 class DualBall:
     """C = ∂K(0) = {y : yᵀx ≤ K(x) ∀x} of a sublinear K: K* = δ_C (0 on C, +∞ outside)."""
 
-    def __init__(self, kind, dual_norm_expr, ys, name, text, latex, vertices=None, B=None,
-                 scale=1.0, numeric_gauge=None):
+    def __init__(
+        self,
+        kind,
+        dual_norm_expr,
+        ys,
+        name,
+        text,
+        latex,
+        vertices=None,
+        B=None,
+        scale=1.0,
+        numeric_gauge=None,
+    ):
         self.kind, self.expr, self.ys = kind, dual_norm_expr, ys
         self.name, self.text_, self.latex_ = name, text, latex
         self.vertices, self.B, self.scale = vertices, B, scale
-        self._gauge = numeric_gauge or (_fn(dual_norm_expr, ys) if dual_norm_expr is not None
-                                        else None)
+        self._gauge = numeric_gauge or (
+            _fn(dual_norm_expr, ys) if dual_norm_expr is not None else None
+        )
         self.method = "symbolic" if numeric_gauge is None else "numerical"
 
     def gauge(self, Y):
@@ -287,41 +310,78 @@ def _polyhedral_ball(forms, xs, ys) -> DualBall:
     n = len(xs)
     pts = list(dict.fromkeys(tuple(a) for a in forms))
     V = _hull_2d(pts) if n == 2 else pts
-    shapes = (("linf", list(itertools.product((1, -1), repeat=n)), "‖y‖_∞", r"\|y\|_\infty",
-               sp.Max(*[sp.Abs(y) for y in ys])),
-              ("l1", [tuple(sg * (i == j) for j in range(n)) for i in range(n) for sg in (1, -1)],
-               "‖y‖₁", r"\|y\|_1", sp.Add(*[sp.Abs(y) for y in ys])))
+    shapes = (
+        (
+            "linf",
+            list(itertools.product((1, -1), repeat=n)),
+            "‖y‖_∞",
+            r"\|y\|_\infty",
+            sp.Max(*[sp.Abs(y) for y in ys]),
+        ),
+        (
+            "l1",
+            [tuple(sg * (i == j) for j in range(n)) for i in range(n) for sg in (1, -1)],
+            "‖y‖₁",
+            r"\|y\|_1",
+            sp.Add(*[sp.Abs(y) for y in ys]),
+        ),
+    )
     s = max(abs(c) for p in V for c in p)
     for name, shape, sym, lat, nrm in shapes:
         if s > 0 and set(V) == {tuple(s * c for c in v) for v in shape}:
-            return DualBall("polyhedral", nrm / s, ys, name, sym, lat, scale=float(s),
-                            vertices=np.array([[float(c) for c in v] for v in V]) if n == 2
-                            else None)
+            return DualBall(
+                "polyhedral",
+                nrm / s,
+                ys,
+                name,
+                sym,
+                lat,
+                scale=float(s),
+                vertices=np.array([[float(c) for c in v] for v in V]) if n == 2 else None,
+            )
     if n != 2:
-        raise LionKError("a polyhedral K in more than 2 variables is recognised only as a "
-                         "multiple of ‖x‖₁ or ‖x‖_∞")
+        raise LionKError(
+            "a polyhedral K in more than 2 variables is recognised only as a "
+            "multiple of ‖x‖₁ or ‖x‖_∞"
+        )
     V = _hull_2d(pts)
     terms = []
     for p, q in zip(V, V[1:] + V[:1]):
         nvec = (q[1] - p[1], p[0] - q[0])  # outward normal of the ccw edge p → q
         b = nvec[0] * p[0] + nvec[1] * p[1]
         if not b > 0:
-            raise LionKError("the unit ball of K* does not contain 0 in its interior (K is not a "
-                             "norm); only norms are handled in 2-D")
+            raise LionKError(
+                "the unit ball of K* does not contain 0 in its interior (K is not a "
+                "norm); only norms are handled in 2-D"
+            )
         terms.append((nvec[0] * ys[0] + nvec[1] * ys[1]) / b)
     nrm = sp.Max(*terms)
-    return DualBall("polyhedral", nrm, ys, "polygon", f"max_f n_fᵀy/b_f = {nrm}", sp.latex(nrm),
-                    vertices=np.array([[float(c) for c in v] for v in V]))
+    return DualBall(
+        "polyhedral",
+        nrm,
+        ys,
+        "polygon",
+        f"max_f n_fᵀy/b_f = {nrm}",
+        sp.latex(nrm),
+        vertices=np.array([[float(c) for c in v] for v in V]),
+    )
 
 
 def _quadratic_ball(c, A, ys) -> DualBall:
     Ainv = A.inv()
     q = sp.sqrt(sp.expand((sp.Matrix([ys]) * Ainv * sp.Matrix(ys))[0])) / c
-    if A == A[0, 0] * sp.eye(A.shape[0]):
+    if A[0, 0] * sp.eye(A.shape[0]) == A:
         s = c * sp.sqrt(A[0, 0])
         return DualBall("quadratic", q, ys, "l2", "‖y‖₂", r"\|y\|_2", scale=float(s))
-    return DualBall("quadratic", q, ys, "ellipsoid", f"√(yᵀA⁻¹y)/c = {q}", sp.latex(q),
-                    B=np.array((Ainv / c ** 2).tolist(), dtype=float))
+    return DualBall(
+        "quadratic",
+        q,
+        ys,
+        "ellipsoid",
+        f"√(yᵀA⁻¹y)/c = {q}",
+        sp.latex(q),
+        B=np.array((Ainv / c**2).tolist(), dtype=float),
+    )
 
 
 def _numeric_ball(kf, ys) -> DualBall:
@@ -345,10 +405,19 @@ def _numeric_ball(kf, ys) -> DualBall:
             c, d = b - gr * (b - a), a + gr * (b - a)
             left = ratio(Y, c) > ratio(Y, d)
             a, b = np.where(left, a, c), np.where(left, d, b)
-        return np.maximum(np.take_along_axis(vals, j[..., None], -1)[..., 0],
-                          ratio(Y, 0.5 * (a + b)))
-    return DualBall("numerical", None, ys, "numerical", "max_{K(u)=1} yᵀu (4096 directions)",
-                    r"\max_{K(u)=1} y^\top u", numeric_gauge=gauge)
+        return np.maximum(
+            np.take_along_axis(vals, j[..., None], -1)[..., 0], ratio(Y, 0.5 * (a + b))
+        )
+
+    return DualBall(
+        "numerical",
+        None,
+        ys,
+        "numerical",
+        "max_{K(u)=1} yᵀu (4096 directions)",
+        r"\max_{K(u)=1} y^\top u",
+        numeric_gauge=gauge,
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -363,14 +432,29 @@ def _numeric_convexity(kf, n) -> Statement:
     tol = RTOL * (1 + np.abs(lhs) + np.abs(ka) + np.abs(kb))
     i = int(np.argmax(gap - tol))
     if gap[i] > tol[i]:
-        return Statement("convexity (numerical)", "K((a+b)/2) ≤ (K(a)+K(b))/2", FAILED,
-                         "midpoint convexity violated", n_samples=len(A),
-                         max_violation=float(gap[i]),
-                         counterexample={"a": A[i].tolist(), "b": Bm[i].tolist(), "theta": "1/2",
-                                         "gap": float(gap[i]), "arithmetic": "float64"})
-    return Statement("convexity (numerical)", "K((a+b)/2) ≤ (K(a)+K(b))/2", CHECKED,
-                     "not proven symbolically (no structure rule, Hessian not proven PSD)",
-                     n_samples=len(A), max_violation=float(max(0.0, gap.max())))
+        return Statement(
+            "convexity (numerical)",
+            "K((a+b)/2) ≤ (K(a)+K(b))/2",
+            FAILED,
+            "midpoint convexity violated",
+            n_samples=len(A),
+            max_violation=float(gap[i]),
+            counterexample={
+                "a": A[i].tolist(),
+                "b": Bm[i].tolist(),
+                "theta": "1/2",
+                "gap": float(gap[i]),
+                "arithmetic": "float64",
+            },
+        )
+    return Statement(
+        "convexity (numerical)",
+        "K((a+b)/2) ≤ (K(a)+K(b))/2",
+        CHECKED,
+        "not proven symbolically (no structure rule, Hessian not proven PSD)",
+        n_samples=len(A),
+        max_violation=float(max(0.0, gap.max())),
+    )
 
 
 def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = True) -> VerifyReport:
@@ -384,38 +468,65 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = Tru
     xs, K = parsed.variables, parsed.expr
     n = len(xs)
     if n < 2:
-        raise LionKError("verify_nonseparable takes K in x1, x2, …; for a separable K write its "
-                         "scalar k in x and use verify")
+        raise LionKError(
+            "verify_nonseparable takes K in x1, x2, …; for a separable K write its "
+            "scalar k in x and use verify"
+        )
     budget = Budget(timeout, timeout / 2)
     kf = _fn(K, xs)
     S = _samples(n, 500)
     if not np.all(np.isfinite(kf(S))):
         raise LionKError(f"K(x) = {K} is not finite and real on all of R^{n}")
-    rep = VerifyReport(text=text, k={"text": str(K), "latex": sp.latex(K), "pieces_text": []},
-                       convex=SKIPPED, method="none", expr=K, kind="nonseparable")
+    rep = VerifyReport(
+        text=text,
+        k={"text": str(K), "latex": sp.latex(K), "pieces_text": []},
+        convex=SKIPPED,
+        method="none",
+        expr=K,
+        kind="nonseparable",
+    )
     # homogeneity
     t = sp.Symbol("t", positive=True)
-    diff = budget.try_call("homogeneity", lambda: sp.simplify(
-        _pull_t(K.xreplace({v: t * v for v in xs}), t) - t * K), default=None)
+    diff = budget.try_call(
+        "homogeneity",
+        lambda: sp.simplify(_pull_t(K.xreplace({v: t * v for v in xs}), t) - t * K),
+        default=None,
+    )
     ts = np.array([0.1, 0.5, 2.0, 7.0])
     hv = np.abs(kf(ts[:, None, None] * S) - ts[:, None] * kf(S))
     h_ok = np.all(hv <= RTOL * (1 + np.abs(ts[:, None] * kf(S))))
     hstat = PROVEN if diff == 0 else (CHECKED if h_ok else FAILED)
     if hstat == FAILED:  # a classification, not a failure of K: the general path follows
-        rep.statements.append(Statement(
-            "positive homogeneity", "K is not positively homogeneous: K(tx) ≠ tK(x) for some "
-            "t > 0", CHECKED, "on samples, t ∈ {0.1, 0.5, 2, 7}", n_samples=hv.size))
+        rep.statements.append(
+            Statement(
+                "positive homogeneity",
+                "K is not positively homogeneous: K(tx) ≠ tK(x) for some t > 0",
+                CHECKED,
+                "on samples, t ∈ {0.1, 0.5, 2, 7}",
+                n_samples=hv.size,
+            )
+        )
     else:
-        rep.statements.append(Statement(
-            "positive homogeneity", "K(tx) = tK(x) for t > 0", hstat,
-            "" if hstat == PROVEN else "on samples, t ∈ {0.1, 0.5, 2, 7}",
-            n_samples=None if hstat == PROVEN else hv.size,
-            max_violation=None if hstat == PROVEN else float(hv.max())))
+        rep.statements.append(
+            Statement(
+                "positive homogeneity",
+                "K(tx) = tK(x) for t > 0",
+                hstat,
+                "" if hstat == PROVEN else "on samples, t ∈ {0.1, 0.5, 2, 7}",
+                n_samples=None if hstat == PROVEN else hv.size,
+                max_violation=None if hstat == PROVEN else float(hv.max()),
+            )
+        )
     # convexity
     if _convex_by_structure(K, xs):
-        cst = Statement("convexity", "K is convex", PROVEN, "by structure: sums and non-negative "
-                        "multiples of convex terms, Max of convex, |affine|, √(PSD quadratic "
-                        "form), log Σ exp(affine)")
+        cst = Statement(
+            "convexity",
+            "K is convex",
+            PROVEN,
+            "by structure: sums and non-negative "
+            "multiples of convex terms, Max of convex, |affine|, √(PSD quadratic "
+            "form), log Σ exp(affine)",
+        )
     elif _hessian_psd(K, xs, budget):
         cst = Statement("convexity", "∇²K(x) ⪰ 0 (all principal minors ≥ 0)", PROVEN, "sympy")
     else:
@@ -424,14 +535,21 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = Tru
     rep.convex = cst.status
     if cst.status == FAILED:
         rep.notes.append("K is not convex: no conjugate, induced problem or Lyapunov certificate")
-        rep.lyapunov = [Statement("Lyapunov certificate", "needs a convex K", SKIPPED,
-                                  "K is not convex")]
+        rep.lyapunov = [
+            Statement("Lyapunov certificate", "needs a convex K", SKIPPED, "K is not convex")
+        ]
         return _finish(rep, t0, certify)
     forms = _linear_forms(K, xs)
     quad = _quadratic(K, xs)
     g = _grad_fn(K, xs, forms, quad)
-    rep.grad = {"text": ("a_j*, j* = argmax_j a_jᵀx over the linear pieces" if forms is not None
-                         else str([sp.diff(K, v) for v in xs])), "kinks": []}
+    rep.grad = {
+        "text": (
+            "a_j*, j* = argmax_j a_jᵀx over the linear pieces"
+            if forms is not None
+            else str([sp.diff(K, v) for v in xs])
+        ),
+        "kinks": [],
+    }
     if hstat == FAILED:
         if _quadratic_K(K, xs) is not None:
             return _finish(_quadratic_conjugate(rep, K, xs, kf, g, n, t0), t0, certify)
@@ -448,16 +566,27 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = Tru
         ball = _numeric_ball(kf, ys)
         how = "gauge of C from 4096 points of the unit sphere of K (no closed form recognised)"
     else:
-        raise LionKError("only polyhedral and quadratic-form K are handled in more than 2 variables")
+        raise LionKError(
+            "only polyhedral and quadratic-form K are handled in more than 2 variables"
+        )
     rep.method = ball.method
     rep.conjugate = ball
     dstat = PROVEN if ball.method == "symbolic" else CHECKED
-    rep.derivation.append(Statement("K* = δ_C", "K sublinear ⇒ K* = δ_C, C = {y : yᵀx ≤ K(x) ∀x} "
-                                    f"= {{‖y‖_* ≤ 1}}, ‖y‖_* = {ball.text_}",
-                                    weakest([dstat, hstat, cst.status]), how))
-    rep.conj = {"text": f"δ{{{ball.text_} ≤ 1}}", "latex": r"\delta\{" + ball.latex_ + r" \le 1\}",
-                "domain_text": f"{{y : {ball.text_} ≤ 1}}",
-                "domain_latex": r"\{y : " + ball.latex_ + r" \le 1\}"}
+    rep.derivation.append(
+        Statement(
+            "K* = δ_C",
+            "K sublinear ⇒ K* = δ_C, C = {y : yᵀx ≤ K(x) ∀x} "
+            f"= {{‖y‖_* ≤ 1}}, ‖y‖_* = {ball.text_}",
+            weakest([dstat, hstat, cst.status]),
+            how,
+        )
+    )
+    rep.conj = {
+        "text": f"δ{{{ball.text_} ≤ 1}}",
+        "latex": r"\delta\{" + ball.latex_ + r" \le 1\}",
+        "domain_text": f"{{y : {ball.text_} ≤ 1}}",
+        "domain_latex": r"\{y : " + ball.latex_ + r" \le 1\}",
+    }
     rep.conj_grad = {"text": "0 (0 lies in the normal cone of C at every y ∈ C)"}
     named = ball.name in ("l1", "l2", "linf")
     xn = ball.text_.replace("y", "x") if named else f"‖x‖_* ({ball.text_.replace('y', 'x')})"
@@ -468,13 +597,23 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = Tru
     else:
         lat = r"\max_{K(u)=1} x^\top u"
     r = "1/λ" if ball.scale == 1 else f"{sp.nsimplify(ball.scale)}/λ"
-    rl = r"\frac{1}{\lambda}" if ball.scale == 1 else sp.latex(sp.nsimplify(ball.scale) / sp.Symbol("lambda"))
+    rl = (
+        r"\frac{1}{\lambda}"
+        if ball.scale == 1
+        else sp.latex(sp.nsimplify(ball.scale) / sp.Symbol("lambda"))
+    )
     if ball.name in ("l1", "l2", "linf"):
-        rep.induced = {"kind": "constraint", "text": f"s.t. {xn} ≤ {r}",
-                       "latex": r"\text{s.t. } " + lat + r" \le " + rl}
+        rep.induced = {
+            "kind": "constraint",
+            "text": f"s.t. {xn} ≤ {r}",
+            "latex": r"\text{s.t. } " + lat + r" \le " + rl,
+        }
     else:
-        rep.induced = {"kind": "constraint", "text": f"s.t. {xn} ≤ 1/λ",
-                       "latex": r"\text{s.t. } " + lat + r" \le \frac{1}{\lambda}"}
+        rep.induced = {
+            "kind": "constraint",
+            "text": f"s.t. {xn} ≤ 1/λ",
+            "latex": r"\text{s.t. } " + lat + r" \le \frac{1}{\lambda}",
+        }
     _norm_checks(rep, kf, g, ball, n, dstat, hstat, cst.status)
     return _finish(rep, t0, certify)
 
@@ -504,7 +643,7 @@ def _norm_checks(rep, kf, g, ball, n, dstat, hstat, cstat):
     ok2 = v2 <= RTOL
     # outside C: some x on the unit sphere of K has yᵀx > K(x) (then K*(y) = +∞ by homogeneity)
     th = np.linspace(0, 2 * np.pi, 2048, endpoint=False)
-    U = (np.stack([np.cos(th), np.sin(th)], -1) if n == 2 else _samples(n, 4000, 5))
+    U = np.stack([np.cos(th), np.sin(th)], -1) if n == 2 else _samples(n, 4000, 5)
     out_ok = np.all(np.max(Yout @ U.T - kf(U), axis=-1) > 0)
     eq = KX - np.sum(GX * X, axis=-1)
     in_c = ball.gauge(GX) <= 1 + 1e-9
@@ -513,30 +652,59 @@ def _norm_checks(rep, kf, g, ball, n, dstat, hstat, cstat):
     mono = np.sum((GX - g(A)) * (X - A), axis=-1)
     v1 = float(max(0.0, -mono.min()))
     rep.numerical_checks = [
-        Statement("K* = 0 on C", "sup_x (yᵀx − K(x)) = 0 for ‖y‖_* ≤ 1 (K(x) − yᵀx ≥ 0)",
-                  CHECKED if ok2 else FAILED, "x × y samples, y inside and on the boundary of C",
-                  n_samples=gap.size, max_violation=v2),
-        Statement("K* = +∞ outside C", "for ‖y‖_* = 1.2 some u has yᵀu > K(u)",
-                  CHECKED if out_ok else FAILED, "then sup_t (t yᵀu − tK(u)) = +∞",
-                  n_samples=len(Yout))]
+        Statement(
+            "K* = 0 on C",
+            "sup_x (yᵀx − K(x)) = 0 for ‖y‖_* ≤ 1 (K(x) − yᵀx ≥ 0)",
+            CHECKED if ok2 else FAILED,
+            "x × y samples, y inside and on the boundary of C",
+            n_samples=gap.size,
+            max_violation=v2,
+        ),
+        Statement(
+            "K* = +∞ outside C",
+            "for ‖y‖_* = 1.2 some u has yᵀu > K(u)",
+            CHECKED if out_ok else FAILED,
+            "then sup_t (t yᵀu − tK(u)) = +∞",
+            n_samples=len(Yout),
+        ),
+    ]
     proof = weakest([hstat, cstat, dstat])
     rep.lyapunov = [
-        Statement("(i) monotonicity of ∇K", "(∇K(x) − ∇K(y))ᵀ(x − y) ≥ 0",
-                  weakest([cstat]) if v1 <= RTOL * (1 + np.abs(X).max()) else FAILED,
-                  f"convexity ({cstat}); numerically on pairs", n_samples=len(X),
-                  max_violation=v1),
-        Statement("(ii) mixed inequality (Lemma 2.1)", "(∇K(x) − y)ᵀ(x − ∇K*(y)) = K(x) − yᵀx ≥ 0 "
-                  "for y ∈ C (∇K* = 0, Euler ∇K(x)ᵀx = K(x))", proof if ok2 else FAILED,
-                  "definition of C; numerically on x × y samples", n_samples=gap.size,
-                  max_violation=v2),
-        Statement("(iii) Fenchel–Young", "K(x) + K*(y) − xᵀy ≥ 0, = 0 at y = ∇K(x) ∈ C",
-                  CHECKED if (ok2 and v_eq <= RTOL and np.all(in_c)) else FAILED,
-                  f"inequality as (ii); equality on {len(X)} points (largest |gap| {v_eq:.3g}), "
-                  "∇K(x) ∈ C checked", n_samples=gap.size + len(X), max_violation=max(v2, v_eq))]
+        Statement(
+            "(i) monotonicity of ∇K",
+            "(∇K(x) − ∇K(y))ᵀ(x − y) ≥ 0",
+            weakest([cstat]) if v1 <= RTOL * (1 + np.abs(X).max()) else FAILED,
+            f"convexity ({cstat}); numerically on pairs",
+            n_samples=len(X),
+            max_violation=v1,
+        ),
+        Statement(
+            "(ii) mixed inequality (Lemma 2.1)",
+            "(∇K(x) − y)ᵀ(x − ∇K*(y)) = K(x) − yᵀx ≥ 0 for y ∈ C (∇K* = 0, Euler ∇K(x)ᵀx = K(x))",
+            proof if ok2 else FAILED,
+            "definition of C; numerically on x × y samples",
+            n_samples=gap.size,
+            max_violation=v2,
+        ),
+        Statement(
+            "(iii) Fenchel–Young",
+            "K(x) + K*(y) − xᵀy ≥ 0, = 0 at y = ∇K(x) ∈ C",
+            CHECKED if (ok2 and v_eq <= RTOL and np.all(in_c)) else FAILED,
+            f"inequality as (ii); equality on {len(X)} points (largest |gap| {v_eq:.3g}), "
+            "∇K(x) ∈ C checked",
+            n_samples=gap.size + len(X),
+            max_violation=max(v2, v_eq),
+        ),
+    ]
     cond = weakest([rep.lyapunov[0].status, rep.lyapunov[1].status])
-    rep.lyapunov.append(Statement(
-        "Lyapunov descent", "Δ ≥ 0, hence dH/dt = −Δ ≤ 0 (spec §4), for εγ ≤ 1 and λ > 0", cond,
-        "Δ is a non-negative combination of the terms of (i) and (ii) when εγ ≤ 1; H ≥ F by (iii)"))
+    rep.lyapunov.append(
+        Statement(
+            "Lyapunov descent",
+            "Δ ≥ 0, hence dH/dt = −Δ ≤ 0 (spec §4), for εγ ≤ 1 and λ > 0",
+            cond,
+            "Δ is a non-negative combination of the terms of (i) and (ii) when εγ ≤ 1; H ≥ F by (iii)",
+        )
+    )
 
 
 def _quadratic_K(K, xs):
@@ -568,16 +736,23 @@ def _quadratic_conjugate(rep, K, xs, kf, g, n, t0):
     status = PROVEN if identity == 0 else FAILED
     lam = sp.Symbol("lambda", positive=True)
     induced = sp.factor(Kc.xreplace({y: lam * v for y, v in zip(ys, xs)}) / lam)
-    rep.conj = {"text": f"{Kc} on R^{n}", "latex": sp.latex(Kc), "domain_text": f"R^{n}",
-                "domain_latex": r"\mathbb{R}^{" + str(n) + "}"}
+    rep.conj = {
+        "text": f"{Kc} on R^{n}",
+        "latex": sp.latex(Kc),
+        "domain_text": f"R^{n}",
+        "domain_latex": r"\mathbb{R}^{" + str(n) + "}",
+    }
     rep.conj_grad = {"text": str(list(Ainv * (ys - b)))}
-    rep.derivation.append(Statement(
-        "K* of a quadratic K", f"K = ½xᵀAx + bᵀx + c, A = {A.tolist()} ≻ 0 ⇒ K*(y) = "
-        f"½(y − b)ᵀA⁻¹(y − b) − c = {Kc}", status,
-        "sympy: K*(∇K(x)) − (∇K(x)ᵀx − K(x)) simplifies to 0 (Fenchel–Young equality; the "
-        "supremum of the strictly concave yᵀx − K(x) is attained at Ax + b = y)"))
-    rep.induced = {"kind": "penalty", "text": f"+ {induced}",
-                   "latex": "+ " + sp.latex(induced)}
+    rep.derivation.append(
+        Statement(
+            "K* of a quadratic K",
+            f"K = ½xᵀAx + bᵀx + c, A = {A.tolist()} ≻ 0 ⇒ K*(y) = ½(y − b)ᵀA⁻¹(y − b) − c = {Kc}",
+            status,
+            "sympy: K*(∇K(x)) − (∇K(x)ᵀx − K(x)) simplifies to 0 (Fenchel–Young equality; the "
+            "supremum of the strictly concave yᵀx − K(x) is attained at Ax + b = y)",
+        )
+    )
+    rep.induced = {"kind": "penalty", "text": f"+ {induced}", "latex": "+ " + sp.latex(induced)}
     kc = lambdify_numpy(Kc, tuple(ys))
     X = _samples(n, 200, 6)
     GX = g(X)
@@ -588,21 +763,36 @@ def _quadratic_conjugate(rep, K, xs, kf, g, n, t0):
     scale = 1 + np.abs(kf(X)) + np.abs(np.sum(GX * X, axis=-1))
     mono = np.sum((GX - g(Y)) * (X - Y), axis=-1)
     rep.lyapunov = [
-        Statement("(i) monotonicity of ∇K", "(∇K(x) − ∇K(y))ᵀ(x − y) ≥ 0",
-                  status if mono.min() >= -RTOL * (1 + np.abs(X).max()) else FAILED,
-                  "∇K(x) − ∇K(y) = A(x − y), A ≻ 0; numerically on pairs", n_samples=len(X),
-                  max_violation=float(max(0.0, -mono.min()))),
-        Statement("(ii) mixed inequality (Lemma 2.1)", "(∇K(x) − y)ᵀ(x − ∇K*(y)) ≥ 0",
-                  status, "= (Ax + b − y)ᵀA⁻¹(Ax + b − y) ≥ 0 since A⁻¹ ≻ 0 (∇K*(y) = "
-                  "A⁻¹(y − b))"),
-        Statement("(iii) Fenchel–Young", "K(x) + K*(y) − xᵀy ≥ 0, = 0 at y = ∇K(x)",
-                  CHECKED if fy.min() >= -RTOL * (1 + np.abs(fy).max())
-                  and np.all(np.abs(eq) <= RTOL * scale) else FAILED,
-                  f"on {fy.size} pairs and {len(X)} points", n_samples=fy.size + len(X),
-                  max_violation=float(max(0.0, -fy.min(), np.abs(eq).max())))]
+        Statement(
+            "(i) monotonicity of ∇K",
+            "(∇K(x) − ∇K(y))ᵀ(x − y) ≥ 0",
+            status if mono.min() >= -RTOL * (1 + np.abs(X).max()) else FAILED,
+            "∇K(x) − ∇K(y) = A(x − y), A ≻ 0; numerically on pairs",
+            n_samples=len(X),
+            max_violation=float(max(0.0, -mono.min())),
+        ),
+        Statement(
+            "(ii) mixed inequality (Lemma 2.1)",
+            "(∇K(x) − y)ᵀ(x − ∇K*(y)) ≥ 0",
+            status,
+            "= (Ax + b − y)ᵀA⁻¹(Ax + b − y) ≥ 0 since A⁻¹ ≻ 0 (∇K*(y) = A⁻¹(y − b))",
+        ),
+        Statement(
+            "(iii) Fenchel–Young",
+            "K(x) + K*(y) − xᵀy ≥ 0, = 0 at y = ∇K(x)",
+            CHECKED
+            if fy.min() >= -RTOL * (1 + np.abs(fy).max()) and np.all(np.abs(eq) <= RTOL * scale)
+            else FAILED,
+            f"on {fy.size} pairs and {len(X)} points",
+            n_samples=fy.size + len(X),
+            max_violation=float(max(0.0, -fy.min(), np.abs(eq).max())),
+        ),
+    ]
     rep.method = "symbolic"
-    rep.notes.append("quadratic K: K* in closed form; simulate takes it as a separable or norm K "
-                     "only (no K is built for simulate)")
+    rep.notes.append(
+        "quadratic K: K* in closed form; simulate takes it as a separable or norm K "
+        "only (no K is built for simulate)"
+    )
     rep.seconds = time.monotonic() - t0
     return rep
 
@@ -611,26 +801,46 @@ def _general(rep, kf, g, n, t0):
     X = _samples(n, 200, 6)
     GX = g(X)
     conj_vals = np.sum(GX * X, axis=-1) - kf(X)
-    rep.conj = {"text": "not handled yet: K is not positively homogeneous and not separable; "
-                f"numerically K*(∇K(x)) = ∇K(x)ᵀx − K(x) on {len(X)} points of the range of ∇K",
-                "latex": r"K^*(\nabla K(x)) = \nabla K(x)^\top x - K(x)",
-                "domain_text": "not determined (contains the range of ∇K)", "domain_latex": ""}
-    rep.derivation.append(Statement(
-        "conjugate", "closed form of K* and dom K*", SKIPPED,
-        "not handled yet for a non-separable, non-homogeneous K; numerical fallback: K* known on "
-        f"the range of ∇K only (values from {len(X)} points, range "
-        f"[{np.nanmin(conj_vals):.4g}, {np.nanmax(conj_vals):.4g}])"))
+    rep.conj = {
+        "text": "not handled yet: K is not positively homogeneous and not separable; "
+        f"numerically K*(∇K(x)) = ∇K(x)ᵀx − K(x) on {len(X)} points of the range of ∇K",
+        "latex": r"K^*(\nabla K(x)) = \nabla K(x)^\top x - K(x)",
+        "domain_text": "not determined (contains the range of ∇K)",
+        "domain_latex": "",
+    }
+    rep.derivation.append(
+        Statement(
+            "conjugate",
+            "closed form of K* and dom K*",
+            SKIPPED,
+            "not handled yet for a non-separable, non-homogeneous K; numerical fallback: K* known on "
+            f"the range of ∇K only (values from {len(X)} points, range "
+            f"[{np.nanmin(conj_vals):.4g}, {np.nanmax(conj_vals):.4g}])",
+        )
+    )
     A = X[np.random.default_rng(7).permutation(len(X))]
     mono = np.sum((GX - g(A)) * (X - A), axis=-1)
-    rep.lyapunov = [Statement("(i) monotonicity of ∇K", "(∇K(x) − ∇K(y))ᵀ(x − y) ≥ 0",
-                              rep.convex if mono.min() >= -RTOL * (1 + np.abs(X).max()) else FAILED,
-                              "convexity; numerically on pairs", n_samples=len(X),
-                              max_violation=float(max(0.0, -mono.min()))),
-                    Statement("(ii), (iii), induced problem", "need K* in closed form", SKIPPED,
-                              "not handled yet for a non-separable, non-homogeneous K")]
+    rep.lyapunov = [
+        Statement(
+            "(i) monotonicity of ∇K",
+            "(∇K(x) − ∇K(y))ᵀ(x − y) ≥ 0",
+            rep.convex if mono.min() >= -RTOL * (1 + np.abs(X).max()) else FAILED,
+            "convexity; numerically on pairs",
+            n_samples=len(X),
+            max_violation=float(max(0.0, -mono.min())),
+        ),
+        Statement(
+            "(ii), (iii), induced problem",
+            "need K* in closed form",
+            SKIPPED,
+            "not handled yet for a non-separable, non-homogeneous K",
+        ),
+    ]
     rep.method = "none"
-    rep.notes.append("non-separable K that is not positively homogeneous: convexity certified, "
-                     "K* and the induced problem not handled yet (no K is built for simulate)")
+    rep.notes.append(
+        "non-separable K that is not positively homogeneous: convexity certified, "
+        "K* and the induced problem not handled yet (no K is built for simulate)"
+    )
     rep.seconds = time.monotonic() - t0
     return rep
 
@@ -664,6 +874,7 @@ class NormFromExpression(NormBallK):
         if lam <= 0:
             return super().describe_induced(lam)
         from ..core.kfunc import format_number
+
         return f"{self._norm_text} ≤ {format_number(self._radius / lam)}"
 
     def dual_lipschitz(self, n: int) -> float:
@@ -675,25 +886,37 @@ def K_from_norm_report(rep: VerifyReport) -> NormBallK:
     """The `NormBallK` of a verified sublinear K; `LionKError` when not available."""
     if rep.convex == FAILED or not rep.ok:
         bad = next((s for s in rep._all() if s.status == FAILED), None)
-        raise LionKError(f"cannot build K from {rep.text!r}: "
-                         + (f"{bad.name} FAILED ({bad.claim})" if bad else "verification failed"))
+        raise LionKError(
+            f"cannot build K from {rep.text!r}: "
+            + (f"{bad.name} FAILED ({bad.claim})" if bad else "verification failed")
+        )
     if rep.kind != "norm":
-        raise LionKError(f"cannot build K from {rep.text!r}: the conjugate of a non-separable, "
-                         "non-homogeneous K is not handled yet")
+        raise LionKError(
+            f"cannot build K from {rep.text!r}: the conjugate of a non-separable, "
+            "non-homogeneous K is not handled yet"
+        )
     ball = rep.conjugate
     if ball.method != "symbolic" and ball.vertices is None:
-        raise LionKError(f"cannot build K from {rep.text!r}: the dual ball is known numerically "
-                         "only (no projection onto it)")
+        raise LionKError(
+            f"cannot build K from {rep.text!r}: the dual ball is known numerically "
+            "only (no projection onto it)"
+        )
     xs = sorted(rep.expr.free_symbols, key=lambda s: int(s.name[1:]))
     n = int(xs[-1].name[1:])
     xs = [sp.Symbol(f"x{i}", real=True) for i in range(1, n + 1)]
     forms, quad = _linear_forms(rep.expr, xs), _quadratic(rep.expr, xs)
-    attrs = {"formula": str(rep.expr), "formula_latex": rep.k["latex"],
-             "grad_formula": rep.grad["text"], "conj_formula": rep.conj["text"],
-             "conj_latex": rep.conj["latex"], "induced": rep.induced["text"],
-             "induced_latex": rep.induced["latex"], "induced_kind": "constraint",
-             "differentiable": False,  # a norm has a kink at 0
-             "even": _even(rep.expr, xs)}
+    attrs = {
+        "formula": str(rep.expr),
+        "formula_latex": rep.k["latex"],
+        "grad_formula": rep.grad["text"],
+        "conj_formula": rep.conj["text"],
+        "conj_latex": rep.conj["latex"],
+        "induced": rep.induced["text"],
+        "induced_latex": rep.induced["latex"],
+        "induced_kind": "constraint",
+        "differentiable": False,  # a norm has a kink at 0
+        "even": _even(rep.expr, xs),
+    }
     K = type("NormFromExpression", (NormFromExpression,), attrs)()
     K.report, K.ball, K.dim = rep, ball, n
     K.expression = (rep.catalog or {}).get("expression", rep.text)

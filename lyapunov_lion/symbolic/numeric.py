@@ -7,9 +7,10 @@ steps on the bracket of its two neighbours (y·x − k(x) is concave, so the bra
 maximiser when it lies inside the grid). For y outside dom k* the supremum over [−R, R] grows
 linearly in R at the rate dist(y, dom k*); `growth_rate` measures it between two radii.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -78,8 +79,16 @@ class NumericalConjugate:
 
     method = "numerical"
 
-    def __init__(self, k: Callable, dk: Callable, ymin: float, ymax: float,
-                 lo_closed: bool, hi_closed: bool, source: str):
+    def __init__(
+        self,
+        k: Callable,
+        dk: Callable,
+        ymin: float,
+        ymax: float,
+        lo_closed: bool,
+        hi_closed: bool,
+        source: str,
+    ):
         self.k, self.dk = k, dk
         self.ymin, self.ymax = float(ymin), float(ymax)
         self.lo_closed, self.hi_closed = lo_closed, hi_closed

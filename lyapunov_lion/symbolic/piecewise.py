@@ -11,6 +11,7 @@ the node on each sub-interval by the branch active at an interior test point (ex
 50-digit evaluation when the sign is not decided exactly), and recurse until no non-smooth node
 is left. Adjacent pieces with the same expression are merged.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -121,8 +122,10 @@ def _roots(fn: sp.Expr, x: sp.Symbol, lo, hi, budget: Budget) -> list[sp.Expr]:
         return [r for r in sol if r.is_real is not False]
     if sol == sp.EmptySet:
         return []
-    raise SymbolicFailure("breakpoints", f"the switching points of {fn} = 0 are not a finite set "
-                          f"of closed-form numbers ({sol})")
+    raise SymbolicFailure(
+        "breakpoints",
+        f"the switching points of {fn} = 0 are not a finite set of closed-form numbers ({sol})",
+    )
 
 
 def _active_branch(node: sp.Basic, x: sp.Symbol, t: sp.Expr) -> sp.Expr:
@@ -173,8 +176,9 @@ def split_pieces(expr: sp.Expr, x: sp.Symbol, budget: Budget) -> PiecewiseScalar
     for p in done:
         if merged:
             q = merged[-1]
-            same = budget.try_call("merge pieces", lambda: sp.simplify(q.expr - p.expr) == 0,
-                                   default=False)
+            same = budget.try_call(
+                "merge pieces", lambda: sp.simplify(q.expr - p.expr) == 0, default=False
+            )
             if same:
                 merged[-1] = Piece(q.lo, p.hi, q.expr)
                 continue

@@ -8,6 +8,7 @@ Every statement is one of
 * ``FAILED``  — false, with a counterexample;
 * ``SKIPPED`` — not evaluated (``detail`` says why, e.g. K is not convex).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,8 +44,20 @@ class Statement:
     counterexample: dict | None = None
 
     def to_dict(self) -> dict:
-        return _json({k: getattr(self, k) for k in (
-            "name", "claim", "status", "detail", "n_samples", "max_violation", "counterexample")})
+        return _json(
+            {
+                k: getattr(self, k)
+                for k in (
+                    "name",
+                    "claim",
+                    "status",
+                    "detail",
+                    "n_samples",
+                    "max_violation",
+                    "counterexample",
+                )
+            }
+        )
 
     def line(self) -> str:
         s = f"[{self.status}] {self.name}: {self.claim}"
@@ -58,7 +71,9 @@ class Statement:
         if extra:
             s += " (" + "; ".join(extra) + ")"
         if self.counterexample:
-            s += "\n    counterexample: " + ", ".join(f"{k} = {v}" for k, v in self.counterexample.items())
+            s += "\n    counterexample: " + ", ".join(
+                f"{k} = {v}" for k, v in self.counterexample.items()
+            )
         return s
 
 
@@ -98,8 +113,7 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         """True when K is convex and no statement FAILED."""
-        return self.convex != FAILED and all(
-            s.status != FAILED for s in self._all())
+        return self.convex != FAILED and all(s.status != FAILED for s in self._all())
 
     @property
     def status(self) -> str:
@@ -107,26 +121,42 @@ class VerifyReport:
         return weakest(s.status for s in self._all())
 
     def _all(self) -> list[Statement]:
-        return (self.statements + self.derivation + self.lyapunov + self.discrete
-                + self.numerical_checks)
+        return (
+            self.statements
+            + self.derivation
+            + self.lyapunov
+            + self.discrete
+            + self.numerical_checks
+        )
 
     # -- rendering ------------------------------------------------------------------------
     def to_dict(self) -> dict:
         """JSON-ready dict (non-finite floats → "inf"/"-inf"/null)."""
-        return _json({
-            "text": self.text, "k": self.k, "convex": self.convex, "method": self.method,
-            "ok": self.ok, "status": self.status,
-            "statements": [s.to_dict() for s in self.statements],
-            "derivation": [s.to_dict() for s in self.derivation],
-            "grad": self.grad, "conj": self.conj, "conj_grad": self.conj_grad,
-            "induced": self.induced,
-            "lyapunov": [s.to_dict() for s in self.lyapunov],
-            "discrete": [s.to_dict() for s in self.discrete],
-            "numerical_checks": [s.to_dict() for s in self.numerical_checks],
-            "failures": self.failures, "notes": self.notes, "seconds": self.seconds,
-            "kind": self.kind, "catalog": self.catalog,
-            "lyapunov_formulas": self.lyapunov_formulas,
-        })
+        return _json(
+            {
+                "text": self.text,
+                "k": self.k,
+                "convex": self.convex,
+                "method": self.method,
+                "ok": self.ok,
+                "status": self.status,
+                "statements": [s.to_dict() for s in self.statements],
+                "derivation": [s.to_dict() for s in self.derivation],
+                "grad": self.grad,
+                "conj": self.conj,
+                "conj_grad": self.conj_grad,
+                "induced": self.induced,
+                "lyapunov": [s.to_dict() for s in self.lyapunov],
+                "discrete": [s.to_dict() for s in self.discrete],
+                "numerical_checks": [s.to_dict() for s in self.numerical_checks],
+                "failures": self.failures,
+                "notes": self.notes,
+                "seconds": self.seconds,
+                "kind": self.kind,
+                "catalog": self.catalog,
+                "lyapunov_formulas": self.lyapunov_formulas,
+            }
+        )
 
     # -- the K itself ----------------------------------------------------------------------
     def save_K(self, path) -> None:
@@ -139,13 +169,17 @@ class VerifyReport:
     def to_latex(self) -> str:
         """LaTeX lines: K, its conjugate, dom K* and the induced term (one per line)."""
         sep = self.kind == "separable"
-        lines = [(r"K(x) = \sum_i k(x_i),\quad k(x) = " if sep else "K(x) = ")
-                 + (self.k.get("latex") or "")]
+        lines = [
+            (r"K(x) = \sum_i k(x_i),\quad k(x) = " if sep else "K(x) = ")
+            + (self.k.get("latex") or "")
+        ]
         if self.conj:
             star = "k^*(y) = " if sep else "K^*(y) = "
             lines.append(star + (self.conj.get("latex") or ""))
-            lines.append((r"\operatorname{dom} k^* = " if sep else r"\operatorname{dom} K^* = ")
-                         + (self.conj.get("domain_latex") or self.conj.get("domain_text", "")))
+            lines.append(
+                (r"\operatorname{dom} k^* = " if sep else r"\operatorname{dom} K^* = ")
+                + (self.conj.get("domain_latex") or self.conj.get("domain_text", ""))
+            )
         if self.induced and self.induced.get("latex"):
             lines.append(r"\min_x f(x) " + self.induced["latex"])
         if self.lyapunov_formulas:
@@ -157,25 +191,40 @@ class VerifyReport:
             return []
         c = self.catalog
         params = ", ".join(f"{k} = {v}" for k, v in c.get("params", {}).items())
-        return [f"catalog K: {c['name']}{' (' + params + ')' if params else ''}, verified as the "
-                f"expression {c['expression']}"
-                + (" (the 2-D case of this norm)" if c.get("kind") == "norm" else "")]
+        return [
+            f"catalog K: {c['name']}{' (' + params + ')' if params else ''}, verified as the "
+            f"expression {c['expression']}"
+            + (" (the 2-D case of this norm)" if c.get("kind") == "norm" else "")
+        ]
 
     def _sections(self):
         if self.kind != "separable":
-            yield "K", self._catalog_line() + [
-                f"K(x) = {self.k.get('text')} (non-separable, "
-                f"{'positively homogeneous' if self.kind == 'norm' else 'general'})"]
+            yield (
+                "K",
+                self._catalog_line()
+                + [
+                    f"K(x) = {self.k.get('text')} (non-separable, "
+                    f"{'positively homogeneous' if self.kind == 'norm' else 'general'})"
+                ],
+            )
         else:
-            yield "K", self._catalog_line() + [
-                f"K(x) = Σ_i k(x_i),  k(x) = {self.k.get('text')}",
-                "pieces: " + "; ".join(self.k.get("pieces_text", []))]
+            yield (
+                "K",
+                self._catalog_line()
+                + [
+                    f"K(x) = Σ_i k(x_i),  k(x) = {self.k.get('text')}",
+                    "pieces: " + "; ".join(self.k.get("pieces_text", [])),
+                ],
+            )
         yield "Convexity", [f"overall: {self.convex}"] + [s.line() for s in self.statements]
         if self.grad and self.kind != "separable":
             yield "Gradient", [f"∇K(x) = {self.grad['text']}"]
         elif self.grad:
-            yield "Gradient", [f"k'(x) = {self.grad['text']}"] + [
-                f"∂k({b}) = {seg}" for b, seg in self.grad.get("kinks", [])]
+            yield (
+                "Gradient",
+                [f"k'(x) = {self.grad['text']}"]
+                + [f"∂k({b}) = {seg}" for b, seg in self.grad.get("kinks", [])],
+            )
         if self.conj:
             k_ = "k" if self.kind == "separable" else "K"
             lines = [f"{k_}*(y) = {self.conj['text']}", f"dom {k_}* = {self.conj['domain_text']}"]
@@ -184,10 +233,14 @@ class VerifyReport:
             lines += [s.line() for s in self.derivation]
             yield f"Conjugate ({self.method})", lines
         if self.induced:
-            yield "Induced problem", [
-                ("(1/λ) Σ_i k*(λx_i): " if self.kind == "separable" else "(1/λ) K*(λx): ")
-                + self.induced['kind'],
-                f"Lion-K with this K solves  min_x f(x) {self.induced['text']}"]
+            yield (
+                "Induced problem",
+                [
+                    ("(1/λ) Σ_i k*(λx_i): " if self.kind == "separable" else "(1/λ) K*(λx): ")
+                    + self.induced["kind"],
+                    f"Lion-K with this K solves  min_x f(x) {self.induced['text']}",
+                ],
+            )
         if self.lyapunov:
             fm = self.lyapunov_formulas
             head = [fm["H_text"], fm["c_text"], fm["Delta_text"]] if fm else []
@@ -201,8 +254,10 @@ class VerifyReport:
 
     def to_text(self) -> str:
         """Plain-text report."""
-        out = [f"verify {self.text}: {'OK' if self.ok else 'NOT OK'} (weakest status "
-               f"{self.status}, {self.seconds:.2f} s)"]
+        out = [
+            f"verify {self.text}: {'OK' if self.ok else 'NOT OK'} (weakest status "
+            f"{self.status}, {self.seconds:.2f} s)"
+        ]
         for title, lines in self._sections():
             out.append("")
             out.append(title)
@@ -211,9 +266,13 @@ class VerifyReport:
 
     def to_markdown(self) -> str:
         """Markdown report with LaTeX formulas ($…$)."""
-        out = [f"# verify `{self.text}`", "",
-               f"**{'OK' if self.ok else 'NOT OK'}** — weakest status {self.status}, "
-               f"method {self.method}, {self.seconds:.2f} s", ""]
+        out = [
+            f"# verify `{self.text}`",
+            "",
+            f"**{'OK' if self.ok else 'NOT OK'}** — weakest status {self.status}, "
+            f"method {self.method}, {self.seconds:.2f} s",
+            "",
+        ]
         if self.k.get("latex"):
             out += [f"$k(x) = {self.k['latex']}$", ""]
         if self.conj and self.conj.get("latex"):

@@ -22,6 +22,7 @@ report and the rest falls back to numerics):
 Separable K: every statement about K is the statement about k summed over coordinates
 (K(x) = Σk(x_i), K*(y) = Σk*(y_i), ∇K = (k'(x_i))_i), so it is certified on the scalar k.
 """
+
 from __future__ import annotations
 
 import time
@@ -60,9 +61,11 @@ def _parse(text_or_expr) -> tuple[str, sp.Expr]:
         parsed = parse_expression(text_or_expr)
         names = parsed.names
         if names not in ((), ("x",)):
-            raise LionKError("verify takes the scalar k of a separable K(x) = Σ_i k(x_i), written "
-                             f"in the single variable x (got variables {', '.join(names)}); for a "
-                             "non-separable K in x1, x2 use verify_nonseparable")
+            raise LionKError(
+                "verify takes the scalar k of a separable K(x) = Σ_i k(x_i), written "
+                f"in the single variable x (got variables {', '.join(names)}); for a "
+                "non-separable K in x1, x2 use verify_nonseparable"
+            )
         expr = parsed.expr
         if names == ("x",) and parsed.variables[0] != X:
             expr = expr.xreplace({parsed.variables[0]: X})
@@ -70,11 +73,15 @@ def _parse(text_or_expr) -> tuple[str, sp.Expr]:
     if isinstance(text_or_expr, sp.Expr):
         free = sorted(text_or_expr.free_symbols, key=str)
         if len(free) > 1:
-            raise LionKError("verify takes an expression in one variable x (the scalar k of a "
-                             f"separable K); got symbols {', '.join(map(str, free))}")
+            raise LionKError(
+                "verify takes an expression in one variable x (the scalar k of a "
+                f"separable K); got symbols {', '.join(map(str, free))}"
+            )
         expr = text_or_expr.xreplace({free[0]: X}) if free else text_or_expr
         return str(text_or_expr), expr
-    raise LionKError(f"verify takes a string or a sympy expression, got {type(text_or_expr).__name__}")
+    raise LionKError(
+        f"verify takes a string or a sympy expression, got {type(text_or_expr).__name__}"
+    )
 
 
 def _undefined_set(expr: sp.Expr) -> sp.Set:
@@ -85,8 +92,7 @@ def _undefined_set(expr: sp.Expr) -> sp.Set:
     cannot decide."""
     from sympy.calculus.util import continuous_domain
 
-    e = expr.replace(lambda a: isinstance(a, (sp.sign, sp.Heaviside)),
-                     lambda a: sp.sin(a.args[0]))
+    e = expr.replace(lambda a: isinstance(a, (sp.sign, sp.Heaviside)), lambda a: sp.sin(a.args[0]))
     if not e.has(sp.Piecewise):
         dom = continuous_domain(e, X, sp.S.Reals)
         if isinstance(dom, sp.Complement) and dom.args[0] == sp.S.Reals:
@@ -115,15 +121,18 @@ def _check_finite(expr: sp.Expr, budget_s: float = 5.0) -> None:
         bad = None
     if bad is not None and not bad.is_empty:
         shown = str(bad)
-        raise LionKError(f"k(x) = {expr} is not finite and real on {shown[:80]}"
-                         f"{'...' if len(shown) > 80 else ''} (undefined or infinite there, found "
-                         "symbolically); Lion-K needs a finite convex k: R → R")
+        raise LionKError(
+            f"k(x) = {expr} is not finite and real on {shown[:80]}"
+            f"{'...' if len(shown) > 80 else ''} (undefined or infinite there, found "
+            "symbolically); Lion-K needs a finite convex k: R → R"
+        )
     xs = np.concatenate([np.linspace(-50, 50, 1001), [0.0]])
     with np.errstate(all="ignore"):
         v = numeric(expr, X)(xs)
     bad_x = xs[~np.isfinite(v)]
     if bad_x.size:
         import mpmath
+
         f_mp = sp.lambdify(X, expr, modules="mpmath")
         with mpmath.workdps(30):
             for b in bad_x:
@@ -133,8 +142,10 @@ def _check_finite(expr: sp.Expr, budget_s: float = 5.0) -> None:
                 except (ValueError, ZeroDivisionError, TypeError, OverflowError):
                     finite = False
                 if not finite:
-                    raise LionKError(f"k(x) = {expr} is not finite and real on all of R (e.g. at "
-                                     f"x = {b:g}); Lion-K needs a finite convex k: R → R")
+                    raise LionKError(
+                        f"k(x) = {expr} is not finite and real on all of R (e.g. at "
+                        f"x = {b:g}); Lion-K needs a finite convex k: R → R"
+                    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -212,12 +223,23 @@ def _numeric_convexity(expr: sp.Expr) -> ConvexityResult:
         viol = np.where(ok, -(d2 + tol), -np.inf)
         i = int(np.argmax(viol))
         if viol[i] > 0 and ce is None:
-            ce = {"a": f"{xs[i] - h:.17g}", "b": f"{xs[i] + h:.17g}", "theta": "1/2",
-                  "gap": float(-d2[i] / 2), "arithmetic": "float64"}
+            ce = {
+                "a": f"{xs[i] - h:.17g}",
+                "b": f"{xs[i] + h:.17g}",
+                "theta": "1/2",
+                "gap": float(-d2[i] / 2),
+                "arithmetic": "float64",
+            }
         worst = max(worst, float(max(0.0, -np.min(np.where(ok, d2, np.inf)))))
-    st = Statement("convexity (numerical)", "k(x−h) − 2k(x) + k(x+h) ≥ 0",
-                   FAILED if ce else CHECKED, "symbolic convexity check unavailable",
-                   n_samples=n, max_violation=worst, counterexample=ce)
+    st = Statement(
+        "convexity (numerical)",
+        "k(x−h) − 2k(x) + k(x+h) ≥ 0",
+        FAILED if ce else CHECKED,
+        "symbolic convexity check unavailable",
+        n_samples=n,
+        max_violation=worst,
+        counterexample=ce,
+    )
     return ConvexityResult(st.status, [st], ce)
 
 
@@ -242,7 +264,9 @@ def _numerical_conjugate(expr: sp.Expr, budget: Budget, notes: list) -> Numerica
             steps = np.abs(np.diff(vals))  # k' monotone: growth per decade of |x|
             if finite.size < vals.size and np.all(np.isinf(vals[~np.isfinite(vals)])):
                 v = sgn * np.inf  # k' overflows: it grows without bound (k convex, k' monotone)
-            elif finite.size == vals.size and steps[-1] > 0.5 * steps[1] + 1e-9 * (1 + abs(vals[-1])):
+            elif finite.size == vals.size and steps[-1] > 0.5 * steps[1] + 1e-9 * (
+                1 + abs(vals[-1])
+            ):
                 # the growth of k' from 1e4 to 1e6 does not die out (log x, √x, x): unbounded
                 v = sgn * np.inf
             elif finite.size:
@@ -259,11 +283,19 @@ def _numerical_conjugate(expr: sp.Expr, budget: Budget, notes: list) -> Numerica
             continue
         s1, s2 = sup_conjugate(kf, np.array([e]), 1e4), sup_conjugate(kf, np.array([e]), 1e5)
         closed.append(bool(abs(s2 - s1)[0] <= 1e-6 * (1 + abs(s1[0]))))
-    notes.append("numerical conjugate: closedness of the domain ends decided by the growth of the "
-                 "supremum between |x| ≤ 1e4 and 1e5")
+    notes.append(
+        "numerical conjugate: closedness of the domain ends decided by the growth of the "
+        "supremum between |x| ≤ 1e4 and 1e5"
+    )
     conj = NumericalConjugate(kf, dk, ends[0], ends[1], closed[0], closed[1], source)
-    conj.statements = [Statement("numerical conjugate", f"dom k* = {conj.domain_text}", CHECKED,
-                                 "values by brute-force supremum (|x| ≤ 1e6)")]
+    conj.statements = [
+        Statement(
+            "numerical conjugate",
+            f"dom k* = {conj.domain_text}",
+            CHECKED,
+            "values by brute-force supremum (|x| ≤ 1e6)",
+        )
+    ]
     return conj
 
 
@@ -283,11 +315,17 @@ def _lyapunov(conv: ConvexityResult, conj, kf, g, xs) -> list[Statement]:
     mono = (GA - GB) * (A - B)
     v1 = float(max(0.0, -np.min(mono)))
     proof = {PROVEN: PROVEN, CHECKED: CHECKED}.get(conv.status, FAILED)
-    out.append(Statement("(i) monotonicity of ∇K", "(∇K(x) − ∇K(y))ᵀ(x − y) ≥ 0",
-                         proof if v1 == 0 else FAILED,
-                         "subgradients of a convex function are monotone (convexity "
-                         f"{conv.status}); numerically on pairs", n_samples=mono.size,
-                         max_violation=v1))
+    out.append(
+        Statement(
+            "(i) monotonicity of ∇K",
+            "(∇K(x) − ∇K(y))ᵀ(x − y) ≥ 0",
+            proof if v1 == 0 else FAILED,
+            "subgradients of a convex function are monotone (convexity "
+            f"{conv.status}); numerically on pairs",
+            n_samples=mono.size,
+            max_violation=v1,
+        )
+    )
     # (ii) mixed inequality
     Xg, Yg = np.meshgrid(xs, ys, indexing="ij")
     Gg, Hg = np.meshgrid(gx, h, indexing="ij")
@@ -299,11 +337,18 @@ def _lyapunov(conv: ConvexityResult, conj, kf, g, xs) -> list[Statement]:
     if getattr(conj, "method", "") != "symbolic":
         inv = CHECKED
     status2 = FAILED if bad2 else weakest([proof, inv])
-    out.append(Statement(
-        "(ii) mixed inequality (Lemma 2.1)", "(∇K(x) − y)ᵀ(x − ∇K*(y)) ≥ 0 for y ∈ dom K*",
-        status2, "∇k*(y) ∈ ∂k*(y) ⟺ y ∈ ∂k(∇k*(y)) (Fenchel–Young equality), then monotonicity "
-        f"of ∂k; proof uses convexity ({conv.status}) and the inverse x(y) of k' ({inv}); "
-        "numerically on x × y samples", n_samples=mixed.size, max_violation=v2))
+    out.append(
+        Statement(
+            "(ii) mixed inequality (Lemma 2.1)",
+            "(∇K(x) − y)ᵀ(x − ∇K*(y)) ≥ 0 for y ∈ dom K*",
+            status2,
+            "∇k*(y) ∈ ∂k*(y) ⟺ y ∈ ∂k(∇k*(y)) (Fenchel–Young equality), then monotonicity "
+            f"of ∂k; proof uses convexity ({conv.status}) and the inverse x(y) of k' ({inv}); "
+            "numerically on x × y samples",
+            n_samples=mixed.size,
+            max_violation=v2,
+        )
+    )
     # (iii) Fenchel–Young; a symbolic k* in 40-digit arithmetic (its closed form may cancel)
     precise = {"precise": True} if getattr(conj, "method", "") == "symbolic" else {}
     ks = conj(ys, **precise)
@@ -317,16 +362,27 @@ def _lyapunov(conv: ConvexityResult, conj, kf, g, xs) -> list[Statement]:
     tol_eq = RTOL_CHECK * (1 + np.abs(kx[inside]) + np.abs(xs[inside] * gx[inside]))
     v_eq = float(np.max(np.abs(eq))) if eq.size else 0.0
     bad3 = np.any(fy < -tol) or np.any(np.abs(eq) > tol_eq)
-    out.append(Statement("(iii) Fenchel–Young", "K(x) + K*(y) − xᵀy ≥ 0, = 0 at y = ∇K(x)",
-                         FAILED if bad3 else CHECKED,
-                         f"inequality on x × y samples; equality at y = k'(x) on {eq.size} points "
-                         f"(largest |gap| {v_eq:.3g})", n_samples=fy.size + eq.size,
-                         max_violation=max(v3, v_eq)))
+    out.append(
+        Statement(
+            "(iii) Fenchel–Young",
+            "K(x) + K*(y) − xᵀy ≥ 0, = 0 at y = ∇K(x)",
+            FAILED if bad3 else CHECKED,
+            f"inequality on x × y samples; equality at y = k'(x) on {eq.size} points "
+            f"(largest |gap| {v_eq:.3g})",
+            n_samples=fy.size + eq.size,
+            max_violation=max(v3, v_eq),
+        )
+    )
     cond = weakest([out[0].status, out[1].status])
-    out.append(Statement(
-        "Lyapunov descent", "Δ ≥ 0, hence dH/dt = −Δ ≤ 0 (spec §4), for εγ ≤ 1 and λ > 0",
-        cond, "Δ is a non-negative combination of the terms of (i) and (ii) when εγ ≤ 1 "
-        "(coefficients (γ+λ)/(1+ελ) ≥ 0 and (1−εγ)/(ε(1+ελ)) ≥ 0); H ≥ F by (iii)"))
+    out.append(
+        Statement(
+            "Lyapunov descent",
+            "Δ ≥ 0, hence dH/dt = −Δ ≤ 0 (spec §4), for εγ ≤ 1 and λ > 0",
+            cond,
+            "Δ is a non-negative combination of the terms of (i) and (ii) when εγ ≤ 1 "
+            "(coefficients (γ+λ)/(1+ελ) ≥ 0 and (1−εγ)/(ε(1+ελ)) ≥ 0); H ≥ F by (iii)",
+        )
+    )
     return out
 
 
@@ -348,12 +404,17 @@ def _independent(conj, kf) -> list[Statement]:
     err = np.abs(val - ref)
     tol = RTOL_SUP * (1 + np.abs(val) + np.abs(ys))
     ok = np.isfinite(val) & np.isfinite(ref)
-    st = [Statement("k* vs brute-force sup", f"k*(y) = sup_(|x|≤{R:.3g}) (yx − k(x)) inside dom k*",
-                    CHECKED if (np.all(ok) and np.all(err <= tol)) else FAILED,
-                    "grid + golden section" + ("" if conj.method == "symbolic" else
-                                               " (the fallback k* is itself numerical)"),
-                    n_samples=int(ys.size),
-                    max_violation=float(np.max(np.where(ok, err, np.inf))))]
+    st = [
+        Statement(
+            "k* vs brute-force sup",
+            f"k*(y) = sup_(|x|≤{R:.3g}) (yx − k(x)) inside dom k*",
+            CHECKED if (np.all(ok) and np.all(err <= tol)) else FAILED,
+            "grid + golden section"
+            + ("" if conj.method == "symbolic" else " (the fallback k* is itself numerical)"),
+            n_samples=int(ys.size),
+            max_violation=float(np.max(np.where(ok, err, np.inf))),
+        )
+    ]
     yo = _outside_samples(conj)
     if yo.size:
         rate = growth_rate(kf, yo)
@@ -362,12 +423,19 @@ def _independent(conj, kf) -> list[Statement]:
         # the supremum over |x| ≤ R grows like dist·R (k'(x) → the domain ends); 10 % slack
         # covers a slowly converging k'
         good = rate >= 0.9 * dist
-        st.append(Statement("k* = +∞ outside dom k*", "sup_{|x|≤R}(yx − k(x)) grows linearly in R",
-                            CHECKED if np.all(good) else FAILED,
-                            "rates " + ", ".join(f"{r:.3g} at y = {y:g} (dist {d:g})"
-                                                 for r, y, d in zip(rate, yo, dist)),
-                            n_samples=int(yo.size),
-                            max_violation=float(np.max(np.maximum(0.9 * dist - rate, 0)))))
+        st.append(
+            Statement(
+                "k* = +∞ outside dom k*",
+                "sup_{|x|≤R}(yx − k(x)) grows linearly in R",
+                CHECKED if np.all(good) else FAILED,
+                "rates "
+                + ", ".join(
+                    f"{r:.3g} at y = {y:g} (dist {d:g})" for r, y, d in zip(rate, yo, dist)
+                ),
+                n_samples=int(yo.size),
+                max_violation=float(np.max(np.maximum(0.9 * dist - rate, 0))),
+            )
+        )
     return st
 
 
@@ -383,27 +451,32 @@ def _describe_grad(pk: PiecewiseScalar, budget: Budget) -> dict:
             kinks.append((str(b), interval_text(dl, dr)))
     args = []
     for p in pk.pieces:
-        conds = [c for c, inf in ((X > p.lo, p.lo == -sp.oo), (X < p.hi, p.hi == sp.oo)) if not inf]
+        conds = [c for c, inf in ((p.lo < X, p.lo == -sp.oo), (p.hi > X, p.hi == sp.oo)) if not inf]
         args.append((sp.diff(p.expr, X), sp.And(*conds) if conds else sp.true))
     latex = sp.latex(args[0][0] if len(args) == 1 else sp.Piecewise(*args))
     return {"text": "; ".join(parts), "kinks": kinks, "latex": latex}
 
 
 def _interval_latex(conj) -> str:
-    ends = [v if isinstance(v, sp.Basic) else (sp.nsimplify(v, rational=True) if np.isfinite(v)
-                                               else (sp.oo if v > 0 else -sp.oo))
-            for v in (conj.ymin, conj.ymax)]
+    ends = [
+        v
+        if isinstance(v, sp.Basic)
+        else (sp.nsimplify(v, rational=True) if np.isfinite(v) else (sp.oo if v > 0 else -sp.oo))
+        for v in (conj.ymin, conj.ymax)
+    ]
     if ends[0] == ends[1]:
         return sp.latex(sp.FiniteSet(ends[0]))
-    return sp.latex(sp.Interval(ends[0], ends[1], left_open=not conj.lo_closed,
-                                right_open=not conj.hi_closed))
+    return sp.latex(
+        sp.Interval(ends[0], ends[1], left_open=not conj.lo_closed, right_open=not conj.hi_closed)
+    )
 
 
 # ------------------------------------------------------------------------------------------
 # the entry point
 # ------------------------------------------------------------------------------------------
-def verify(text_or_expr, *, timeout: float = 20.0, per_call: float | None = None,
-           certify: bool = True) -> VerifyReport:
+def verify(
+    text_or_expr, *, timeout: float = 20.0, per_call: float | None = None, certify: bool = True
+) -> VerifyReport:
     """Derive k*, ∇k*, dom k* and the induced problem of K(x) = Σ_i k(x_i) and certify the
     Lyapunov conditions of spec §4 (see the module docstring).
 
@@ -428,8 +501,11 @@ def verify(text_or_expr, *, timeout: float = 20.0, per_call: float | None = None
         pk = split_pieces(expr, X, budget)
     except SymbolicFailure as exc:
         failures.append(f"splitting k into smooth pieces: {exc}")
-    kd = {"text": str(expr), "latex": sp.latex(expr),
-          "pieces_text": [f"{p.expr} on {p.interval_text()}" for p in pk.pieces] if pk else []}
+    kd = {
+        "text": str(expr),
+        "latex": sp.latex(expr),
+        "pieces_text": [f"{p.expr} on {p.interval_text()}" for p in pk.pieces] if pk else [],
+    }
     if pk is not None:
         try:
             conv = check_convexity(pk, budget)
@@ -438,14 +514,25 @@ def verify(text_or_expr, *, timeout: float = 20.0, per_call: float | None = None
             conv = _numeric_convexity(expr)
     else:
         conv = _numeric_convexity(expr)
-    rep = VerifyReport(text=text, k=kd, convex=conv.status, method="none",
-                       statements=list(conv.statements), failures=failures, notes=notes,
-                       expr=expr, pieces=pk)
+    rep = VerifyReport(
+        text=text,
+        k=kd,
+        convex=conv.status,
+        method="none",
+        statements=list(conv.statements),
+        failures=failures,
+        notes=notes,
+        expr=expr,
+        pieces=pk,
+    )
     if conv.status == FAILED:
-        rep.notes.append("k is not convex: no conjugate, induced problem or Lyapunov certificate "
-                         "(Lion-K needs a convex K)")
-        rep.lyapunov = [Statement("Lyapunov certificate", "needs a convex K", SKIPPED,
-                                  "k is not convex")]
+        rep.notes.append(
+            "k is not convex: no conjugate, induced problem or Lyapunov certificate "
+            "(Lion-K needs a convex K)"
+        )
+        rep.lyapunov = [
+            Statement("Lyapunov certificate", "needs a convex K", SKIPPED, "k is not convex")
+        ]
         if certify:
             attach_certificates(rep)
         rep.seconds = time.monotonic() - t0
@@ -458,8 +545,10 @@ def verify(text_or_expr, *, timeout: float = 20.0, per_call: float | None = None
             failures.append(f"conjugate: {exc}")
     if conj is None:
         conj = _numerical_conjugate(expr, budget, notes)
-        notes.append("k* is numerical: values by brute-force supremum inside the domain, +∞ "
-                     "outside; statements relying on it are CHECKED, not PROVEN")
+        notes.append(
+            "k* is numerical: values by brute-force supremum inside the domain, +∞ "
+            "outside; statements relying on it are CHECKED, not PROVEN"
+        )
     rep.method = conj.method
     rep.conjugate = conj
     if pk is not None:
@@ -469,10 +558,14 @@ def verify(text_or_expr, *, timeout: float = 20.0, per_call: float | None = None
             failures.append(f"gradient description: {exc}")
     else:
         rep.grad = {"text": str(sp.diff(expr, X)), "kinks": [], "latex": sp.latex(sp.diff(expr, X))}
-    rep.conj = {"text": conj.text(), "latex": conj.latex(), "domain_text": conj.domain_text,
-                "domain": [str(conj.ymin), str(conj.ymax)],
-                "closed": [conj.lo_closed, conj.hi_closed],
-                "domain_latex": _interval_latex(conj)}
+    rep.conj = {
+        "text": conj.text(),
+        "latex": conj.latex(),
+        "domain_text": conj.domain_text,
+        "domain": [str(conj.ymin), str(conj.ymax)],
+        "closed": [conj.lo_closed, conj.hi_closed],
+        "domain_latex": _interval_latex(conj),
+    }
     rep.conj_grad = {"text": conj.grad_text()}
     rep.derivation = list(getattr(conj, "statements", []))
     try:
@@ -521,10 +614,17 @@ class CatalogRow:
     report: VerifyReport = field(repr=False, default=None)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "params": self.params, "expr": self.expr, "ok": self.ok,
-                "max_abs_diff": self.max_abs_diff, "n_points": self.n_points,
-                "domain_agrees": self.domain_agrees, "seconds": self.seconds,
-                "verify_status": self.report.status if self.report else None}
+        return {
+            "name": self.name,
+            "params": self.params,
+            "expr": self.expr,
+            "ok": self.ok,
+            "max_abs_diff": self.max_abs_diff,
+            "n_points": self.n_points,
+            "domain_agrees": self.domain_agrees,
+            "seconds": self.seconds,
+            "verify_status": self.report.status if self.report else None,
+        }
 
 
 @dataclass
@@ -541,16 +641,32 @@ class CatalogReport:
     def to_text(self) -> str:
         """A table: whole cells (columns as wide as their longest entry), yes/no for booleans."""
         head = ("K", "params", "k(x)", "ok", "max|Δk*|", "points", "dom", "status", "s")
-        rows = [head] + [(
-            r.name, ",".join(f"{k}={v:g}" for k, v in r.params.items()) or "-", r.expr,
-            "yes" if r.ok else "NO", f"{r.max_abs_diff:.2e}", str(r.n_points),
-            "yes" if r.domain_agrees else "NO", r.report.status if r.report else "-",
-            f"{r.seconds:.2f}") for r in self.rows]
+        rows = [head] + [
+            (
+                r.name,
+                ",".join(f"{k}={v:g}" for k, v in r.params.items()) or "-",
+                r.expr,
+                "yes" if r.ok else "NO",
+                f"{r.max_abs_diff:.2e}",
+                str(r.n_points),
+                "yes" if r.domain_agrees else "NO",
+                r.report.status if r.report else "-",
+                f"{r.seconds:.2f}",
+            )
+            for r in self.rows
+        ]
         widths = [max(len(row[c]) for row in rows) for c in range(len(head))]
         right = {4, 5, 8}
-        return "\n".join("  ".join(cell.rjust(w) if c in right else cell.ljust(w)
-                                   for c, (cell, w) in enumerate(zip(row, widths))).rstrip()
-                         for row in rows) + "\n"
+        return (
+            "\n".join(
+                "  ".join(
+                    cell.rjust(w) if c in right else cell.ljust(w)
+                    for c, (cell, w) in enumerate(zip(row, widths))
+                ).rstrip()
+                for row in rows
+            )
+            + "\n"
+        )
 
 
 def verify_catalog(timeout: float = 20.0) -> CatalogReport:
@@ -566,11 +682,24 @@ def verify_catalog(timeout: float = 20.0) -> CatalogReport:
         K = make_K(name, **params)
         conj = rep.conjugate
         lo, hi = K.dom_bounds()
-        dom_ok = (conj is not None and float(conj.ymin) == lo and float(conj.ymax) == hi
-                  and (conj.lo_closed or not np.isfinite(lo))
-                  and (conj.hi_closed or not np.isfinite(hi)))
-        ys = np.concatenate([_inside_samples(conj, 101), _outside_samples(conj),
-                             [v for v in (lo, hi) if np.isfinite(v)]]) if conj else np.zeros(0)
+        dom_ok = (
+            conj is not None
+            and float(conj.ymin) == lo
+            and float(conj.ymax) == hi
+            and (conj.lo_closed or not np.isfinite(lo))
+            and (conj.hi_closed or not np.isfinite(hi))
+        )
+        ys = (
+            np.concatenate(
+                [
+                    _inside_samples(conj, 101),
+                    _outside_samples(conj),
+                    [v for v in (lo, hi) if np.isfinite(v)],
+                ]
+            )
+            if conj
+            else np.zeros(0)
+        )
         mine = conj(ys) if conj else np.zeros(0)
         ref = np.asarray(K.conj(ys[:, None]), dtype=float)
         both_inf = np.isinf(mine) & np.isinf(ref)
@@ -578,7 +707,17 @@ def verify_catalog(timeout: float = 20.0) -> CatalogReport:
         with np.errstate(invalid="ignore"):
             diff = np.where(finite, np.abs(mine - ref), np.where(both_inf, 0.0, np.inf))
         ok_pts = diff <= 1e-10 * (1 + np.where(finite, np.abs(ref), 0.0))
-        rows.append(CatalogRow(name, params, text, bool(rep.ok and dom_ok and np.all(ok_pts)),
-                               float(np.max(diff)) if diff.size else float("nan"), int(ys.size),
-                               bool(dom_ok), rep.seconds, rep))
+        rows.append(
+            CatalogRow(
+                name,
+                params,
+                text,
+                bool(rep.ok and dom_ok and np.all(ok_pts)),
+                float(np.max(diff)) if diff.size else float("nan"),
+                int(ys.size),
+                bool(dom_ok),
+                rep.seconds,
+                rep,
+            )
+        )
     return CatalogReport(rows)

@@ -4,12 +4,20 @@ Needs the ``torch`` extra (``pip install 'lyapunov_lion[torch]'``); the core nev
 package. A verified K comes from ``lyapunov_lion.symbolic.load_K`` (files written by
 ``lionk verify EXPR --save-K FILE``), re-exported here as `load_K`.
 """
+
 from .monitor import LionKMonitor
 from .optimizer import LionK
 from .rules import K_from_spec, K_label, newton_schulz, polar_exact
 
-__all__ = ["K_from_spec", "K_label", "LionK", "LionKMonitor", "load_K", "newton_schulz",
-           "polar_exact"]
+__all__ = [
+    "K_from_spec",
+    "K_label",
+    "LionK",
+    "LionKMonitor",
+    "load_K",
+    "newton_schulz",
+    "polar_exact",
+]
 
 
 def __getattr__(name):

@@ -31,6 +31,7 @@ entries at |λx| ≈ 1 in the parameter's precision, amplified by the slow contr
 `default_tol`: rounded Lion settles ~eps/(ηλ) outside the box, not inside it). Cost per record: one float64 copy of each tensor and
 O(n) work (O(n log n) for linf, an SVD for nuclear).
 """
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,9 @@ def has_ball(K: KFunction) -> bool:
     return False
 
 
-def _measure(K: KFunction, x: np.ndarray, g: np.ndarray | None, lam: float, lr: float,
-             tol: float) -> dict[str, float]:
+def _measure(
+    K: KFunction, x: np.ndarray, g: np.ndarray | None, lam: float, lr: float, tol: float
+) -> dict[str, float]:
     """The per-record quantities of one tensor (module docstring)."""
     s = 1.0 if K.even else -1.0
     band = 2 * lr * lam
@@ -82,8 +84,9 @@ def _measure(K: KFunction, x: np.ndarray, g: np.ndarray | None, lam: float, lr: 
         out["dist"] = float(np.sqrt(np.sum(np.maximum(lam * sig - 1, 0.0) ** 2)))
         out["boundary"] = float(np.mean(lam * sig >= 1 - band)) if lam > 0 else math.nan
         if g is not None:
-            Kg = float(np.sum(np.linalg.svd(as_matrix(torch.from_numpy(g)).numpy(),
-                                            compute_uv=False)))
+            Kg = float(
+                np.sum(np.linalg.svd(as_matrix(torch.from_numpy(g)).numpy(), compute_uv=False))
+            )
             Kc = 0.0 if out["dist"] <= tol else math.inf
     elif isinstance(K, SeparableK):
         v, lo, hi = y.reshape(-1), *K.dom_bounds()
@@ -113,8 +116,11 @@ def _measure(K: KFunction, x: np.ndarray, g: np.ndarray | None, lam: float, lr: 
         inner = float(lam * np.vdot(x, g))
         out["fy"] = Kg + Kc + inner
         scale = abs(Kg) + abs(Kc) + abs(inner)
-        out["fy_rel"] = out["fy"] / scale if scale > 0 and math.isfinite(scale) else (
-            0.0 if scale == 0 else math.nan)
+        out["fy_rel"] = (
+            out["fy"] / scale
+            if scale > 0 and math.isfinite(scale)
+            else (0.0 if scale == 0 else math.nan)
+        )
     return out
 
 
@@ -139,11 +145,14 @@ class LionKMonitor:
     `lyapunov_lion.plotting.training.plot_weight_histograms`).
     """
 
-    def __init__(self, optimizer, every: int = 1, names: Any = None, tol: float | None = None,
-                 bins: int = 0):
+    def __init__(
+        self, optimizer, every: int = 1, names: Any = None, tol: float | None = None, bins: int = 0
+    ):
         for label, v in (("every", every), ("bins", bins)):
             if isinstance(v, bool) or not isinstance(v, int) or v < (1 if label == "every" else 0):
-                raise LionKError(f"{label}={v!r}: must be an integer ≥ {1 if label == 'every' else 0}")
+                raise LionKError(
+                    f"{label}={v!r}: must be an integer ≥ {1 if label == 'every' else 0}"
+                )
         self.optimizer, self.every, self.bins = optimizer, every, bins
         if isinstance(names, torch.nn.Module):
             names = {p: n for n, p in names.named_parameters()}
@@ -151,10 +160,19 @@ class LionKMonitor:
         self.tensors: list[dict[str, Any]] = []
         for gi, group in enumerate(optimizer.param_groups):
             for pi, p in enumerate(group["params"]):
-                t_tol = (default_tol(p, group["lr"], group["weight_decay"]) if tol is None
-                         else float(tol))
-                entry = {"param": p, "group": gi, "name": names.get(p, f"group{gi}.param{pi}"),
-                         "shape": list(p.shape), "K": K_label(group["K"]), "tol": t_tol}
+                t_tol = (
+                    default_tol(p, group["lr"], group["weight_decay"])
+                    if tol is None
+                    else float(tol)
+                )
+                entry = {
+                    "param": p,
+                    "group": gi,
+                    "name": names.get(p, f"group{gi}.param{pi}"),
+                    "shape": list(p.shape),
+                    "K": K_label(group["K"]),
+                    "tol": t_tol,
+                }
                 if bins:
                     lam = group["weight_decay"]
                     top = float(p.detach().abs().max()) if p.numel() else 1.0
@@ -190,8 +208,11 @@ class LionKMonitor:
             for k in SERIES:
                 ser[k].append(vals[k])
             if self.bins:
-                hist.append(np.histogram(np.clip(x.reshape(-1), t["edges"][0], t["edges"][-1]),
-                                         t["edges"])[0])
+                hist.append(
+                    np.histogram(np.clip(x.reshape(-1), t["edges"][0], t["edges"][-1]), t["edges"])[
+                        0
+                    ]
+                )
 
     # -- results ----------------------------------------------------------------------------
     def summary(self) -> list[dict[str, Any]]:
@@ -203,16 +224,28 @@ class LionKMonitor:
             dist = np.asarray(ser["dist"])
             inside = dist <= t["tol"]
             entry = int(self.steps[int(np.argmax(inside))]) if inside.any() else -1
-            after = int(np.sum(~inside[int(np.argmax(inside)):])) if inside.any() else 0
-            rows.append({
-                "name": t["name"], "shape": t["shape"], "K": t["K"], "lam": lam, "lr": lr0,
-                "tol": t["tol"], "dist0": float(dist[0]),
-                "bound": 1 / lam if lam > 0 and has_ball(group["K"]) else math.inf,
-                "entry": entry, "phase1_bound": phase1_entry_bound(float(dist[0]), t["tol"], lr0,
-                                                                    lam, group["decay"]),
-                "left_after_entry": after,
-                **{k: float(ser[k][-1]) for k in ("radius", "dist", "boundary", "fy", "fy_rel",
-                                                   "polar_distance")}})
+            after = int(np.sum(~inside[int(np.argmax(inside)) :])) if inside.any() else 0
+            rows.append(
+                {
+                    "name": t["name"],
+                    "shape": t["shape"],
+                    "K": t["K"],
+                    "lam": lam,
+                    "lr": lr0,
+                    "tol": t["tol"],
+                    "dist0": float(dist[0]),
+                    "bound": 1 / lam if lam > 0 and has_ball(group["K"]) else math.inf,
+                    "entry": entry,
+                    "phase1_bound": phase1_entry_bound(
+                        float(dist[0]), t["tol"], lr0, lam, group["decay"]
+                    ),
+                    "left_after_entry": after,
+                    **{
+                        k: float(ser[k][-1])
+                        for k in ("radius", "dist", "boundary", "fy", "fy_rel", "polar_distance")
+                    },
+                }
+            )
         return rows
 
     def history(self) -> dict[str, Any]:
@@ -240,29 +273,56 @@ class LionKMonitor:
 
     def table(self) -> str:
         """A printable table of `summary` (latest record)."""
-        head = ("tensor", "shape", "K", "λ", "radius", "1/λ", "dist(λx,domK*)", "entry",
-                "bound", "on bdry", "FY rel")
+        head = (
+            "tensor",
+            "shape",
+            "K",
+            "λ",
+            "radius",
+            "1/λ",
+            "dist(λx,domK*)",
+            "entry",
+            "bound",
+            "on bdry",
+            "FY rel",
+        )
         summary = self.summary()
         ns = any(math.isfinite(r["polar_distance"]) for r in summary)
         head += ("NS dist",) if ns else ()
         rows = [head]
         for r in summary:
-            rows.append((r["name"], "×".join(map(str, r["shape"])) or "scalar", r["K"],
-                         f"{r['lam']:g}", f"{r['radius']:.4g}",
-                         f"{r['bound']:.4g}" if math.isfinite(r["bound"]) else "none",
-                         f"{r['dist']:.2e}", str(r["entry"]), str(r["phase1_bound"]),
-                         "-" if math.isnan(r["boundary"]) else f"{r['boundary']:.2f}",
-                         "-" if math.isnan(r["fy_rel"]) else f"{r['fy_rel']:.3f}")
-                        + ((f"{r['polar_distance']:.3f}" if math.isfinite(r["polar_distance"])
-                            else "-",) if ns else ()))
+            rows.append(
+                (
+                    r["name"],
+                    "×".join(map(str, r["shape"])) or "scalar",
+                    r["K"],
+                    f"{r['lam']:g}",
+                    f"{r['radius']:.4g}",
+                    f"{r['bound']:.4g}" if math.isfinite(r["bound"]) else "none",
+                    f"{r['dist']:.2e}",
+                    str(r["entry"]),
+                    str(r["phase1_bound"]),
+                    "-" if math.isnan(r["boundary"]) else f"{r['boundary']:.2f}",
+                    "-" if math.isnan(r["fy_rel"]) else f"{r['fy_rel']:.3f}",
+                )
+                + (
+                    (f"{r['polar_distance']:.3f}" if math.isfinite(r["polar_distance"]) else "-",)
+                    if ns
+                    else ()
+                )
+            )
         widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
-        return f"step {self.step}: entry = first recorded step with dist ≤ tol (every " \
-               f"{self.every}); bound = phase-1 bound ⌈ln(dist₀/tol)/−ln(1−ηλ)⌉\n" + "\n".join(lines)
+        return (
+            f"step {self.step}: entry = first recorded step with dist ≤ tol (every "
+            f"{self.every}); bound = phase-1 bound ⌈ln(dist₀/tol)/−ln(1−ηλ)⌉\n" + "\n".join(lines)
+        )
 
 
-def phase1_entry_bound(dist0: float, tol: float, lr: float, lam: float, decay: str = "explicit") -> int:
+def phase1_entry_bound(
+    dist0: float, tol: float, lr: float, lam: float, decay: str = "explicit"
+) -> int:
     """The worst-case phase-1 entry step ⌈ln(dist₀/tol)/−ln(1 − ηλ)⌉ (explicit, ηλ ≤ 1) or
     ⌈ln(dist₀/tol)/ln(1 + ηλ)⌉ (implicit); 0 if dist₀ ≤ tol; −1 if no bound applies (λ = 0,
     or ηλ > 1 with explicit decay)."""

@@ -30,10 +30,12 @@ rest) — a conv kernel (out, in, kh, kw) is (out, in·kh·kw) — with the exac
 relative Frobenius distance to UVᵀ is measured every ``ns_check_every`` steps and stored in
 the parameter's state (``polar_distance``) for the monitor to report.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import torch
 
@@ -58,8 +60,9 @@ def _check_hyper(lr, betas, weight_decay, decay, foreach) -> None:
         raise LionKError(f"betas={betas!r}: give two numbers (beta1, beta2) in [0, 1)") from None
     if not (0 <= b1 < 1 and 0 <= b2 < 1):
         raise LionKError(f"betas={betas!r}: beta1 and beta2 must lie in [0, 1)")
-    if not (isinstance(weight_decay, (int, float)) and math.isfinite(weight_decay)
-            and weight_decay >= 0):
+    if not (
+        isinstance(weight_decay, (int, float)) and math.isfinite(weight_decay) and weight_decay >= 0
+    ):
         raise LionKError(f"weight_decay={weight_decay!r}: λ must be a finite number ≥ 0")
     if decay not in DECAYS:
         raise LionKError(f"decay={decay!r}: choose one of {', '.join(DECAYS)}")
@@ -81,25 +84,49 @@ class LionK(torch.optim.Optimizer):
     multi-tensor path for elementwise K; norm-type K always loop over tensors.
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-4, betas: tuple[float, float] = (0.9, 0.99),
-                 weight_decay: float = 0.0, K: Any = "l1", decay: str = "explicit",
-                 maximize: bool = False, foreach: bool | None = None, polar: str = "exact",
-                 ns_steps: int = 5, ns_check_every: int = 100):
+    def __init__(
+        self,
+        params: Iterable,
+        lr: float = 1e-4,
+        betas: tuple[float, float] = (0.9, 0.99),
+        weight_decay: float = 0.0,
+        K: Any = "l1",
+        decay: str = "explicit",
+        maximize: bool = False,
+        foreach: bool | None = None,
+        polar: str = "exact",
+        ns_steps: int = 5,
+        ns_check_every: int = 100,
+    ):
         _check_hyper(lr, betas, weight_decay, decay, foreach)
-        if isinstance(ns_check_every, bool) or not isinstance(ns_check_every, int) or ns_check_every < 1:
+        if (
+            isinstance(ns_check_every, bool)
+            or not isinstance(ns_check_every, int)
+            or ns_check_every < 1
+        ):
             raise LionKError(f"ns_check_every={ns_check_every!r}: must be a positive integer")
         self._rules: dict[tuple, Any] = {}
         self.ns_check_every = ns_check_every
-        defaults = dict(lr=lr, betas=tuple(betas), weight_decay=weight_decay, K=K, decay=decay,
-                        maximize=bool(maximize), foreach=foreach, polar=polar, ns_steps=ns_steps)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            weight_decay=weight_decay,
+            K=K,
+            decay=decay,
+            maximize=bool(maximize),
+            foreach=foreach,
+            polar=polar,
+            ns_steps=ns_steps,
+        )
         super().__init__(params, defaults)
 
     # -- groups, K and state dict ------------------------------------------------------------
     def add_param_group(self, param_group: dict) -> None:
         super().add_param_group(param_group)
         group = self.param_groups[-1]
-        _check_hyper(group["lr"], group["betas"], group["weight_decay"], group["decay"],
-                     group["foreach"])
+        _check_hyper(
+            group["lr"], group["betas"], group["weight_decay"], group["decay"], group["foreach"]
+        )
         group["K"] = K_from_spec(group["K"])
         self.rule(group)  # fail now (bad polar, unsupported K), not at the first step
 
@@ -107,7 +134,10 @@ class LionK(torch.optim.Optimizer):
         """The update rule of a parameter group (cached per K object and polar settings)."""
         key = (id(group["K"]), group["polar"], group["ns_steps"])
         if key not in self._rules:
-            self._rules[key] = (group["K"], make_rule(group["K"], group["polar"], group["ns_steps"]))
+            self._rules[key] = (
+                group["K"],
+                make_rule(group["K"], group["polar"], group["ns_steps"]),
+            )
         return self._rules[key][1]
 
     def state_dict(self) -> dict:
@@ -124,8 +154,10 @@ class LionK(torch.optim.Optimizer):
         for i, (K, label) in enumerate(zip(current, saved)):
             label = K_label(label) if isinstance(label, KFunction) else label
             if label != K_label(K):
-                raise LionKError(f"param group {i}: the state dict was saved with K={label!r} but "
-                                 f"this optimizer has K={K_label(K)!r}; build it with the same K")
+                raise LionKError(
+                    f"param group {i}: the state dict was saved with K={label!r} but "
+                    f"this optimizer has K={K_label(K)!r}; build it with the same K"
+                )
         super().load_state_dict(state_dict)
         for group, K in zip(self.param_groups, current):
             group["K"] = K
@@ -155,12 +187,16 @@ class LionK(torch.optim.Optimizer):
     @staticmethod
     def _check_param(p: torch.Tensor, rule) -> None:
         if p.grad.is_sparse:
-            raise LionKError(f"LionK does not support sparse gradients (parameter of shape "
-                             f"{tuple(p.shape)}); use dense gradients, e.g. nn.Embedding(sparse=False)")
+            raise LionKError(
+                f"LionK does not support sparse gradients (parameter of shape "
+                f"{tuple(p.shape)}); use dense gradients, e.g. nn.Embedding(sparse=False)"
+            )
         if p.is_complex() and isinstance(rule, MatrixRule):
-            raise LionKError(f"K=nuclear on a complex parameter (shape {tuple(p.shape)}) is not "
-                             "supported; use an elementwise or vector K (complex entries are "
-                             "treated as real pairs there)")
+            raise LionKError(
+                f"K=nuclear on a complex parameter (shape {tuple(p.shape)}) is not "
+                "supported; use an elementwise or vector K (complex entries are "
+                "treated as real pairs there)"
+            )
         if not (p.is_floating_point() or p.is_complex()):
             raise LionKError(f"LionK needs floating-point parameters, got {p.dtype}")
 

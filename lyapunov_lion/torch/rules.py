@@ -16,11 +16,13 @@ Every rule works in the parameter's dtype and device; norm-type rules compute in
 the parameter is float16/bfloat16 (torch has no half-precision SVD/argmax kernels on CPU) and
 cast back.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -43,9 +45,11 @@ def K_from_spec(spec: Any) -> KFunction:
 
         return K_from_report(spec)
     if not isinstance(spec, str):
-        raise LionKError(f"K={spec!r}: pass a catalog name such as 'l1' or 'huber:delta=0.5', a K "
-                         "object, a verify(...) report, or a verified K "
-                         "(lyapunov_lion.symbolic.load_K('k.json'))")
+        raise LionKError(
+            f"K={spec!r}: pass a catalog name such as 'l1' or 'huber:delta=0.5', a K "
+            "object, a verify(...) report, or a verified K "
+            "(lyapunov_lion.symbolic.load_K('k.json'))"
+        )
     name, _, rest = spec.partition(":")
     params: dict[str, float] = {}
     for item in (s for s in rest.split(",") if s.strip()):
@@ -53,11 +57,15 @@ def K_from_spec(spec: Any) -> KFunction:
         try:
             params[key.strip()] = float(value) if eq else float("nan")
         except ValueError:
-            raise LionKError(f"K={spec!r}: parameter {item.strip()!r} is not of the form "
-                             "name=number (e.g. huber:delta=0.5)") from None
+            raise LionKError(
+                f"K={spec!r}: parameter {item.strip()!r} is not of the form "
+                "name=number (e.g. huber:delta=0.5)"
+            ) from None
         if not eq:
-            raise LionKError(f"K={spec!r}: parameter {item.strip()!r} is not of the form "
-                             "name=number (e.g. huber:delta=0.5)")
+            raise LionKError(
+                f"K={spec!r}: parameter {item.strip()!r} is not of the form "
+                "name=number (e.g. huber:delta=0.5)"
+            )
     return make_K(name.strip(), **params)
 
 
@@ -112,6 +120,7 @@ def _catalog_kernels(K: KFunction) -> tuple[Callable | None, Callable | None]:
         def huber_list_(cs):
             torch._foreach_clamp_min_(cs, -d)
             torch._foreach_clamp_max_(cs, d)
+
         return huber_, huber_list_
     if kind is cat.Relativistic:
         return (lambda c: c.div_(torch.sqrt(1 + c * c))), None
@@ -129,12 +138,14 @@ def _catalog_kernels(K: KFunction) -> tuple[Callable | None, Callable | None]:
 def _torch_where(dtype):
     """``where`` for sympy's torch printer: scalar branches become tensors of ``dtype`` (torch
     would otherwise build them in the default float32 and lose float64 precision)."""
+
     def where(cond, a, b):
         if not torch.is_tensor(a):
             a = torch.tensor(a, dtype=dtype, device=cond.device)
         if not torch.is_tensor(b):
             b = torch.tensor(b, dtype=dtype, device=cond.device)
         return torch.where(cond, a, b)
+
     return where
 
 
@@ -158,8 +169,10 @@ class CompiledExpression:
         try:
             out = fn(x)
         except (TypeError, AttributeError, NameError) as exc:
-            raise LionKError(f"∇K of the verified K {self.text!r} cannot be evaluated in torch "
-                             f"({exc}); use a catalog K or a simpler expression") from None
+            raise LionKError(
+                f"∇K of the verified K {self.text!r} cannot be evaluated in torch "
+                f"({exc}); use a catalog K or a simpler expression"
+            ) from None
         if not torch.is_tensor(out):
             out = torch.full_like(x, float(out))
         return out.to(x.dtype)
@@ -191,6 +204,7 @@ class ElementwiseRule:
 
                 def grad(c, K=self.K):
                     return K.dk(c, xp)
+
             self._one = lambda c: c.copy_(grad(c))
 
     def apply_(self, c):
@@ -215,7 +229,7 @@ def _work_dtype(t):
 def _l2_(c):
     """c/‖c‖₂ in place (0 at 0); the catalog's max-scaled formula when the norm over/underflows."""
     n = torch.linalg.vector_norm(c)
-    if not (torch.isfinite(n) and n > torch.finfo(c.dtype).tiny * 2 ** 24) and bool(c.any()):
+    if not (torch.isfinite(n) and n > torch.finfo(c.dtype).tiny * 2**24) and bool(c.any()):
         return None
     return c.div_(n) if n > 0 else c
 
@@ -257,8 +271,12 @@ class TensorRule:
     def __post_init__(self):
         from ..core import catalog as cat
 
-        self._fast = {cat.L2: _l2_, cat.Linf: _linf_, cat.LogSumExp: _softmax_,
-                      cat.Lp: lambda c: _lp_(c, self.K.p)}.get(type(self.K))
+        self._fast = {
+            cat.L2: _l2_,
+            cat.Linf: _linf_,
+            cat.LogSumExp: _softmax_,
+            cat.Lp: lambda c: _lp_(c, self.K.p),
+        }.get(type(self.K))
 
     def apply_(self, c):
         if self._fast is not None and c.is_contiguous() and c.dtype == _work_dtype(c):
@@ -307,7 +325,9 @@ def newton_schulz(G, steps: int = 5, coeffs: tuple[float, float, float] = NS_COE
 def polar_distance(G, P) -> float:
     """‖P − polar(G)‖_F / ‖polar(G)‖_F: how far an approximate polar factor P is from the exact one."""
     E = polar_exact(G.double())
-    return float(torch.linalg.matrix_norm(P.double() - E) / torch.linalg.matrix_norm(E).clamp_min(1e-300))
+    return float(
+        torch.linalg.matrix_norm(P.double() - E) / torch.linalg.matrix_norm(E).clamp_min(1e-300)
+    )
 
 
 @dataclass
@@ -326,7 +346,11 @@ class MatrixRule:
     def __post_init__(self):
         if self.polar not in POLAR_METHODS:
             raise LionKError(f"polar={self.polar!r}: choose one of {', '.join(POLAR_METHODS)}")
-        if isinstance(self.ns_steps, bool) or not isinstance(self.ns_steps, int) or self.ns_steps < 1:
+        if (
+            isinstance(self.ns_steps, bool)
+            or not isinstance(self.ns_steps, int)
+            or self.ns_steps < 1
+        ):
             raise LionKError(f"ns_steps={self.ns_steps!r}: must be a positive integer")
 
     def apply_(self, c, measure: bool = False):
@@ -350,8 +374,10 @@ def make_rule(K: KFunction, polar: str = "exact", ns_steps: int = 5):
             raise LionKError(f"K={K.name}: only the nuclear norm is supported among matrix K")
         return MatrixRule(K, polar=polar, ns_steps=ns_steps)
     if getattr(K, "dim", None) is not None:
-        raise LionKError(f"K={K_label(K)} is a verified K on R^{K.dim} (in x1, x2, …); LionK takes "
-                         "a separable verified K (an expression in x) or a catalog norm (l2, lp, linf)")
+        raise LionKError(
+            f"K={K_label(K)} is a verified K on R^{K.dim} (in x1, x2, …); LionK takes "
+            "a separable verified K (an expression in x) or a catalog norm (l2, lp, linf)"
+        )
     return TensorRule(K)
 
 

@@ -5,6 +5,7 @@ constraint with `LionKMonitor`, and returns a `TrainResult` with JSON-ready ``me
 monitor's history. torch and scikit-learn are imported when used (extras ``torch`` and
 ``experiments``), never by the core.
 """
+
 from .run import TrainResult, train
 
 __all__ = ["TrainResult", "train"]

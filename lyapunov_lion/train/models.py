@@ -1,4 +1,5 @@
 """Two small networks for 8×8 single-channel images: an MLP and a CNN (default torch init)."""
+
 from __future__ import annotations
 
 from ..errors import LionKError
@@ -13,11 +14,17 @@ def build(model: str = "mlp", *, n_classes: int = 10, hidden: int = 64, image: i
     from torch import nn
 
     if model == "mlp":
-        return nn.Sequential(nn.Flatten(), nn.Linear(image * image, hidden), nn.ReLU(),
-                             nn.Linear(hidden, n_classes))
+        return nn.Sequential(
+            nn.Flatten(), nn.Linear(image * image, hidden), nn.ReLU(), nn.Linear(hidden, n_classes)
+        )
     if model == "cnn":
         side = (image + 1) // 2
-        return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(),
-                             nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
-                             nn.Linear(16 * side * side, n_classes))
+        return nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(8, 16, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(16 * side * side, n_classes),
+        )
     raise LionKError(f"model={model!r}: choose one of {', '.join(MODELS)}")

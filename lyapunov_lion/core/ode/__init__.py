@@ -7,24 +7,49 @@
   resolve s ∈ ∂K(m̃) with K.prox (`implicit`, `inclusion`); matrix K (nuclear) on vec(X) through
   the `matrix.FlatMatrixK` adapter.
 """
+
 from .coeffs import continuous_from_discrete, discrete_from_continuous
-from .implicit import ImplicitRun, integrate_implicit
-from .inclusion import prox_conj, resolve_selection, set_valued_pattern
 from .diagnostics import OdeDiagnostics, delta_with_selection, diagnose, run_guards
+from .filippov import FilippovIntegrator
+from .implicit import ImplicitIntegrator, ImplicitRun, integrate_implicit
+from .inclusion import prox_conj, resolve_selection, set_valued_pattern
 from .matrix import FlatMatrixK, FrobeniusQuadratic, flatten_objective
 from .model import PiecewiseGradK, fd_hessian, hess_K, piecewise_model, resolve_hessian
+from .plain import PlainIntegrator
 from .problem import KStructure, LionProblem
 from .run import OdeRun, SolveOptions
-from .filippov import FilippovIntegrator
-from .implicit import ImplicitIntegrator
-from .plain import PlainIntegrator
 from .solve import INTEGRATORS, METHODS, OdeLionResult, OdeReport, solve_lion_ode
 
-__all__ = ["continuous_from_discrete", "discrete_from_continuous", "solve_lion_ode",
-           "OdeLionResult", "OdeReport", "OdeDiagnostics", "METHODS", "diagnose", "run_guards",
-           "delta_with_selection", "PiecewiseGradK", "piecewise_model", "hess_K",
-           "resolve_hessian", "fd_hessian", "integrate_implicit", "ImplicitRun",
-           "resolve_selection", "prox_conj", "set_valued_pattern", "FlatMatrixK",
-           "FrobeniusQuadratic", "flatten_objective", "KStructure", "LionProblem", "OdeRun",
-           "SolveOptions", "FilippovIntegrator", "ImplicitIntegrator", "PlainIntegrator",
-           "INTEGRATORS"]
+__all__ = [
+    "continuous_from_discrete",
+    "discrete_from_continuous",
+    "solve_lion_ode",
+    "OdeLionResult",
+    "OdeReport",
+    "OdeDiagnostics",
+    "METHODS",
+    "diagnose",
+    "run_guards",
+    "delta_with_selection",
+    "PiecewiseGradK",
+    "piecewise_model",
+    "hess_K",
+    "resolve_hessian",
+    "fd_hessian",
+    "integrate_implicit",
+    "ImplicitRun",
+    "resolve_selection",
+    "prox_conj",
+    "set_valued_pattern",
+    "FlatMatrixK",
+    "FrobeniusQuadratic",
+    "flatten_objective",
+    "KStructure",
+    "LionProblem",
+    "OdeRun",
+    "SolveOptions",
+    "FilippovIntegrator",
+    "ImplicitIntegrator",
+    "PlainIntegrator",
+    "INTEGRATORS",
+]

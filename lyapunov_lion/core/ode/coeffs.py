@@ -9,6 +9,7 @@ because m_{k+1} − m_k = −(1−β2)(g + m) = η(−αg − γm), m̃_{k+1} = 
 and x_{k+1} − x_k = η(∇K(m̃_{k+1}) − λx_k). The inverse needs α = γ (the discrete scheme has one
 EMA rate for m): β2 = 1 − αη, β1 = 1 − εγ.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,17 +53,22 @@ def discrete_from_continuous(alpha, gamma, eps, lr) -> dict:
     Requires α = γ (relative tolerance 1e-12: the discrete scheme has a single momentum rate), and
     the result to be a valid discrete scheme: 0 ≤ β1 ≤ 1 (εγ ≤ 1) and 0 ≤ β2 < 1 (αη ≤ 1).
     """
-    a, g, e, lr = (_finite(n, v) for n, v in
-                   (("alpha", alpha), ("gamma", gamma), ("eps", eps), ("lr", lr)))
+    a, g, e, lr = (
+        _finite(n, v) for n, v in (("alpha", alpha), ("gamma", gamma), ("eps", eps), ("lr", lr))
+    )
     if np.any(lr <= 0) or np.any(a <= 0) or np.any(e < 0):
         raise LionKError("need lr > 0, alpha = gamma > 0 and eps ≥ 0")
     if not np.allclose(a, g, rtol=1e-12, atol=0):
-        raise LionKError(f"alpha={alpha!r} ≠ gamma={gamma!r}: the discrete scheme matches the ODE "
-                         "only when α = γ (one EMA rate 1 − β2 = αη drives both terms of ṁ)")
+        raise LionKError(
+            f"alpha={alpha!r} ≠ gamma={gamma!r}: the discrete scheme matches the ODE "
+            "only when α = γ (one EMA rate 1 − β2 = αη drives both terms of ṁ)"
+        )
     b2, b1 = 1 - a * lr, 1 - e * g
     if np.any(b2 < 0):
         raise LionKError(f"alpha*lr = {a * lr!r} > 1 gives beta2 < 0: use a smaller lr")
     if np.any((b1 < 0) | (b1 > 1)):
-        raise LionKError(f"eps*gamma = {e * g!r} outside [0, 1] gives beta1 = 1 − εγ outside [0, 1]")
+        raise LionKError(
+            f"eps*gamma = {e * g!r} outside [0, 1] gives beta1 = 1 − εγ outside [0, 1]"
+        )
     out = {"lr": lr, "beta1": b1, "beta2": b2}
     return {k: (float(v) if v.ndim == 0 else v) for k, v in out.items()}

@@ -19,6 +19,7 @@ Guards (each violation sets success = False and is named in the message):
   solver's error scale; the exact H is non-increasing).
 * ``finite``: x, m finite.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -61,8 +62,9 @@ def delta_with_selection(K: KFunction, x, m, gx, u, lam, alpha, gamma, eps):
     return t1 + t2
 
 
-def diagnose(K: KFunction, t, X, M, U, grad, f, *, lam, alpha, gamma, eps, rtol, atol
-             ) -> OdeDiagnostics:
+def diagnose(
+    K: KFunction, t, X, M, U, grad, f, *, lam, alpha, gamma, eps, rtol, atol
+) -> OdeDiagnostics:
     """Diagnostics on the grid (X, M, U of shape (n, d))."""
     gx = np.asarray(grad(X), dtype=float)
     fx = None if f is None else np.asarray(f(X), dtype=float)
@@ -79,9 +81,18 @@ def diagnose(K: KFunction, t, X, M, U, grad, f, *, lam, alpha, gamma, eps, rtol,
     H_ref = abs(float(H[i1])) if (H is not None and i1 is not None and np.isfinite(H[i1])) else 1.0
     tol_H = 10 * (rtol * max(1.0, H_ref) + atol_max)
     kkt = float(kkt_score(K, X[-1], gx[-1], lam))
-    return OdeDiagnostics(t=np.asarray(t), H=H, Delta=Delta, dist=dist, f=fx,
-                          phase1_exit_time=None if i1 is None else float(t[i1]),
-                          phase1_exit_index=i1, kkt_final=kkt, tol_dom=tol_dom, tol_H=tol_H)
+    return OdeDiagnostics(
+        t=np.asarray(t),
+        H=H,
+        Delta=Delta,
+        dist=dist,
+        f=fx,
+        phase1_exit_time=None if i1 is None else float(t[i1]),
+        phase1_exit_index=i1,
+        kkt_final=kkt,
+        tol_dom=tol_dom,
+        tol_H=tol_H,
+    )
 
 
 def run_guards(diag: OdeDiagnostics, X, M, lam) -> dict[str, dict[str, Any]]:
@@ -97,15 +108,21 @@ def run_guards(diag: OdeDiagnostics, X, M, lam) -> dict[str, dict[str, Any]]:
         worst = float(np.max(dist[i1:]))
         k = i1 + int(np.argmax(dist[i1:]))
         ok = worst <= tol
-        out["invariance"] = {"ok": ok, "detail": (
-            f"max dist(λx, dom K*) after entry = {worst:.3g} at t={t[k]:.6g} "
-            f"({'≤' if ok else '>'} tol {tol:.3g})")}
+        out["invariance"] = {
+            "ok": ok,
+            "detail": (
+                f"max dist(λx, dom K*) after entry = {worst:.3g} at t={t[k]:.6g} "
+                f"({'≤' if ok else '>'} tol {tol:.3g})"
+            ),
+        }
     bound = dist[0] * np.exp(-lam * (t - t[0])) + tol
     excess = dist - bound
     k = int(np.argmax(excess))
     ok = bool(excess[k] <= 0)
-    out["phase1"] = {"ok": ok, "detail": (
-        f"max of dist − (e^(−λt)dist0 + tol) = {excess[k]:.3g} at t={t[k]:.6g}")}
+    out["phase1"] = {
+        "ok": ok,
+        "detail": (f"max of dist − (e^(−λt)dist0 + tol) = {excess[k]:.3g} at t={t[k]:.6g}"),
+    }
     if diag.H is None:
         out["monotone_H"] = {"ok": True, "detail": "f not given: H not computed (not checked)"}
     elif i1 is None or i1 >= len(t) - 1:
@@ -113,7 +130,11 @@ def run_guards(diag: OdeDiagnostics, X, M, lam) -> dict[str, dict[str, Any]]:
     else:
         rep = monotonicity(diag.H, start=i1, rtol=0.0, atol=diag.tol_H)
         ok = bool(rep.monotone)
-        out["monotone_H"] = {"ok": ok, "detail": (
-            f"max H increase in phase 2 = {rep.max_increase:.3g} (tol {diag.tol_H:.3g}), "
-            f"{rep.n_increases} increase(s) over {rep.n_checked} pairs")}
+        out["monotone_H"] = {
+            "ok": ok,
+            "detail": (
+                f"max H increase in phase 2 = {rep.max_increase:.3g} (tol {diag.tol_H:.3g}), "
+                f"{rep.n_increases} increase(s) over {rep.n_checked} pairs"
+            ),
+        }
     return out

@@ -39,6 +39,7 @@ implicit integrator.
 With a constant ∇²f the matrices of the equivalent control (the inverse of ∇²f_SS) are
 computed once per sliding set, not per evaluation.
 """
+
 from __future__ import annotations
 
 import time
@@ -70,11 +71,15 @@ class Mode:
     sliding: np.ndarray
     kink: np.ndarray
 
-    def copy(self) -> "Mode":
+    def copy(self) -> Mode:
         return Mode(self.region.copy(), self.sliding.copy(), self.kink.copy())
 
     def label(self, i: int) -> str:
-        return f"sliding@kink{int(self.kink[i])}" if self.sliding[i] else f"region{int(self.region[i])}"
+        return (
+            f"sliding@kink{int(self.kink[i])}"
+            if self.sliding[i]
+            else f"region{int(self.region[i])}"
+        )
 
 
 class _ModeField:
@@ -90,7 +95,9 @@ class _ModeField:
         self.n_grad = 0
         self._inv = None
         if self.S.size and prob.eps <= 0:
-            raise NumericalFailure("a sliding mode needs ε > 0 (with ε = 0, ṁ does not depend on ∇K)")
+            raise NumericalFailure(
+                "a sliding mode needs ε > 0 (with ε = 0, ṁ does not depend on ∇K)"
+            )
         if self.S.size and H_const is not None:
             self._H_SF, self._H_S, self._inv = H_const.blocks(self.S, self.F)
         kinks = np.concatenate([[-np.inf], pw.kinks, [np.inf]])
@@ -104,8 +111,10 @@ class _ModeField:
         try:
             np.linalg.cholesky(HSS)
         except np.linalg.LinAlgError:
-            raise NumericalFailure("∇²f restricted to the sliding coordinates is not positive "
-                                   "definite: the equivalent control is not unique") from None
+            raise NumericalFailure(
+                "∇²f restricted to the sliding coordinates is not positive "
+                "definite: the equivalent control is not unique"
+            ) from None
         return np.linalg.inv(HSS)
 
     def parts(self, X, M):
@@ -131,8 +140,12 @@ class _ModeField:
                 return np.stack(out)
             H = p.hess(X)
             H_SF, H_S, inv = H[np.ix_(S, F)], H[S], self._inverse(H[np.ix_(S, S)])
-        rhs = (((1 - p.eps * p.gamma) * mdot[..., S] + self.kappa * (mt[..., S] - self.c))
-               / (p.eps * p.alpha) - u[..., F] @ H_SF.T + p.lam * (X @ H_S.T))
+        rhs = (
+            ((1 - p.eps * p.gamma) * mdot[..., S] + self.kappa * (mt[..., S] - self.c))
+            / (p.eps * p.alpha)
+            - u[..., F] @ H_SF.T
+            + p.lam * (X @ H_S.T)
+        )
         u = u.copy()
         u[..., S] = rhs @ inv.T
         return u
@@ -202,7 +215,11 @@ class _ConstantHessian:
             if S.size == S0.size - 1 and np.isin(S, S0).all():
                 self._n_updates += 1
                 keep = np.isin(S0, S)
-                E, f, g = inv0[np.ix_(keep, keep)], inv0[keep][:, ~keep][:, 0], inv0[~keep][:, ~keep][0, 0]
+                E, f, g = (
+                    inv0[np.ix_(keep, keep)],
+                    inv0[keep][:, ~keep][:, 0],
+                    inv0[~keep][:, ~keep][0, 0],
+                )
                 return E - np.outer(f, f) / g
         self._n_updates = 0
         return _ModeField._inverse(self.H[np.ix_(S, S)])
@@ -213,8 +230,10 @@ class _ConstantHessian:
         u = inv0 @ b
         sigma = c - b @ u
         if not sigma > 1e-12 * abs(c):
-            raise NumericalFailure("∇²f restricted to the sliding coordinates is not positive "
-                                   "definite: the equivalent control is not unique")
+            raise NumericalFailure(
+                "∇²f restricted to the sliding coordinates is not positive "
+                "definite: the equivalent control is not unique"
+            )
         n = S0.size
         out = np.empty((n + 1, n + 1))
         out[:n, :n] = inv0 + np.outer(u, u) / sigma
@@ -229,8 +248,15 @@ class _Segment:
 
     def __init__(self, field: _ModeField, t0, z0, t_final, opts: SolveOptions, inner):
         self.fld = field
-        self.solver = inner(field.rhs, t0, z0, t_final, rtol=opts.rtol, atol=opts.atol,
-                            **({"first_step": opts.first_step} if opts.first_step else {}))
+        self.solver = inner(
+            field.rhs,
+            t0,
+            z0,
+            t_final,
+            rtol=opts.rtol,
+            atol=opts.atol,
+            **({"first_step": opts.first_step} if opts.first_step else {}),
+        )
         self.t0 = t0
         self.g0 = field.gaps(z0[:, None])[:, 0]
         self.tol = field.gap_tol(z0)
@@ -275,8 +301,10 @@ class _Segment:
             back = neg & ~self.armed & (g < -self.tol)  # returned before it was armed
             if hit.any() or back.any():
                 roots = [(int(e), self._root(dense, e, t_prev, tk[j])) for e in np.flatnonzero(hit)]
-                roots += [(int(e), self._root_unarmed(dense, e, t_old, tk[j]))
-                          for e in np.flatnonzero(back)]
+                roots += [
+                    (int(e), self._root_unarmed(dense, e, t_old, tk[j]))
+                    for e in np.flatnonzero(back)
+                ]
                 t_ev = min(r for _, r in roots)
                 close = 1e-12 * max(1.0, abs(t_ev)) + 4 * np.finfo(float).eps * abs(t_ev)
                 return t_ev, [e for e, r in roots if r <= t_ev + close]
@@ -291,7 +319,9 @@ class _Segment:
         fn = self._gap(dense, e)
         if fn(a) <= 0:
             return a
-        return optimize.brentq(fn, a, b, xtol=1e-15 * max(1.0, abs(b)), rtol=4 * np.finfo(float).eps)
+        return optimize.brentq(
+            fn, a, b, xtol=1e-15 * max(1.0, abs(b)), rtol=4 * np.finfo(float).eps
+        )
 
     def _root_unarmed(self, dense, e, t_old, b):
         """A gap that started at 0 and is negative at b: bracket from the last time it was
@@ -302,8 +332,13 @@ class _Segment:
         pos = np.flatnonzero(vals > 0)
         if pos.size == 0:
             return t_old
-        return optimize.brentq(self._gap(dense, e), grid[pos[-1]], b,
-                               xtol=1e-15 * max(1.0, abs(b)), rtol=4 * np.finfo(float).eps)
+        return optimize.brentq(
+            self._gap(dense, e),
+            grid[pos[-1]],
+            b,
+            xtol=1e-15 * max(1.0, abs(b)),
+            rtol=4 * np.finfo(float).eps,
+        )
 
 
 def _settle(prob: LionProblem, pw: PiecewiseGradK, z, mode: Mode, hits: dict, H_const) -> Mode:
@@ -383,8 +418,11 @@ class FilippovIntegrator:
         if pw is None:
             raise NumericalFailure("the Filippov integrator needs a K with a piecewise model of ∇K")
         inner = _INNER[opts.inner_method]
-        H_const = (_ConstantHessian(np.asarray(prob.hess(z0[:d]), dtype=float))
-                   if prob.hess_constant else None)
+        H_const = (
+            _ConstantHessian(np.asarray(prob.hess(z0[:d]), dtype=float))
+            if prob.hess_constant
+            else None
+        )
         z = np.asarray(z0, dtype=float).copy()
         mode, hits = _initial_mode(prob, pw, z)
         if hits:
@@ -407,7 +445,7 @@ class FilippovIntegrator:
                 segments.append((t, t_end, mode.copy()))
                 ts.extend(seg.ts[1:])
                 interps.extend(seg.interps)
-                for (tk, zk) in seg.knots:
+                for tk, zk in seg.knots:
                     kt.append(tk)
                     kz.append(zk)
                 min_step = min(min_step, float(np.min(np.diff(seg.ts))))
@@ -429,11 +467,17 @@ class FilippovIntegrator:
             stalled = repeat > _MAX_REPEAT
             if stalled or len(events) >= opts.max_events:
                 status = -1
-                why = (f"{repeat} switches of coordinates {sorted(hits)} without progress in time"
-                       if stalled else f"{len(events)} switching events (max_events)")
-                message = (f"the switches accumulate at t={t:.6g}: {why}" + (
+                why = (
+                    f"{repeat} switches of coordinates {sorted(hits)} without progress in time"
+                    if stalled
+                    else f"{len(events)} switching events (max_events)"
+                )
+                message = f"the switches accumulate at t={t:.6g}: {why}" + (
                     " (a Zeno point: with ε = 0 the crossings of an interior coordinate "
-                    "accumulate in finite time)" if prob.eps == 0 else ""))
+                    "accumulate in finite time)"
+                    if prob.eps == 0
+                    else ""
+                )
                 break
             if opts.max_nfev is not None and nfev >= opts.max_nfev:
                 status, message = -1, f"nfev cap {opts.max_nfev} reached at t={t:.6g}"
@@ -441,18 +485,32 @@ class FilippovIntegrator:
         if status == 0:
             message = f"reached t_final with {len(events)} switching events"
         sliding = np.zeros(d)
-        for (a, b, md) in segments:
+        for a, b, md in segments:
             sliding += (b - a) * md.sliding
         return OdeRun(
-            method=self.name, t=np.asarray(kt), z=np.stack(kz, axis=1),
+            method=self.name,
+            t=np.asarray(kt),
+            z=np.stack(kz, axis=1),
             sol=OdeSolution(np.asarray(ts), interps) if interps else None,
-            status=status, message=message, events=events,
-            counters={"nfev": nfev, "njev": 0, "n_grad": n_grad, "n_steps": len(kt) - 1,
-                      "min_step": min_step, "n_segments": len(segments)},
+            status=status,
+            message=message,
+            events=events,
+            counters={
+                "nfev": nfev,
+                "njev": 0,
+                "n_grad": n_grad,
+                "n_steps": len(kt) - 1,
+                "min_step": min_step,
+                "n_segments": len(segments),
+            },
             selection=_Selection(prob, pw, segments, mode, H_const),
-            sliding_time=sliding, final_mode=[mode.label(i) for i in range(d)],
-            extra={"inner_method": opts.inner_method,
-                   "n_sliding_entries": sum(1 for e in events if e[3].startswith("sliding"))})
+            sliding_time=sliding,
+            final_mode=[mode.label(i) for i in range(d)],
+            extra={
+                "inner_method": opts.inner_method,
+                "n_sliding_entries": sum(1 for e in events if e[3].startswith("sliding")),
+            },
+        )
 
 
 @dataclass
@@ -471,7 +529,9 @@ class _Selection:
         Z = np.asarray(Z, dtype=float).reshape(-1, t.size)
         d = self.prob.d
         starts = np.array([s[0] for s in self.segments]) if self.segments else np.array([0.0])
-        idx = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, max(len(self.segments) - 1, 0))
+        idx = np.clip(
+            np.searchsorted(starts, t, side="right") - 1, 0, max(len(self.segments) - 1, 0)
+        )
         out = np.empty((d, t.size))
         for k in np.unique(idx):  # one batched evaluation per segment
             sel = idx == k

@@ -52,12 +52,13 @@ removed is reported; a larger excursion is not projected and the guards report i
 **Dense output** is piecewise linear between knots (error O(H²) between knots); with ``t_eval``
 the steps land exactly on the requested times.
 """
+
 from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -141,8 +142,14 @@ class _Substep:
             iso = _isotropic(self._H_const)
             self._H_iso = iso if iso is not None else False
             # one linearisation is exact only when ∇f is affine with a PSD ∇²f
-            self._linear = bool(np.allclose(self._H_const, 0.5 * (H0 + H0.T), rtol=0,
-                                            atol=1e-14 * max(1.0, float(np.max(np.abs(H0))))))
+            self._linear = bool(
+                np.allclose(
+                    self._H_const,
+                    0.5 * (H0 + H0.T),
+                    rtol=0,
+                    atol=1e-14 * max(1.0, float(np.max(np.abs(H0)))),
+                )
+            )
 
     @staticmethod
     def _psd(H):
@@ -173,8 +180,9 @@ class _Substep:
             a = mt + B @ s
             if self._H_const is not None:  # spectrum and isotropy of a constant ∇²f: once
                 iso = self._H_iso * q * rho if self._H_iso is not False else False
-                s_new, it = resolve_selection(self.K, a, B, s, L=q * rho * self._H_max,
-                                              b=None if iso is False else iso)
+                s_new, it = resolve_selection(
+                    self.K, a, B, s, L=q * rho * self._H_max, b=None if iso is False else iso
+                )
             else:
                 s_new, it = resolve_selection(self.K, a, B, s)
             self.n_inner += it
@@ -189,22 +197,26 @@ class _Substep:
             # to ε_mach‖a‖/‖B‖, ‖B‖ = O(h(h + ε)), and for small h cannot settle to 1e-12
             dm = float(np.max(np.abs(B @ (s_new - s))))
             s = s_new
-            if (change <= 1e-12 * (1 + float(np.max(np.abs(s))))
-                    or (rho * change <= 1e-12 * (float(np.max(np.abs(xh))) + rho)
-                        and dm <= 1e-13 * float(np.max(np.abs(a))))):
+            if change <= 1e-12 * (1 + float(np.max(np.abs(s)))) or (
+                rho * change <= 1e-12 * (float(np.max(np.abs(xh))) + rho)
+                and dm <= 1e-13 * float(np.max(np.abs(a)))
+            ):
                 g1 = None
                 break
         else:
-            raise _StepFailure(f"the Newton iteration for s ∈ ∂K(m̃(s)) did not converge in "
-                               f"{_MAX_NEWTON} passes (last change {change:.3g})")
+            raise _StepFailure(
+                f"the Newton iteration for s ∈ ∂K(m̃(s)) did not converge in "
+                f"{_MAX_NEWTON} passes (last change {change:.3g})"
+            )
         x1 = xh + rho * s
         if g1 is None:
             g1 = np.asarray(self.grad(x1), dtype=float)
             self.n_grad += 1
         m1 = (m - h * alpha * g1) / (1 + h * gamma)
         mt1 = p - q * g1
-        tiny = max(1e-9 * (float(np.max(np.abs(a))) + float(np.max(np.abs(B @ s)))),
-                   self.tiny_floor)
+        tiny = max(
+            1e-9 * (float(np.max(np.abs(a))) + float(np.max(np.abs(B @ s)))), self.tiny_floor
+        )
         return x1, m1, s, mt1, tiny
 
 
@@ -221,11 +233,27 @@ def _zeno_step(sub, K, z, s_prev, hz):
     return hz, np.concatenate([x, m]), s, face_signature(K, mt, s, tiny)
 
 
-def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final: float, *,
-                       lam, alpha, gamma, eps, rtol: float, atol, order: int = 4,
-                       hess_constant: bool = False, t_eval=None, first_step=None,
-                       max_steps: int = 100_000, max_nfev: int | None = None,
-                       max_time: float | None = None) -> ImplicitRun:
+def integrate_implicit(
+    K: KFunction,
+    grad: Callable,
+    hess: Callable,
+    z0,
+    t_final: float,
+    *,
+    lam,
+    alpha,
+    gamma,
+    eps,
+    rtol: float,
+    atol,
+    order: int = 4,
+    hess_constant: bool = False,
+    t_eval=None,
+    first_step=None,
+    max_steps: int = 100_000,
+    max_nfev: int | None = None,
+    max_time: float | None = None,
+) -> ImplicitRun:
     """Integrate (x, m) from z0 on [0, t_final] by extrapolated implicit substeps (module doc).
 
     ``order`` k ∈ {2, 3, 4}: the tableau depth (k(k+1)/2 substeps per step). ``hess_constant``:
@@ -236,8 +264,9 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
     z0 = np.asarray(z0, dtype=float)
     d = z0.size // 2
     seq = list(range(1, order + 1))
-    sub = _Substep(K, grad, hess, hess_constant, float(lam), float(alpha), float(gamma),
-                   float(eps), z0[:d])
+    sub = _Substep(
+        K, grad, hess, hess_constant, float(lam), float(alpha), float(gamma), float(eps), z0[:d]
+    )
     atol_v = np.broadcast_to(np.asarray(atol, dtype=float), z0.shape)
     # m̃ within the absolute tolerance of a non-smooth set of K counts as on it
     sub.tiny_floor = TINY_FLOOR * float(np.min(atol_v[d:]))
@@ -245,8 +274,14 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
     if outs is not None:
         outs = outs[(outs > 0) & (outs <= t_final)]
     k_out = 0
-    run = ImplicitRun(t=np.empty(0), z=np.empty((2 * d, 0)), S=np.empty((d, 0)), sol=None,
-                      order=order, sliding_time=np.zeros(d))
+    run = ImplicitRun(
+        t=np.empty(0),
+        z=np.empty((2 * d, 0)),
+        S=np.empty((d, 0)),
+        sol=None,
+        order=order,
+        sliding_time=np.zeros(d),
+    )
     has_domain = True
     try:
         dist_fn = lambda x: float(np.asarray(K.dist_dom_conj(lam * x)))  # noqa: E731
@@ -257,12 +292,16 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
     proj_tol = 10 * lam * (float(np.max(atol_v)) + rtol * scale_x)
 
     t, z = 0.0, z0.copy()
-    s_prev = np.asarray(K.grad(z0[d:] - eps * (alpha * np.asarray(grad(z0[:d]), dtype=float)
-                                              + gamma * z0[d:])), dtype=float)
+    s_prev = np.asarray(
+        K.grad(z0[d:] - eps * (alpha * np.asarray(grad(z0[:d]), dtype=float) + gamma * z0[d:])),
+        dtype=float,
+    )
     sub.n_grad += 1
     mt0 = (1 - eps * gamma) * z0[d:] - eps * alpha * np.asarray(grad(z0[:d]), dtype=float)
     sub.n_grad += 1
-    sig_prev = face_signature(K, mt0, s_prev, 1e-9 * float(np.max(np.abs(mt0), initial=0.0)) + 1e-300)
+    sig_prev = face_signature(
+        K, mt0, s_prev, 1e-9 * float(np.max(np.abs(mt0), initial=0.0)) + 1e-300
+    )
     ts, zs, Ss = [0.0], [z0.copy()], [None]
     inside = has_domain and dist_fn(z0[:d]) <= DOMAIN_TOL
     h = float(first_step) if first_step is not None else min(t_final, 1e-3)
@@ -273,7 +312,10 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
     start = time.perf_counter()
     while t < t_final:
         if run.n_steps + run.n_rejected >= max_steps:
-            run.status, run.message = -1, f"max_steps={max_steps} (accepted + rejected) reached at t={t:.6g}"
+            run.status, run.message = (
+                -1,
+                f"max_steps={max_steps} (accepted + rejected) reached at t={t:.6g}",
+            )
             break
         if max_nfev is not None and sub.n_grad >= max_nfev:
             run.status, run.message = -1, f"nfev cap {max_nfev} reached at t={t:.6g}"
@@ -286,16 +328,33 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
         if outs is not None and k_out < outs.size and t + h_try >= outs[k_out]:
             h_try, clipped = outs[k_out] - t, True
         if switch_run >= ZENO_SWITCHES and h < ZENO_COLLAPSE * h_good:
-            zeno = _zeno_step(sub, K, z, s_prev, min(h_good, (outs[k_out] if outs is not None
-                                                            and k_out < outs.size else t_final) - t))
+            zeno = _zeno_step(
+                sub,
+                K,
+                z,
+                s_prev,
+                min(
+                    h_good, (outs[k_out] if outs is not None and k_out < outs.size else t_final) - t
+                ),
+            )
             if zeno is not None:
                 hz, z, s_prev, sig_prev = zeno
                 t = t + hz
-                if outs is not None and k_out < outs.size and abs(t - outs[k_out]) <= 1e-12 * max(1.0, t):
+                if (
+                    outs is not None
+                    and k_out < outs.size
+                    and abs(t - outs[k_out]) <= 1e-12 * max(1.0, t)
+                ):
                     t, k_out = outs[k_out], k_out + 1
                 run.n_zeno += 1
-                run.events.append((t, -1, "accumulation of switches passed",
-                                   f"first-order step of {hz:.3g} onto a non-smooth set of K"))
+                run.events.append(
+                    (
+                        t,
+                        -1,
+                        "accumulation of switches passed",
+                        f"first-order step of {hz:.3g} onto a non-smooth set of K",
+                    )
+                )
                 ts.append(t)
                 zs.append(z.copy())
                 Ss.append(s_prev.copy())
@@ -348,11 +407,14 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
         seq_s = np.stack([s_prev] + [s_ for (s_, _, _) in fine])
         ds = np.max(np.abs(np.diff(seq_s, axis=0)), axis=0)
         dmax = float(np.max(ds))
-        jump = (dmax > 0.5 * float(np.max(np.abs(T1_s - s_prev)))
-                and dmax > 1e-8 * (1 + float(np.max(np.abs(s_prev)))))
+        jump = dmax > 0.5 * float(np.max(np.abs(T1_s - s_prev))) and dmax > 1e-8 * (
+            1 + float(np.max(np.abs(s_prev)))
+        )
         err_sw = 0.0
-        if jump or any(not np.array_equal(face_signature(K, mt_, s_, tiny_), sig_prev)
-                       for (s_, mt_, tiny_) in subs):
+        if jump or any(
+            not np.array_equal(face_signature(K, mt_, s_, tiny_), sig_prev)
+            for (s_, mt_, tiny_) in subs
+        ):
             err_sw = h_try * float(np.sqrt(np.sum((ds / w[:d]) ** 2) / (2 * d)))
             run.n_switch_steps += 1
         fac = 0.9 * err ** (-1.0 / order) if err > 0 else 5.0
@@ -367,11 +429,11 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
                 # the tableau does not cancel (a face of ∂K changed inside the step: the expansion
                 # in h does not hold) but the first-order solution is within tolerance: take it
                 z_new, low = T[-1][0], True
-                fac = 0.9 * err1 ** -0.5 if err1 > 0 else 5.0
+                fac = 0.9 * err1**-0.5 if err1 > 0 else 5.0
             else:
                 run.n_rejected += 1
                 nonsmooth = err >= 0.5 * err1  # extrapolation does not help: a switch inside
-                f_rej = 0.9 * err1 ** -0.5 if nonsmooth else fac
+                f_rej = 0.9 * err1**-0.5 if nonsmooth else fac
                 h = h_try * min(0.9, max(0.2, f_rej))
                 continue
         run.n_low_order += int(low)
@@ -396,7 +458,7 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
                 inside = True
         hsub = h_try / order
         any_sv = False
-        for (s_f, mt_f, tiny_f) in fine:
+        for s_f, mt_f, tiny_f in fine:
             pat = set_valued_pattern(K, mt_f, s_f, tiny_f)
             if pat.any():
                 any_sv = True
@@ -406,8 +468,14 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
         run.n_set_valued_steps += int(any_sv)
         label = tuple(int(i) for i in np.flatnonzero(pat))
         if prev_label is not None and label != prev_label:
-            run.events.append((t_new, -1, "set-valued coordinates change",
-                               "set-valued on " + str(list(label)) if label else "single-valued"))
+            run.events.append(
+                (
+                    t_new,
+                    -1,
+                    "set-valued coordinates change",
+                    "set-valued on " + str(list(label)) if label else "single-valued",
+                )
+            )
         prev_label = label
         run.final_pattern = pat
         s_prev = fine[-1][0]
@@ -429,11 +497,13 @@ def integrate_implicit(K: KFunction, grad: Callable, hess: Callable, z0, t_final
     run.sol = LinearDense(run.t, run.z) if run.t.size > 1 else None
     run.n_grad, run.n_hess, run.n_inner_iter = sub.n_grad, sub.n_hess, sub.n_inner
     if run.status == 0:
-        run.message = (f"reached t_final: {run.n_steps} steps ({run.n_rejected} rejected, "
-                       f"{run.n_low_order} first-order"
-                       + (f", {run.n_zeno} across accumulations of switches" if run.n_zeno else "")
-                       + "), "
-                       f"set-valued ∂K active in {run.n_set_valued_steps} steps")
+        run.message = (
+            f"reached t_final: {run.n_steps} steps ({run.n_rejected} rejected, "
+            f"{run.n_low_order} first-order"
+            + (f", {run.n_zeno} across accumulations of switches" if run.n_zeno else "")
+            + "), "
+            f"set-valued ∂K active in {run.n_set_valued_steps} steps"
+        )
     return run
 
 
@@ -462,27 +532,59 @@ class ImplicitIntegrator:
 
     def run(self, prob, t0: float, z0, t_final: float, opts):
         t_eval = None if opts.t_eval is None else np.asarray(opts.t_eval, dtype=float) - t0
-        r = integrate_implicit(prob.K, prob.grad, prob.hess, z0, t_final - t0, lam=prob.lam,
-                               alpha=prob.alpha, gamma=prob.gamma, eps=prob.eps, rtol=opts.rtol,
-                               atol=opts.atol, order=opts.order, hess_constant=prob.hess_constant,
-                               t_eval=t_eval, first_step=opts.first_step, max_nfev=opts.max_nfev,
-                               max_time=opts.max_time)
+        r = integrate_implicit(
+            prob.K,
+            prob.grad,
+            prob.hess,
+            z0,
+            t_final - t0,
+            lam=prob.lam,
+            alpha=prob.alpha,
+            gamma=prob.gamma,
+            eps=prob.eps,
+            rtol=opts.rtol,
+            atol=opts.atol,
+            order=opts.order,
+            hess_constant=prob.hess_constant,
+            t_eval=t_eval,
+            first_step=opts.first_step,
+            max_nfev=opts.max_nfev,
+            max_time=opts.max_time,
+        )
         t = r.t + t0
         if r.t.size and r.t[-1] == t_final - t0:
             t[-1] = t_final
         pat = r.final_pattern if r.final_pattern is not None else np.zeros(prob.d, bool)
         from .run import OdeRun
+
         return OdeRun(
-            method=self.name, t=t, z=r.z, sol=LinearDense(t, r.z) if t.size > 1 else None,
-            status=r.status, message=r.message,
-            counters={"nfev": r.n_grad, "njev": r.n_hess, "n_grad": r.n_grad,
-                      "n_steps": r.n_steps, "min_step": r.min_step},
+            method=self.name,
+            t=t,
+            z=r.z,
+            sol=LinearDense(t, r.z) if t.size > 1 else None,
+            status=r.status,
+            message=r.message,
+            counters={
+                "nfev": r.n_grad,
+                "njev": r.n_hess,
+                "n_grad": r.n_grad,
+                "n_steps": r.n_steps,
+                "min_step": r.min_step,
+            },
             selection=_KnotSelection(t, r.S),
             events=[(e[0] + t0,) + tuple(e[1:]) for e in r.events],
             sliding_time=r.sliding_time,
             final_mode=["set-valued" if p_ else "single-valued" for p_ in pat],
-            extra=dict(order=r.order, n_rejected=r.n_rejected, n_low_order=r.n_low_order,
-                       n_set_valued_steps=r.n_set_valued_steps, sliding_sets=r.sliding_sets,
-                       n_projections=r.n_projections, max_projection=r.max_projection,
-                       n_switch_steps=r.n_switch_steps, n_switch_rejected=r.n_switch_rejected,
-                       n_sliding_entries=sum(1 for e in r.events if e[3] != "single-valued")))
+            extra=dict(
+                order=r.order,
+                n_rejected=r.n_rejected,
+                n_low_order=r.n_low_order,
+                n_set_valued_steps=r.n_set_valued_steps,
+                sliding_sets=r.sliding_sets,
+                n_projections=r.n_projections,
+                max_projection=r.max_projection,
+                n_switch_steps=r.n_switch_steps,
+                n_switch_rejected=r.n_switch_rejected,
+                n_sliding_entries=sum(1 for e in r.events if e[3] != "single-valued"),
+            ),
+        )

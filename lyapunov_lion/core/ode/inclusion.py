@@ -24,6 +24,7 @@ is not a singleton), for the integrator's report; `face_signature` labels the sm
 that w lies on (the pattern plus the branch of a single-valued ∇K), so that the integrator can see
 a switch between two substeps even when no substep lands on the non-smooth set.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -84,8 +85,9 @@ def _l2_trust_region(a, B):
         lo *= 0.5
     if lo <= 1e-300:
         lo = 0.0
-    mu = optimize.brentq(lambda m: norm2(m) - 1.0, lo, hi, xtol=1e-16 * hi,
-                         rtol=4 * np.finfo(float).eps, maxiter=500)
+    mu = optimize.brentq(
+        lambda m: norm2(m) - 1.0, lo, hi, xtol=1e-16 * hi, rtol=4 * np.finfo(float).eps, maxiter=500
+    )
     s = Q @ (ah / (lam + mu))
     n = np.linalg.norm(s)
     return s / n if n > 1.0 else s
@@ -112,9 +114,11 @@ def _fista(K, a, B, s0, L=None):
             y = s_new + ((theta - 1) / theta_new) * (s_new - s)
             theta = theta_new
         s = s_new
-    raise NumericalFailure(f"FISTA for s ∈ ∂K(a − Bs) did not converge in {_FISTA_MAX_ITER} "
-                           f"iterations (residual {res:.3g}, cond(B) = "
-                           f"{np.linalg.cond(B):.3g})")
+    raise NumericalFailure(
+        f"FISTA for s ∈ ∂K(a − Bs) did not converge in {_FISTA_MAX_ITER} "
+        f"iterations (residual {res:.3g}, cond(B) = "
+        f"{np.linalg.cond(B):.3g})"
+    )
 
 
 def resolve_selection(K: KFunction, a, B, s0=None, L=None, b=None) -> tuple[np.ndarray, int]:
@@ -154,6 +158,7 @@ def set_valued_pattern(K: KFunction, w, s, tiny: float) -> np.ndarray:
     if own is not None:
         return np.asarray(own(w, tiny), dtype=bool)
     from .model import piecewise_model
+
     pw = piecewise_model(K)
     if pw is not None:
         return np.min(np.abs(w[:, None] - pw.kinks[None, :]), axis=1) <= tiny
@@ -180,6 +185,7 @@ def face_signature(K: KFunction, w, s, tiny: float) -> np.ndarray:
         branch = np.asarray(own(w, tiny), dtype=np.int64)
     else:
         from .model import piecewise_model
+
         pw = piecewise_model(K)
         if pw is not None:
             branch = np.asarray(pw.region(w), dtype=np.int64)

@@ -14,9 +14,10 @@ unchanged:
 the linear map H ↦ D∇f(X)[H] in the row-major basis (for f = ½‖X − C‖²_F: the identity).
 `FrobeniusQuadratic` is that reference objective.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -60,8 +61,10 @@ class FlatMatrixK(KFunction):
     def _mat(self, v):
         v = np.asarray(v, dtype=float)
         if v.shape[-1:] != (self.size,):
-            raise LionKError(f"expected a last axis of length {self.size} (= a·b for "
-                             f"{self.event_shape}), got shape {v.shape}")
+            raise LionKError(
+                f"expected a last axis of length {self.size} (= a·b for "
+                f"{self.event_shape}), got shape {v.shape}"
+            )
         return v.reshape(v.shape[:-1] + self.event_shape)
 
     def _vec(self, v):
@@ -93,7 +96,7 @@ class FlatMatrixK(KFunction):
         t = np.asarray(t, dtype=float)
         if t.ndim and t.shape[-1:] == (self.size,):  # an elementwise t: reshape it with v
             t = self._mat(t)
-        elif t.ndim:                                 # one t per point, shape (..., 1)
+        elif t.ndim:  # one t per point, shape (..., 1)
             t = t[..., None]
         return self._vec(self.base.prox(self._mat(v), t))
 
@@ -191,6 +194,8 @@ def flatten_objective(objective_or_grad, shape, f: Callable | None = None, hess=
     if hess is not None and not callable(hess):
         hess = np.asarray(hess, dtype=float)
         if hess.shape != (size, size):
-            raise LionKError(f"hess for {shape} matrices must be ({size}, {size}) (row-major vec), "
-                             f"got {hess.shape}")
+            raise LionKError(
+                f"hess for {shape} matrices must be ({size}, {size}) (row-major vec), "
+                f"got {hess.shape}"
+            )
     return _FlatObjective(grad, f, hess, shape, constant)

@@ -8,9 +8,10 @@
 * `resolve_hessian(objective, hess)`: ∇²f as a callable ``x -> (d, d)``, from the user, the
   objective's ``hess`` method, or central differences of ∇f.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -24,12 +25,14 @@ __all__ = ["PiecewiseGradK", "piecewise_model", "hess_K", "resolve_hessian", "fd
 def piecewise_model(K: KFunction) -> PiecewiseGradK | None:
     """K's `PiecewiseGradK` (``K.gradient_model()``), or None when K has none."""
     from .problem import piecewise_of
+
     return piecewise_of(K)
 
 
 def hess_K(K: KFunction) -> Callable | None:
     """∇²K as ``v -> (d, d)`` (``K.hessian``) when K provides it, else None."""
     from .problem import KStructure
+
     if not isinstance(K, KStructure) or K.hessian(np.full(1, 0.5)) is None:
         return None
     return K.hessian
@@ -40,6 +43,7 @@ def fd_hessian(grad: Callable) -> Callable:
 
     Error O(h²) + O(ε_mach/h) ≈ 1e-10 relative for smooth f; costs 2d gradient calls.
     """
+
     def hess(x):
         x = np.asarray(x, dtype=float)
         d = x.size
@@ -48,6 +52,7 @@ def fd_hessian(grad: Callable) -> Callable:
         g = np.asarray(grad(pts), dtype=float)
         H = (g[:d] - g[d:]) / (2 * h[:, None])
         return 0.5 * (H + H.T)
+
     hess.finite_difference = True
     return hess
 

@@ -3,6 +3,7 @@ budgets: the solver's step loop is run here (as `scipy.integrate.solve_ivp` does
 evaluation cap ``max_nfev`` or a wall-time cap ``max_time`` stops it with its partial solution
 instead of running unbounded (a naive integrator on a discontinuous ∇K can take millions of steps).
 """
+
 from __future__ import annotations
 
 import time
@@ -15,8 +16,7 @@ from ...errors import LionKError
 
 __all__ = ["PLAIN_METHODS", "PlainRun", "integrate_plain", "PlainIntegrator", "smooth_jacobian"]
 
-METHODS = {"RK23": RK23, "RK45": RK45, "DOP853": DOP853, "Radau": Radau, "BDF": BDF,
-           "LSODA": LSODA}
+METHODS = {"RK23": RK23, "RK45": RK45, "DOP853": DOP853, "Radau": Radau, "BDF": BDF, "LSODA": LSODA}
 PLAIN_METHODS = tuple(METHODS)
 
 
@@ -33,12 +33,25 @@ class PlainRun:
     min_step: float
 
 
-def integrate_plain(method: str, fun, z0, t_final: float, *, rtol, atol, jac=None,
-                    max_nfev: int | None = None, max_time: float | None = None,
-                    first_step=None, t0: float = 0.0) -> PlainRun:
+def integrate_plain(
+    method: str,
+    fun,
+    z0,
+    t_final: float,
+    *,
+    rtol,
+    atol,
+    jac=None,
+    max_nfev: int | None = None,
+    max_time: float | None = None,
+    first_step=None,
+    t0: float = 0.0,
+) -> PlainRun:
     """Integrate ``z' = fun(t, z)`` on [0, t_final] with scipy's ``method``; stop at the caps."""
     if method not in METHODS:
-        raise LionKError(f"method={method!r}: choose one of {', '.join(METHODS)}, 'filippov' or 'auto'")
+        raise LionKError(
+            f"method={method!r}: choose one of {', '.join(METHODS)}, 'filippov' or 'auto'"
+        )
     kw = {"rtol": rtol, "atol": atol}
     if first_step is not None:
         kw["first_step"] = first_step
@@ -65,17 +78,26 @@ def integrate_plain(method: str, fun, z0, t_final: float, *, rtol, atol, jac=Non
     t = np.asarray(ts)
     sol = OdeSolution(t, interps) if interps else None
     steps = np.diff(t)
-    return PlainRun(t=t, z=np.stack(zs, axis=1), sol=sol, nfev=solver.nfev, njev=solver.njev,
-                    nlu=solver.nlu, status=status, message=message,
-                    min_step=float(steps.min()) if steps.size else np.inf)
+    return PlainRun(
+        t=t,
+        z=np.stack(zs, axis=1),
+        sol=sol,
+        nfev=solver.nfev,
+        njev=solver.njev,
+        nlu=solver.nlu,
+        status=status,
+        message=message,
+        min_step=float(steps.min()) if steps.size else np.inf,
+    )
 
 
 def smooth_jacobian(prob):
     """The analytic Jacobian of (ẋ, ṁ) when ∇²K (K's `hessian`) and an exact ∇²f are known:
 
-        ∂(ẋ, ṁ)/∂(x, m) = [[−εα D∇²f − λI, (1 − εγ) D], [−α∇²f, −γI]],   D = ∇²K(m̃)
+    ∂(ẋ, ṁ)/∂(x, m) = [[−εα D∇²f − λI, (1 − εγ) D], [−α∇²f, −γI]],   D = ∇²K(m̃)
     """
     from .problem import hessian_of
+
     if not prob.hess_exact or hessian_of(prob.K, np.zeros(prob.d)) is None:
         return None
     d, lam, alpha, gamma, eps = prob.d, prob.lam, prob.alpha, prob.gamma, prob.eps
@@ -91,6 +113,7 @@ def smooth_jacobian(prob):
         J[d:, :d] = -alpha * Hf
         J[d:, d:] = -gamma * np.eye(d)
         return J
+
     return jac
 
 
@@ -122,15 +145,42 @@ class PlainIntegrator:
 
     def run(self, prob, t0: float, z0, t_final: float, opts):
         from .run import OdeRun
+
         jac = smooth_jacobian(prob) if self.scheme in ("Radau", "BDF", "LSODA") else None
-        r = integrate_plain(self.scheme, prob.field, z0, t_final, rtol=opts.rtol, atol=opts.atol,
-                            jac=jac, max_nfev=opts.max_nfev, max_time=opts.max_time,
-                            first_step=opts.first_step, t0=t0)
+        r = integrate_plain(
+            self.scheme,
+            prob.field,
+            z0,
+            t_final,
+            rtol=opts.rtol,
+            atol=opts.atol,
+            jac=jac,
+            max_nfev=opts.max_nfev,
+            max_time=opts.max_time,
+            first_step=opts.first_step,
+            t0=t0,
+        )
         fd = self.scheme in ("Radau", "BDF", "LSODA") and jac is None
-        return OdeRun(method=self.name, t=r.t, z=r.z, sol=r.sol, status=r.status,
-                      message=r.message, selection=_FieldSelection(prob),
-                      counters={"nfev": r.nfev, "njev": r.njev,
-                                "n_grad": r.nfev + r.njev * (2 * prob.d if fd else 0),
-                                "n_steps": r.t.size - 1, "min_step": r.min_step},
-                      extra={"jacobian": "analytic" if jac is not None else
-                             "finite differences" if fd else "none"})
+        return OdeRun(
+            method=self.name,
+            t=r.t,
+            z=r.z,
+            sol=r.sol,
+            status=r.status,
+            message=r.message,
+            selection=_FieldSelection(prob),
+            counters={
+                "nfev": r.nfev,
+                "njev": r.njev,
+                "n_grad": r.nfev + r.njev * (2 * prob.d if fd else 0),
+                "n_steps": r.t.size - 1,
+                "min_step": r.min_step,
+            },
+            extra={
+                "jacobian": "analytic"
+                if jac is not None
+                else "finite differences"
+                if fd
+                else "none"
+            },
+        )

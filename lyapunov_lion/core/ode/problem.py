@@ -9,10 +9,12 @@ kinks; None otherwise) and gives ``hessian(v)`` → ∇²K(v) as a (d, d) matrix
 differentiable (None when it is not). Catalog K implement it, a K verified by `lionk verify`
 fills it from its report; integrators never look at K's name.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -74,8 +76,9 @@ class LionProblem:
         return np.concatenate([np.asarray(self.K.grad(m + self.eps * mdot)) - self.lam * x, mdot])
 
 
-def build_problem(K, objective_or_grad, d, *, lam, alpha, gamma, eps, f=None, hess=None
-                  ) -> LionProblem:
+def build_problem(
+    K, objective_or_grad, d, *, lam, alpha, gamma, eps, f=None, hess=None
+) -> LionProblem:
     """The `LionProblem` for an `Objective` (f, ∇f; ∇²f from ``hess``, the objective, or central
     differences) or a callable ∇f (then ``f`` for H)."""
     if hasattr(objective_or_grad, "grad") and callable(objective_or_grad.grad):
@@ -87,7 +90,17 @@ def build_problem(K, objective_or_grad, d, *, lam, alpha, gamma, eps, f=None, he
         H = resolve_hessian(None, hess, allow_fd=False) or fd_hessian(objective_or_grad)
     else:
         raise LionKError("objective_or_grad must be an Objective or a callable ∇f")
-    return LionProblem(K=K, grad=grad, f=f, hess=H,
-                       hess_exact=not getattr(H, "finite_difference", False),
-                       hess_constant=bool(getattr(H, "constant", False)),
-                       lam=lam, alpha=alpha, gamma=gamma, eps=eps, d=d, pw=piecewise_of(K))
+    return LionProblem(
+        K=K,
+        grad=grad,
+        f=f,
+        hess=H,
+        hess_exact=not getattr(H, "finite_difference", False),
+        hess_constant=bool(getattr(H, "constant", False)),
+        lam=lam,
+        alpha=alpha,
+        gamma=gamma,
+        eps=eps,
+        d=d,
+        pw=piecewise_of(K),
+    )

@@ -1,6 +1,7 @@
 """The result of `solve_lion_ode`: `OdeLionResult` (trajectory, scipy-style status) and its
 `OdeReport` (what the integrators did), built from an `OdeRun` by `build_result` after the guards
 of `diagnostics` have judged it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -114,14 +115,28 @@ class OdeLionResult:
         return x, m
 
 
+_EXTRA = (
+    "order",
+    "n_rejected",
+    "n_low_order",
+    "n_set_valued_steps",
+    "sliding_sets",
+    "n_projections",
+    "max_projection",
+    "n_switch_steps",
+    "n_switch_rejected",
+)
 
 
-_EXTRA = ("order", "n_rejected", "n_low_order", "n_set_valued_steps", "sliding_sets",
-          "n_projections", "max_projection", "n_switch_steps", "n_switch_rejected")
-
-
-def build_result(prob, run: OdeRun, opts, t_final: float, wall: float, event_shape=None,
-                 fallback: str | None = None) -> OdeLionResult:
+def build_result(
+    prob,
+    run: OdeRun,
+    opts,
+    t_final: float,
+    wall: float,
+    event_shape=None,
+    fallback: str | None = None,
+) -> OdeLionResult:
     """Sample the run on ``opts.t_eval`` (else its knots), run the diagnostics and guards, and
     assemble the result; a guard violation turns the status into −1 and is named in the message."""
     d = prob.d
@@ -132,8 +147,21 @@ def build_result(prob, run: OdeRun, opts, t_final: float, wall: float, event_sha
         Z = np.asarray(run.sol(t_out)).reshape(2 * d, -1)
     X, M = Z[:d].T.copy(), Z[d:].T.copy()
     U = run.selection(t_out, Z).T
-    diag = diagnose(prob.K, t_out, X, M, U, prob.grad, prob.f, lam=prob.lam, alpha=prob.alpha,
-                    gamma=prob.gamma, eps=prob.eps, rtol=opts.rtol, atol=opts.atol)
+    diag = diagnose(
+        prob.K,
+        t_out,
+        X,
+        M,
+        U,
+        prob.grad,
+        prob.f,
+        lam=prob.lam,
+        alpha=prob.alpha,
+        gamma=prob.gamma,
+        eps=prob.eps,
+        rtol=opts.rtol,
+        atol=opts.atol,
+    )
     guards = run_guards(diag, X, M, prob.lam)
     c, message = run.counters, run.message
     on_bd = None
@@ -142,35 +170,82 @@ def build_result(prob, run: OdeRun, opts, t_final: float, wall: float, event_sha
         lx = prob.lam * X[-1]
         on_bd = (np.abs(lx - hi) <= diag.tol_dom) | (np.abs(lx - lo) <= diag.tol_dom)
     n_sw = len(run.events)
-    if not prob.K.differentiable and run.method in ("RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA"):
+    if not prob.K.differentiable and run.method in (
+        "RK23",
+        "RK45",
+        "DOP853",
+        "Radau",
+        "BDF",
+        "LSODA",
+    ):
         lab = np.sign(run.selection(run.t, run.z))
         n_sw = int(np.sum(lab[:, 1:] != lab[:, :-1]))
-        message += (f"; naive integration of a jumping ∇K: {n_sw} branch switches between knots, "
-                    f"min step {c['min_step']:.3g} (not a Filippov solution)")
+        message += (
+            f"; naive integration of a jumping ∇K: {n_sw} branch switches between knots, "
+            f"min step {c['min_step']:.3g} (not a Filippov solution)"
+        )
     jac = run.extra.get("jacobian") or (
-        "none (explicit RK on smooth segments; ∇²f " + ("exact" if prob.hess_exact else
-                                                        "by central differences")
-        + " in the equivalent control)" if run.method.startswith("filippov") else
-        "none (implicit substeps linearise ∇f with ∇²f " + (
-            "exact, constant" if prob.hess_constant else "exact" if prob.hess_exact
-            else "by central differences") + ")")
+        "none (explicit RK on smooth segments; ∇²f "
+        + ("exact" if prob.hess_exact else "by central differences")
+        + " in the equivalent control)"
+        if run.method.startswith("filippov")
+        else "none (implicit substeps linearise ∇f with ∇²f "
+        + (
+            "exact, constant"
+            if prob.hess_constant
+            else "exact"
+            if prob.hess_exact
+            else "by central differences"
+        )
+        + ")"
+    )
     report = OdeReport(
-        method=run.method, inner_method=run.extra.get("inner_method"), nfev=int(c["nfev"]),
-        njev=int(c["njev"]), n_grad=int(c["n_grad"]), n_steps=int(run.t.size - 1),
-        min_step=float(c["min_step"]), n_events=len(run.events),
+        method=run.method,
+        inner_method=run.extra.get("inner_method"),
+        nfev=int(c["nfev"]),
+        njev=int(c["njev"]),
+        n_grad=int(c["n_grad"]),
+        n_steps=int(run.t.size - 1),
+        min_step=float(c["min_step"]),
+        n_events=len(run.events),
         n_sliding_entries=int(run.extra.get("n_sliding_entries", 0)),
-        sliding_time=run.sliding_time, final_mode=run.final_mode, on_boundary_end=on_bd,
-        n_switches_observed=n_sw, wall_time=wall, jacobian=jac, events=run.events,
-        fallback=fallback, **{k: run.extra[k] for k in _EXTRA if k in run.extra})
+        sliding_time=run.sliding_time,
+        final_mode=run.final_mode,
+        on_boundary_end=on_bd,
+        n_switches_observed=n_sw,
+        wall_time=wall,
+        jacobian=jac,
+        events=run.events,
+        fallback=fallback,
+        **{k: run.extra[k] for k in _EXTRA if k in run.extra},
+    )
     failed = [f"{k}: {v['detail']}" for k, v in guards.items() if not v["ok"]]
     status = -1 if failed else run.status
     if failed:
         message = f"{message}; guard violation(s): " + "; ".join(failed)
     if event_shape is not None:
         X, M = X.reshape((-1,) + event_shape), M.reshape((-1,) + event_shape)
-    return OdeLionResult(t=t_out, x=X, m=M, sol=run.sol, nfev=int(c["nfev"]), njev=int(c["njev"]),
-                         status=int(status), message=message, report=report, diagnostics=diag,
-                         guards=guards, event_shape=event_shape,
-                         params={"lam": prob.lam, "alpha": prob.alpha, "gamma": prob.gamma,
-                                 "eps": prob.eps, "t_final": t_final, "rtol": opts.rtol,
-                                 "atol": opts.atol, "K": prob.K.name})
+    return OdeLionResult(
+        t=t_out,
+        x=X,
+        m=M,
+        sol=run.sol,
+        nfev=int(c["nfev"]),
+        njev=int(c["njev"]),
+        status=int(status),
+        message=message,
+        report=report,
+        diagnostics=diag,
+        guards=guards,
+        event_shape=event_shape,
+        params={
+            "lam": prob.lam,
+            "alpha": prob.alpha,
+            "gamma": prob.gamma,
+            "eps": prob.eps,
+            "t_final": t_final,
+            "rtol": opts.rtol,
+            "atol": opts.atol,
+            "K": prob.K.name,
+        },
+    )

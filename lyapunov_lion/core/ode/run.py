@@ -4,10 +4,12 @@ An integrator is a class with a ``name``, ``applicable(problem) -> bool`` and
 ``run(problem, t0, z0, t_final, options) -> OdeRun`` (see `solve.INTEGRATORS`); the driver
 `solve_lion_ode` may chain two runs with `OdeRun.then` when the first cannot continue.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -51,12 +53,18 @@ class OdeRun:
     final_mode: list | None = None
     extra: dict = field(default_factory=dict)
 
-    def then(self, other: "OdeRun") -> "OdeRun":
+    def then(self, other: OdeRun) -> OdeRun:
         """This run followed by ``other`` (which starts where this one stopped)."""
         t_switch = float(self.t[-1])
         keep = self.t < t_switch
-        counters = {k: (min(v, other.counters.get(k, v)) if k == "min_step"
-                        else v + other.counters.get(k, 0)) for k, v in self.counters.items()}
+        counters = {
+            k: (
+                min(v, other.counters.get(k, v))
+                if k == "min_step"
+                else v + other.counters.get(k, 0)
+            )
+            for k, v in self.counters.items()
+        }
         for k, v in other.counters.items():
             counters.setdefault(k, v)
         slide = None
@@ -68,11 +76,15 @@ class OdeRun:
             t=np.concatenate([self.t[keep], other.t]),
             z=np.concatenate([self.z[:, keep], other.z], axis=1),
             sol=PiecewiseDense([(r.sol, end) for r, end in parts]),
-            status=other.status, message=f"{self.message}; continued with {other.method}: "
-                                         f"{other.message}",
-            counters=counters, selection=_PiecewiseSelection(parts),
-            events=self.events + other.events, sliding_time=slide,
-            final_mode=other.final_mode, extra={**self.extra, **other.extra})
+            status=other.status,
+            message=f"{self.message}; continued with {other.method}: {other.message}",
+            counters=counters,
+            selection=_PiecewiseSelection(parts),
+            events=self.events + other.events,
+            sliding_time=slide,
+            final_mode=other.final_mode,
+            extra={**self.extra, **other.extra},
+        )
 
 
 class PiecewiseDense:

@@ -22,6 +22,7 @@ the driver continues with the implicit integrator from the point it reached (whi
 After every solve the guards of `diagnostics` run; any violation sets ``status = −1`` (scipy's
 codes: −1 failure, 0 reached t_final, 1 a terminal event) and the message names it.
 """
+
 from __future__ import annotations
 
 import time
@@ -39,11 +40,20 @@ from .problem import LionProblem, build_problem
 from .result import OdeLionResult, OdeReport, build_result
 from .run import SolveOptions
 
-__all__ = ["OdeReport", "OdeLionResult", "solve_lion_ode", "METHODS", "INTEGRATORS",
-           "choose_integrator"]
+__all__ = [
+    "OdeReport",
+    "OdeLionResult",
+    "solve_lion_ode",
+    "METHODS",
+    "INTEGRATORS",
+    "choose_integrator",
+]
 
-INTEGRATORS = {"filippov": FilippovIntegrator, "implicit": ImplicitIntegrator,
-               **{name: type(name, (PlainIntegrator,), {"scheme": name}) for name in PLAIN_METHODS}}
+INTEGRATORS = {
+    "filippov": FilippovIntegrator,
+    "implicit": ImplicitIntegrator,
+    **{name: type(name, (PlainIntegrator,), {"scheme": name}) for name in PLAIN_METHODS},
+}
 METHODS = ("auto",) + tuple(INTEGRATORS)
 
 STIFF_THRESHOLD = 500.0
@@ -52,15 +62,26 @@ method needs ≳ ρ·T/3.3 steps for stability alone, Radau pays ~5× per step f
 
 
 def _check_params(lam, alpha, gamma, eps, t_final) -> dict:
-    vals = {k: float(v) for k, v in (("lam", lam), ("alpha", alpha), ("gamma", gamma),
-                                     ("eps", eps), ("t_final", t_final))}
+    vals = {
+        k: float(v)
+        for k, v in (
+            ("lam", lam),
+            ("alpha", alpha),
+            ("gamma", gamma),
+            ("eps", eps),
+            ("t_final", t_final),
+        )
+    }
     for key, v in vals.items():
         if not np.isfinite(v) or not (v >= 0 if key == "eps" else v > 0):
             raise LionKError(f"{key}={v!r}: need lam, alpha, gamma, t_final > 0 and eps ≥ 0")
     if vals["eps"] * vals["gamma"] > 1:
-        warnings.warn(f"εγ = {vals['eps'] * vals['gamma']:g} > 1: the second term of Δ can be "
-                      "negative and H need not decrease (spec §4 needs εγ ≤ 1)", TheoryWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"εγ = {vals['eps'] * vals['gamma']:g} > 1: the second term of Δ can be "
+            "negative and H need not decrease (spec §4 needs εγ ≤ 1)",
+            TheoryWarning,
+            stacklevel=3,
+        )
     return vals
 
 
@@ -74,21 +95,34 @@ def choose_integrator(prob: LionProblem, method, z0, t_final):
     if method == "auto":
         if prob.K.differentiable:
             jac = smooth_jacobian(prob)
-            stiff = jac is not None and float(np.max(np.abs(np.linalg.eigvals(jac(0.0, z0))))
-                                              ) * t_final > STIFF_THRESHOLD
+            stiff = (
+                jac is not None
+                and float(np.max(np.abs(np.linalg.eigvals(jac(0.0, z0))))) * t_final
+                > STIFF_THRESHOLD
+            )
             return INTEGRATORS["Radau" if stiff else "DOP853"]()
         method = "filippov" if prob.pw is not None and prob.eps > 0 else "implicit"
     integ = INTEGRATORS[method]()
     if not integ.applicable(prob) and method == "filippov":
-        raise LionKError(f"method='filippov' needs a K with a piecewise model of ∇K (l1, "
-                         f"deadzone, l1_plus_sq, a verified separable K), not {prob.K.name}; use "
-                         "method='implicit' (or 'auto')")
+        raise LionKError(
+            f"method='filippov' needs a K with a piecewise model of ∇K (l1, "
+            f"deadzone, l1_plus_sq, a verified separable K), not {prob.K.name}; use "
+            "method='implicit' (or 'auto')"
+        )
     if not integ.applicable(prob):
-        extra = (" and builds a finite-difference Jacobian across the jump (wrong near the "
-                 "switching surface)" if method in ("Radau", "BDF", "LSODA") else "")
-        warnings.warn(f"method={method} on K={prob.K.name}: ∇K is discontinuous on m̃_i = kink, "
-                      f"the integrator chatters there{extra}; use method='auto' (filippov or "
-                      "implicit) for the Filippov solution", TheoryWarning, stacklevel=3)
+        extra = (
+            " and builds a finite-difference Jacobian across the jump (wrong near the "
+            "switching surface)"
+            if method in ("Radau", "BDF", "LSODA")
+            else ""
+        )
+        warnings.warn(
+            f"method={method} on K={prob.K.name}: ∇K is discontinuous on m̃_i = kink, "
+            f"the integrator chatters there{extra}; use method='auto' (filippov or "
+            "implicit) for the Filippov solution",
+            TheoryWarning,
+            stacklevel=3,
+        )
     return integ
 
 
@@ -96,7 +130,9 @@ def _as_vector_problem(K, objective_or_grad, x0, m0, f, hess):
     """K built, x0/m0 as float arrays; a matrix K is integrated on vec(X) (see `matrix`)."""
     K = make_K(K) if isinstance(K, str) else K
     if not isinstance(K, KFunction) or K.event_ndim not in (1, 2):
-        raise LionKError("solve_lion_ode needs a KFunction with event_ndim 1 (vector) or 2 (matrix)")
+        raise LionKError(
+            "solve_lion_ode needs a KFunction with event_ndim 1 (vector) or 2 (matrix)"
+        )
     x0 = np.asarray(x0, dtype=float)
     m0 = np.zeros_like(x0) if m0 is None else np.asarray(m0, dtype=float)
     if m0.shape != x0.shape:
@@ -107,15 +143,41 @@ def _as_vector_problem(K, objective_or_grad, x0, m0, f, hess):
         return K, objective_or_grad, x0.reshape(-1), m0.reshape(-1), f, hess, None
     if x0.ndim != 2:
         raise LionKError(f"K={K.name} acts on matrices: x0 must have shape (a, b), got {x0.shape}")
-    return (FlatMatrixK(K, x0.shape), flatten_objective(objective_or_grad, x0.shape, f, hess),
-            x0.reshape(-1), m0.reshape(-1), None, None, x0.shape)
+    return (
+        FlatMatrixK(K, x0.shape),
+        flatten_objective(objective_or_grad, x0.shape, f, hess),
+        x0.reshape(-1),
+        m0.reshape(-1),
+        None,
+        None,
+        x0.shape,
+    )
 
 
-def solve_lion_ode(K, objective_or_grad, x0, m0=None, *, lam, alpha, gamma, eps, t_final,
-                   method="auto", rtol: float = 1e-8, atol=1e-10, t_eval=None, f=None, hess=None,
-                   inner_method: str = "DOP853", max_events: int = 10_000,
-                   max_nfev: int | None = None, max_time: float | None = None, first_step=None,
-                   order: int = 4) -> OdeLionResult:
+def solve_lion_ode(
+    K,
+    objective_or_grad,
+    x0,
+    m0=None,
+    *,
+    lam,
+    alpha,
+    gamma,
+    eps,
+    t_final,
+    method="auto",
+    rtol: float = 1e-8,
+    atol=1e-10,
+    t_eval=None,
+    f=None,
+    hess=None,
+    inner_method: str = "DOP853",
+    max_events: int = 10_000,
+    max_nfev: int | None = None,
+    max_time: float | None = None,
+    first_step=None,
+    order: int = 4,
+) -> OdeLionResult:
     """Integrate the Lion-K ODE from (x0, m0) (m0 = 0 by default) on [0, t_final].
 
     ``K``: a `KFunction` or a name. ``objective_or_grad``: an `Objective` (f, ∇f; ∇²f from
@@ -132,20 +194,35 @@ def solve_lion_ode(K, objective_or_grad, x0, m0=None, *, lam, alpha, gamma, eps,
     params = _check_params(lam, alpha, gamma, eps, t_final)
     t_final = params.pop("t_final")
     prob = build_problem(K, obj, x0.size, f=f, hess=hess, **params)
-    opts = SolveOptions(rtol=rtol, atol=atol, t_eval=t_eval, first_step=first_step,
-                        max_events=max_events, max_nfev=max_nfev, max_time=max_time,
-                        order=order, inner_method=inner_method)
+    opts = SolveOptions(
+        rtol=rtol,
+        atol=atol,
+        t_eval=t_eval,
+        first_step=first_step,
+        max_events=max_events,
+        max_nfev=max_nfev,
+        max_time=max_time,
+        order=order,
+        inner_method=inner_method,
+    )
     z0 = np.concatenate([x0, m0])
     integ = choose_integrator(prob, method, z0, t_final)
     start = time.perf_counter()
     run = integ.run(prob, 0.0, z0, t_final, opts)
     fallback = None
-    if run.status < 0 and run.t[-1] < t_final and not _budget_stop(run) \
-            and not isinstance(integ, ImplicitIntegrator):
-        fallback = (f"{run.method} stopped at t={run.t[-1]:.6g} ({run.message}); continued with "
-                    "the implicit integrator")
-        run = run.then(ImplicitIntegrator().run(prob, float(run.t[-1]), run.z[:, -1], t_final,
-                                                opts))
+    if (
+        run.status < 0
+        and run.t[-1] < t_final
+        and not _budget_stop(run)
+        and not isinstance(integ, ImplicitIntegrator)
+    ):
+        fallback = (
+            f"{run.method} stopped at t={run.t[-1]:.6g} ({run.message}); continued with "
+            "the implicit integrator"
+        )
+        run = run.then(
+            ImplicitIntegrator().run(prob, float(run.t[-1]), run.z[:, -1], t_final, opts)
+        )
     return build_result(prob, run, opts, t_final, time.perf_counter() - start, shape, fallback)
 
 
