@@ -13,7 +13,16 @@ import warnings
 import click
 
 from ._version import __version__
-from .cli_inputs import Count, InputFile, OutputFile, Real
+from .cli_inputs import (
+    T_FINAL,
+    T_FINAL_MAX,
+    Count,
+    InputFile,
+    OutputFile,
+    Real,
+    check_t_final,
+    expression_not_option,
+)
 from .errors import LionKError, NumericalFailure, TheoryWarning
 
 _PROGRESS_MIN_STEPS = 50_000
@@ -271,7 +280,12 @@ def list_cmd(as_json: bool) -> None:
     show_default=True,
     help="ODE absolute tolerance, ≥ 1e-20.",
 )
-@click.option("--t-final", type=_POSITIVE, default=None, help="ODE end time (default steps·lr).")
+@click.option(
+    "--t-final",
+    type=T_FINAL,
+    default=None,
+    help=f"ODE end time, at most {T_FINAL_MAX:g} (default steps·lr).",
+)
 @click.option("--alpha", type=_POSITIVE, default=None, help="ODE α (default (1 − β2)/lr).")
 @click.option("--gamma", type=_POSITIVE, default=None, help="ODE γ (default (1 − β2)/lr).")
 @click.option("--eps", type=Real(0), default=None, help="ODE ε (default lr(1 − β1)/(1 − β2)).")
@@ -347,6 +361,7 @@ def simulate(
     if mode != "discrete":
         from .simulate_ode import OdeOptions
 
+        check_t_final(t_final, steps, lr)
         options = OdeOptions(
             method=method, rtol=rtol, atol=atol, t_final=t_final, alpha=alpha, gamma=gamma, eps=eps
         )
@@ -674,16 +689,46 @@ def _echo_json(data) -> None:
     )
 
 
+def _fail(as_json: bool, kind: str, message: str, code: int) -> int:
+    """One line ``lionk: <kind>: <message>`` on stderr; with ``--json`` also, on stdout, the
+    strict JSON object ``{"error": {"kind": ..., "message": ...}, "exit_code": code}`` (kind:
+    "error" for a user error, "numerical failure", "aborted" or "internal error")."""
+    click.echo(f"lionk: {kind}: {message}" if message else f"lionk: {kind}", err=True)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"error": {"kind": kind, "message": message}, "exit_code": code},
+                ensure_ascii=False,
+            )
+        )
+    return code
+
+
+def _option_arity(command: click.Command) -> dict[str, bool]:
+    """Every option name of ``command`` (help included) → whether it takes a value."""
+    out = {name: False for name in ("-h", "--help")}
+    for p in command.params:
+        if isinstance(p, click.Option):
+            for name in p.opts + p.secondary_opts:
+                out[name] = not p.is_flag
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lionk`` console script.
 
     numpy's RuntimeWarnings (overflow, invalid value) are silenced here: every reported number is
     checked for finiteness by the use cases, which fail with one line naming the quantity.
     An unexpected exception (a bug) prints one line ``lionk: internal error: ...`` and exits 3;
-    ``LIONK_DEBUG=1`` shows its traceback instead.
+    ``LIONK_DEBUG=1`` shows its traceback instead. With ``--json`` every error is also printed
+    as a JSON object on stdout (`_fail`), so stdout is always strict JSON.
     """
     import os
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["verify"]:  # '-cosh(-1)' is the expression, not options -c -o -s -h
+        argv = argv[:1] + expression_not_option(argv[1:], _option_arity(verify))
+    as_json = "--json" in argv[: argv.index("--") if "--" in argv else len(argv)]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -693,33 +738,32 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:
-        click.echo("lionk: aborted", err=True)
-        return 1
+        return _fail(as_json, "aborted", "", 1)
     except click.UsageError as exc:
         hint = f" (see 'lionk {exc.ctx.info_name} --help')" if exc.ctx is not None else ""
-        click.echo(f"lionk: error: {exc.format_message()}{hint}", err=True)
-        return 2
+        return _fail(as_json, "error", f"{exc.format_message()}{hint}", 2)
     except LionKError as exc:
-        click.echo(f"lionk: error: {exc}", err=True)
-        return 2
+        return _fail(as_json, "error", str(exc), 2)
     except (NumericalFailure, OverflowError, FloatingPointError) as exc:
-        click.echo(f"lionk: numerical failure: {exc}", err=True)
-        return 1
+        return _fail(as_json, "numerical failure", str(exc), 1)
     except MemoryError:
-        click.echo(
-            "lionk: error: out of memory; use fewer steps, a smaller --dim or a smaller grid",
-            err=True,
+        return _fail(
+            as_json,
+            "error",
+            "out of memory; use fewer steps, a smaller --dim or a smaller grid",
+            1,
         )
-        return 1
     except Exception as exc:  # a bug: one line (the traceback with LIONK_DEBUG=1)
         if os.environ.get("LIONK_DEBUG"):
             raise
-        click.echo(
-            f"lionk: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            " (a bug; rerun with LIONK_DEBUG=1 and report the traceback)",
-            err=True,
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return _fail(
+            as_json,
+            "internal error",
+            f"{type(exc).__name__}: {first} (a bug; rerun with LIONK_DEBUG=1 and report the "
+            "traceback)",
+            3,
         )
-        return 3
     return 0
 
 

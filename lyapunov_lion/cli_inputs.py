@@ -73,6 +73,55 @@ class Real(click.ParamType):
         return True
 
 
+T_FINAL_MAX = 1000.0
+"""Largest ODE end time (``--t-final``, or steps·lr when it is not given). The event-driven ODE
+solver spends time per unit of ODE time in sliding modes (measured: t_final = 100 in 8 s,
+1000 in 43 s, 10⁴ past 120 s on the default problem under load); beyond 1000 use the discrete
+mode."""
+
+T_FINAL = Real(
+    0,
+    T_FINAL_MAX,
+    open_lo=True,
+    hint="the ODE solver's cost grows with the end time; for longer horizons use --mode discrete",
+)
+
+
+def check_t_final(t_final: float | None, steps: int, lr: float) -> None:
+    """The ODE end time actually used (``t_final`` or steps·lr) is at most `T_FINAL_MAX`, else a
+    one-line `click.UsageError` naming both ways to shorten it."""
+    if t_final is None and steps * lr > T_FINAL_MAX:
+        raise click.UsageError(
+            f"the ODE end time steps·lr = {steps * lr:g} exceeds {T_FINAL_MAX:g}; give --t-final "
+            f"≤ {T_FINAL_MAX:g}, fewer --steps or a smaller --lr (or use --mode discrete)"
+        )
+
+
+def expression_not_option(argv: list[str], options: dict[str, bool]) -> list[str]:
+    """argv of a command whose one positional argument is an expression: an argument starting
+    with ``-`` that is not one of ``options`` (name → takes a value) is the expression
+    (``-cosh(-1)``, not the option cluster -c -o -s -h); it is moved behind ``--``."""
+    if "--" in argv:
+        return argv
+    out: list[str] = []
+    moved: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        name = a.split("=", 1)[0]
+        if name in options:
+            out.append(a)
+            if options[name] and "=" not in a and i + 1 < len(argv):
+                out.append(argv[i + 1])
+                i += 1
+        elif a.startswith("-") and len(a) > 1 and not moved:
+            moved.append(a)
+        else:
+            out.append(a)
+        i += 1
+    return out + ["--"] + moved if moved else out
+
+
 def Count(lo: int, hi: int | None = None) -> click.IntRange:
     """An integer in [lo, hi] (click refuses anything else in one line)."""
     return click.IntRange(min=lo, max=hi)

@@ -86,9 +86,12 @@ def sign_of(value: sp.Expr) -> int:
     num = sp.N(value, 50)
     if not num.is_real:
         raise SymbolicFailure("sign", f"value {value} is not a real number")
-    if abs(num) < sp.Float(10) ** -45:
-        return 0
-    return 1 if num > 0 else -1
+    try:
+        if bool(abs(num) < sp.Float(10) ** -45):
+            return 0
+        return 1 if bool(num > 0) else -1
+    except TypeError:  # an undecided relation, e.g. AccumBounds(0, 1) from a limit of sin
+        raise SymbolicFailure("sign", f"the sign of {value} is not decided") from None
 
 
 def _find_innermost(expr: sp.Basic, x: sp.Symbol):

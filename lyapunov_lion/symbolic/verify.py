@@ -25,11 +25,13 @@ Separable K: every statement about K is the statement about k summed over coordi
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
+from sympy.calculus.accumulationbounds import AccumBounds
 
 from ..core.expr import parse_expression
 from ..errors import LionKError
@@ -109,6 +111,28 @@ def _undefined_set(expr: sp.Expr) -> sp.Set:
     return sp.Union(bad, sp.Complement(sp.S.Reals, covered))
 
 
+def set_text(s: sp.Set) -> str:
+    """A subset of R in words: ``x = 50π + 200πn (n an integer)`` for an ImageSet over the
+    integers, ``x ≥ 100`` / ``1 < x < 2`` for intervals, ``x = 1, 2`` for finite sets, parts of
+    a union joined by ``; or``."""
+    if isinstance(s, sp.Union):
+        return "; or ".join(set_text(a) for a in s.args)
+    if isinstance(s, sp.FiniteSet):
+        return "x = " + ", ".join(str(v) for v in s)
+    if isinstance(s, sp.Interval):
+        lt, le = ("<", ">") if s.left_open else ("≤", "≥")
+        hi = "" if s.end == sp.oo else f" {'<' if s.right_open else '≤'} {s.end}"
+        if s.start == -sp.oo:
+            return f"x{hi}" if hi else "every x"
+        return f"{s.start} {lt} x{hi}" if hi else f"x {le} {s.start}"
+    if isinstance(s, sp.ImageSet) and len(s.lamda.variables) == 1:
+        n = sp.Symbol("n", integer=True)
+        body = sp.expand(s.lamda.expr.xreplace({s.lamda.variables[0]: n}))
+        dom = "an integer" if s.base_sets[0] == sp.S.Integers else f"in {s.base_sets[0]}"
+        return f"x = {body} (n {dom})"
+    return str(s)
+
+
 def _check_finite(expr: sp.Expr, budget_s: float = 5.0) -> None:
     """`LionKError` unless k is finite and real on all of R: poles and domains found
     symbolically over the whole line when sympy can (`_undefined_set`), then — also for what
@@ -120,10 +144,10 @@ def _check_finite(expr: sp.Expr, budget_s: float = 5.0) -> None:
     except (SymbolicFailure, NotImplementedError, TypeError, ValueError, RecursionError):
         bad = None
     if bad is not None and not bad.is_empty:
-        shown = str(bad)
+        shown = set_text(bad)
         raise LionKError(
-            f"k(x) = {expr} is not finite and real on {shown[:80]}"
-            f"{'...' if len(shown) > 80 else ''} (undefined or infinite there, found "
+            f"k(x) = {expr} is not finite and real at {shown[:100]}"
+            f"{'...' if len(shown) > 100 else ''} (undefined or infinite there, found "
             "symbolically); Lion-K needs a finite convex k: R → R"
         )
     xs = np.concatenate([np.linspace(-50, 50, 1001), [0.0]])
@@ -243,6 +267,35 @@ def _numeric_convexity(expr: sp.Expr) -> ConvexityResult:
     return ConvexityResult(st.status, [st], ce)
 
 
+def _far_values(d: sp.Expr, dk, xs: np.ndarray) -> np.ndarray:
+    """k'(xs) in float64; where that is not finite (exp(1e3)·Heaviside(…) = inf·0), k' is
+    re-evaluated from the sympy expression at 30 digits, at most 0.5 s a point (±inf beyond
+    float range; left nan when not a real number or too slow)."""
+    with np.errstate(all="ignore"):
+        vals = np.asarray(dk(xs), dtype=float).copy()
+    for i in np.flatnonzero(~np.isfinite(vals)):
+        try:  # cos(1000**(1e6)) would need a million digits: 0.5 s per point at most
+            v = limited(
+                "k' at large |x| (30 digits)",
+                0.5,
+                lambda x=sp.Float(float(xs[i]), 30): complex(sp.N(d.subs(X, x), 30)),
+            )
+        except (SymbolicFailure, TypeError, ValueError, OverflowError):
+            continue
+        if v.imag == 0 and not math.isnan(v.real):
+            vals[i] = v.real  # float() of a value beyond 1.8e308 is ±inf
+    return vals
+
+
+def _beyond_float(value: sp.Expr) -> bool:
+    """True when the constant ``value`` is a number larger than 1e300 in magnitude (30 digits);
+    False when it is not a number (nan, zoo, an unevaluated form)."""
+    try:
+        return abs(complex(sp.N(value, 30))) > 1e300
+    except (TypeError, ValueError):
+        return False
+
+
 def _numerical_conjugate(expr: sp.Expr, budget: Budget, notes: list) -> NumericalConjugate:
     kf = numeric(expr, X)
     d = sp.diff(expr, X)
@@ -251,14 +304,16 @@ def _numerical_conjugate(expr: sp.Expr, budget: Budget, notes: list) -> Numerica
     for end in (-sp.oo, sp.oo):
         v = None
         if budget.left() > 0.5:
+            # sympy's limit may also raise (MRV of Min(x, exp(x)), comparisons with zoo)
             try:
-                v = budget.call("lim k' (fallback)", sp.limit, d, X, end)
-            except SymbolicFailure:
+                v = budget.try_call("lim k' (fallback)", sp.limit, d, X, end)
+            except SymbolicFailure:  # the budget ran out: estimate the end numerically
                 v = None
-        if v is None or not v.is_extended_real:
+        if v is not None and not (v.is_extended_real and v.is_number and not v.has(AccumBounds)):
+            v = None  # oo*sign(AccumBounds(...)): not a value
+        if v is None:
             sgn = 1 if end == sp.oo else -1
-            with np.errstate(all="ignore"):
-                vals = dk(np.array([1e2, 1e3, 1e4, 1e6]) * sgn)
+            vals = _far_values(d, dk, np.array([1e2, 1e3, 1e4, 1e6]) * sgn)
             finite = vals[np.isfinite(vals)]
             source = "ends estimated from k' at |x| ≤ 1e6"
             steps = np.abs(np.diff(vals))  # k' monotone: growth per decade of |x|
@@ -271,7 +326,7 @@ def _numerical_conjugate(expr: sp.Expr, budget: Budget, notes: list) -> Numerica
                 v = sgn * np.inf
             elif finite.size:
                 v = float(finite[-1])
-            elif abs(complex(sp.N(d.subs(X, 100 * sgn), 30))) > 1e300:
+            elif _beyond_float(d.subs(X, 100 * sgn)):
                 v = sgn * np.inf  # k' beyond float range already at |x| = 100 (x**1000)
             else:
                 raise LionKError("cannot determine dom k*: k' is not finite at large |x|")
