@@ -192,7 +192,8 @@ def test_load_refuses_tampered_or_foreign_files(tmp_path):
 
 # -- nicer k* ---------------------------------------------------------------------------------
 NICE = [
-    ("log(cosh(x))", "(1 - y)*log(1 - y)/2 + (y + 1)*log(y + 1)/2", "atanh(y)"),
+    # the Fenchel–Young form y·∇k*(y) − k(∇k*(y)) with log(1 − y²) split (exact near y = ±1)
+    ("log(cosh(x))", "y*atanh(y) + log(1 - y)/2 + log(y + 1)/2", "atanh(y)"),
     ("sqrt(1 + x**2)", "-sqrt(1 - y**2)", "y/sqrt(1 - y**2)"),
 ]
 

@@ -26,7 +26,7 @@ import sympy as sp
 from .convexity import numeric, one_sided
 from .limits import Budget, SymbolicFailure
 from .piecewise import PiecewiseScalar, sign_of, test_point
-from .report import CHECKED, PROVEN, Statement
+from .report import CHECKED, PROVEN, Statement, weakest
 
 Y = sp.Symbol("y", real=True)
 LAM = sp.Symbol("λ", positive=True)
@@ -325,20 +325,47 @@ def _precise(e: sp.Expr, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def _root_of_fraction(e: sp.Expr) -> bool:
+    """True when ``e`` has a root (non-integer power) of a non-polynomial in y: a shorter form
+    exists (√(−1/(y² − 1)) = 1/√(1 − y²))."""
+    return any(not p.exp.is_Integer and not p.base.is_polynomial(Y) for p in e.atoms(sp.Pow))
+
+
+def _log_of_polynomial(e: sp.Expr) -> bool:
+    """True when ``e`` has the log of a polynomial of degree ≥ 2 in y (log(1 − y²))."""
+    return any(a.args[0].is_polynomial(Y) and sp.degree(a.args[0], Y) >= 2 for a in e.atoms(sp.log))
+
+
 def _nicer_piece(
     e, xy, a, b, budget: Budget, stmts: list, k_piece=None, x=None
 ) -> tuple[sp.Expr, sp.Expr]:
     """k* and ∇k* on (a, b) in a recognisable form (`nicer.nicer`; for k* that `nicer` leaves
     as it is, the Fenchel–Young form y·∇k*(y) − k(∇k*(y)), `nicer.fenchel_form`), with a
     statement saying how each rewritten form was confirmed equal to the derived one."""
-    from .nicer import RTOL_NICER, fenchel_form, nicer
+    from .nicer import RTOL_NICER, _agree, _quick, _rewrite_positive, fenchel_form, nicer
 
     grad, st_grad = nicer(xy, Y, a, b, budget)
-    conj, st_conj = nicer(e, Y, a, b, budget)
-    how = {}
-    if st_conj is None and k_piece is not None:
+    conj, st_conj, how = e, None, {}
+    if k_piece is not None:  # the Fenchel–Young form first: stable and usually the shortest
         conj, st_conj = fenchel_form(e, k_piece, x, grad, Y, a, b, budget)
         how["k*"] = "equal at 15 points in 40-digit arithmetic to 1e-25 relative"
+        if st_conj is not None:  # then the logarithm/root rewrites of that (short) form
+            shorter, st2 = nicer(conj, Y, a, b, budget)
+            if st2 is not None:
+                conj, st_conj = shorter, weakest([st_conj, st2])
+    if st_conj is not None and _log_of_polynomial(conj):
+        # log(1 − y²) → log(1 − y) + log(1 + y): exact near y = ±1, where 1 − y² loses digits
+        split = _quick(budget, 1.0, _rewrite_positive, conj, Y, a, b)
+        if split is not None and split != conj and _agree(conj, split, Y, a, b):
+            conj = split
+    if st_conj is None or _root_of_fraction(conj):
+        # only then the (expensive) simplification of the derived form, kept when it is
+        # confirmed (√(1 + x²): −√(1 − y²), not y²/√(1 − y²) − √(−1/(y² − 1)))
+        simple = _simplify(e, budget, _range_sign(a, b))
+        other, st_other = nicer(simple, Y, a, b, budget)
+        if st_conj is None or st_other is not None:
+            e, conj, st_conj = simple, other, st_other
+            how.pop("k*", None)
     for what, v, w, st in (("k*", e, conj, st_conj), ("∇k*", xy, grad, st_grad)):
         if st is not None:
             stmts.append(
@@ -399,8 +426,9 @@ def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
         else:
             _, p, d, L, R = s
             for a, b, xy, status in invert(d, x, p.lo, p.hi, L, R, budget):
-                e = _simplify(Y * xy - p.expr.subs(x, xy), budget, _range_sign(a, b))
-                e, xy = _nicer_piece(e, xy, a, b, budget, stmts, p.expr, x)
+                e, xy = _nicer_piece(
+                    Y * xy - p.expr.subs(x, xy), xy, a, b, budget, stmts, p.expr, x
+                )
                 pieces.append(
                     ConjPiece(a, b, e, xy, f"smooth piece {p.interval_text()} of k", status)
                 )

@@ -118,10 +118,9 @@ def _named(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> sp.Expr | None:
     route — sinh(e) (tanh(e)) rewritten with exp, radicals removed from denominators, expanded
     and factored, a rational function r of y (log(y/2 + √(y² + 4)/2) → asinh(y/2)) — then
     sympy's simplify of the difference (at most 1 s each)."""
-    for fn, inv in ((sp.asinh, sp.sinh), (sp.atanh, sp.tanh)):
-        r = _quick(budget, 1.0, _radical_free, inv(e))
-        if r is not None and r.is_rational_function(y) and _agree(e, fn(r), y, lo, hi):
-            return fn(r)
+    cheap = _named_cheap(e, y, lo, hi, budget)
+    if cheap is not None:
+        return cheap
     for fn in _NAMED:
         ref = fn(y)
         ratio = budget.try_call(
@@ -141,6 +140,17 @@ def _named(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> sp.Expr | None:
     return None
 
 
+def _named_cheap(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> sp.Expr | None:
+    """asinh(r) / atanh(r) with r = sinh(e) / tanh(e) a rational function of y after
+    `_radical_free` (at most 1 s each). Exact: sinh and tanh are injective on R, so sinh(e) = r
+    with e real on (lo, hi) (checked at the sample points) gives e = asinh(r)."""
+    for fn, inv in ((sp.asinh, sp.sinh), (sp.atanh, sp.tanh)):
+        r = _quick(budget, 1.0, _radical_free, inv(e))
+        if r is not None and r.is_rational_function(y) and _agree(e, fn(r), y, lo, hi):
+            return fn(r)
+    return None
+
+
 def _radical_free(e: sp.Expr) -> sp.Expr:
     """e rewritten with exp, denominators rationalised, expanded and factored (cheap: no
     simplify); sinh(log(y/2 + √(y² + 4)/2)) → y/2."""
@@ -155,6 +165,10 @@ def nicer(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> tuple[sp.Expr, st
     """
     if not e.has(y) or not e.has(sp.log, sp.Pow):
         return e, None
+    if e.has(sp.log):
+        cheap = _named_cheap(e, y, lo, hi, budget)
+        if cheap is not None:  # proven by construction (see `_named_cheap`)
+            return cheap, PROVEN
     cands = []
     named = _named(e, y, lo, hi, budget) if e.has(sp.log) else None
     if named is not None:
