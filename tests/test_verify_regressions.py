@@ -31,7 +31,7 @@ def _strict(text: str) -> dict:
         ("cos((1e-3)**(x))", 1, "FAILED"),
         # for x ≤ −1: min(x, e, 2.5^x) = x; for x > −1: min(x, x, 2.5^x) = x (2.5^x > x): k = x
         ("Min(x, Min(Piecewise((E, x <= -1), (x, True)), (2.5)**(x)))", 0, None),
-        # (--seed 4) x < 1000: min(1000⁴, 1000 + x) = 1000 + x; x ≥ 1000: x⁴ > 1000 + x; k = 1000 + x
+        # (seed 4) x < 1000: min(1000⁴, 1000 + x) = 1000 + x; x ≥ 1000: x⁴ > 1000 + x; k = 1000 + x
         ("Min((Piecewise((1000, x < 1000), (x, True)))**4, (1000 + x))", 0, None),
     ],
 )
