@@ -351,7 +351,8 @@ R45 = np.array([[1.0, 1.0], [1.0, -1.0]])  # in 2-D, ‖v‖∞ = ½‖R v‖₁
 
 
 def _l1_ball_projection(c):
-    """Euclidean projection onto {‖x‖₁ ≤ 1} by sorting (Duchi et al.), independent of the package."""
+    """Euclidean projection onto {‖x‖₁ ≤ 1} by sorting (Duchi et al.), independent of the
+    package."""
     a = np.abs(c)
     if a.sum() <= 1:
         return np.array(c, dtype=float)
@@ -428,7 +429,7 @@ def test_implicit_error_is_proportional_to_rtol(K, c):
         assert r.success, r.message
         errs.append(np.max(np.abs(r.x[-1] - ref)))
         nfev.append(r.nfev)
-    assert all(e <= 2 * rt for e, rt in zip(errs, rtols)), errs
+    assert all(e <= 2 * rt for e, rt in zip(errs, rtols, strict=True)), errs
     slope = np.polyfit(np.log(rtols), np.log(errs), 1)[0]
     assert 0.8 <= slope <= 1.1, (slope, errs)
     assert nfev[1] / nfev[0] < 10 and nfev[2] / nfev[1] < 10, nfev
@@ -497,7 +498,8 @@ def test_implicit_matches_filippov_on_l1(quad):
 @pytest.mark.parametrize("K, c", [("linf", [1.0, 1.0]), ("l2", [2.0, 0.2])])
 def test_implicit_anisotropic_hessian(K, c):
     """∇²f ≠ bI: the inclusion s ∈ ∂K(a − Bs) is solved by FISTA (linf) or the trust-region
-    equation (l2). End point vs the package's proximal-gradient reference (independent code path)."""
+    equation (l2). End point vs the package's proximal-gradient reference (independent code
+    path)."""
     from lyapunov_lion.core.reference import constrained_optimum
 
     obj = make_objective("quadratic", A=np.array([[2.0, 0.5], [0.5, 1.0]]), c=c)
@@ -618,4 +620,4 @@ def test_implicit_switch_control_counts_and_face_signature():
 if __name__ == "__main__":  # prints the measured orders quoted in docs/ode.md
     for name in ("relativistic", "sq_l2", "l1"):
         order, errs = measure_discrete_order(name)
-        print(f"{name:14s} order {order:.3f}  sup errors {['%.3g' % e for e in errs]}")
+        print(f"{name:14s} order {order:.3f}  sup errors {[f'{e:.3g}' for e in errs]}")

@@ -32,7 +32,8 @@ def project_simplex(v, radius: float = 1.0):
 
 
 def project_l1_ball(y, radius: float = 1.0):
-    """Euclidean projection onto {‖z‖₁ ≤ radius}: identity inside, simplex projection of |y| outside."""
+    """Euclidean projection onto {‖z‖₁ ≤ radius}: identity inside, simplex projection of |y|
+    outside."""
     y = np.asarray(y, dtype=float)
     inside = np.sum(np.abs(y), axis=-1, keepdims=True) <= radius
     return np.where(inside, y, np.sign(y) * project_simplex(np.abs(y), radius))
@@ -265,7 +266,10 @@ class L2(NormBallK):
 
 @register_K
 class Lp(NormBallK):
-    """K(x) = ‖x‖_p (1 < p < ∞), ∇K = sign(x)|x|^{p−1}/‖x‖_p^{p−1}. K* = δ{‖y‖_q ≤ 1}, 1/p + 1/q = 1."""
+    """K(x) = ‖x‖_p (1 < p < ∞), ∇K = sign(x)|x|^{p−1}/‖x‖_p^{p−1}.
+
+    K* = δ{‖y‖_q ≤ 1}, 1/p + 1/q = 1.
+    """
 
     name = "lp"
     params = (
@@ -709,7 +713,8 @@ class LogSumExp(KFunction):
         return e / xp.sum(e, axis=-1, keepdims=True)
 
     def conj(self, y):
-        """Σ p_i log p_i at p = P_simplex(y) if ‖y − p‖ ≤ DOMAIN_TOL (as `in_dom_conj`), else +inf."""
+        """Σ p_i log p_i at p = P_simplex(y) if ‖y − p‖ ≤ DOMAIN_TOL (as `in_dom_conj`), else
+        +inf."""
         y = np.asarray(y, dtype=float)
         p = project_simplex(y)
         inside = np.linalg.norm(y - p, axis=-1) <= DOMAIN_TOL

@@ -45,10 +45,7 @@ def lion_k_step(K: KFunction, x, m, g, lr, beta1, beta2, lam, decay: str = "expl
     """
     m_tilde = beta1 * m - (1 - beta1) * g
     u = K.grad(m_tilde)
-    if decay == "explicit":
-        x_next = x + lr * (u - lam * x)
-    else:
-        x_next = (x + lr * u) / (1 + lr * lam)
+    x_next = x + lr * (u - lam * x) if decay == "explicit" else (x + lr * u) / (1 + lr * lam)
     m_next = beta2 * m - (1 - beta2) * g
     return x_next, m_next, m_tilde
 
@@ -57,10 +54,7 @@ def lion_k_step_library(K: KFunction, x, m_lib, g, lr, beta1, beta2, lam, decay:
     """One library-convention step (EMA of +g, subtract ∇K); returns ``(x_next, m_lib_next, c)``."""
     c = beta1 * m_lib + (1 - beta1) * g
     u = K.grad(c)
-    if decay == "explicit":
-        x_next = x - lr * (u + lam * x)
-    else:
-        x_next = (x - lr * u) / (1 + lr * lam)
+    x_next = x - lr * (u + lam * x) if decay == "explicit" else (x - lr * u) / (1 + lr * lam)
     m_next = beta2 * m_lib + (1 - beta2) * g
     return x_next, m_next, c
 
@@ -403,8 +397,9 @@ class LionKStepper:
     ) -> None:
         """Steps t0+1 … t1 with gradients ``grad_f(x)`` (``grad_f(x, out=out)`` when ``out`` is
         given), saving the state into ``store`` after every step divisible by ``save_every``
-        and after step ``last`` (the run's final step). One-block states run a loop with everything bound to locals (small
-        arrays are dispatch-bound: Python overhead per step is as large as the ufuncs')."""
+        and after step ``last`` (the run's final step). One-block states run a loop with everything
+        bound to locals (small arrays are dispatch-bound: Python overhead per step is as large as
+        the ufuncs')."""
         if not (self._small and isinstance(store, _Packed)):
             _advance(self, grad_f, t0, t1, store, save_every, last, out)
             return

@@ -14,8 +14,9 @@ Allowed:
 * names: the declared variables, and the constants ``pi`` and ``E``;
 * calls, positional arguments only, of: Abs/abs, sqrt, exp, log, sin, cos, tan, sinh, cosh, tanh,
   atan, asinh, Max/max, Min/min, sign, Heaviside, Piecewise;
-* inside ``Piecewise((expr, cond), ...)`` conditions: comparisons (chained ones too), ``and``/``or``/
-  ``not``, ``&``/``|``, ``And(...)``/``Or(...)``/``Not(...)`` and ``True``/``False``.
+* inside ``Piecewise((expr, cond), ...)`` conditions: comparisons (chained ones too),
+  ``and``/``or``/ ``not``, ``&``/``|``, ``And(...)``/``Or(...)``/``Not(...)`` and
+  ``True``/``False``.
 
 Everything else (attribute access, subscripts, keywords, strings, lambdas, comprehensions, dunder
 names, unknown names or functions) raises `LionKError` with a one-line message saying what is
@@ -295,9 +296,10 @@ class _Builder:
 
     @staticmethod
     def _checked(val: sympy.Basic) -> sympy.Basic:
-        if isinstance(val, sympy.Rational):
-            if max(len(str(abs(val.p))), len(str(val.q))) > MAX_DIGITS:
-                raise _fail(f"number too large in expression (more than {MAX_DIGITS} digits)")
+        if isinstance(val, sympy.Rational) and (
+            max(len(str(abs(val.p))), len(str(val.q))) > MAX_DIGITS
+        ):
+            raise _fail(f"number too large in expression (more than {MAX_DIGITS} digits)")
         return val
 
     def power(self, base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
@@ -326,7 +328,7 @@ class _Builder:
             )
         left = self.arith(node.left, in_cond)
         parts = []
-        for op, right_node in zip(node.ops, node.comparators):
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
             rel = _COMPARE.get(type(op))
             if rel is None:
                 raise _fail(f"comparison {type(op).__name__!r} is not allowed; use < <= > >= == !=")

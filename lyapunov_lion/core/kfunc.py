@@ -112,7 +112,8 @@ class KFunction(abc.ABC):
         if unknown:
             names = ", ".join(sorted(known)) or "none"
             raise LionKError(
-                f"K={self.name} has no parameter {', '.join(sorted(unknown))}; its parameters: {names}"
+                f"K={self.name} has no parameter {', '.join(sorted(unknown))}; "
+                f"its parameters: {names}"
             )
         self.param_values: dict[str, float] = {
             p.name: p.check(params.get(p.name, p.default), self.name) for p in self.params
@@ -137,9 +138,9 @@ class KFunction(abc.ABC):
         """A subgradient selection ∇K(x) (same shape and namespace as x)."""
 
     def gradient_model(self):
-        """For the ODE integrators (`core.ode.problem.KStructure`): a `core.piecewise.PiecewiseGradK`
-        when K is separable with k' = slope·v + level_r between kinks where ∇K jumps; None
-        (the default) otherwise."""
+        """For the ODE integrators (`core.ode.problem.KStructure`): a
+        `core.piecewise.PiecewiseGradK` when K is separable with k' = slope·v + level_r between
+        kinks where ∇K jumps; None (the default) otherwise."""
         return None
 
     def hessian(self, v):
@@ -171,7 +172,8 @@ class KFunction(abc.ABC):
         """prox_{tK}(v) = argmin_u K(u) + ‖u − v‖²/(2t).
 
         ``t > 0`` is a scalar or broadcasts against ``v`` (e.g. one value per point, shape
-        ``(n, 1)``). Generic fallback for differentiable K: L-BFGS on each point (slow; override it).
+        ``(n, 1)``). Generic fallback for differentiable K: L-BFGS on each point (slow; override
+        it).
         """
         if not self.differentiable:
             raise NotImplementedError(f"K={self.name}: no prox available")
@@ -180,7 +182,7 @@ class KFunction(abc.ABC):
         flat = v.reshape((-1,) + shape)
         tflat = np.broadcast_to(np.asarray(t, dtype=float), v.shape).reshape(flat.shape)
         out = np.empty_like(flat)
-        for i, (vi, ti) in enumerate(zip(flat, tflat)):
+        for i, (vi, ti) in enumerate(zip(flat, tflat, strict=True)):
 
             def obj(u, vi=vi, ti=ti):
                 u = u.reshape(shape)
@@ -216,7 +218,8 @@ class KFunction(abc.ABC):
 
     # -- metadata --------------------------------------------------------------------------
     def _fill(self, template: str, **extra: Any) -> str:
-        """Fill ``{param}`` placeholders; templates of parameterless K are literal (LaTeX braces)."""
+        """Fill ``{param}`` placeholders; templates of parameterless K are literal (LaTeX
+        braces)."""
         if not self.params and not extra:
             return template
         values = {k: f"{v:g}" for k, v in self.param_values.items()}
@@ -290,7 +293,8 @@ class SeparableK(KFunction):
         return self.dk(x, xp)
 
     def conj(self, y):
-        """K*(y) = Σ k*(y_i) if dist(y, box) ≤ DOMAIN_TOL (evaluated at the projection), else +inf."""
+        """K*(y) = Σ k*(y_i) if dist(y, box) ≤ DOMAIN_TOL (evaluated at the projection), else
+        +inf."""
         y = np.asarray(y, dtype=float)
         lo, hi = self.dom_bounds()
         with np.errstate(all="ignore"):
@@ -394,7 +398,10 @@ def available_K() -> dict[str, type[KFunction]]:
 
 
 def make_K(name: str, **params: Any) -> KFunction:
-    """Build the registered K called ``name`` with its parameters (e.g. ``make_K('huber', delta=0.5)``)."""
+    """Build the registered K called ``name`` with its parameters.
+
+    E.g. ``make_K('huber', delta=0.5)``.
+    """
     reg = available_K()
     if isinstance(name, KFunction):
         if params:

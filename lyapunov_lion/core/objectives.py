@@ -125,7 +125,8 @@ class Objective(abc.ABC):
         return np.zeros(self.dim)
 
     def isotropic_quadratic(self) -> tuple[float, np.ndarray] | None:
-        """``(a, c)`` when f(x) = a‖x − c‖² + const with a > 0 (closed-form prox optimum), else None."""
+        """``(a, c)`` when f(x) = a‖x − c‖² + const with a > 0 (closed-form prox optimum), else
+        None."""
         return None
 
     def info(self) -> dict[str, Any]:
@@ -162,7 +163,10 @@ def available_objectives() -> dict[str, type[Objective]]:
 # --------------------------------------------------------------------------------------------
 @register_objective
 class Toy(Objective):
-    """f(x) = (x1 − 1.5)² + x2² (paper Fig. 1), ∇f = (2(x1 − 1.5), 2 x2), L = 2, minimiser (1.5, 0)."""
+    """f(x) = (x1 − 1.5)² + x2² (paper Fig. 1), ∇f = (2(x1 − 1.5), 2 x2), L = 2.
+
+    Minimiser (1.5, 0).
+    """
 
     name = "toy"
 
@@ -352,7 +356,8 @@ def _log_sigmoid_neg(z):
 
 @register_objective
 class Logistic(Objective):
-    """Mean logistic loss f(x) = (1/n) Σ_i log(1 + exp(−y_i a_iᵀ x)), ∇f = −(1/n) Xᵀ (y ⊙ σ(−y ⊙ Xx)).
+    """Mean logistic loss f(x) = (1/n) Σ_i log(1 + exp(−y_i a_iᵀ x)),
+    ∇f = −(1/n) Xᵀ (y ⊙ σ(−y ⊙ Xx)).
 
     Data (reproducible from ``seed``): rows a_i ~ N(0, I_d), a true weight w ~ N(0, I_d) rescaled
     to norm ``scale``, labels y_i = sign(a_iᵀw + ``noise``·ξ_i), ξ_i ~ N(0, 1). With noise > 0 the
@@ -430,7 +435,8 @@ def _partials(expr: sympy.Expr, variables) -> list[sympy.Expr]:
 
 @register_objective
 class ExprObjective(Objective):
-    """f given as an expression in x1, x2, ... (or x, one-dimensional), parsed by `parse_expression`.
+    """f given as an expression in x1, x2, ... (or x, one-dimensional), parsed by
+    `parse_expression`.
 
     ∇f is the sympy derivative (Dirac deltas from differentiating sign/Heaviside are replaced by 0,
     i.e. the almost-everywhere derivative; diff(Abs(x)) = sign(x) is a subgradient selection).
@@ -480,10 +486,14 @@ class ExprObjective(Objective):
         self._gfn = sympy.lambdify(self._args, grads, modules="numpy")  # one compiled function
         # ∇²f sparse: entry (i, j) only for x_j occurring in ∂f/∂x_i; compiled on first `hess`
         self._hess_entries = {}
-        for i, g in zip(self._used, grads):
+        for i, g in zip(self._used, grads, strict=True):
             row = [j for j in self._used if parsed.variables[j] in g.free_symbols]
             self._hess_entries.update(
-                zip(((i, j) for j in row), _partials(g, [parsed.variables[j] for j in row]))
+                zip(
+                    ((i, j) for j in row),
+                    _partials(g, [parsed.variables[j] for j in row]),
+                    strict=True,
+                )
             )
         self._hfns = None  # compiled on the first `hess` call
         self.lipschitz = self._constant_hessian_norm(grads)
@@ -530,7 +540,7 @@ class ExprObjective(Objective):
         cols = self._cols(x)
         out = np.zeros(x.shape, dtype=x.dtype)
         with np.errstate(all="ignore"):
-            for i, g in zip(self._used, self._gfn(*cols)):
+            for i, g in zip(self._used, self._gfn(*cols), strict=True):
                 out[..., i] = g
         return out
 
@@ -546,7 +556,7 @@ class ExprObjective(Objective):
         cols = self._cols(x)
         out = np.zeros(x.shape + (self.dim,), dtype=x.dtype)
         with np.errstate(all="ignore"):
-            for (i, j), h in zip(self._hess_entries, self._hfns(*cols)):
+            for (i, j), h in zip(self._hess_entries, self._hfns(*cols), strict=True):
                 out[..., i, j] = h
         return out
 

@@ -122,7 +122,8 @@ def _residual(objective, K, lam, x, t) -> float:
 
 
 def _accelerated_prox_grad(objective, K, lam, x0, tol, max_iter):
-    """FISTA with backtracking and gradient restart. Returns (x, iterations, t, stopped, message)."""
+    """FISTA with backtracking and gradient restart. Returns (x, iterations, t, stopped,
+    message)."""
     L = objective.lipschitz
     t = 1.0 / L if L else 1.0
     x = prox_induced(K, lam, x0, t)  # a feasible start (λx ∈ dom K*)

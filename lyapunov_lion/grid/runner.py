@@ -99,8 +99,9 @@ def run_grid(
 
     ``grid``: a grid file, a `GridSpec`, or the same content as a dict
     (``{"grid": {"name": ..., "experiment": ...}, "fixed": {...}, "axes": {...}}``, see
-    `parse_grid`; tuples count as lists); then ``store`` must be given. The returned `GridRun` counts what this run did
-    and ``.rows()`` reads every cell's settings and metrics back from the store, e.g.::
+    `parse_grid`; tuples count as lists); then ``store`` must be given. The returned `GridRun`
+    counts what this run did and ``.rows()`` reads every cell's settings and metrics back from the
+    store, e.g.::
 
         run = run_grid({"grid": {"name": "lam", "experiment": "train"},
                         "fixed": {"steps": 200}, "axes": {"lam": [0.0, 1.0], "seed": [0, 1]}},

@@ -76,7 +76,7 @@ class GridSpec:
         names = list(self.axes)
         out = []
         for i, combo in enumerate(itertools.product(*(self.axes[n] for n in names))):
-            settings = dict(sorted({**self.fixed, **dict(zip(names, combo))}.items()))
+            settings = dict(sorted({**self.fixed, **dict(zip(names, combo, strict=True))}.items()))
             out.append(Cell(i, settings, cell_hash(self.experiment, settings)))
         return out
 

@@ -125,8 +125,8 @@ def save_figure(fig: Figure, path, *, dpi: int = PNG_DPI) -> Path:
 
     The saved area is the figure's tight bounding box (legends outside the axes are kept).
     No creation date is embedded, so the same figure gives the same bytes on every run (the
-    committed figures can be checked against a regeneration). Parent directories are created. Returns the path written. Raises `LionKError` for any other
-    extension.
+    committed figures can be checked against a regeneration). Parent directories are created.
+    Returns the path written. Raises `LionKError` for any other extension.
     """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")

@@ -641,6 +641,7 @@ def draw(d: dict):
                 OKABE_ITO["bluish_green"],
                 OKABE_ITO["reddish_purple"],
             ),
+            strict=True,
         ):
             dps = np.maximum(r["diff_per_step"], ZERO_FLOOR)
             ax_step.plot(np.arange(dps.size), dps, color=col, lw=0.8, label=r["row"])

@@ -131,7 +131,7 @@ def compare(ref, Xs, etas):
     """Per η: e_sup = max_k ‖x_k − x(kη)‖_∞, e_rms = (mean_k ‖x_k − x(kη)‖_∞²)^½, the time of the
     sup, and the ODE states at t = kη."""
     sup, rms, where, odes = [], [], [], []
-    for X, eta in zip(Xs, etas):
+    for X, eta in zip(Xs, etas, strict=True):
         t = eta * np.arange(X.shape[0])
         xo, mo = ref.state(t)
         e = np.max(np.abs(X - xo), axis=-1)
@@ -158,7 +158,7 @@ def compute(size: str = "full", K_names=K_NAMES) -> dict:
         # Lyapunov functions: H_d along each run against H/α along the ODE at t = kη
         b1 = np.broadcast_to(b["beta1"], etas.shape)
         gap_all, gap_late = [], []
-        for i, (X, M, eta) in enumerate(zip(Xs, Ms, etas)):
+        for i, (X, M, eta) in enumerate(zip(Xs, Ms, etas, strict=True)):
             Hd = discrete_H(K, TOY.f(X), X, M, eta, b1[i], b["beta2"][i], LAM, decay=DECAY)
             t, xo, mo = odes[i]
             Ho = (
@@ -366,7 +366,7 @@ def draw(d: dict):
                 label=f"x₂ of the iterates, η = {etas[i]:g}",
             )
         ev = r["ref"].report.events
-        for k, e in enumerate(ev):
+        for e in ev:
             if lo <= e[0] <= hi:
                 h.axvline(
                     e[0],
@@ -490,7 +490,7 @@ def build(size: str = "full") -> Reproduction:
     verdict = "agrees" if ok else "disagrees"
     verdict_text = (
         (
-            f"With α, γ, ε, λ fixed the iterates converge to the ODE path as η → 0, at first order. "
+            "With α, γ, ε, λ fixed the iterates converge to the ODE path as η → 0, at first order. "
             f"For the smooth K ({SMOOTH}) the sup distance is a clean Cη (order "
             f"{sm['order_sup']:.3f}, sup/η constant to a few per cent), the rate of an explicit "
             "Euler scheme, which is what one Lion-K step is (η times the vector field, exactly). "

@@ -152,7 +152,7 @@ def compute(size: str = "full") -> dict:
     exits = np.asarray(diag.phase1_exit)
     mono = monotonicity(H, exits)
     slack = explicit_slack(X, LR, TOY.lipschitz)
-    refs = [constrained_optimum(TOY, K, float(l)) for l in lams]
+    refs = [constrained_optimum(TOY, K, float(lam)) for lam in lams]
 
     grid = np.linspace(s["sweep_lo"], s["sweep_hi"], s["sweep_n"])
     loss, xT = converged_loss_sweep(grid, s["sweep_steps"], s["window"])

@@ -21,8 +21,8 @@ The (model, λ, seed) cells run through the experiment-grid runner (`lyapunov_li
 experiment ``lyapunov_lion.reproduce.lam_sweep:run_cell``): at full size on an embedded Dask
 `LocalCluster` with one single-threaded worker process per core (serially when dask is not
 installed), at reduced size serially (8 cells of well under a second each: starting a cluster
-would cost far more than the work). Each cell trains on one thread from its seed, so the numbers do not depend on where
-or in which order the cells ran.
+would cost far more than the work). Each cell trains on one thread from its seed, so the numbers do
+not depend on where or in which order the cells ran.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def draw(d: dict):
     with paper_style():
         fig = new_figure(7.0, 5.0)
         axes = fig.subplots(2, 2).ravel()
-        for ax, (key, label, logy) in zip(axes, panels):
+        for ax, (key, label, logy) in zip(axes, panels, strict=True):
             for k, model in enumerate(d["models"]):
                 v = d["runs"][model][key]
                 mid = v.mean(axis=1)

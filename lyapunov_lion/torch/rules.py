@@ -151,7 +151,8 @@ def _torch_where(dtype):
 
 @dataclass
 class CompiledExpression:
-    """k'(x) of a verified separable K, compiled by sympy's torch printer (one function per dtype)."""
+    """k'(x) of a verified separable K, compiled by sympy's torch printer (one function per
+    dtype)."""
 
     expr: Any
     text: str
@@ -279,9 +280,13 @@ class TensorRule:
         }.get(type(self.K))
 
     def apply_(self, c):
-        if self._fast is not None and c.is_contiguous() and c.dtype == _work_dtype(c):
-            if self._fast(c) is not None:
-                return c
+        if (
+            self._fast is not None
+            and c.is_contiguous()
+            and c.dtype == _work_dtype(c)
+            and self._fast(c) is not None
+        ):
+            return c
         v = c.reshape(-1).to(_work_dtype(c))
         return c.copy_(self.K.grad(v).reshape(c.shape))
 
@@ -323,7 +328,8 @@ def newton_schulz(G, steps: int = 5, coeffs: tuple[float, float, float] = NS_COE
 
 
 def polar_distance(G, P) -> float:
-    """‖P − polar(G)‖_F / ‖polar(G)‖_F: how far an approximate polar factor P is from the exact one."""
+    """‖P − polar(G)‖_F / ‖polar(G)‖_F: how far an approximate polar factor P is from the exact
+    one."""
     E = polar_exact(G.double())
     return float(
         torch.linalg.matrix_norm(P.double() - E) / torch.linalg.matrix_norm(E).clamp_min(1e-300)

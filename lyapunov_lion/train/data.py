@@ -1,4 +1,5 @@
-"""Data sets shipped inside packages (no network): sklearn's digits (1,797 8×8 images, 10 classes)."""
+"""Data sets shipped inside packages (no network): sklearn's digits (1,797 8×8 images, 10
+classes)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ DATASETS = ("digits",)
 
 @dataclass
 class Split:
-    """Train/test tensors: ``x_*`` float (n, 1, 8, 8) with pixels scaled to [0, 1], ``y_*`` int64."""
+    """Train/test tensors: ``x_*`` float (n, 1, 8, 8) with pixels scaled to [0, 1], ``y_*``
+    int64."""
 
     x_train: object
     y_train: object

@@ -293,7 +293,7 @@ class _Segment:
 
     def _scan(self, dense, t_old, tk, G):
         """The first event inside this step, or None (arms gaps that have left 0)."""
-        t_prev, g_prev = t_old, None
+        t_prev = t_old
         for j in range(tk.size):
             g = G[:, j]
             neg = g < 0
