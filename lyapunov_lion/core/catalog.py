@@ -272,9 +272,7 @@ class Lp(NormBallK):
     """
 
     name = "lp"
-    params = (
-        Param("p", 1.5, lower=1.0, help="norm exponent, 1 < p < ∞ (use l1 / linf for the ends)"),
-    )
+    p = Param("p", 1.5, lower=1.0, help="norm exponent, 1 < p < ∞ (use l1 / linf for the ends)")
     formula, formula_latex = "‖x‖_p, p = {p}", r"\|x\|_{{{p}}}"
     grad_formula = "sign(x)|x|^(p−1)/‖x‖_p^(p−1)"
     conj_formula, conj_latex = "δ{{‖y‖_q ≤ 1}}, q = {q}", r"\delta\{{\|y\|_{{{q}}} \le 1\}}"
@@ -431,9 +429,7 @@ class PowerP(SeparableK):
     """K(x) = Σ|x_i|^p/p (p > 1), ∇K = sign(x)|x|^{p−1}, K* = Σ|y_i|^q/q."""
 
     name = "power_p"
-    params = (
-        Param("p", 1.5, lower=1.0, help="exponent p > 1 (the paper's Lion-ℓp range is 1 < p ≤ 2)"),
-    )
+    p = Param("p", 1.5, lower=1.0, help="exponent p > 1 (the paper's Lion-ℓp range is 1 < p ≤ 2)")
     formula, formula_latex = "Σ|x_i|^p/p, p = {p}", r"\tfrac{{1}}{{{p}}}\sum_i |x_i|^{{{p}}}"
     grad_formula = "sign(x)|x|^(p−1)"
     conj_formula, conj_latex = "Σ|y_i|^q/q, q = {q}", r"\tfrac{{1}}{{{q}}}\sum_i |y_i|^{{{q}}}"
@@ -473,7 +469,7 @@ class Huber(SeparableK):
     K* = Σ y_i²/2 + δ{‖y‖_∞ ≤ δ} (optax's 'refined' Lion)."""
 
     name = "huber"
-    params = (Param("delta", 1.0, lower=0.0, help="Huber threshold δ > 0"),)
+    delta = Param("delta", 1.0, lower=0.0, help="Huber threshold δ > 0")
     formula, formula_latex = "Σ h_δ(x_i), δ = {delta}", r"\sum_i h_{{{delta}}}(x_i)"
     grad_formula = "clip(x, −δ, δ)"
     conj_formula = "Σ y_i²/2 + δ{{‖y‖_∞ ≤ {delta}}}"
@@ -599,7 +595,7 @@ class Deadzone(SeparableK):
     """K = Σ max(|x_i| − e, 0), ∇K = sign(x)·1{|x| > e}, K* = e‖y‖₁ + δ{‖y‖_∞ ≤ 1}."""
 
     name = "deadzone"
-    params = (Param("e", 0.1, lower=0.0, lower_inclusive=True, help="dead-zone half-width e ≥ 0"),)
+    e = Param("e", 0.1, lower=0.0, lower_inclusive=True, help="dead-zone half-width e ≥ 0")
     formula, formula_latex = "Σ max(|x_i| − e, 0), e = {e}", r"\sum_i (|x_i| - {e})_+"
     grad_formula = "sign(x)·1{{|x| > e}}"
     conj_formula = "e‖y‖₁ + δ{{‖y‖_∞ ≤ 1}}, e = {e}"
