@@ -124,6 +124,12 @@ class Objective(abc.ABC):
             raise LionKError(f"objective {self.name!r} has no fixed dimension; give x0")
         return np.zeros(self.dim)
 
+    def lipschitz_constant(self) -> float:
+        """L, the Lipschitz constant of ∇f; `LionKError` when f has none (``lipschitz`` None)."""
+        if self.lipschitz is None:
+            raise LionKError(f"objective {self.name}: ∇f has no global Lipschitz constant")
+        return self.lipschitz
+
     def isotropic_quadratic(self) -> tuple[float, np.ndarray] | None:
         """``(a, c)`` when f(x) = a‖x − c‖² + const with a > 0 (closed-form prox optimum), else
         None."""
@@ -379,7 +385,7 @@ class Logistic(Objective):
         rng = np.random.default_rng(seed)
         X = rng.standard_normal((n, d))
         w = rng.standard_normal(d)
-        w *= scale / max(np.linalg.norm(w), 1e-300)
+        w *= scale / max(float(np.linalg.norm(w)), 1e-300)
         y = np.where(X @ w + noise * rng.standard_normal(n) >= 0, 1.0, -1.0)
         self.X, self.y, self.w_true = X, y, w
         self.n, self.dim, self.seed = n, d, seed
@@ -485,7 +491,7 @@ class ExprObjective(Objective):
         self._fn = lambdify_numpy(parsed.expr, self._args)
         self._gfn = sympy.lambdify(self._args, grads, modules="numpy")  # one compiled function
         # ∇²f sparse: entry (i, j) only for x_j occurring in ∂f/∂x_i; compiled on first `hess`
-        self._hess_entries = {}
+        self._hess_entries: dict[tuple[int, int], Any] = {}
         for i, g in zip(self._used, grads, strict=True):
             row = [j for j in self._used if parsed.variables[j] in g.free_symbols]
             self._hess_entries.update(
@@ -503,9 +509,10 @@ class ExprObjective(Objective):
     @property
     def hess_exprs(self) -> tuple[tuple[sympy.Expr, ...], ...]:
         """∇²f as a dense d×d table of sympy expressions (zeros where ∂f/∂x_i ∌ x_j)."""
+        d = self.dim
+        assert d is not None  # an expression objective has a fixed dimension
         return tuple(
-            tuple(self._hess_entries.get((i, j), sympy.S.Zero) for j in range(self.dim))
-            for i in range(self.dim)
+            tuple(self._hess_entries.get((i, j), sympy.S.Zero) for j in range(d)) for i in range(d)
         )
 
     def _constant_hessian_norm(self, grads) -> float | None:
@@ -582,7 +589,7 @@ class StochasticGradient(Objective):
         if not (np.isfinite(sigma) and sigma >= 0):
             raise LionKError(f"noise level sigma={sigma} must be a finite number ≥ 0")
         self.obj, self.sigma, self.seed = obj, sigma, seed
-        self.name = obj.name
+        self.name = obj.name  # type: ignore[misc]  # the wrapper is named after what it wraps
         self.dim, self.formula, self.lipschitz = obj.dim, obj.formula, obj.lipschitz
         self.rng = np.random.default_rng(seed)
 

@@ -118,7 +118,7 @@ def _residual(objective, K, lam, x, t) -> float:
     """‖x − prox_{th}(x − t∇f(x))‖ / max(1, ‖x‖)  (0 exactly at stationary points of F)."""
     g = np.asarray(objective.grad(x), dtype=float)
     xp = prox_induced(K, lam, x - t * g, t)
-    return float(np.linalg.norm(x - xp) / max(1.0, np.linalg.norm(x)))
+    return float(np.linalg.norm(x - xp) / max(1.0, float(np.linalg.norm(x))))
 
 
 def _accelerated_prox_grad(objective, K, lam, x0, tol, max_iter):

@@ -33,7 +33,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -117,7 +117,7 @@ def load_grid(path: str | Path) -> GridSpec:
 def parse_grid(data: dict[str, Any], source: str = "<grid>") -> GridSpec:
     """Check a grid given as a dict (the parsed TOML) and build the `GridSpec`."""
 
-    def fail(where: str, what: str):
+    def fail(where: str, what: str) -> NoReturn:
         raise LionKError(f"{source}: {where}: {what}")
 
     unknown = sorted(set(data) - _SECTIONS)

@@ -148,7 +148,7 @@ def plot_trajectory_2d(
         boxes.append(_points_box(opt[None, :2]))
     content = _union(boxes)
     shape = None
-    if K is not None:
+    if K is not None and lam is not None:
         r = 1.0 / lam if lam > 0 else 1.0
         ext = square_limits(_union([content, (-2 * r, 2 * r, -2 * r, 2 * r)]), margin=0.0)
         shape = constraint_geometry(K, lam, dim=dim, extent=ext)
@@ -167,7 +167,7 @@ def plot_trajectory_2d(
             handles_extra.append(
                 Patch(facecolor="0.75", edgecolor="0.45", linewidth=0.35, label=text)
             )
-    if K is not None:
+    if K is not None and lam is not None and shape is not None:
         draw_constraint(
             ax, K, lam, dim=dim, extent=shape.extent if shape.kind == "implicit" else None
         )

@@ -77,7 +77,7 @@ def _measure(
     band = 2 * lr * lam
     out = dict.fromkeys(("radius", "dist", "boundary", "fy", "fy_rel"), math.nan)
     y = s * lam * x
-    Kg = Kc = None
+    Kg = Kc = math.nan  # set on every branch below where g is given
     if isinstance(K, Nuclear):
         sig = np.linalg.svd(as_matrix(torch.from_numpy(x)).numpy(), compute_uv=False)
         out["radius"] = float(sig.max(initial=0.0))
@@ -251,7 +251,7 @@ class LionKMonitor:
     def history(self) -> dict[str, Any]:
         """Everything recorded, as arrays: ``steps`` (n,), per tensor its series (n,) and
         histograms (n, bins) with their ``edges``."""
-        out = {"steps": np.asarray(self.steps), "every": self.every, "tensors": []}
+        out: dict[str, Any] = {"steps": np.asarray(self.steps), "every": self.every, "tensors": []}
         for t, ser, hist, summ in zip(
             self.tensors, self.series, self.hist, self.summary(), strict=True
         ):
@@ -275,7 +275,7 @@ class LionKMonitor:
 
     def table(self) -> str:
         """A printable table of `summary` (latest record)."""
-        head = (
+        head: tuple[str, ...] = (
             "tensor",
             "shape",
             "K",
@@ -291,7 +291,7 @@ class LionKMonitor:
         summary = self.summary()
         ns = any(math.isfinite(r["polar_distance"]) for r in summary)
         head += ("NS dist",) if ns else ()
-        rows = [head]
+        rows: list[tuple[str, ...]] = [head]
         for r in summary:
             rows.append(
                 (

@@ -187,7 +187,7 @@ class LionK(torch.optim.Optimizer):
 
     @staticmethod
     def _check_param(p: torch.Tensor, rule) -> None:
-        if p.grad.is_sparse:
+        if p.grad is not None and p.grad.is_sparse:
             raise LionKError(
                 f"LionK does not support sparse gradients (parameter of shape "
                 f"{tuple(p.shape)}); use dense gradients, e.g. nn.Embedding(sparse=False)"
@@ -217,6 +217,7 @@ class LionK(torch.optim.Optimizer):
         """One tensor: the operation order of ``lion_pytorch.Lion`` (mul/add momenta)."""
         lr, lam, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
         x, m = self._real(p), self._real(state["exp_avg"])
+        assert p.grad is not None  # step() visits parameters with a gradient only
         g = self._real(p.grad)
         if group["maximize"]:
             g = -g
@@ -251,7 +252,9 @@ class LionK(torch.optim.Optimizer):
         if not flat:
             return
         xs, ms, gs = (_pieces(list(t)) for t in zip(*flat, strict=True))
-        batches, current, size = [], [], 0
+        batches: list[list[tuple[torch.Tensor, ...]]] = []
+        current: list[tuple[torch.Tensor, ...]] = []
+        size = 0
         for x_parts, m_parts, g_parts in zip(xs, ms, gs, strict=True):
             for piece in zip(x_parts, m_parts, g_parts, strict=True):
                 if current and size + piece[0].numel() > BATCH:
@@ -263,7 +266,7 @@ class LionK(torch.optim.Optimizer):
         for batch in batches:
             X, M, G = (list(t) for t in zip(*batch, strict=True))
             if group["maximize"]:
-                G = torch._foreach_neg(G)
+                G = list(torch._foreach_neg(G))
             c = torch._foreach_lerp(M, G, 1 - beta1)
             rule.apply_list_(c)
             if group["decay"] == "explicit":

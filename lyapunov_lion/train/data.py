@@ -4,8 +4,12 @@ classes)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 from ..errors import LionKError
 
@@ -17,10 +21,10 @@ class Split:
     """Train/test tensors: ``x_*`` float (n, 1, 8, 8) with pixels scaled to [0, 1], ``y_*``
     int64."""
 
-    x_train: object
-    y_train: object
-    x_test: object
-    y_test: object
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
     n_classes: int
 
 

@@ -59,6 +59,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -304,11 +305,12 @@ def integrate_implicit(
     sig_prev = face_signature(
         K, mt0, s_prev, 1e-9 * float(np.max(np.abs(mt0), initial=0.0)) + 1e-300
     )
-    ts, zs, Ss = [0.0], [z0.copy()], [None]
+    ts, zs = [0.0], [z0.copy()]
+    Ss: list[Any] = [None]  # S at t0 is filled in from the first step
     inside = has_domain and dist_fn(z0[:d]) <= DOMAIN_TOL
     h = float(first_step) if first_step is not None else min(t_final, 1e-3)
     prev_label = None
-    clean = deque(maxlen=50)  # the last steps accepted at full order without a switch
+    clean: deque[float] = deque(maxlen=50)  # the last steps accepted at full order without a switch
     h_good, switch_run = np.inf, 0
     last_failure = ""
     start = time.perf_counter()
@@ -367,7 +369,7 @@ def integrate_implicit(
             run.status, run.message = -1, f"step size underflow at t={t:.6g}"
             break
         try:
-            T = []
+            T: list[list[Any]] = []
             fine = []
             subs = []
             for j, n in enumerate(seq):
@@ -445,7 +447,7 @@ def integrate_implicit(
         else:
             switch_run += 1
         # accepted
-        t_new = outs[k_out] if clipped else t + h_try
+        t_new = outs[k_out] if clipped and outs is not None else t + h_try
         if clipped:
             k_out += 1
         if has_domain:
@@ -464,6 +466,7 @@ def integrate_implicit(
             pat = set_valued_pattern(K, mt_f, s_f, tiny_f)
             if pat.any():
                 any_sv = True
+                assert run.sliding_time is not None  # zeros(d) from the start
                 run.sliding_time += hsub * pat
                 key = tuple(int(i) for i in np.flatnonzero(pat))
                 run.sliding_sets[key] = run.sliding_sets.get(key, 0.0) + hsub
