@@ -24,6 +24,7 @@ weights.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +47,7 @@ and the box is reached well inside the run; an order of magnitude above Lion's u
 so that phase 1 is short on a CPU budget (the bound scales as 1/(ηλ))."""
 LAMS = (0.0, 3.0, 10.0)
 SEED = 0
-SETTINGS = {
+SETTINGS: dict[str, dict[str, Any]] = {
     "full": {"models": ("cnn", "mlp"), "steps": 600, "hist_steps": (0, 50, 200, 600)},
     "reduced": {"models": ("mlp",), "steps": 150, "hist_steps": (0, 50, 150)},
 }
@@ -408,7 +409,8 @@ def report(d: dict) -> Reproduction:
         "hist_steps": list(d["hist_steps"]),
     }
     just = (
-        "η = 0.01 makes ηλ = 0.1 at λ = 10, so the phase-1 bound (≈ 100–150 steps here) "
+        f"η = {d['lr']:g} makes ηλ = {d['lr'] * 10:g} at λ = 10, so the phase-1 bound "
+        f"({min(t['bound'] for t in ten)}–{max(t['bound'] for t in ten)} steps here) "
         "lies inside a run that takes seconds on a CPU; it is larger than Lion's usual "
         "1e-4–3e-4, which would stretch phase 1 to thousands of steps (the bound scales as "
         "1/(ηλ)). Lion's default β = (0.9, 0.99) and torch's default initialisation, as in "
