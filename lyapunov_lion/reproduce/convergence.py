@@ -454,7 +454,11 @@ def draw(d: dict):
 
 def build(size: str = "full") -> Reproduction:
     """Compute, draw and summarise the discrete → continuous figure."""
-    d = compute(size)
+    return report(compute(size))
+
+
+def report(d: dict) -> Reproduction:
+    """The `Reproduction` of computed runs ``d`` (from `compute`): numbers, prose, figure."""
     etas, co = d["etas"], d["coeffs"]
     results = {"claim": CLAIM, "coefficients": co, "etas": etas.tolist(), "K": {}}
     table = [
