@@ -273,13 +273,13 @@ def _far_values(d: sp.Expr, dk, xs: np.ndarray) -> np.ndarray:
     float range; left nan when not a real number or too slow)."""
     with np.errstate(all="ignore"):
         vals = np.asarray(dk(xs), dtype=float).copy()
+
+    def at(x: float) -> complex:
+        return complex(sp.N(d.subs(X, sp.Float(x, 30)), 30))
+
     for i in np.flatnonzero(~np.isfinite(vals)):
         try:  # cos(1000**(1e6)) would need a million digits: 0.5 s per point at most
-            v = limited(
-                "k' at large |x| (30 digits)",
-                0.5,
-                lambda x=sp.Float(float(xs[i]), 30): complex(sp.N(d.subs(X, x), 30)),
-            )
+            v = limited("k' at large |x| (30 digits)", 0.5, at, float(xs[i]))
         except (SymbolicFailure, TypeError, ValueError, OverflowError):
             continue
         if v.imag == 0 and not math.isnan(v.real):
