@@ -17,7 +17,6 @@ ROOT = Path(lyapunov_lion.__file__).parent
 
 KNOWN_CYCLES: set[frozenset[str]] = {
     frozenset({"core.catalog", "core.kfunc"}),
-    frozenset({"core.ode.model", "core.ode.problem"}),
     frozenset({"reproduce", "reproduce.runner"}),
     # the symbolic knot of issue 9 item 3 (report.save_K and certificates reach up to kbuild)
     frozenset(
