@@ -188,7 +188,7 @@ def resolve_K(K_text: str, K_params: tuple[str, ...], K_expr: str | None, K_file
     named = ctx.get_parameter_source("K_text") != click.core.ParameterSource.DEFAULT or K_params
     if named or (K_expr is not None and K_file is not None):
         raise LionKError("give K one way only: --K (with --K-param), --K-expr or --K-file")
-    from .symbolic.kbuild import K_from_expression, load_K
+    from .symbolic import K_from_expression, load_K
 
     return (K_from_expression(K_expr) if K_expr is not None else load_K(K_file)), {}
 
@@ -460,7 +460,9 @@ def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> No
     else:
         click.echo(report.to_text())
     if save_K:
-        report.save_K(save_K)  # type: ignore[union-attr]
+        from .symbolic import save_K as write_K
+
+        write_K(report, save_K)  # type: ignore[arg-type]
         if not as_json:
             click.echo(f"saved K to {save_K}", err=latex)
     if not report.ok:

@@ -73,7 +73,7 @@ def test_reduced_default_grid(K, lam, case):
 def test_verified_K_uses_the_event_driven_mode():
     """A K verified from 'Abs(x) + x**2/2' carries its piecewise model (kink 0, levels ±1, slope
     1), so `auto` integrates it event-driven, and it matches the catalog l1_plus_sq run."""
-    from lyapunov_lion.symbolic.kbuild import K_from_expression
+    from lyapunov_lion.symbolic import K_from_expression
 
     K = K_from_expression("Abs(x) + x**2/2")
     pw = K.gradient_model()

@@ -19,7 +19,7 @@ import sympy as sp
 from lyapunov_lion.core.kfunc import make_K
 from lyapunov_lion.errors import LionKError, NumericalFailure
 from lyapunov_lion.simulate import SimulationSpec, simulate
-from lyapunov_lion.symbolic import K_from_expression, load_K, verify
+from lyapunov_lion.symbolic import K_from_expression, load_K, save_K, verify
 from lyapunov_lion.symbolic.conjugate import Y
 from lyapunov_lion.symbolic.numeric import sup_conjugate
 
@@ -159,7 +159,7 @@ def test_dtype_kept():
 def test_save_load_roundtrip(tmp_path):
     rep = verify("Abs(x) + x**2/2")
     path = tmp_path / "k.json"
-    rep.save_K(path)
+    save_K(rep, path)
     data = json.loads(path.read_text())
     assert data["expression"] == "Abs(x) + x**2/2" and data["kind"] == "separable"
     assert "k*(y)" in data["formulas"]["conj"]
@@ -172,7 +172,7 @@ def test_save_load_roundtrip(tmp_path):
 
 def test_load_refuses_tampered_or_foreign_files(tmp_path):
     path = tmp_path / "k.json"
-    verify("log(cosh(x))").save_K(path)
+    save_K(verify("log(cosh(x))"), path)
     data = json.loads(path.read_text())
     data["expression"] = "x**2/2"  # formulas and fingerprint still those of log cosh
     path.write_text(json.dumps(data))
@@ -186,7 +186,7 @@ def test_load_refuses_tampered_or_foreign_files(tmp_path):
     with pytest.raises(LionKError, match="not a saved K"):
         load_K(path)
     with pytest.raises(LionKError):
-        verify("sin(x)").save_K(tmp_path / "bad.json")
+        save_K(verify("sin(x)"), tmp_path / "bad.json")
     assert not (tmp_path / "bad.json").exists()
 
 

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import sympy as sp
 
@@ -69,7 +71,9 @@ def _with_identity(rep: VerifyReport) -> None:
         rep.lyapunov.append(st)
 
 
-def _build_K(rep: VerifyReport) -> tuple[KFunction | None, str]:
+def _build_K(
+    rep: VerifyReport, build_K: Callable[[VerifyReport], KFunction] | None
+) -> tuple[KFunction | None, str]:
     if rep.convex == FAILED:
         return None, "K is not convex"
     if rep.kind == "nonseparable":
@@ -80,23 +84,27 @@ def _build_K(rep: VerifyReport) -> tuple[KFunction | None, str]:
     if not rep.ok:
         bad = next(s for s in rep._all() if s.status == FAILED)
         return None, f"no verified K to run: {bad.name} FAILED"
-    from .kbuild import K_from_report
-
+    if build_K is None:
+        return None, "no K builder given"
     try:
-        return K_from_report(rep), ""
+        return build_K(rep), ""
     except LionKError as exc:
         return None, f"no K object: {exc}"
 
 
 def attach_certificates(
-    rep: VerifyReport, K: KFunction | None = None, source: str | None = None
+    rep: VerifyReport,
+    K: KFunction | None = None,
+    source: str | None = None,
+    build_K: Callable[[VerifyReport], KFunction] | None = None,
 ) -> VerifyReport:
     """Add (iv), (v) and (v′) to ``rep`` (in place, also returned). ``K``: the K to run for
-    (v)/(v′) (default: built from ``rep``); ``source`` names it in the report."""
+    (v)/(v′); else ``build_K(rep)`` (the caller's builder, e.g. `kbuild.K_from_report`: this
+    stage never imports the layer that builds K); ``source`` names it in the report."""
     _with_identity(rep)
     why = ""
     if K is None:
-        K, why = _build_K(rep)
+        K, why = _build_K(rep, build_K)
         source = source or (
             "the K built from the expression (kbuild)"
             + (", K* numerical" if rep.method == "numerical" else "")

@@ -18,35 +18,20 @@ inverse), ``kconj``/``dkconj`` are that numerical supremum / bisection, and ``co
 A positively homogeneous non-separable K in x1, x2, … (a norm) goes through
 `nonseparable.verify_nonseparable` and becomes a `NormBallK` (see `nonseparable.NormFromExpression`).
 
-``save_K(report, path)`` / ``load_K(path)`` store K as JSON: the expression, the derived formulas
-(text, for reading) and a numerical fingerprint (k, k', k*, ∇k* at fixed points). Loading never
-evaluates stored text: it re-parses the expression with the safe parser, re-derives everything,
-and refuses the file (`LionKError`) when the re-derived K disagrees with the fingerprint.
+Saving and loading (`kfile`) and the front door `verify_any` (`front`) sit above this module.
 """
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import numpy as np
 import sympy as sp
 
 from ..core.kfunc import KFunction, SeparableK
-from ..core.serialize import read_json_file
 from ..errors import LionKError, NumericalFailure
 from .conjugate import Y, induced_problem
 from .convexity import numeric
 from .report import FAILED, VerifyReport
-from .verify import X, verify
-
-FORMAT = "lyapunov_lion.K-expression"
-VERSION = 1
-FINGERPRINT_RTOL = 1e-8
-"""Agreement of a re-derived K with the saved fingerprint: the same code gives identical numbers;
-a different sympy may print an equivalent closed form (rounding ~1e-15) and the numerical
-fallback conjugate is accurate to ~1e-10, far below this; a different K differs by O(1)."""
-_FP_X = np.array([-3.0, -1.3, -0.4, -0.1, 0.0, 0.05, 0.3, 0.9, 2.2, 4.0])
+from .symbols import X
 
 
 # ------------------------------------------------------------------------------------------
@@ -267,150 +252,6 @@ def K_from_report(rep: VerifyReport) -> KFunction:
     return K
 
 
-def K_from_expression(text: str, *, timeout: float = 20.0) -> KFunction:
-    """`verify` ``text`` (k in x for a separable K, or K in x1, x2, … for a non-separable one)
-    and return its catalog-compatible K; `LionKError` (one line) when a check FAILED."""
-    return K_from_report(verify_any(text, timeout=timeout))
-
-
-def verify_any(text: str, *, timeout: float = 20.0) -> VerifyReport:
-    """`verify` for k in x, `verify_nonseparable` for K in x1, x2, …, and a catalog name
-    (``huber:delta=0.5``, ``linf``): its expression form with exact parameters, verified like
-    the typed expression, (v)/(v′) run on the catalog K itself (`catalog_input`).
-
-    A text that is neither a valid expression nor a catalog name raises `LionKError` whose one
-    line also lists the catalog names."""
-    from ..core.expr import parse_expression
-    from .catalog_input import parse_catalog_name, unknown_input_hint
-
-    cat = parse_catalog_name(text)
-    if cat is not None:
-        return _verify_catalog_input(text, cat, timeout)
-    try:
-        names = parse_expression(text).names if isinstance(text, str) else ()
-    except LionKError as exc:
-        raise LionKError(f"{exc}; {unknown_input_hint()}") from None
-    if len(names) >= 1 and names != ("x",):
-        from .nonseparable import verify_nonseparable
-
-        return verify_nonseparable(text, timeout=timeout)
-    return verify(text, timeout=timeout)
-
-
-def _verify_catalog_input(text: str, cat, timeout: float) -> VerifyReport:
-    import time
-
-    from .certificates import attach_certificates
-
-    t0 = time.monotonic()
-    if cat.kind == "norm":
-        from .nonseparable import verify_nonseparable
-
-        rep = verify_nonseparable(cat.expression, timeout=timeout, certify=False)
-    else:
-        rep = verify(cat.expression, timeout=timeout, certify=False)
-    rep.text = text.strip()
-    rep.catalog = cat.to_dict()
-    attach_certificates(rep, K=cat.K, source=f"the catalog K {cat.label()}")
-    rep.seconds = time.monotonic() - t0
-    return rep
-
-
 def expression_of(rep: VerifyReport) -> str:
     """The expression a report verified (the catalog expression when the input was a name)."""
     return (rep.catalog or {}).get("expression", rep.text)
-
-
-# ------------------------------------------------------------------------------------------
-# save / load
-# ------------------------------------------------------------------------------------------
-def _fingerprint(K: KFunction) -> dict:
-    if isinstance(K, ExpressionK):
-        lo, hi = K.dom_bounds()
-        a, b = max(lo, -5.0), min(hi, 5.0)
-        ys = a + (b - a) * np.array([0.03, 0.2, 0.41, 0.5, 0.66, 0.87, 0.97])
-        return {
-            "x": _FP_X.tolist(),
-            "k": K.k(_FP_X, np).tolist(),
-            "dk": K.dk(_FP_X, np).tolist(),
-            "y": ys.tolist(),
-            "kconj": K.kconj(ys).tolist(),
-            "dkconj": K.dkconj(ys).tolist(),
-        }
-    xs = np.stack([np.roll(_FP_X, 3 * i) for i in range(K.dim)], axis=-1)
-    return {
-        "x": xs.tolist(),
-        "K": np.asarray(K.K(xs)).tolist(),
-        "dual_norm": np.asarray(K.dual_norm(xs)).tolist(),
-    }
-
-
-def save_K(rep: VerifyReport, path) -> None:
-    """Write the K of ``rep`` as JSON (module docstring); `LionKError` if it cannot be built."""
-    K = K_from_report(rep)
-    data = {
-        "format": FORMAT,
-        "version": VERSION,
-        "kind": rep.kind,
-        "expression": expression_of(rep),
-        "method": rep.method,
-        "status": rep.status,
-        "formulas": {
-            "K": K.formula,
-            "grad": K.grad_formula,
-            "conj": K.conj_formula,
-            "domain": (rep.conj or {}).get("domain_text"),
-            "induced": K.induced,
-            "induced_latex": K.induced_latex,
-            "induced_kind": K.induced_kind,
-        },
-        "fingerprint": _fingerprint(K),
-    }
-    Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def load_K(path, *, timeout: float = 20.0) -> KFunction:
-    """Read a K saved by `save_K`: re-derive it from the stored expression (safe parser, never
-    eval) and check it against the stored fingerprint (relative 1e-8); `LionKError` otherwise."""
-    data = read_json_file(path, "K file")
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise LionKError(
-            f"{path} is not a saved K (no format {FORMAT!r}); write one with "
-            "`lionk verify EXPR --save-K FILE`"
-        )
-    if data.get("version") != VERSION:
-        raise LionKError(
-            f"{path}: K file version {data.get('version')!r} is not supported "
-            f"(this version reads {VERSION})"
-        )
-    text = data.get("expression")
-    if not isinstance(text, str):
-        raise LionKError(f"{path}: the K file has no expression")
-    K = K_from_expression(text, timeout=timeout)
-    fp = data.get("fingerprint")
-    if not isinstance(fp, dict):
-        raise LionKError(
-            f"{path}: the K file's fingerprint is not a table of numbers; save the K "
-            "again with `lionk verify EXPR --save-K FILE`"
-        )
-    mine = _fingerprint(K)
-    for key, want in mine.items():
-        got = fp.get(key)
-        try:
-            got = np.asarray(got, dtype=float)
-        except (TypeError, ValueError, OverflowError, RecursionError):
-            got = None
-        want = np.asarray(want, dtype=float)
-        if (
-            got is None
-            or got.shape != want.shape
-            or not np.all(
-                (np.abs(got - want) <= FINGERPRINT_RTOL * (1 + np.abs(want)))
-                | (np.isinf(got) & (got == want))
-            )
-        ):
-            raise LionKError(
-                f"{path}: the K re-derived from {text!r} does not match the saved "
-                f"values of {key} (file edited, or derived by a different version)"
-            )
-    return K

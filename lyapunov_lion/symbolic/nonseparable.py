@@ -42,6 +42,7 @@ from ..core.catalog import project_l1_ball
 from ..core.expr import lambdify_numpy, parse_expression
 from ..core.kfunc import NormBallK
 from ..errors import LionKError
+from .certificates import attach_certificates
 from .limits import Budget
 from .report import CHECKED, FAILED, PROVEN, SKIPPED, Statement, VerifyReport, weakest
 
@@ -632,9 +633,7 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = Tru
 
 def _finish(rep: VerifyReport, t0: float, certify: bool) -> VerifyReport:
     if certify:
-        from .certificates import attach_certificates
-
-        attach_certificates(rep)
+        attach_certificates(rep, build_K=K_from_norm_report)
     rep.seconds = time.monotonic() - t0
     return rep
 

@@ -158,14 +158,6 @@ class VerifyReport:
             }
         )
 
-    # -- the K itself ----------------------------------------------------------------------
-    def save_K(self, path) -> None:
-        """Write this K as JSON (the expression, the derived formulas and a numerical
-        fingerprint); `lyapunov_lion.symbolic.load_K` re-derives it and checks the fingerprint."""
-        from .kbuild import save_K
-
-        save_K(self, path)
-
     def to_latex(self) -> str:
         """LaTeX lines: K, its conjugate, dom K* and the induced term (one per line)."""
         sep = self.kind == "separable"

@@ -38,12 +38,13 @@ from ..errors import LionKError
 from .certificates import attach_certificates
 from .conjugate import conjugate, induced_problem, interval_text
 from .convexity import ConvexityResult, check_convexity, numeric, one_sided
+from .kbuild import K_from_report
 from .limits import Budget, SymbolicFailure, limited, time_limit_enforced
 from .numeric import NumericalConjugate, growth_rate, sup_conjugate
 from .piecewise import PiecewiseScalar, sign_of, split_pieces
 from .report import CHECKED, FAILED, PROVEN, SKIPPED, Statement, VerifyReport, weakest
+from .symbols import X
 
-X = sp.Symbol("x", real=True)
 N_SAMPLES = 41
 """Sample points per axis of the numerical checks (x and y grids: 41 × ~45 pairs)."""
 RTOL_CHECK = 1e-9
@@ -603,7 +604,7 @@ def verify(
             Statement("Lyapunov certificate", "needs a convex K", SKIPPED, "k is not convex")
         ]
         if certify:
-            attach_certificates(rep)
+            attach_certificates(rep, build_K=K_from_report)
         rep.seconds = time.monotonic() - t0
         return rep
     conj = None
@@ -647,7 +648,7 @@ def verify(
     rep.lyapunov = _lyapunov(conv, conj, kf, g, xs)
     rep.numerical_checks = _independent(conj, kf)
     if certify:
-        attach_certificates(rep)
+        attach_certificates(rep, build_K=K_from_report)
     rep.seconds = time.monotonic() - t0
     return rep
 

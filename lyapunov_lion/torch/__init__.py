@@ -22,7 +22,7 @@ __all__ = [
 
 def __getattr__(name):
     if name == "load_K":  # lazy: the symbolic layer imports sympy
-        from ..symbolic.kbuild import load_K
+        from ..symbolic.kfile import load_K
 
         return load_K
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
