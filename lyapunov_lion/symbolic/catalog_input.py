@@ -72,7 +72,7 @@ _NAME_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::(.*))?$")
 @dataclass
 class CatalogInput:
     """A catalog K requested by name: ``name``, ``params`` (exact rationals, defaults filled in),
-    the built catalog ``K`` and the ``expression`` (text, parameters substituted) and its ``kind``."""
+    the built catalog ``K``, the ``expression`` (text, parameters substituted) and its ``kind``."""
 
     name: str
     params: dict

@@ -19,6 +19,7 @@ Method (symbolic convex analysis: the conjugate through the inverse of the subdi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -151,10 +152,7 @@ def invert(d: sp.Expr, x: sp.Symbol, lo, hi, ylo, yhi, budget: Budget):
     t > 0 (this gives the real branch of odd roots, e.g. x³ = y)."""
     sign = _range_sign(ylo, yhi)
     attempts = [(ylo, yhi, sign)]
-    if sign == 0:
-        attempts_split = [(ylo, sp.Integer(0), -1), (sp.Integer(0), yhi, 1)]
-    else:
-        attempts_split = []
+    attempts_split = [(ylo, sp.Integer(0), -1), (sp.Integer(0), yhi, 1)] if sign == 0 else []
     for plan in (attempts, attempts_split):
         found = []
         for a, b, s in plan:
@@ -386,8 +384,8 @@ def _nicer_piece(
 def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
     """k* of a convex piecewise k (see the module docstring)."""
     x = k.x
-    segs = []  # ("smooth", piece, d, L, R) | ("affine", piece, c)
-    stmts = []
+    segs: list[tuple[Any, ...]] = []  # ("smooth", piece, d, L, R) | ("affine", piece, c)
+    stmts: list[Statement] = []
     for p in k.pieces:
         d = budget.try_call("k'", sp.simplify, sp.diff(p.expr, x), default=sp.diff(p.expr, x))
         if not d.has(x):
@@ -446,10 +444,12 @@ def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
                 )
         if i + 1 < len(segs):
             b = p.hi
-            l, r = slope_right(s), slope_left(segs[i + 1])
-            if sign_of(r - l) > 0:
+            left, right = slope_right(s), slope_left(segs[i + 1])
+            if sign_of(right - left) > 0:
                 kb = k.value_at(b)
-                pieces.append(ConjPiece(l, r, sp.expand(b * Y - kb), b, f"kink of k at x = {b}"))
+                pieces.append(
+                    ConjPiece(left, right, sp.expand(b * Y - kb), b, f"kink of k at x = {b}")
+                )
     ymin, ymax = slope_left(segs[0]), slope_right(segs[-1])
     pieces.sort(key=lambda q: float(q.lo) if q.lo != -sp.oo else -np.inf)
     conj = SymbolicConjugate(pieces, kinks, ymin, ymax, True, True, statements=stmts)
@@ -559,7 +559,7 @@ def induced_problem(conj, lam: float | None = None) -> dict:
             latexes.append(r"+ \sum_i " + sp.latex(phi, symbol_names=_LATEX_NAMES))
         else:
             args = []
-            for p, f in zip(conj.pieces, phis):
+            for p, f in zip(conj.pieces, phis, strict=False):
                 conds = [
                     c
                     for c, inf in (

@@ -217,7 +217,7 @@ def check_convexity(k: PiecewiseScalar, budget: Budget) -> ConvexityResult:
         st, c = _piece_statement(k, p, budget)
         stmts.append(st)
         ce = ce or c
-    for left, right in zip(k.pieces[:-1], k.pieces[1:]):
+    for left, right in zip(k.pieces[:-1], k.pieces[1:], strict=False):
         b = left.hi
         vl = one_sided(left.expr, x, b, "-", budget)
         vr = one_sided(right.expr, x, b, "+", budget)

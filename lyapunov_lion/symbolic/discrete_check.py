@@ -166,14 +166,19 @@ def _run(K: KFunction, decay: str, grid, steps: int):
         )
         size = np.maximum(np.max(np.abs(res.x), axis=(0, 2)), np.max(np.abs(res.m), axis=(0, 2)))
     keep = np.isfinite(size) & (size <= BOUNDED)
-    kept = [s for s, k in zip(settings, keep) if k]
+    kept = [s for s, k in zip(settings, keep, strict=False) if k]
     diag = None
     if keep.any():
         with np.errstate(all="ignore"):
             diag = diagnose_discrete(
                 _subset(res, keep), f_quadratic, grad_f_quadratic, L=L_SMOOTH, rtol=RTOL
             )
-    return diag, kept, int((~keep).sum()), [s for s, k in zip(settings, keep) if not k]
+    return (
+        diag,
+        kept,
+        int((~keep).sum()),
+        [s for s, k in zip(settings, keep, strict=False) if not k],
+    )
 
 
 def _worst(chk, H) -> tuple[int, int, float]:

@@ -123,7 +123,10 @@ def _prove(c: sp.Expr, c1: sp.Expr, c2: sp.Expr, dim: int) -> IdentityProof:
     xt = [sp.Function(f"x{i}")(t) for i in range(1, dim + 1)]
     mt = [sp.Function(f"m{i}")(t) for i in range(1, dim + 1)]
     lx_t = [LAM * xi for xi in xt]
-    inner = lambda a, b: sp.Add(*[ai * bi for ai, bi in zip(a, b)])
+
+    def inner(a, b):
+        return sp.Add(*[ai * bi for ai, bi in zip(a, b, strict=False)])
+
     H = ALPHA * f(*xt) + GAMMA / LAM * Ks(*lx_t) + c * (Ks(*lx_t) + K(*mt) - LAM * inner(mt, xt))
     dH = H.diff(t)  # the chain rule, done by sympy
 
@@ -131,13 +134,13 @@ def _prove(c: sp.Expr, c1: sp.Expr, c2: sp.Expr, dim: int) -> IdentityProof:
         return list(sp.symbols(f"{n}1:{dim + 1}", real=True))
 
     x, m, g, p, u, v = (vec(n) for n in "xmgpuv")
-    mdot = [-ALPHA * gi - GAMMA * mi for gi, mi in zip(g, m)]
-    m_tilde = [mi + EPS * di for mi, di in zip(m, mdot)]
-    xdot = [ui - LAM * xi for ui, xi in zip(u, x)]
+    mdot = [-ALPHA * gi - GAMMA * mi for gi, mi in zip(g, m, strict=False)]
+    m_tilde = [mi + EPS * di for mi, di in zip(m, mdot, strict=False)]
+    xdot = [ui - LAM * xi for ui, xi in zip(u, x, strict=False)]
     lx = [LAM * xi for xi in x]
     ode = {
-        **{xi.diff(t): d for xi, d in zip(xt, xdot)},
-        **{mi.diff(t): d for mi, d in zip(mt, mdot)},
+        **{xi.diff(t): d for xi, d in zip(xt, xdot, strict=False)},
+        **{mi.diff(t): d for mi, d in zip(mt, mdot, strict=False)},
     }
     dH = dH.subs(ode)
     grads = {}
@@ -145,13 +148,19 @@ def _prove(c: sp.Expr, c1: sp.Expr, c2: sp.Expr, dim: int) -> IdentityProof:
         grads[df[i](*xt)] = g[i]
         grads[dK[i](*mt)] = p[i]
         grads[dKs[i](*lx_t)] = v[i]
-    dH = dH.xreplace(grads).xreplace({**dict(zip(xt, x)), **dict(zip(mt, m))})
+    dH = dH.xreplace(grads).xreplace(
+        {**dict(zip(xt, x, strict=False)), **dict(zip(mt, m, strict=False))}
+    )
     leftover = dH.atoms(sp.Derivative) | dH.atoms(sp.core.function.AppliedUndef)
     if leftover:  # pragma: no cover - would mean the substitution above is incomplete
         raise RuntimeError(f"chain rule left unsubstituted terms: {leftover}")
     Delta = c1 * inner(
-        [ui - li for ui, li in zip(u, lx)], [a - b for a, b in zip(m_tilde, v)]
-    ) + c2 * inner([ui - pi for ui, pi in zip(u, p)], [a - b for a, b in zip(m_tilde, m)])
+        [ui - li for ui, li in zip(u, lx, strict=False)],
+        [a - b for a, b in zip(m_tilde, v, strict=False)],
+    ) + c2 * inner(
+        [ui - pi for ui, pi in zip(u, p, strict=False)],
+        [a - b for a, b in zip(m_tilde, m, strict=False)],
+    )
     residual = sp.cancel(sp.together(dH + Delta))
     return IdentityProof(
         holds=residual == 0,
@@ -220,7 +229,8 @@ def identity_statement(
         detail = algebra
     else:
         if differentiable is False:
-            what = f"K is not differentiable{(' (' + nonsmooth_where + ')') if nonsmooth_where else ''}"
+            where = f" ({nonsmooth_where})" if nonsmooth_where else ""
+            what = f"K is not differentiable{where}"
         elif differentiable is None:
             what = "differentiability of K not decided"
         else:

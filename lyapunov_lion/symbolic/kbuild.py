@@ -13,10 +13,12 @@ subclass instance whose
 
 The generated functions are **numpy-only**: ``xp`` must be numpy (another namespace raises
 `LionKError`). When the report used the numerical fallback conjugate (time-out, no closed-form
-inverse), ``kconj``/``dkconj`` are that numerical supremum / bisection, and ``conj_formula`` says so.
+inverse), ``kconj``/``dkconj`` are that numerical supremum / bisection, and ``conj_formula``
+says so.
 
 A positively homogeneous non-separable K in x1, x2, … (a norm) goes through
-`nonseparable.verify_nonseparable` and becomes a `NormBallK` (see `nonseparable.NormFromExpression`).
+`nonseparable.verify_nonseparable` and becomes a `NormBallK`
+(see `nonseparable.NormFromExpression`).
 
 Saving and loading (`kfile`) and the front door `verify_any` (`front`) sit above this module.
 """
@@ -51,7 +53,7 @@ def _grad_piecewise(rep: VerifyReport) -> sp.Expr:
     if pk is None:
         return sp.diff(rep.expr, X)
     args = []
-    for left, right in zip(pk.pieces[:-1], pk.pieces[1:]):
+    for left, right in zip(pk.pieces[:-1], pk.pieces[1:], strict=False):
         b = left.hi
         dl = sp.limit(sp.diff(left.expr, X), X, b, "-")
         dr = sp.limit(sp.diff(right.expr, X), X, b, "+")
@@ -181,7 +183,9 @@ def _gradient_model(rep: VerifyReport):
     pk = rep.pieces
     if pk is None or not (rep.grad or {}).get("kinks"):
         return None
-    slopes, levels, kinks = [], [], []
+    slopes: list[float] = []
+    levels: list[float] = []
+    kinks: list[float] = []
     for p in pk.pieces:
         dp = sp.expand(sp.diff(p.expr, X))
         if not dp.is_polynomial(X) or sp.degree(dp, X) > 1:
@@ -217,6 +221,8 @@ def K_from_report(rep: VerifyReport) -> KFunction:
         return K_from_norm_report(rep)
     if not rep.ok or rep.conjugate is None:
         raise LionKError(f"cannot build K from {rep.text!r}: {_fail_line(rep)}")
+    if rep.conj is None or rep.induced is None:
+        raise LionKError(f"cannot build K from {rep.text!r}: K* or the induced problem is missing")
     conj = rep.conjugate
     k_fn = _compile(rep.expr, X)
     dk_fn = _compile(_grad_piecewise(rep), X)

@@ -19,6 +19,7 @@ from ..core.serialize import read_json_file
 from ..errors import LionKError
 from .front import K_from_expression
 from .kbuild import ExpressionK, K_from_report, expression_of
+from .nonseparable import NormFromExpression
 from .report import VerifyReport
 
 FORMAT = "lyapunov_lion.K-expression"
@@ -43,6 +44,7 @@ def _fingerprint(K: KFunction) -> dict:
             "kconj": K.kconj(ys).tolist(),
             "dkconj": K.dkconj(ys).tolist(),
         }
+    assert isinstance(K, NormFromExpression)  # the other kind K_from_report builds
     xs = np.stack([np.roll(_FP_X, 3 * i) for i in range(K.dim)], axis=-1)
     return {
         "x": xs.tolist(),

@@ -184,7 +184,7 @@ def nicer(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> tuple[sp.Expr, st
             continue
         zero = budget.try_call(
             "nicer form (confirm)",
-            lambda: (
+            lambda c=c: (
                 sp.simplify(_rewrite_positive(e - c.rewrite(sp.log), y, lo, hi)) == 0
                 or sp.simplify(
                     _rewrite_positive(e, y, lo, hi)
@@ -287,7 +287,7 @@ def fenchel_form(
             continue
         if not _agree_mp(e, c, y, lo, hi):
             continue
-        zero = bool(_quick(budget, 1.5, lambda: sp.simplify(e - c) == 0))
+        zero = bool(_quick(budget, 1.5, lambda c=c: sp.simplify(e - c) == 0))
         best, status = c, (PROVEN if zero else CHECKED)
         break
     return best, status

@@ -89,7 +89,11 @@ def _linear_forms(e, xs):
             f = _linear_forms(arg, xs)
             if f is None or len(out) * len(f) > MAX_FORMS:
                 return None
-            out = list(dict.fromkeys(tuple(a + b for a, b in zip(u, v)) for u in out for v in f))
+            out = list(
+                dict.fromkeys(
+                    tuple(a + b for a, b in zip(u, v, strict=False)) for u in out for v in f
+                )
+            )
         return out
     if isinstance(e, sp.Mul):
         c, rest = e.as_independent(*xs)
@@ -139,7 +143,7 @@ def _hessian_psd(e, xs, budget: Budget) -> bool:
         for idx in itertools.combinations(range(n), k):
             m = budget.try_call(
                 "Hessian minor",
-                lambda: sp.simplify(H.extract(list(idx), list(idx)).det()),
+                lambda idx=idx: sp.simplify(H.extract(list(idx), list(idx)).det()),
                 default=None,
             )
             if m is None or not (m == 0 or m.is_nonnegative):
@@ -354,7 +358,7 @@ def _polyhedral_ball(forms, xs, ys) -> DualBall:
         )
     V = _hull_2d(pts)
     terms = []
-    for p, q in zip(V, V[1:] + V[:1]):
+    for p, q in zip(V, V[1:] + V[:1], strict=False):
         nvec = (q[1] - p[1], p[0] - q[0])  # outward normal of the ccw edge p → q
         b = nvec[0] * p[0] + nvec[1] * p[1]
         if not b > 0:
@@ -573,7 +577,7 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = Tru
         ball = _polyhedral_ball(forms, xs, ys)
         how = f"K = max_j a_jᵀx over {len(forms)} exact linear pieces; C = conv{{a_j}}"
     elif quad is not None:
-        ball = _quadratic_ball(*quad, ys)
+        ball = _quadratic_ball(quad[0], quad[1], ys)
         how = "K = c√(xᵀAx), A ≻ 0 (leading minors > 0): C = {yᵀA⁻¹y ≤ c²} by Cauchy–Schwarz"
     elif n == 2:
         ball = _numeric_ball(kf, ys)
@@ -606,7 +610,7 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = Tru
     if named:
         lat = ball.latex_.replace(r"\|y\|", r"\|x\|")
     elif ball.expr is not None:
-        lat = sp.latex(ball.expr.xreplace(dict(zip(ys, xs))))
+        lat = sp.latex(ball.expr.xreplace(dict(zip(ys, xs, strict=False))))
     else:
         lat = r"\max_{K(u)=1} x^\top u"
     r = "1/λ" if ball.scale == 1 else f"{sp.nsimplify(ball.scale)}/λ"
@@ -713,7 +717,8 @@ def _norm_checks(rep, kf, g, ball, n, dstat, hstat, cstat):
             "Lyapunov descent",
             "Δ ≥ 0, hence dH/dt = −Δ ≤ 0 (spec §4), for εγ ≤ 1 and λ > 0",
             cond,
-            "Δ is a non-negative combination of the terms of (i) and (ii) when εγ ≤ 1; H ≥ F by (iii)",
+            "Δ is a non-negative combination of the terms of (i) and (ii) when εγ ≤ 1; "
+            "H ≥ F by (iii)",
         )
     )
 
@@ -743,10 +748,12 @@ def _quadratic_conjugate(rep, K, xs, kf, g, n, t0):
     Ainv = A.inv()
     Kc = sp.expand((ys - b).T * Ainv * (ys - b) / 2)[0, 0] - c
     gradK = sp.Matrix([sp.diff(K, v) for v in xs])
-    identity = sp.simplify(Kc.xreplace(dict(zip(ys, gradK))) - (gradK.T * sp.Matrix(xs))[0, 0] + K)
+    identity = sp.simplify(
+        Kc.xreplace(dict(zip(ys, gradK, strict=False))) - (gradK.T * sp.Matrix(xs))[0, 0] + K
+    )
     status = PROVEN if identity == 0 else FAILED
     lam = sp.Symbol("lambda", positive=True)
-    induced = sp.factor(Kc.xreplace({y: lam * v for y, v in zip(ys, xs)}) / lam)
+    induced = sp.factor(Kc.xreplace({y: lam * v for y, v in zip(ys, xs, strict=False)}) / lam)
     rep.conj = {
         "text": f"{Kc} on R^{n}",
         "latex": sp.latex(Kc),
@@ -824,7 +831,8 @@ def _general(rep, kf, g, n, t0):
             "conjugate",
             "closed form of K* and dom K*",
             SKIPPED,
-            "not handled yet for a non-separable, non-homogeneous K; numerical fallback: K* known on "
+            "not handled yet for a non-separable, non-homogeneous K; numerical fallback: "
+            "K* known on "
             f"the range of ∇K only (values from {len(X)} points, range "
             f"[{np.nanmin(conj_vals):.4g}, {np.nanmax(conj_vals):.4g}])",
         )
@@ -865,6 +873,10 @@ class NormFromExpression(NormBallK):
 
     name = "expr"
     separable = False
+    _norm_text: str  # these are set by `K_from_norm_report` on the generated class / instance
+    _radius: float
+    _lip: float
+    dim: int
 
     def K(self, x):
         x = np.asarray(x)
@@ -905,6 +917,10 @@ def K_from_norm_report(rep: VerifyReport) -> NormBallK:
         raise LionKError(
             f"cannot build K from {rep.text!r}: the conjugate of a non-separable, "
             "non-homogeneous K is not handled yet"
+        )
+    if rep.grad is None or rep.conj is None or rep.induced is None:
+        raise LionKError(
+            f"cannot build K from {rep.text!r}: K*, ∇K or the induced problem is missing"
         )
     ball = rep.conjugate
     if ball.method != "symbolic" and ball.vertices is None:

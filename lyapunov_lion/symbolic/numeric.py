@@ -11,6 +11,7 @@ linearly in R at the rate dist(y, dom k*); `growth_rate` measures it between two
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -93,7 +94,7 @@ class NumericalConjugate:
         self.ymin, self.ymax = float(ymin), float(ymax)
         self.lo_closed, self.hi_closed = lo_closed, hi_closed
         self.source = source
-        self.statements = []
+        self.statements: list[Any] = []  # `report.Statement`s of the derivation
 
     @property
     def bounded_domain(self) -> bool:
@@ -111,7 +112,10 @@ class NumericalConjugate:
     def domain_text(self) -> str:
         a = "[" if self.lo_closed and np.isfinite(self.ymin) else "("
         b = "]" if self.hi_closed and np.isfinite(self.ymax) else ")"
-        f = lambda v: "∞" if v == np.inf else ("−∞" if v == -np.inf else f"{v:.6g}")
+
+        def f(v):
+            return "∞" if v == np.inf else ("−∞" if v == -np.inf else f"{v:.6g}")
+
         return f"{a}{f(self.ymin)}, {f(self.ymax)}{b} ({self.source})"
 
     def in_domain(self, y) -> np.ndarray:

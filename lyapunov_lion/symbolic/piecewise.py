@@ -171,7 +171,7 @@ def split_pieces(expr: sp.Expr, x: sp.Symbol, budget: Budget) -> PiecewiseScalar
         cuts = [lo] + sorted(pts, key=lambda v: float(sp.N(v, 30))) + [hi]
         if len(cuts) - 1 + len(done) + len(work) > MAX_PIECES:
             raise SymbolicFailure("pieces", f"more than {MAX_PIECES} smooth pieces")
-        for a, b in zip(cuts[:-1], cuts[1:]):
+        for a, b in zip(cuts[:-1], cuts[1:], strict=False):
             branch = _active_branch(node, x, test_point(a, b))
             work.append((a, b, e.xreplace({node: branch})))
     done.sort(key=lambda p: -1e308 if p.lo == -sp.oo else float(sp.N(p.lo, 30)))
@@ -180,7 +180,9 @@ def split_pieces(expr: sp.Expr, x: sp.Symbol, budget: Budget) -> PiecewiseScalar
         if merged:
             q = merged[-1]
             same = budget.try_call(
-                "merge pieces", lambda: sp.simplify(q.expr - p.expr) == 0, default=False
+                "merge pieces",
+                lambda q=q, p=p: sp.simplify(q.expr - p.expr) == 0,
+                default=False,
             )
             if same:
                 merged[-1] = Piece(q.lo, p.hi, q.expr)

@@ -36,7 +36,7 @@ from sympy.calculus.accumulationbounds import AccumBounds
 from ..core.expr import parse_expression
 from ..errors import LionKError
 from .certificates import attach_certificates
-from .conjugate import conjugate, induced_problem, interval_text
+from .conjugate import SymbolicConjugate, conjugate, induced_problem, interval_text
 from .convexity import ConvexityResult, check_convexity, numeric, one_sided
 from .kbuild import K_from_report
 from .limits import Budget, SymbolicFailure, limited, time_limit_enforced
@@ -190,11 +190,12 @@ def _grad_selection(pk: PiecewiseScalar | None, expr: sp.Expr):
             m = (x > lo) & (x < hi)
             if np.any(m):
                 out[m] = f(x[m])
-        for (_, b, fl), (_, _, fr) in zip(parts[:-1], parts[1:]):
+        for (_, b, fl), (_, _, fr) in zip(parts[:-1], parts[1:], strict=False):
             m = x == b
             if np.any(m):
-                l, r = float(fl(np.array([b - 1e-12]))[0]), float(fr(np.array([b + 1e-12]))[0])
-                out[m] = np.clip(0.0, l, r)
+                gl = float(fl(np.array([b - 1e-12]))[0])
+                gr = float(fr(np.array([b + 1e-12]))[0])
+                out[m] = np.clip(0.0, gl, gr)
         return out
 
     return g
@@ -500,7 +501,8 @@ def _independent(conj, kf) -> list[Statement]:
                 CHECKED if np.all(good) else FAILED,
                 "rates "
                 + ", ".join(
-                    f"{r:.3g} at y = {y:g} (dist {d:g})" for r, y, d in zip(rate, yo, dist)
+                    f"{r:.3g} at y = {y:g} (dist {d:g})"
+                    for r, y, d in zip(rate, yo, dist, strict=False)
                 ),
                 n_samples=int(yo.size),
                 max_violation=float(np.max(np.maximum(0.9 * dist - rate, 0))),
@@ -513,7 +515,7 @@ def _describe_grad(pk: PiecewiseScalar, budget: Budget) -> dict:
     parts, kinks = [], []
     for p in pk.pieces:
         parts.append(f"{sp.simplify(sp.diff(p.expr, X))} on {p.interval_text()}")
-    for left, right in zip(pk.pieces[:-1], pk.pieces[1:]):
+    for left, right in zip(pk.pieces[:-1], pk.pieces[1:], strict=False):
         b = left.hi
         dl = one_sided(sp.diff(left.expr, X), X, b, "-", budget)
         dr = one_sided(sp.diff(right.expr, X), X, b, "+", budget)
@@ -607,7 +609,7 @@ def verify(
             attach_certificates(rep, build_K=K_from_report)
         rep.seconds = time.monotonic() - t0
         return rep
-    conj = None
+    conj: SymbolicConjugate | NumericalConjugate | None = None
     if pk is not None:
         try:
             conj = conjugate(pk, budget)
@@ -681,7 +683,7 @@ class CatalogRow:
     n_points: int
     domain_agrees: bool
     seconds: float
-    report: VerifyReport = field(repr=False, default=None)
+    report: VerifyReport | None = field(repr=False, default=None)
 
     def to_dict(self) -> dict:
         return {
@@ -731,7 +733,7 @@ class CatalogReport:
             "\n".join(
                 "  ".join(
                     cell.rjust(w) if c in right else cell.ljust(w)
-                    for c, (cell, w) in enumerate(zip(row, widths))
+                    for c, (cell, w) in enumerate(zip(row, widths, strict=False))
                 ).rstrip()
                 for row in rows
             )
@@ -744,12 +746,13 @@ def verify_catalog(timeout: float = 20.0) -> CatalogReport:
     symbolic k* with the catalog's ``K.conj`` on a grid inside dom k*, on its ends and outside
     (both must be +inf there); agreement within 1e-10·(1 + |k*|) (float64 evaluation of two
     different closed forms)."""
-    from ..core.kfunc import make_K
+    from ..core.kfunc import SeparableK, make_K
 
     rows = []
     for name, params, text in CATALOG_EXPRESSIONS:
         rep = verify(text, timeout=timeout)
         K = make_K(name, **params)
+        assert isinstance(K, SeparableK)  # every row of CATALOG_EXPRESSIONS is separable
         conj = rep.conjugate
         lo, hi = K.dom_bounds()
         dom_ok = (
