@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["SolveOptions", "OdeRun", "PiecewiseDense"]
+if TYPE_CHECKING:
+    from .problem import LionProblem
+
+__all__ = ["SolveOptions", "OdeRun", "PiecewiseDense", "Integrator"]
 
 Dense: TypeAlias = Callable[[ArrayLike], NDArray[np.float64]]
 """Dense output ``sol(t)`` → (2d,) for a scalar t, (2d, k) for k times."""
@@ -28,7 +31,7 @@ class SolveOptions:
 
     rtol: float = 1e-8
     atol: Any = 1e-10
-    t_eval: NDArray[np.float64] | None = None
+    t_eval: ArrayLike | None = None
     first_step: float | None = None
     max_events: int = 10_000
     max_nfev: int | None = None
@@ -91,6 +94,19 @@ class OdeRun:
             final_mode=other.final_mode,
             extra={**self.extra, **other.extra},
         )
+
+
+class Integrator(Protocol):
+    """What the driver asks of an integrator (module doc)."""
+
+    name: str
+
+    @staticmethod
+    def applicable(prob: LionProblem) -> bool: ...
+
+    def run(
+        self, prob: LionProblem, t0: float, z0: ArrayLike, t_final: float, opts: SolveOptions
+    ) -> OdeRun: ...
 
 
 class PiecewiseDense:
