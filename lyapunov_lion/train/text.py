@@ -21,8 +21,11 @@ import numpy as np
 
 from ..errors import LionKError
 
-_MARKUP = re.compile(r"\*\*|(?<!\w)_|_(?!\w)")
-"""Bold markers and the underscores that open or close italics (not those inside a word)."""
+_MARKUP = re.compile(r"\*+|(?<!\w)_|_(?!\w)")
+"""Bold and italic markers: asterisks, and the underscores that open or close italics (not those
+inside a word)."""
+_ESCAPE = re.compile(r"\\(.)")
+"""A markdown backslash escape (``\\[``): the character itself."""
 
 
 @dataclass
@@ -51,11 +54,12 @@ def plays_dir() -> Path:
 
 
 def clean(markdown: str) -> str:
-    """Plain text of a play: heading markers, bold and italic markers and the two trailing
-    spaces of markdown line breaks removed; runs of blank lines kept to one."""
+    """Plain text of a play: heading markers, bold and italic markers, backslash escapes and the
+    two trailing spaces of markdown line breaks removed; runs of blank lines kept to one."""
     lines = []
     for line in markdown.splitlines():
         line = _MARKUP.sub("", line.lstrip("#").strip() if line.startswith("#") else line)
+        line = _ESCAPE.sub(r"\1", line)
         lines.append(line.rstrip())
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 

@@ -3,8 +3,8 @@
 tokens (B, T) → token embedding + learned position embedding (d) → ``layers`` × [x + attn(LN(x)),
 x + MLP(LN(x))] → LN → linear head (vocab). Causal multi-head self-attention with ``heads``
 heads (one fused qkv projection d → 3d and an output projection d → d, no biases in attention);
-MLP d → 4d → GELU → d. With the defaults (vocab 82, d = 64, 2 layers, context 64) it has
-≈ 110k parameters. Embeddings start at N(0, 1) and LayerNorm gains at 1, outside the box
+MLP d → 4d → GELU → d. With the defaults (vocab 80, d = 64, 2 layers, context 64) it has
+114,000 parameters. Embeddings start at N(0, 1) and LayerNorm gains at 1, outside the box
 ‖x‖_∞ ≤ 1/λ for λ > 1: phase 1 of Lion-K is visible on them.
 """
 
