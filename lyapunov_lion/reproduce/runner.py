@@ -116,9 +116,10 @@ def render_index(results: dict, figures) -> str:
             "# Paper reproductions",
             "",
             "Discrete-time reproductions of the figures of Chen, Liu, Liang, Liu, *Lion Secretly "
-            "Solves Constrained Optimization: As Lyapunov Predicts* (ICLR 2024): those that need no "
-            "network training, and CPU-sized analogs of the training figures. Each report states the paper's claim, the exact command, the "
-            "settings (the paper gives none; ours are justified in each report), the measured "
+            "Solves Constrained Optimization: As Lyapunov Predicts* (ICLR 2024): those that need "
+            "no network training, and CPU-sized analogs of the training figures. Each report "
+            "states the paper's claim, the exact command, the settings (the paper gives none; "
+            "ours are justified in each report), the measured "
             "numbers, the figure and a verdict. Machine-readable numbers: "
             "[results.json](results.json).",
             "",
@@ -132,7 +133,7 @@ def render_index(results: dict, figures) -> str:
             "",
             f"Common settings: η = {LR:g}, β1 = 0.9, β2 = 0.99, explicit decoupled weight decay, "
             "m₀ = 0, paper sign convention (except `convergence`, `connections`, `stochastic`, "
-            "`confinement` and `lam_sweep`, whose settings are in their reports).",
+            "`confinement`, `lam_sweep` and `lp_sweep`, whose settings are in their reports).",
             "",
             "## Every figure and claim of the paper",
             "",
