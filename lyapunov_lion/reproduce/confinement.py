@@ -266,7 +266,7 @@ def draw(d: dict):
                             label="±1/λ" if sgn > 0 else None,
                         )
                 ax.set_yscale("log")
-                ax.set_title(f"{model} {name}, λ = {lam:g}", fontsize=7)
+                ax.set_title(f"{model} {name}\nλ = {lam:g}", fontsize=6.5)
                 ax.set_xlabel("weight value", fontsize=6)
                 ax.set_ylabel("fraction", fontsize=6)
                 ax.tick_params(labelsize=5.5)
@@ -315,7 +315,9 @@ def draw(d: dict):
         ax_e.set_title("(e) λ = 10: entry step against its bound", fontsize=7)
         ax_e.legend(fontsize=5.5)
         fig.suptitle(
-            f"Lion (K = l1, η = {d['lr']:g}) on digits: weight histograms with ±1/λ "
+            f"Lion (K = l1, η = {d['lr']:g}) on "
+            + " and ".join(sorted({MODEL_RUNS[m]["dataset"] for m in d["models"]}))
+            + ": weight histograms with ±1/λ "
             "(rows λ = 0, 3, 10), max|x| over training,\nand the phase-1 entry step "
             "of every tensor at λ = 10 against its bound",
             fontsize=8,

@@ -199,7 +199,7 @@ def draw(d: dict, an: dict):
                 v = d["runs"][arch][label]["test_loss"]
                 mid = v.mean(axis=1)
                 ax.errorbar(
-                    lrs * (1 + 0.04 * (list(colours).index(label) - 3)),
+                    lrs * (1 + 0.025 * (list(colours).index(label) - 3)),
                     mid,
                     yerr=[mid - v.min(axis=1), v.max(axis=1) - mid],
                     fmt="o-" if p is not None else "s--",
@@ -269,12 +269,12 @@ def draw(d: dict, an: dict):
             ax.set_title(
                 f"(d) rank per architecture (Spearman ρ = {an['spearman_all']:.2f})", fontsize=7.5
             )
-            ax.legend(fontsize=6, loc="lower right")
+            ax.legend(fontsize=6, loc="upper right")
+        seeds = "/".join(str(len(d["seeds"][a])) for a in archs)
+        steps = "/".join(str(d["steps"][a]) for a in archs)
         fig.suptitle(
-            f"Lion-K for seven K on two architectures (λ = {d['lam']:g}, Lion-matched step size, "
-            f"{len(d['seeds']['cnn'])} seeds, {d['steps']['cnn']}/{d['steps']['transformer']} "
-            "steps): "
-            "is the best K architecture-dependent?",
+            f"Lion-K for seven K on {' and '.join(archs)} (λ = {d['lam']:g}, Lion-matched step "
+            f"size, {seeds} seeds, {steps} steps):\nis the best K architecture-dependent?",
             fontsize=8,
         )
     return fig
