@@ -223,16 +223,25 @@ def _checks(d: dict) -> dict:
     boxed = [(r, t) for r in d["runs"] if r["lam"] > 0 for t in r["tensors"]]
     ten = [t for r, t in boxed if r["lam"] == 10]
     free = [t for r in d["runs"] if r["lam"] == 0 for t in r["tensors"]]
+    named = [(r["model"], t) for r in d["runs"] if r["lam"] == 0 for t in r["tensors"]]
     # doubling is impossible when the ceiling max|x₀| + ηT is below 2·max|x₀|: not tested there
     can = [t for t in free if t["ceiling"] >= GROWTH * t["max_abs_0"]]
     return {
         "entry_within_bound_lam10": all(0 <= t["entry"] <= t["bound"] for t in ten),
         "entry_within_claim_lam10": all(0 <= t["entry"] <= CLAIM_STEPS for t in ten),
         "steps_outside_after_entry": sum(t["steps_outside_after_entry"] or 0 for _, t in boxed),
-        "never_entered": sum(t["entry"] < 0 for _, t in boxed),
+        # a tensor whose bound lies beyond its run has not had to enter yet: not a failure
+        "never_entered": sum(t["entry"] < 0 and t["bound"] <= r["steps"] for r, t in boxed),
+        "not_yet_due": sum(t["entry"] < 0 and t["bound"] > r["steps"] for r, t in boxed),
         "steps_above_envelope": sum(t["steps_above_envelope"] for _, t in boxed),
         "lam0_grow": all(t["max_abs_final"] >= GROWTH * t["max_abs_0"] for t in can),
         "lam0_cannot_double": len(free) - len(can),
+        "lam0_not_doubled": [
+            f"{m} {t['name']} ({t['max_abs_0']:.3g} → {t['max_abs_final']:.3g})"
+            for m, t in named
+            if t["ceiling"] >= GROWTH * t["max_abs_0"]
+            and t["max_abs_final"] < GROWTH * t["max_abs_0"]
+        ],
         "lam0_grew": all(t["max_abs_final"] > t["max_abs_0"] for t in free),
         "lam0_above_ceiling": sum(t["above_ceiling"] for t in free),
     }
@@ -270,7 +279,9 @@ def draw(d: dict):
                 ax.set_xlabel("weight value", fontsize=6)
                 ax.set_ylabel("fraction", fontsize=6)
                 ax.tick_params(labelsize=5.5)
-                if i == 0 and j == 0:
+                steps_j = runs[(model, lam)]["hist_steps"]
+                new_steps = j == 0 or steps_j != runs[(panels[j - 1][0], lam)]["hist_steps"]
+                if i == 0 and new_steps:  # a legend wherever the histogram steps change
                     ax.legend(fontsize=5, loc="upper right")
                 if i == 2 and j == 0:
                     ax.legend(fontsize=5, loc="upper center")
@@ -365,7 +376,8 @@ def report(d: dict) -> Reproduction:
         f"{min(t['bound'] for t in ten)}–{max(t['bound'] for t in ten)}.",
         f"- Steps after entry at which a tensor was outside its box, over all λ > 0 runs and "
         f"tensors: **{c['steps_outside_after_entry']}** (expected 0); tensors that never "
-        f"entered: {c['never_entered']}; steps at which dist_t exceeded the envelope "
+        f"entered although their bound lies within the run: {c['never_entered']} (not entered, "
+        f"bound beyond the run: {c['not_yet_due']}); steps at which dist_t exceeded the envelope "
         f"dist₀(1 − ηλ)^t + tol: {c['steps_above_envelope']}.",
         f'- "Within ~200 steps": at η = {d["lr"]:g}, λ = 10 (ηλ = {d["lr"] * 10:g}) the bound '
         f"predicts ≤ {max(t['bound'] for t in ten)} steps and the measured entries are ≤ "
@@ -378,7 +390,9 @@ def report(d: dict) -> Reproduction:
         f"{sum(t['max_abs_0'] <= 1 / 3 for t in three)} start inside the box ±1/3 (entry "
         f"step 0); the others (max|x₀| up to {max(t['max_abs_0'] for t in three):.4f}: "
         + (", ".join(f"`{t['name']}`" for t in three if t["max_abs_0"] > 1 / 3) or "none")
-        + f") enter at steps {sorted({t['entry'] for t in three if t['entry'] > 0})}; "
+        + f") enter at steps {sorted({t['entry'] for t in three if t['entry'] > 0})} or not "
+        f"within the run ({sum(t['entry'] < 0 for t in three)}; ηλ = {d['lr'] * 3:g} "
+        "puts their phase-1 bounds beyond it); "
         f"training pushes entries out to the edge (final max|x| up to "
         f"{max(t['max_abs_final'] for t in three):.4f}) and none crosses it after entry.",
         "- λ = 0: nothing holds the weights; max|x| per tensor (initial → final; ceiling "
@@ -389,7 +403,9 @@ def report(d: dict) -> Reproduction:
             for m, t in free
         )
         + f". Every tensor that can double under its ceiling grew ≥ {GROWTH:g}×: "
-        f"**{c['lam0_grow']}** ({c['lam0_cannot_double']} tensors start so large that "
+        f"**{c['lam0_grow']}** (not doubled: "
+        + (", ".join(c["lam0_not_doubled"]) or "none")
+        + f"; {c['lam0_cannot_double']} tensors start so large that "
         "max|x₀| + ηT < 2·max|x₀|: not tested for doubling; every tensor ended above its "
         f"start: {c['lam0_grew']} — the max of a large N(0, 1) embedding or a LayerNorm gain "
         "of 1 can fall when its own gradient sign opposes it); steps above the ηt "
@@ -408,28 +424,40 @@ def report(d: dict) -> Reproduction:
         "",
         *_table(d, 10.0),
     ]
-    ok = (
+    boxed_ok = (
         c["entry_within_bound_lam10"]
         and c["steps_outside_after_entry"] == 0
         and c["never_entered"] == 0
         and c["steps_above_envelope"] == 0
-        and c["lam0_grow"]
         and c["lam0_above_ceiling"] == 0
     )
-    verdict = "agrees" if ok else "disagrees"
-    verdict_text = (
-        (
-            "At λ = 10 every tensor of every network is driven into ‖x‖_∞ ≤ 0.1 no later than the "
-            "phase-1 bound, within the paper's ~200 steps at ηλ = 0.1, and no tensor leaves its "
-            "box at any later step (λ = 3 and 10); at λ = 0 the weights grow steadily, at up to η "
-            "per step. What differs: small networks (on digits; the transformer on Shakespeare "
-            "text) instead of ResNet-18 on CIFAR-10, "
-            'and the "~200 steps" is not a constant — it is ≈ ln(dist₀/tol)/(ηλ) steps, so it '
-            "depends on the learning rate."
-        )
-        if ok
-        else "At least one of the measured properties failed; see the numbers above."
+    ok = boxed_ok and c["lam0_grow"]
+    verdict = "agrees" if ok else "agrees with a qualification" if boxed_ok else "disagrees"
+    differs = (
+        "What differs: small networks (on digits; the transformer on Shakespeare "
+        "text) instead of ResNet-18 on CIFAR-10, "
+        'and the "~200 steps" is not a constant — it is ≈ ln(dist₀/tol)/(ηλ) steps, so it '
+        "depends on the learning rate."
     )
+    confined = (
+        "At λ = 10 every tensor of every network is driven into ‖x‖_∞ ≤ 0.1 no later than the "
+        "phase-1 bound, within the paper's ~200 steps at ηλ = 0.1, and no tensor leaves its "
+        "box at any later step (λ = 3 and 10); "
+    )
+    if ok:
+        verdict_text = (
+            confined + "at λ = 0 the weights grow steadily, at up to η per step. " + differs
+        )
+    elif boxed_ok:
+        verdict_text = (
+            confined + "at λ = 0 nothing holds the weights (none exceeds its ηt ceiling) and "
+            "most tensors grow ≥ 2×, but not all: "
+            + ", ".join(c["lam0_not_doubled"])
+            + ' did not double — "with λ = 0 the weights keep growing" does not hold for '
+            "these (LayerNorm gains, whose gradient sign is not persistent). " + differs
+        )
+    else:
+        verdict_text = "At least one of the measured properties failed; see the numbers above."
     settings = {
         "models": list(d["models"]),
         "dataset": "digits (sklearn, 1,347 train / 450 test) for cnn and mlp; Shakespeare "
