@@ -167,7 +167,11 @@ def analyse(d: dict) -> dict:
         "ranking": ranking,
         "best_p": best_p,
         "cross": cross,
-        "lp_resolved_pairs": {a: len(v) for a, v in lp_resolved.items()},
+        "lp_resolved_pairs": {a: [f"{x} < {y}" for x, y in v] for a, v in lp_resolved.items()},
+        "best_K": {a: r[0] for a, r in ranking.items()},
+        "best_K_resolved": {
+            a: resolved(best[a][r[0]], best[a][r[1]]) for a, r in ranking.items() if len(r) > 1
+        },
         "spearman_all": spearman(*ranking.values()) if len(ranking) == 2 else None,
         "spearman_lp": (
             spearman(*([k for k in r if k in lp] for r in ranking.values()))
@@ -315,7 +319,15 @@ def report(d: dict) -> Reproduction:
         *(
             f"- {arch}: ranking (best first) " + " < ".join(order) + f"; best ℓp: "
             f"**{an['best_p'][arch]}**; pairs of ℓp members whose difference is resolved by the "
-            f"seeds: {an['lp_resolved_pairs'][arch]} of {5 * 4}."
+            f"seeds: {len(an['lp_resolved_pairs'][arch])} of 10"
+            + (
+                f" ({', '.join(an['lp_resolved_pairs'][arch])})"
+                if an["lp_resolved_pairs"][arch]
+                else ""
+            )
+            + f"; best of all seven K: {an['best_K'][arch]}, "
+            + ("resolved" if an["best_K_resolved"].get(arch) else "not resolved")
+            + " against the runner-up."
             for arch, order in an["ranking"].items()
         ),
         *(
@@ -352,10 +364,33 @@ def report(d: dict) -> Reproduction:
         "paper does not state how it scaled ℓp — and the rankings are early-training ones."
     )
     bp = an["best_p"]
+    unresolved = [a for a, v in an["lp_resolved_pairs"].items() if not v]
+    bk = an["best_K"]
+    wider = (
+        "Over all seven K the best one is "
+        + ", ".join(
+            f"{k} on {a} ({'resolved' if an['best_K_resolved'].get(a) else 'not resolved'} "
+            "against the runner-up)"
+            for a, k in bk.items()
+        )
+        + (
+            f"; the rankings of the seven K correlate at Spearman ρ = {an['spearman_all']:.2f}. "
+            if an["spearman_all"] is not None
+            else ". "
+        )
+    )
     if verdict == "disagrees":
         verdict_text = (
-            f"Both architectures have the same best ℓp ({next(iter(bp.values()))}): at this "
-            "scale the measured best p does not depend on the architecture. " + what_differs
+            f"Both architectures have the same best ℓp ({next(iter(bp.values()))}), so these "
+            "runs show no dependence of the best p on the architecture"
+            + (
+                f" — with the caveat that on {', '.join(unresolved)} no two ℓp members are "
+                "separated by the seeds, so there the data do not pick a p at all. "
+                if unresolved
+                else ". "
+            )
+            + wider
+            + what_differs
         )
     else:
         verdict_text = (
@@ -369,6 +404,7 @@ def report(d: dict) -> Reproduction:
                 else f"the seeds resolve this on {n_resolved} of {len(cross)} architectures "
                 "only, so the dependence is suggested, not established, by these runs. "
             )
+            + wider
             + what_differs
         )
     settings = {
@@ -402,6 +438,9 @@ def report(d: dict) -> Reproduction:
         "best": an["best"],
         "ranking": an["ranking"],
         "best_p": an["best_p"],
+        "best_K": an["best_K"],
+        "best_K_resolved": an["best_K_resolved"],
+        "lp_resolved_pairs": an["lp_resolved_pairs"],
         "cross": an["cross"],
         "spearman_all": an["spearman_all"],
         "spearman_lp": an["spearman_lp"],
