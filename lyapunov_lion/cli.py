@@ -437,14 +437,15 @@ def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> No
         )
     if as_json:
         _echo_json(report.to_dict())
+    # --markdown, --latex and --save-K were refused with --catalog above: a VerifyReport here
     elif markdown:
-        click.echo(report.to_markdown())
+        click.echo(report.to_markdown())  # type: ignore[union-attr]
     elif latex:
-        click.echo(report.to_latex(), nl=False)
+        click.echo(report.to_latex(), nl=False)  # type: ignore[union-attr]
     else:
         click.echo(report.to_text())
     if save_K:
-        report.save_K(save_K)
+        report.save_K(save_K)  # type: ignore[union-attr]
         if not as_json:
             click.echo(f"saved K to {save_K}", err=latex)
     if not report.ok:
@@ -579,7 +580,8 @@ def sweep(
     help="'reduced' runs shorter versions (quick checks; the reports say so).",
 )
 def reproduce(names, out_figures, out_reports, size) -> None:
-    """Regenerate the paper's figures and reports: NAMES among fig1, fig5, phases, convergence, connections, stochastic, confinement, lam_sweep, or all (the default)."""
+    """Regenerate the paper's figures and reports: NAMES among fig1, fig5, phases, convergence,
+    connections, stochastic, confinement, lam_sweep, or all (the default)."""
     from .reproduce import run
     from .reproduce.runner import default_outputs
 
@@ -714,8 +716,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line (the traceback with LIONK_DEBUG=1)
         if os.environ.get("LIONK_DEBUG"):
             raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
         click.echo(
-            f"lionk: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            f"lionk: internal error: {type(exc).__name__}: {first}"
             " (a bug; rerun with LIONK_DEBUG=1 and report the traceback)",
             err=True,
         )

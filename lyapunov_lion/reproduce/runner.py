@@ -8,6 +8,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from ..core.serialize import to_jsonable
 from ..errors import LionKError
@@ -236,7 +237,7 @@ class _FigureWriter:
 
         methods = multiprocessing.get_all_start_methods()
         self._ctx = multiprocessing.get_context("fork") if "fork" in methods else None
-        self._pending = None
+        self._pending: tuple[Any, Any, Callable[[], None]] | None = None
 
     def submit(self, figure, paths, done: Callable[[], None]) -> None:
         self.wait()
