@@ -276,6 +276,14 @@ def list_cmd(as_json: bool) -> None:
 @click.option("--gamma", type=_POSITIVE, default=None, help="ODE γ (default (1 − β2)/lr).")
 @click.option("--eps", type=Real(0), default=None, help="ODE ε (default lr(1 − β1)/(1 − β2)).")
 @click.option(
+    "--keep-every",
+    type=Count(1),
+    default=1,
+    show_default=True,
+    help="Keep the state of every k-th step and of the last (a long run then fits in memory); "
+    "the diagnostics still cover every step (discrete mode).",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -319,6 +327,7 @@ def simulate(
     alpha,
     gamma,
     eps,
+    keep_every,
     as_json,
     save,
     plot,
@@ -343,8 +352,11 @@ def simulate(
         seed=seed,
         decay=decay,
         convention=convention,
+        keep_every=keep_every,
     )
     if mode != "discrete":
+        if keep_every != 1:
+            raise LionKError("--keep-every applies to --mode discrete (the ODE keeps its t_eval)")
         from .simulate_ode import OdeOptions
 
         options = OdeOptions(
@@ -357,7 +369,8 @@ def simulate(
         if steps >= _PROGRESS_MIN_STEPS:
             from .simulate import build_problem, check_memory
 
-            check_memory(steps, build_problem(spec)[2].size)  # refuse before the bar starts
+            dim = build_problem(spec)[2].size
+            check_memory(steps, dim, keep_every=keep_every)  # refuse before the bar starts
             with click.progressbar(length=steps, label="simulating", file=sys.stderr) as bar:
                 done = [0]
 
