@@ -185,11 +185,13 @@ VARIANTS = {
 
 
 def steps_per_round(fn, name, x, m, g, dt, target_s=0.05) -> int:
-    """Steps that make one timed round last about ``target_s`` (from one warm-up step)."""
-    t0 = time.perf_counter()
+    """Steps that make one timed round last about ``target_s``, from the time of 5 steps after
+    a warm-up call (the first call pays for imports and first-touch page faults)."""
     fn(name, x, m, g, 1, dt)
-    one = max(time.perf_counter() - t0, 1e-6)
-    return max(2, min(200, int(target_s / one)))
+    t0 = time.perf_counter()
+    fn(name, x, m, g, 5, dt)
+    one = max((time.perf_counter() - t0) / 5, 1e-6)
+    return max(5, min(500, int(target_s / one)))
 
 
 def time_row(variants, name, x, m, g, dt, rounds, probe):
