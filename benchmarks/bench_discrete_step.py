@@ -21,13 +21,14 @@ timed side by side in this process:
   12–24 MB that a step touches fit in a 32 MiB L3, so the step can even beat it.
 
 Rounds are interleaved (probe, then each variant once, ``--rounds`` times; a round of a variant
-is enough steps to last ≳ 50 ms): the table gives median ms/step, and the ratios are medians of
-per-round ratios, so load on a shared machine hits both sides of a ratio alike. Times are CPU
-time of this process (``--clock cpu``, the default; ``--clock wall`` for wall time): on a
-shared machine the waits for a core would otherwise count. The numpy
-variants must give bit-identical iterates (checked: exit status 1 if not); torch's are compared
-and the largest difference reported (tanh may differ in the last bit); the hand-written l2 uses
-the plain formula m̃/‖m̃‖ (the toolkit scales by max|m̃| against overflow), so its difference is
+is enough steps to last ≳ 50 ms; only its loop of steps is timed, not the set-up such as copying
+the start point or building the stepper): the table gives median ms/step, and the ratios are
+medians of per-round ratios, so load on a shared machine hits both sides of a ratio alike.
+Times are CPU time of this process (``--clock cpu``, the default; ``--clock wall`` for wall
+time): on a shared machine the waits for a core would otherwise count. The numpy variants must
+give bit-identical iterates (checked: exit status 1 if not); torch's are compared and the
+largest difference reported (tanh may differ in the last bit); the hand-written l2 uses the
+plain formula m̃/‖m̃‖ (the toolkit scales by max|m̃| against overflow), so its difference is
 reported, not required to be 0.
 
     python benchmarks/bench_discrete_step.py                 # d = 1e4, 1e6, 1e7; a few minutes
@@ -68,19 +69,23 @@ def numpy_loop(name, x, m, g, steps, dt):
     """The hand-written numpy update (the op order of lion_k_step; hyper-parameters in dt)."""
     gk = _numpy_grad_K(name)
     b1, b2, lr, lam = (np.asarray(v, dtype=dt) for v in (BETA1, BETA2, LR, LAM))
+    t0 = clock()
     for _ in range(steps):
         mt = b1 * m - (1 - b1) * g
         x = x + lr * (gk(mt) - lam * x)
         m = b2 * m - (1 - b2) * g
-    return x, m
+    elapsed = clock() - t0
+    return x, m, elapsed
 
 
 def lionk(name, x, m, g, steps, dt):
     K = make_K(name)
     st = LionKStepper(K, x, m, config=LionKConfig(lr=LR, beta1=BETA1, beta2=BETA2, lam=LAM))
+    t0 = clock()
     for _ in range(steps):
         st.step(g)
-    return st.x, st.m
+    elapsed = clock() - t0
+    return st.x, st.m, elapsed
 
 
 def _torch_grad_K(torch, name):
@@ -99,11 +104,13 @@ def torch_1t(name, x, m, g, steps, dt):
     x, m, g = (torch.from_numpy(a.copy()) for a in (x, m, g))
     tdt = x.dtype
     b1, b2, lr, lam = (torch.tensor(v, dtype=tdt) for v in (BETA1, BETA2, LR, LAM))
+    t0 = clock()
     for _ in range(steps):
         mt = b1 * m - (1 - b1) * g
         x = x + lr * (gk(mt) - lam * x)
         m = b2 * m - (1 - b2) * g
-    return x.numpy(), m.numpy()
+    elapsed = clock() - t0
+    return x.numpy(), m.numpy(), elapsed
 
 
 def torch_1t_inplace(name, x, m, g, steps, dt):
@@ -114,6 +121,7 @@ def torch_1t_inplace(name, x, m, g, steps, dt):
     tdt = x.dtype
     b1, b2, lr, lam = (torch.tensor(v, dtype=tdt) for v in (BETA1, BETA2, LR, LAM))
     c1, c2 = 1 - b1, 1 - b2
+    t0 = clock()
     for _ in range(steps):
         torch.mul(m, b1, out=mt)
         torch.mul(g, c1, out=s)
@@ -133,7 +141,8 @@ def torch_1t_inplace(name, x, m, g, steps, dt):
         m.mul_(b2)
         torch.mul(g, c2, out=s)
         m.sub_(s)
-    return x.numpy(), m.numpy()
+    elapsed = clock() - t0
+    return x.numpy(), m.numpy(), elapsed
 
 
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
@@ -188,9 +197,7 @@ def steps_per_round(fn, name, x, m, g, dt, target_s=0.05) -> int:
     """Steps that make one timed round last about ``target_s``, from the time of 5 steps after
     a warm-up call (the first call pays for imports and first-touch page faults)."""
     fn(name, x, m, g, 1, dt)
-    t0 = time.perf_counter()
-    fn(name, x, m, g, 5, dt)
-    one = max((time.perf_counter() - t0) / 5, 1e-6)
+    one = max(fn(name, x, m, g, 5, dt)[2] / 5, 1e-6)
     return max(5, min(500, int(target_s / one)))
 
 
@@ -208,9 +215,8 @@ def time_row(variants, name, x, m, g, dt, rounds, probe):
         floors.append(floor_ms(x.size, dt.itemsize, copy_rate))
         strict.append(floor_ms(x.size, dt.itemsize, add_rate))
         for v in variants:
-            t0 = clock()
-            VARIANTS[v](name, x, m, g, steps[v], dt)
-            times[v].append((clock() - t0) / steps[v] * 1e3)
+            elapsed = VARIANTS[v](name, x, m, g, steps[v], dt)[2]
+            times[v].append(elapsed / steps[v] * 1e3)
     return times, floors, strict, copy_rates, add_rates
 
 

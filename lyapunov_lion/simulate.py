@@ -160,7 +160,7 @@ class SimulationReport:
         ]
         if s.keep_every > 1:
             lines.append(
-                f"kept: the states of every {s.keep_every}th step and of the last "
+                f"kept: the states at the steps divisible by {s.keep_every} and at the last "
                 f"({np.asarray(self.result.steps_saved).size} of {s.steps + 1}); the "
                 "diagnostics below cover every step"
             )
@@ -341,9 +341,10 @@ def check_memory(steps: int, dim: int, available: int | None = None, keep_every:
     if available is None or need <= available:
         return
     k = keep_every_for(steps, dim, available)
+    fewer = available // (dim * BYTES_PER_STEP_AND_COORDINATE)
     fix = (
-        f"keep fewer states (--keep-every {k} or more keeps every k-th step and the last, "
-        "with the diagnostics of every step)"
+        f"keep the states of fewer steps with --keep-every {k} or more (the diagnostics still "
+        f"cover every step), or run at most about {fewer:,} steps"
         if k is not None
         else f"use fewer coordinates (dimension {dim})"
     )

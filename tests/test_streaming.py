@@ -120,7 +120,7 @@ def test_cli_keep_every_saves_the_kept_states_and_says_so(tmp_path, capsys):
 
 def test_cli_keep_every_text_report_names_the_kept_states(capsys):
     assert main(["simulate", "--steps", "1000", "--keep-every", "300"]) == 0
-    assert "every 300th step and of the last (5 of 1001)" in capsys.readouterr().out
+    assert "steps divisible by 300 and at the last (5 of 1001)" in capsys.readouterr().out
 
 
 def test_keep_every_is_refused_outside_discrete_mode(capsys):
