@@ -200,8 +200,8 @@ def step_breakdown(lams, lr, number=2000):
 
 
 FUSED_C = r"""
-/* The whole batched run in one C loop: the update of _numpy_steps, each operation rounded
-   once in IEEE double (compiled with -ffp-contract=off: no FMA), so the final points are
+/* The whole batched run in one C loop: the update of _numpy_steps, each operation rounded once
+   in IEEE double (compiled with -ffp-contract=off: no FMA), so the final points are
    bit-identical. */
 void lion_batched(double *x, double *m, const double *lam, long n, long steps, double lr,
                   double b1, double a1, double b2, double a2, double c0, double c1) {
@@ -357,8 +357,8 @@ def main(argv=None) -> int:
     lams = np.linspace(0.1, 3.0, args.n_lam)
     info = machine_info()
     print(
-        f"{args.n_lam} λ in [0.1, 3] × {args.steps} steps, lr {args.lr:g}; "
-        f"numpy {info['numpy']}, {info['cpu_count']} CPUs (affinity {info['cpu_affinity']}), "
+        f"{args.n_lam} λ in [0.1, 3] × {args.steps} steps, lr {args.lr:g}; numpy {info['numpy']}, "
+        f"{info['cpu_count']} CPUs (affinity {info['cpu_affinity']}), "
         f"load {info['loadavg_at_start']}",
         flush=True,
     )
@@ -472,8 +472,8 @@ def main(argv=None) -> int:
     ]
     for n, t in timings.items():
         r = f"{ratios[n]:.1f}" if ratios else "–"
-        equal = "exact" if agree[n]["exact"] else f"NO ({agree[n]['max_abs_diff']:.2g})"
-        lines.append(f"| `{n}` | {t['wall_s']:.3f} | {t['cpu_s']:.3f} | {r} | {equal} |")
+        same = "exact" if agree[n]["exact"] else f"NO ({agree[n]['max_abs_diff']:.2g})"
+        lines.append(f"| `{n}` | {t['wall_s']:.3f} | {t['cpu_s']:.3f} | {r} | {same} |")
     table = "\n".join(lines)
     record["markdown_table"] = table
     print()

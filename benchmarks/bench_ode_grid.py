@@ -1,12 +1,12 @@
 """The default-settings regression grid of `lionk simulate --mode both` (issue 8 acceptance).
 
 Every vector catalog K × λ ∈ {0.5, 1.5, 3} × three objectives (the toy; the 3-D coupled quadratic
-0.5*(x1-1)**2 + (x2+0.5)**2 + 0.25*(x3-3)**2 + 0.4*x2*x3 from x0 = (2, 0, −1); ``quadratic --dim 5``),
-all other settings the CLI defaults (lr 1e-3, β1 0.9, β2 0.99, 10 000 steps → α = γ = 10,
-ε = 0.01, t_final = 10). Each run goes through the same use cases as the CLI (`simulate_ode`,
+0.5*(x1-1)**2 + (x2+0.5)**2 + 0.25*(x3-3)**2 + 0.4*x2*x3 from x0 = (2, 0, −1); ``quadratic --dim
+5``), all other settings the CLI defaults (lr 1e-3, β1 0.9, β2 0.99, 10 000 steps → α = γ = 10, ε =
+0.01, t_final = 10). Each run goes through the same use cases as the CLI (`simulate_ode`,
 `simulate`, `compare`) and records: the ODE status, the integrator(s) used, nfev, wall time of the
-ODE solve, and ‖x_ODE(T) − x_discrete(T)‖₂. A run passes when the ODE succeeds and that distance
-is ≤ 5e-3.
+ODE solve, and ‖x_ODE(T) − x_discrete(T)‖₂. A run passes when the ODE succeeds and that distance is
+≤ 5e-3.
 
     .venv/bin/python benchmarks/bench_ode_grid.py [--K l1,linf] [--lam 1.5] [--json FILE]
     .venv/bin/python benchmarks/bench_ode_grid.py --table benchmarks/results/ode_grid.json

@@ -151,8 +151,8 @@ class SimulationReport:
         lines = [
             f"Lion-K with K = {info['K']} ({K.name}),  ∇K = {info['grad_K']},  "
             f"K* = {info['K_conj']}",
-            f"solves   min f(x) {info['induced']}   →  at λ = {s.lam:g}: "
-            f"{K.describe_induced(s.lam)}",
+            f"solves   min f(x) {info['induced']}   →  "
+            f"at λ = {s.lam:g}: {K.describe_induced(s.lam)}",
             f"objective: {self.objective.name}: f(x) = {self.objective.formula}",
             f"run: {s.steps} steps, lr {s.lr:g}, β1 {s.beta1:g}, β2 {s.beta2:g}, {s.decay} decay, "
             f"{s.convention} convention, x0 = {fmt(self.x0)}"

@@ -119,8 +119,8 @@ def render_index(results: dict, figures) -> str:
             "Discrete-time reproductions of the figures of Chen, Liu, Liang, Liu, *Lion Secretly "
             "Solves Constrained Optimization: As Lyapunov Predicts* (ICLR 2024): those that need "
             "no network training, and CPU-sized analogs of the training figures. Each report "
-            "states the paper's claim, the exact command, the "
-            "settings (the paper gives none; ours are justified in each report), the measured "
+            "states the paper's claim, the exact command, the settings (the paper gives none; "
+            "ours are justified in each report), the measured "
             "numbers, the figure and a verdict. Machine-readable numbers: "
             "[results.json](results.json).",
             "",

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -193,7 +194,8 @@ class _ConstantHessian:
     REFRESH = 64
 
     def __init__(self, H, size: int = 64):
-        self.H, self.size, self._cache, self._last = H, size, {}, None
+        self.H, self.size, self._last = H, size, None
+        self._cache: dict[Any, Any] = {}
         self._n_updates = 0
 
     def blocks(self, S, F):
@@ -261,7 +263,9 @@ class _Segment:
         self.g0 = field.gaps(z0[:, None])[:, 0]
         self.tol = field.gap_tol(z0)
         self.armed = self.g0 > self.tol
-        self.ts, self.interps, self.knots = [t0], [], []
+        self.ts = [t0]
+        self.interps: list[Any] = []
+        self.knots: list[tuple[float, np.ndarray]] = []
 
     def run(self, deadline):
         """Step until an event, t_final or a failure. Returns (status, t, z, event rows)."""
@@ -293,7 +297,7 @@ class _Segment:
 
     def _scan(self, dense, t_old, tk, G):
         """The first event inside this step, or None (arms gaps that have left 0)."""
-        t_prev, g_prev = t_old, None
+        t_prev = t_old
         for j in range(tk.size):
             g = G[:, j]
             neg = g < 0

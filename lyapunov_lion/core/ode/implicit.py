@@ -18,8 +18,8 @@ projection onto the dual ball for a norm K); the pass is repeated (a Josephy–N
 until s changes by ≤ 1e-12(1 + ‖s‖∞), or its change moves x_{n+1} = x̂ + ρs by ≤ 1e-12(‖x̂‖∞ + ρ)
 and m̃ by ≤ 1e-13‖a‖∞ (on a face of ∂K, e.g. an ℓ∞ tie, s is fixed by m̃ only up to
 ε_mach‖a‖/‖B‖ with ‖B‖ = O(h(h + ε)): for small h it cannot settle to 1e-12). The substep
-keeps λx_{n+1} = (λx_n + hλ·s)/(1 + hλ) a convex combination of λx_n and s ∈ dom K*: dom K* is exactly invariant and dist(λx, dom K*)
-contracts by 1/(1 + hλ) per substep.
+keeps λx_{n+1} = (λx_n + hλ·s)/(1 + hλ) a convex combination of λx_n and s ∈ dom K*: dom K* is
+exactly invariant and dist(λx, dom K*) contracts by 1/(1 + hλ) per substep.
 
 **Extrapolation.** On an interval where the active face of ∂K does not change, the substep is a
 smooth map and backward Euler has an error expansion in powers of h. A step of size H computes
@@ -35,13 +35,13 @@ a jump of s (the largest change between consecutive substeps of the finest seque
 the change over the one-substep sequence; smooth s gives ≈ 1/k) — and such a step is accepted on
 the high-order estimate only if also err_sw = H·‖Δs‖ (weighted RMS over the 2d components, Δs the
 largest consecutive change) ≤ 1; otherwise H ← H·clip(0.9/err_sw, 0.2, 0.9) (`n_switch_steps`,
-`n_switch_rejected`). Each switch costs O(log(1/rtol)) extra steps, not a global order loss. When the
-tableau does not cancel but the first-order estimate (k − 1)‖T_{k,1} − T_{k−1,1}‖ is within
-tolerance, the step is accepted with T_{k,1} (counted as a low-order step): this lets the
-integrator pass accumulations of switches (ε = 0, an interior coordinate: a Zeno point of the
-exact solution) with steps of size O(√rtol) instead of stalling before the accumulation point;
-this fallback (a switch the tableau does see) is not gated by err_sw, so the trajectory through
-such an accumulation is accurate to O(√rtol) only, its end (after the accumulation) to rtol.
+`n_switch_rejected`). Each switch costs O(log(1/rtol)) extra steps, not a global order loss. When
+the tableau does not cancel but the first-order estimate (k − 1)‖T_{k,1} − T_{k−1,1}‖ is within
+tolerance, the step is accepted with T_{k,1} (counted as a low-order step): this lets the integrator
+pass accumulations of switches (ε = 0, an interior coordinate: a Zeno point of the exact solution)
+with steps of size O(√rtol) instead of stalling before the accumulation point; this fallback (a
+switch the tableau does see) is not gated by err_sw, so the trajectory through such an accumulation
+is accurate to O(√rtol) only, its end (after the accumulation) to rtol.
 
 **Projection.** Extrapolation may leave dom K* by the local error (a curved dual ball, e.g.
 l2). Once λx is inside (dist ≤ DOMAIN_TOL), an accepted point with 0 < dist ≤ 10λ(atol + rtol·s)
@@ -59,6 +59,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -71,10 +72,11 @@ __all__ = ["ImplicitRun", "integrate_implicit", "LinearDense"]
 _MAX_NEWTON = 30
 ZENO_COLLAPSE, ZENO_SWITCHES = 1e-4, 8
 """When ZENO_SWITCHES consecutive accepted steps contained a switch and the step size has
-collapsed below ZENO_COLLAPSE times the clean step size (switches accumulating: a Zeno point of the exact solution, e.g. m̃ spiralling into 0 at an interior
-equilibrium), one backward-Euler substep of the clean size is tried: if it lands on a non-smooth
-set of K (where the accumulation ends) it is accepted as a first-order step (`n_zeno`). The
-clean step size is the largest of the last 50 steps accepted at full order without a switch."""
+collapsed below ZENO_COLLAPSE times the clean step size (switches accumulating: a Zeno point of the
+exact solution, e.g. m̃ spiralling into 0 at an interior equilibrium), one backward-Euler substep of
+the clean size is tried: if it lands on a non-smooth set of K (where the accumulation ends) it is
+accepted as a first-order step (`n_zeno`). The clean step size is the largest of the last 50 steps
+accepted at full order without a switch."""
 TINY_FLOOR = 0.1
 
 
@@ -92,7 +94,8 @@ class LinearDense:
 
 @dataclass
 class ImplicitRun:
-    """What `integrate_implicit` produced; ``S`` (d, n) is the resolved ∇K selection at the knots."""
+    """What `integrate_implicit` produced; ``S`` (d, n) is the resolved ∇K selection at the
+    knots."""
 
     t: np.ndarray
     z: np.ndarray
@@ -302,11 +305,12 @@ def integrate_implicit(
     sig_prev = face_signature(
         K, mt0, s_prev, 1e-9 * float(np.max(np.abs(mt0), initial=0.0)) + 1e-300
     )
-    ts, zs, Ss = [0.0], [z0.copy()], [None]
+    ts, zs = [0.0], [z0.copy()]
+    Ss: list[Any] = [None]  # S at t0 is filled in from the first step
     inside = has_domain and dist_fn(z0[:d]) <= DOMAIN_TOL
     h = float(first_step) if first_step is not None else min(t_final, 1e-3)
     prev_label = None
-    clean = deque(maxlen=50)  # the last steps accepted at full order without a switch
+    clean: deque[float] = deque(maxlen=50)  # the last steps accepted at full order without a switch
     h_good, switch_run = np.inf, 0
     last_failure = ""
     start = time.perf_counter()
@@ -365,7 +369,7 @@ def integrate_implicit(
             run.status, run.message = -1, f"step size underflow at t={t:.6g}"
             break
         try:
-            T = []
+            T: list[list[Any]] = []
             fine = []
             subs = []
             for j, n in enumerate(seq):
@@ -380,8 +384,8 @@ def integrate_implicit(
                     if j == order - 1:
                         fine.append((s, mt, tiny))
                 row = [np.concatenate([x, m])]
-                for l in range(1, j + 1):
-                    row.append(row[l - 1] + (row[l - 1] - T[j - 1][l - 1]) / (n / seq[j - l] - 1))
+                for q in range(1, j + 1):
+                    row.append(row[q - 1] + (row[q - 1] - T[j - 1][q - 1]) / (n / seq[j - q] - 1))
                 T.append(row)
         except (_StepFailure, NumericalFailure) as exc:
             run.n_rejected += 1
@@ -443,7 +447,7 @@ def integrate_implicit(
         else:
             switch_run += 1
         # accepted
-        t_new = outs[k_out] if clipped else t + h_try
+        t_new = outs[k_out] if clipped and outs is not None else t + h_try
         if clipped:
             k_out += 1
         if has_domain:
@@ -462,6 +466,7 @@ def integrate_implicit(
             pat = set_valued_pattern(K, mt_f, s_f, tiny_f)
             if pat.any():
                 any_sv = True
+                assert run.sliding_time is not None  # zeros(d) from the start
                 run.sliding_time += hsub * pat
                 key = tuple(int(i) for i in np.flatnonzero(pat))
                 run.sliding_sets[key] = run.sliding_sets.get(key, 0.0) + hsub
