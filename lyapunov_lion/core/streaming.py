@@ -79,8 +79,8 @@ def keep_every_for(steps: int, dim: int, available: int) -> int | None:
 
 def run_chunks(
     K: KFunction,
-    grad_f: Callable,
-    x0,
+    grad_f: Callable[..., Any],
+    x0: Any,
     *,
     config: LionKConfig,
     steps: int,
@@ -146,8 +146,8 @@ class ThinnedRun:
 
     def __init__(
         self,
-        f: Callable,
-        grad_f: Callable,
+        f: Callable[..., Any],
+        grad_f: Callable[..., Any],
         *,
         keep_every: int,
         last: int,
@@ -164,8 +164,9 @@ class ThinnedRun:
         self.keep_every, self.last = keep_every, last
         self.tol, self.dom_atol, self.mono_rtol = tol, dom_atol, mono_rtol
         self.bound_rtol, self.bound_atol = bound_rtol, bound_atol
-        self._kept: dict[str, list] = {k: [] for k in ("x", "m", "step", "f", "H", "dist", "kkt")}
-        self._kept_H_exp: list = []
+        names = ("x", "m", "step", "f", "H", "dist", "kkt")
+        self._kept: dict[str, list[np.ndarray]] = {k: [] for k in names}
+        self._kept_H_exp: list[np.ndarray] = []
         self._first: DiscreteDiagnostics | None = None
         self._last_result: DiscreteResult | None = None
         self._exit = -1
