@@ -21,6 +21,7 @@ vector, no batch axis).
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -30,7 +31,7 @@ import numpy as np
 
 from ..errors import LionKError
 from .discrete import DiscreteResult, LionKConfig, run_discrete
-from .kfunc import DOMAIN_TOL, KFunction
+from .kfunc import KFunction
 from .lyapunov import (
     DiscreteDiagnostics,
     InequalityCheck,
@@ -137,12 +138,21 @@ class _Merged:
         )
 
 
+_TOLERANCES: dict[str, float] = {
+    name: p.default
+    for name, p in inspect.signature(diagnose_discrete).parameters.items()
+    if p.kind is p.KEYWORD_ONLY
+}
+"""`diagnose_discrete`'s tolerances and their defaults (tol, dom_atol, mono_rtol, bound_rtol,
+bound_atol, rtol): a thinned run merges with the same values it diagnoses with."""
+
+
 class ThinnedRun:
     """Collects the chunks of one run (`run_chunks`): `add` diagnoses a chunk, keeps the states
     of the steps divisible by ``keep_every`` and of step ``last``, and merges the diagnostics;
     `result` and `diagnostics` then describe the whole run with only the kept states (series
     ``f``, ``H_d``, ``dist``, ``kkt`` at the kept steps; ``Delta``, ``w_sq`` and the slacks
-    empty). Tolerances are those of `diagnose_discrete`."""
+    empty). ``tolerances``: keywords of `diagnose_discrete` (its defaults otherwise)."""
 
     def __init__(
         self,
@@ -152,18 +162,19 @@ class ThinnedRun:
         keep_every: int,
         last: int,
         L: float | None = None,
-        tol: float = DOMAIN_TOL,
-        dom_atol: float = 1e-12,
-        mono_rtol: float = 1e-12,
-        bound_rtol: float = 1e-12,
-        bound_atol: float = 1e-12,
+        **tolerances: float,
     ) -> None:
         if isinstance(keep_every, bool) or not isinstance(keep_every, int) or keep_every < 1:
             raise LionKError(f"keep_every={keep_every!r}: must be a positive integer")
+        unknown = set(tolerances) - set(_TOLERANCES)
+        if unknown:
+            raise LionKError(f"unknown tolerance {', '.join(sorted(unknown))}")
         self.f, self.grad_f, self.L = f, grad_f, L
         self.keep_every, self.last = keep_every, last
-        self.tol, self.dom_atol, self.mono_rtol = tol, dom_atol, mono_rtol
-        self.bound_rtol, self.bound_atol = bound_rtol, bound_atol
+        self.tolerances = {**_TOLERANCES, **tolerances}
+        t = self.tolerances
+        self.tol, self.dom_atol, self.mono_rtol = t["tol"], t["dom_atol"], t["mono_rtol"]
+        self.bound_rtol, self.bound_atol = t["bound_rtol"], t["bound_atol"]
         names = ("x", "m", "step", "f", "H", "dist", "kkt")
         self._kept: dict[str, list[np.ndarray]] = {k: [] for k in names}
         self._kept_H_exp: list[np.ndarray] = []
@@ -182,17 +193,7 @@ class ThinnedRun:
 
     def diagnose(self, res: DiscreteResult) -> DiscreteDiagnostics:
         """`diagnose_discrete` of one chunk with this collector's tolerances."""
-        return diagnose_discrete(
-            res,
-            self.f,
-            self.grad_f,
-            L=self.L,
-            tol=self.tol,
-            dom_atol=self.dom_atol,
-            mono_rtol=self.mono_rtol,
-            bound_rtol=self.bound_rtol,
-            bound_atol=self.bound_atol,
-        )
+        return diagnose_discrete(res, self.f, self.grad_f, L=self.L, **self.tolerances)
 
     def add(self, res: DiscreteResult, d: DiscreteDiagnostics) -> None:
         """Merge one chunk (``d`` = `diagnose` of ``res``); chunks in order, each starting at
