@@ -51,6 +51,13 @@ H_d, Δ, ∇f, λx, ...). Measured with tracemalloc: 150 B for the toy problem a
 KEPT_BYTES_PER_STATE_AND_COORDINATE = 32
 """Bytes per kept state and coordinate: x and m (float64), and the copy made when the kept
 pieces are joined at the end."""
+KEPT_BYTES_PER_STATE = 96
+"""Bytes per kept state besides x and m: its step, f, H_d, H'_d, dist and KKT score (8 B each),
+and their joined copies."""
+
+
+def _kept_state_bytes(dim: int) -> int:
+    return dim * KEPT_BYTES_PER_STATE_AND_COORDINATE + KEPT_BYTES_PER_STATE
 
 
 def chunk_steps(dim: int) -> int:
@@ -62,17 +69,14 @@ def thinned_bytes(steps: int, dim: int, keep_every: int) -> int:
     """Peak memory of a thinned run: the kept states and one chunk."""
     kept = steps // keep_every + 2
     chunk = min(chunk_steps(dim), steps) + 1
-    return (
-        kept * dim * KEPT_BYTES_PER_STATE_AND_COORDINATE
-        + chunk * dim * BYTES_PER_STEP_AND_COORDINATE
-    )
+    return kept * _kept_state_bytes(dim) + chunk * dim * BYTES_PER_STEP_AND_COORDINATE
 
 
 def keep_every_for(steps: int, dim: int, available: int) -> int | None:
     """The smallest ``keep_every`` whose thinned run fits in ``available`` bytes (None if even
     keeping only the last state does not fit)."""
     room = available - (min(chunk_steps(dim), steps) + 1) * dim * BYTES_PER_STEP_AND_COORDINATE
-    per_state = dim * KEPT_BYTES_PER_STATE_AND_COORDINATE
+    per_state = _kept_state_bytes(dim)
     if room < 3 * per_state:
         return None
     return max(1, math.ceil(steps / (room // per_state - 2)))
