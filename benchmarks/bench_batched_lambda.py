@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lyapunov_lion import LionKConfig, make_K, run_discrete
+from lyapunov_lion import LionKConfig, make_K, make_objective, run_discrete
 
 C = (1.5, 0.0)
 X0 = (-1.5, 2.5)
@@ -56,11 +56,16 @@ def grad_f(x):
 # ------------------------------------------------------------------------------------------
 # the variants; each returns the final points, shape (n_lam, 2)
 # ------------------------------------------------------------------------------------------
+TOY = make_objective("toy")
+"""The toolkit's built-in toy objective: its gradient 2(x − c) is written into run_discrete's
+preallocated buffer (``out=``), the same two IEEE operations as `grad_f`."""
+
+
 def batched_run_discrete(lams, steps, lr):
     x0 = np.tile(np.asarray(X0), (len(lams), 1))
     res = run_discrete(
         make_K("l1"),
-        grad_f,
+        TOY.grad,
         x0,
         steps=steps,
         save_every=steps,
@@ -140,6 +145,58 @@ def loop_python_floats(lams, steps, lr, progress=None):
 def batched_numpy_steps(lams, steps, lr):
     x0 = np.tile(np.asarray(X0), (len(lams), 1))
     return _numpy_steps(x0, np.asarray(lams)[:, None], steps, lr)
+
+
+CALLS_PER_STEP = 10
+"""numpy ufunc calls per step of `run_discrete`'s one-block path on this problem: 2 for the toy
+gradient (x − c, then ·2, into a buffer), 3 for m̃ and m as one stacked pair (β·m, (1 − β)·g,
+difference), 1 for sign, 4 for x (λx, u − λx, η·(...), x + ...)."""
+
+
+def dispatch_floor(n_lam, steps, calls=CALLS_PER_STEP):
+    """CPU seconds of ``calls`` bare ``np.multiply(a, s, out=a)`` per step on a (n_lam, 2)
+    float64 array for ``steps`` steps: what any numpy program making that many calls per step
+    costs at least (no gradient logic, no checks; a multiply by 1.0 keeps the values)."""
+    a, one, mul = np.ones((n_lam, 2)), np.float64(1.0), np.multiply
+    t0 = time.process_time()
+    for _ in range(steps):
+        for _ in range(calls):
+            mul(a, one, out=a)
+    return time.process_time() - t0
+
+
+def step_breakdown(lams, lr, number=2000):
+    """CPU µs of each numpy call of `run_discrete`'s one-block step on this problem, timed one by
+    one on the run's own operands (the stepper's buffers, per-run λ broadcast as in the run):
+    where a batched step's time goes."""
+    from lyapunov_lion.core.discrete import LionKStepper
+
+    x0 = np.tile(np.asarray(X0), (len(lams), 1))
+    cfg = LionKConfig(lr=lr, lam=lams, beta1=BETA1, beta2=BETA2)
+    st = LionKStepper(make_K("l1"), x0, config=cfg)
+    (_, _, _, m, x), (_, pair, mt, _, _) = st._packs
+    lr_, lam, _ = st._consts
+    B, C, R, U, S = st._B, st._C, st._R, st._U, st._S
+    out = np.empty_like(x)
+    g = TOY.grad(x, out=out)
+    calls = {
+        "gradient 2(x − c) into a buffer (2 calls)": lambda: TOY.grad(x, out=out),
+        "(β1·m, β2·m), shape (2, n, 2)": lambda: np.multiply(B, m, out=pair),
+        "((1−β1)·g, (1−β2)·g)": lambda: np.multiply(C, g, out=R),
+        "(m̃, m) = difference": lambda: np.subtract(pair, R, out=pair),
+        "sign(m̃)": lambda: np.sign(mt, out=U),
+        "λ·x (per-run λ)": lambda: np.multiply(x, lam, out=S),
+        "u − λx": lambda: np.subtract(U, S, out=S),
+        "η·(…)": lambda: np.multiply(S, lr_, out=S),
+        "x + …": lambda: np.add(x, S, out=S),
+    }
+    out_us = {}
+    for name, fn in calls.items():
+        t0 = time.process_time()
+        for _ in range(number):
+            fn()
+        out_us[name] = (time.process_time() - t0) / number * 1e6
+    return out_us
 
 
 FUSED_C = r"""
@@ -337,6 +394,33 @@ def main(argv=None) -> int:
         timings[name] = {"wall_s": wall, "cpu_s": cpu}
         print(f"{name:24s} {wall:10.3f} s", flush=True)
 
+    floor_cpu = min(dispatch_floor(args.n_lam, args.steps) for _ in range(max(1, args.repeat)))
+    per_call_us = floor_cpu / (args.steps * CALLS_PER_STEP) * 1e6
+    dispatch = {
+        "calls_per_step": CALLS_PER_STEP,
+        "cpu_s": floor_cpu,
+        "us_per_call": per_call_us,
+    }
+    print(
+        f"{'numpy dispatch floor':24s} {floor_cpu:10.3f} s CPU ({CALLS_PER_STEP} ufunc calls per "
+        f"step on ({args.n_lam}, 2) arrays: {per_call_us:.2f} µs per call)",
+        flush=True,
+    )
+    breakdown = step_breakdown(lams, args.lr)
+    dispatch["step_breakdown_us"] = breakdown
+    for name, us in breakdown.items():
+        print(f"  {name:40s} {us:7.2f} µs", flush=True)
+    print(f"  {'sum':40s} {sum(breakdown.values()):7.2f} µs per step", flush=True)
+    if "batched_fused_c" in timings:
+        fused_step_us = timings["batched_fused_c"]["cpu_s"] / args.steps * 1e6
+        dispatch["fused_us_per_step"] = fused_step_us
+        dispatch["calls_within_2x_fused"] = 2 * fused_step_us / per_call_us
+        print(
+            f"fused C step {fused_step_us:.2f} µs: 2× the fused floor leaves room for "
+            f"{dispatch['calls_within_2x_fused']:.1f} ufunc calls per step",
+            flush=True,
+        )
+
     ref_name = "batched_run_discrete" if "batched_run_discrete" in finals else next(iter(finals))
     ref = finals[ref_name]
     agree = {
@@ -371,6 +455,7 @@ def main(argv=None) -> int:
             "steps": args.steps,
         },
         "timings": timings,
+        "numpy_dispatch_floor": dispatch,
         "ratio_to_batched_run_discrete": ratios,
         "final_points_agree_with": ref_name,
         "agreement": agree,

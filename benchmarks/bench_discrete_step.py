@@ -10,17 +10,26 @@ timed side by side in this process:
   (``mt = b1*m - (1-b1)*g; x = x + lr*(gradK(mt) - lam*x); m = b2*m - (1-b2)*g``);
 * ``torch_1t``: the same expressions in torch on one thread (``torch.set_num_threads(1)``);
 * ``torch_1t_inplace``: torch with in-place ops and preallocated buffers (``out=``, ``mul_``);
-* ``floor``: the bandwidth floor, measured in the same run next to each row: a step must read x, m,
-  g and write x, m (5·d·itemsize bytes); floor = those bytes ÷ the copy bandwidth of
-  ``np.copyto`` on a 128 MiB buffer (DRAM speed). Below ~10⁵ entries the arrays live in cache and
-  the floor is not a bound (it is printed for completeness); at d = 10⁶ float32 the 20 MB of a
-  step fit in a 32 MiB L3, so the step can even beat it.
+* ``floor``: the bandwidth floor, measured in the same rounds as the variants: a step must read
+  x, m, g and write x, m (5·d·itemsize bytes); floor = those bytes ÷ the ``np.copyto`` bandwidth
+  of a 128 MiB buffer (the issue's definition). ``floor_inplace``: the same bytes ÷ the rate of
+  ``np.add(a, b, out=a)`` on 128 MiB buffers, whose reads and in-place write are the step's own
+  access pattern; on the README's machine it is ~1.5–2× the copy rate (numpy's copy writes to a
+  destination it has not read, which costs a read-for-ownership the probe does not count), so
+  this floor is the stricter one and both ratios are reported. Below ~10⁵ entries the arrays
+  live in cache and the floor is not a bound (it is printed for completeness); at d = 10⁶ the
+  12–24 MB that a step touches fit in a 32 MiB L3, so the step can even beat it.
 
-Each variant runs ``--rounds`` rounds of enough steps to last ≳ 50 ms; the median ms/step is
-reported. The numpy variants must give bit-identical iterates (checked: exit status 1 if not);
-torch's are compared and the largest difference reported (tanh may differ in the last bit); the
-hand-written l2 uses the plain formula m̃/‖m̃‖ (the toolkit scales by max|m̃| against overflow),
-so its difference is reported, not required to be 0.
+Rounds are interleaved (probe, then each variant once, ``--rounds`` times; a round of a variant
+is enough steps to last ≳ 50 ms; only its loop of steps is timed, not the set-up such as copying
+the start point or building the stepper): the table gives median ms/step, and the ratios are
+medians of per-round ratios, so load on a shared machine hits both sides of a ratio alike.
+Times are CPU time of this process (``--clock cpu``, the default; ``--clock wall`` for wall
+time): on a shared machine the waits for a core would otherwise count. The numpy variants must
+give bit-identical iterates (checked: exit status 1 if not); torch's are compared and the
+largest difference reported (tanh may differ in the last bit); the hand-written l2 uses the
+plain formula m̃/‖m̃‖ (the toolkit scales by max|m̃| against overflow), so its difference is
+reported, not required to be 0.
 
     python benchmarks/bench_discrete_step.py                 # d = 1e4, 1e6, 1e7; a few minutes
     python benchmarks/bench_discrete_step.py --quick         # d = 1e4, 1e5; seconds
@@ -60,19 +69,23 @@ def numpy_loop(name, x, m, g, steps, dt):
     """The hand-written numpy update (the op order of lion_k_step; hyper-parameters in dt)."""
     gk = _numpy_grad_K(name)
     b1, b2, lr, lam = (np.asarray(v, dtype=dt) for v in (BETA1, BETA2, LR, LAM))
+    t0 = clock()
     for _ in range(steps):
         mt = b1 * m - (1 - b1) * g
         x = x + lr * (gk(mt) - lam * x)
         m = b2 * m - (1 - b2) * g
-    return x, m
+    elapsed = clock() - t0
+    return x, m, elapsed
 
 
 def lionk(name, x, m, g, steps, dt):
     K = make_K(name)
     st = LionKStepper(K, x, m, config=LionKConfig(lr=LR, beta1=BETA1, beta2=BETA2, lam=LAM))
+    t0 = clock()
     for _ in range(steps):
         st.step(g)
-    return st.x, st.m
+    elapsed = clock() - t0
+    return st.x, st.m, elapsed
 
 
 def _torch_grad_K(torch, name):
@@ -91,11 +104,13 @@ def torch_1t(name, x, m, g, steps, dt):
     x, m, g = (torch.from_numpy(a.copy()) for a in (x, m, g))
     tdt = x.dtype
     b1, b2, lr, lam = (torch.tensor(v, dtype=tdt) for v in (BETA1, BETA2, LR, LAM))
+    t0 = clock()
     for _ in range(steps):
         mt = b1 * m - (1 - b1) * g
         x = x + lr * (gk(mt) - lam * x)
         m = b2 * m - (1 - b2) * g
-    return x.numpy(), m.numpy()
+    elapsed = clock() - t0
+    return x.numpy(), m.numpy(), elapsed
 
 
 def torch_1t_inplace(name, x, m, g, steps, dt):
@@ -106,6 +121,7 @@ def torch_1t_inplace(name, x, m, g, steps, dt):
     tdt = x.dtype
     b1, b2, lr, lam = (torch.tensor(v, dtype=tdt) for v in (BETA1, BETA2, LR, LAM))
     c1, c2 = 1 - b1, 1 - b2
+    t0 = clock()
     for _ in range(steps):
         torch.mul(m, b1, out=mt)
         torch.mul(g, c1, out=s)
@@ -125,26 +141,43 @@ def torch_1t_inplace(name, x, m, g, steps, dt):
         m.mul_(b2)
         torch.mul(g, c2, out=s)
         m.sub_(s)
-    return x.numpy(), m.numpy()
+    elapsed = clock() - t0
+    return x.numpy(), m.numpy(), elapsed
 
+
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+"""``--clock``: CPU time of this process (the default: on a shared machine wall time also counts
+the waits for a core, which inflate a compute-bound step far more than a DRAM-bound probe), or
+wall time."""
+clock = CLOCKS["cpu"]
 
 BANDWIDTH_ENTRIES = 1 << 24
-"""float64 entries of the bandwidth probe: 128 MiB copied into 128 MiB, 8× the 32 MiB L3 of the
-machine the README's numbers come from, so the copy runs at DRAM speed."""
+"""float64 entries of the bandwidth probes: 128 MiB buffers, 4× the 32 MiB L3 of the machine the
+README's numbers come from, so the probes run at DRAM speed."""
 
 
-def copy_bandwidth(rounds):
-    """Bytes per second moved by ``np.copyto`` of a buffer far larger than the caches (a copy of
-    n bytes moves 2n: read the source, write the destination); median over ``rounds``."""
-    src = np.random.default_rng(1).standard_normal(BANDWIDTH_ENTRIES)
-    dst = np.empty_like(src)
-    np.copyto(dst, src)
-    rates = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        np.copyto(dst, src)
-        rates.append(2 * src.nbytes / (time.perf_counter() - t0))
-    return statistics.median(rates)
+class BandwidthProbe:
+    """Two streaming kernels over buffers far larger than the caches, timed once per call:
+    ``np.copyto(dst, src)`` (moves 2n bytes: read src, write dst; glibc's memcpy streams the
+    writes past the cache) and ``np.add(a, b, out=a)`` (moves 3n bytes: read a, b; write a back
+    in place, the access pattern of the step: it reads x, m, g and writes x, m in place)."""
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(1)
+        self.src = rng.standard_normal(BANDWIDTH_ENTRIES)
+        self.dst = np.empty_like(self.src)
+        self.b = rng.standard_normal(BANDWIDTH_ENTRIES)
+        np.copyto(self.dst, self.src)
+
+    def rates(self) -> tuple[float, float]:
+        """(copy, in-place add) bytes per second, one timing each."""
+        n = self.src.nbytes
+        t0 = clock()
+        np.copyto(self.dst, self.src)
+        t1 = clock()
+        np.add(self.dst, self.b, out=self.dst)
+        t2 = clock()
+        return 2 * n / (t1 - t0), 3 * n / (t2 - t1)
 
 
 def floor_ms(d, itemsize, bandwidth):
@@ -160,18 +193,31 @@ VARIANTS = {
 }
 
 
-def time_variant(fn, name, x, m, g, dt, rounds, target_s=0.05):
-    """Median ms/step over ``rounds`` rounds (steps per round sized to last ~``target_s``)."""
-    t0 = time.perf_counter()
+def steps_per_round(fn, name, x, m, g, dt, target_s=0.05) -> int:
+    """Steps that make one timed round last about ``target_s``, from the time of 5 steps after
+    a warm-up call (the first call pays for imports and first-touch page faults)."""
     fn(name, x, m, g, 1, dt)
-    one = max(time.perf_counter() - t0, 1e-6)
-    steps = max(2, min(200, int(target_s / one)))
-    times = []
+    one = max(fn(name, x, m, g, 5, dt)[2] / 5, 1e-6)
+    return max(5, min(500, int(target_s / one)))
+
+
+def time_row(variants, name, x, m, g, dt, rounds, probe):
+    """Interleaved rounds: in each round the bandwidth probe, then every variant once, so load
+    on a shared machine hits the floor and the variants of a round alike. Returns the per-round
+    ms/step of each variant and the per-round floors (ms) by copy and by in-place add."""
+    steps = {v: steps_per_round(VARIANTS[v], name, x, m, g, dt) for v in variants}
+    times = {v: [] for v in variants}
+    floors, strict, copy_rates, add_rates = [], [], [], []
     for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn(name, x, m, g, steps, dt)
-        times.append((time.perf_counter() - t0) / steps * 1e3)
-    return statistics.median(times), times
+        copy_rate, add_rate = probe.rates()
+        copy_rates.append(copy_rate)
+        add_rates.append(add_rate)
+        floors.append(floor_ms(x.size, dt.itemsize, copy_rate))
+        strict.append(floor_ms(x.size, dt.itemsize, add_rate))
+        for v in variants:
+            elapsed = VARIANTS[v](name, x, m, g, steps[v], dt)[2]
+            times[v].append(elapsed / steps[v] * 1e3)
+    return times, floors, strict, copy_rates, add_rates
 
 
 def main(argv=None) -> int:
@@ -180,6 +226,7 @@ def main(argv=None) -> int:
     ap.add_argument("--dtypes", nargs="*", default=["float32", "float64"])
     ap.add_argument("--K", nargs="*", default=list(KS), dest="Ks")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--clock", choices=list(CLOCKS), default="cpu", help="what is timed")
     ap.add_argument("--skip", nargs="*", default=[], help="variants to skip")
     ap.add_argument("--quick", action="store_true", help="d = 1e4, 1e5, 3 rounds (a smoke run)")
     ap.add_argument(
@@ -189,6 +236,8 @@ def main(argv=None) -> int:
         help="JSON output (default benchmarks/results/discrete_step[_quick].json)",
     )
     args = ap.parse_args(argv)
+    global clock
+    clock = CLOCKS[args.clock]
     if args.quick:
         args.sizes, args.rounds = [1e4, 1e5], 3
     try:
@@ -208,24 +257,28 @@ def main(argv=None) -> int:
     variants = [v for v in VARIANTS if v not in args.skip]
     rows, ok = [], True
     rng = np.random.default_rng(0)
+    probe = BandwidthProbe()
     for d in (int(s) for s in args.sizes):
         for dtn in args.dtypes:
             dt = np.dtype(dtn)
             x, m, g = (rng.standard_normal(d).astype(dt) for _ in range(3))
             for name in args.Ks:
-                bandwidth = copy_bandwidth(args.rounds)  # next to each row: the load varies
-                floor = floor_ms(d, dt.itemsize, bandwidth)
+                times, floors, strict, copy_rates, add_rates = time_row(
+                    variants, name, x, m, g, dt, args.rounds, probe
+                )
                 res = {
                     "d": d,
                     "dtype": dtn,
                     "K": name,
-                    "floor_ms": floor,
-                    "copy_bandwidth_GBps": bandwidth / 1e9,
+                    "floor_ms": statistics.median(floors),
+                    "floor_all": floors,
+                    "floor_inplace_ms": statistics.median(strict),
+                    "floor_inplace_all": strict,
+                    "copy_bandwidth_GBps": statistics.median(copy_rates) / 1e9,
+                    "inplace_add_bandwidth_GBps": statistics.median(add_rates) / 1e9,
                 }
                 for v in variants:
-                    res[v + "_ms"], res[v + "_all"] = time_variant(
-                        VARIANTS[v], name, x, m, g, dt, args.rounds
-                    )
+                    res[v + "_ms"], res[v + "_all"] = statistics.median(times[v]), times[v]
                 # equality after 3 steps from the same start
                 ref = lionk(name, x, m, g, 3, dt)
                 for v in variants:
@@ -236,14 +289,20 @@ def main(argv=None) -> int:
                     res[v + "_max_abs_diff"] = diff
                     if v == "numpy_loop" and name != "l2" and diff != 0.0:
                         ok = False
-                ms = res.get("lionk_ms")
-                if ms and floor:
-                    res["lionk_over_floor"] = ms / floor
-                torches = [
-                    res[v + "_ms"] for v in ("torch_1t", "torch_1t_inplace") if v in variants
-                ]
-                if ms and torches:
-                    res["lionk_over_best_torch"] = ms / min(torches)
+                if "lionk" in variants:
+                    # medians of the per-round ratios: both sides of a ratio ran in the same round
+                    lk = times["lionk"]
+                    res["lionk_over_floor"] = statistics.median(
+                        a / b for a, b in zip(lk, floors, strict=True)
+                    )
+                    res["lionk_over_floor_inplace"] = statistics.median(
+                        a / b for a, b in zip(lk, strict, strict=True)
+                    )
+                    torches = [v for v in ("torch_1t", "torch_1t_inplace") if v in variants]
+                    if torches:
+                        res["lionk_over_best_torch"] = statistics.median(
+                            a / min(times[v][r] for v in torches) for r, a in enumerate(lk)
+                        )
                 rows.append(res)
                 print(
                     "  ".join(
@@ -260,16 +319,20 @@ def main(argv=None) -> int:
         "K",
         *[v + " (ms)" for v in variants],
         "floor (ms)",
+        "floor in place (ms)",
         "lionk / floor",
+        "lionk / floor in place",
         "lionk / best torch",
         "numpy_loop equal",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for r in rows:
         cells = [f"{r['d']:.0e}", r["dtype"], r["K"]]
-        cells += [f"{r[v + '_ms']:.3g}" for v in variants] + [f"{r['floor_ms']:.3g}"]
+        cells += [f"{r[v + '_ms']:.3g}" for v in variants]
+        cells += [f"{r['floor_ms']:.3g}", f"{r['floor_inplace_ms']:.3g}"]
         cells += [
             f"{r['lionk_over_floor']:.2f}" if "lionk_over_floor" in r else "–",
+            f"{r['lionk_over_floor_inplace']:.2f}" if "lionk_over_floor_inplace" in r else "–",
             f"{r['lionk_over_best_torch']:.2f}" if "lionk_over_best_torch" in r else "–",
             (
                 "exact"
@@ -300,6 +363,7 @@ def main(argv=None) -> int:
             "decay": "explicit",
             "convention": "paper",
             "rounds": args.rounds,
+            "clock": args.clock,
         },
         "rows": rows,
         "markdown_table": table,

@@ -290,6 +290,14 @@ def list_cmd(as_json: bool) -> None:
 @click.option("--gamma", type=_POSITIVE, default=None, help="ODE γ (default (1 − β2)/lr).")
 @click.option("--eps", type=Real(0), default=None, help="ODE ε (default lr(1 − β1)/(1 − β2)).")
 @click.option(
+    "--keep-every",
+    type=Count(1),
+    default=1,
+    show_default=True,
+    help="Keep the state of every k-th step and of the last (a long run then fits in memory); "
+    "the diagnostics still cover every step (discrete mode).",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -333,6 +341,7 @@ def simulate(
     alpha,
     gamma,
     eps,
+    keep_every,
     as_json,
     save,
     plot,
@@ -357,8 +366,11 @@ def simulate(
         seed=seed,
         decay=decay,
         convention=convention,
+        keep_every=keep_every,
     )
     if mode != "discrete":
+        if keep_every != 1:
+            raise LionKError("--keep-every applies to --mode discrete (the ODE keeps its t_eval)")
         from .simulate_ode import OdeOptions
 
         check_t_final(t_final, steps, lr)
@@ -372,7 +384,8 @@ def simulate(
         if steps >= _PROGRESS_MIN_STEPS:
             from .simulate import build_problem, check_memory
 
-            check_memory(steps, build_problem(spec)[2].size)  # refuse before the bar starts
+            dim = build_problem(spec)[2].size
+            check_memory(steps, dim, keep_every=keep_every)  # refuse before the bar starts
             with click.progressbar(length=steps, label="simulating", file=sys.stderr) as bar:
                 done = [0]
 
@@ -596,7 +609,14 @@ def sweep(
     show_default=True,
     help="'reduced' runs shorter versions (quick checks; the reports say so).",
 )
-def reproduce(names, out_figures, out_reports, size) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Reproductions built at once in worker processes [default: 2; 1: in this process]. "
+    "The outputs are the same bytes whatever the number.",
+)
+def reproduce(names, out_figures, out_reports, size, jobs) -> None:
     """Regenerate the paper's figures and reports: NAMES among fig1, fig5, phases, convergence,
     connections, stochastic, confinement, lam_sweep, lp_sweep, or all (the default)."""
     from .reproduce import run
@@ -611,6 +631,7 @@ def reproduce(names, out_figures, out_reports, size) -> None:
         out_reports,
         progress=lambda line: click.echo(line, err=True),
         size=size,
+        jobs=jobs,
     )
 
 

@@ -14,10 +14,11 @@ from .errors import LionKError
 def save_trajectory(report, path: str | Path) -> Path:
     """Write the trajectory of a `SimulationReport` as ``.npz``.
 
-    Arrays: ``x``, ``m`` of shape (steps+1, d) (paper convention: m accumulates −∇f), ``step``
-    (steps+1,), ``f``, ``H`` (the discrete Lyapunov function H_d, +inf before phase 1 for
-    indicator-type K*), ``dist`` (distance of λx to dom K*), ``kkt``; ``summary`` holds the
-    JSON summary as a string.
+    Arrays: ``x``, ``m`` of shape (n, d) (paper convention: m accumulates −∇f), ``step`` (n,):
+    the step of each saved state (every step: n = steps + 1; with ``keep_every`` = k > 1 the
+    steps divisible by k and the last), ``keep_every`` (k), ``f``, ``H`` (the discrete Lyapunov
+    function H_d, +inf before phase 1 for indicator-type K*), ``dist`` (distance of λx to
+    dom K*), ``kkt`` at those steps; ``summary`` holds the JSON summary as a string.
     """
     path = Path(path)
     if path.suffix != ".npz":
@@ -29,6 +30,7 @@ def save_trajectory(report, path: str | Path) -> Path:
         x=np.asarray(report.result.x),
         m=np.asarray(report.result.m),
         step=np.asarray(report.result.steps_saved),
+        keep_every=np.asarray(report.spec.keep_every),
         f=np.asarray(d.f),
         H=np.asarray(d.H_d),
         dist=np.asarray(d.dist),

@@ -21,6 +21,14 @@ from .core.kfunc import KFunction, make_K
 from .core.lyapunov import DiscreteDiagnostics, diagnose_discrete
 from .core.objectives import Objective, StochasticGradient, make_objective
 from .core.reference import ReferenceSolution, constrained_optimum
+from .core.streaming import (
+    BYTES_PER_STEP_AND_COORDINATE,
+    ThinnedRun,
+    chunk_steps,
+    keep_every_for,
+    run_chunks,
+    thinned_bytes,
+)
 from .errors import LionKError, NumericalFailure, TheoryWarning
 
 
@@ -42,6 +50,9 @@ class SimulationSpec:
     seed: int = 0
     decay: str = "explicit"
     convention: str = "paper"
+    keep_every: int = 1
+    """Keep the state of every ``keep_every``-th step (and of the last): > 1 runs in chunks with
+    the diagnostics merged in the same pass (`lyapunov_lion.core.streaming`)."""
 
 
 @dataclass
@@ -102,6 +113,8 @@ class SimulationReport:
                 "seed": self.spec.seed,
                 "x0": self.x0.tolist(),
                 "mode": "discrete",
+                "keep_every": self.spec.keep_every,
+                "states_kept": int(np.asarray(self.result.steps_saved).size),
             },
             "final": {
                 "x": self.x_final.tolist(),
@@ -145,6 +158,12 @@ class SimulationReport:
             f"{s.convention} convention, x0 = {fmt(self.x0)}"
             + (f", gradient noise σ = {s.noise:g} (seed {s.seed})" if s.noise else ""),
         ]
+        if s.keep_every > 1:
+            lines.append(
+                f"kept: the states at the steps divisible by {s.keep_every} and at the last "
+                f"({np.asarray(self.result.steps_saved).size} of {s.steps + 1}); the "
+                "diagnostics below cover every step"
+            )
         exit_step, rate = (
             self.phase1_exit_step,
             ("(1 − ηλ)^t" if s.decay == "explicit" else "(1 + ηλ)^−t"),
@@ -296,12 +315,6 @@ def build_problem(spec: SimulationSpec) -> tuple[KFunction, Objective, np.ndarra
     return K, objective, x0
 
 
-BYTES_PER_STEP_AND_COORDINATE = 160
-"""Peak memory of `simulate` per step and parameter coordinate: the saved x, m, m̃ (24 B in
-float64) and the vectorised diagnostics' temporaries over the whole trajectory (f, H_d, Δ, ∇f,
-λx, ...). Measured with tracemalloc: 150 B for the toy problem at 20 000 and 100 000 steps."""
-
-
 def available_memory() -> int | None:
     """Bytes of memory available to a new allocation (Linux MemAvailable), None if unknown."""
     try:
@@ -314,19 +327,32 @@ def available_memory() -> int | None:
     return None
 
 
-def check_memory(steps: int, dim: int, available: int | None = None) -> None:
-    """Refuse (one-line `LionKError`) a run whose trajectory and diagnostics would not fit in
-    memory: every step is kept, since the Lyapunov checks need the whole trajectory."""
-    need = (steps + 1) * max(dim, 1) * BYTES_PER_STEP_AND_COORDINATE
+def check_memory(steps: int, dim: int, available: int | None = None, keep_every: int = 1) -> None:
+    """Refuse (one-line `LionKError`) a run whose kept states and diagnostics would not fit in
+    memory: with ``keep_every == 1`` every step is kept with its diagnostics; with a larger
+    ``keep_every`` one chunk of them and the kept states (`thinned_bytes`). The message says
+    which ``--keep-every`` would fit."""
+    dim = max(dim, 1)
+    if keep_every == 1:
+        need = (steps + 1) * dim * BYTES_PER_STEP_AND_COORDINATE
+    else:
+        need = thinned_bytes(steps, dim, keep_every)
     available = available_memory() if available is None else available
-    if available is not None and need > available:
-        max_steps = available // (max(dim, 1) * BYTES_PER_STEP_AND_COORDINATE)
-        raise LionKError(
-            f"--steps {steps} would need about {format_bytes(need)} of memory for the "
-            f"trajectory and its diagnostics ({BYTES_PER_STEP_AND_COORDINATE} B per "
-            f"step and coordinate); {format_bytes(available)} is available: use "
-            f"fewer steps (at most about {max_steps:,})"
-        )
+    if available is None or need <= available:
+        return
+    k = keep_every_for(steps, dim, available)
+    fewer = available // (dim * BYTES_PER_STEP_AND_COORDINATE)
+    fix = (
+        f"keep the states of fewer steps with --keep-every {k} or more (the diagnostics still "
+        f"cover every step), or run at most about {fewer:,} steps"
+        if k is not None
+        else f"use fewer coordinates (dimension {dim})"
+    )
+    what = "trajectory and its diagnostics" if keep_every == 1 else "kept states and one chunk"
+    raise LionKError(
+        f"--steps {steps} would need about {format_bytes(need)} of memory for the {what}; "
+        f"{format_bytes(available)} is available: {fix}"
+    )
 
 
 def simulate(
@@ -335,8 +361,10 @@ def simulate(
     """Run discrete Lion-K as ``spec`` says and diagnose it; raise `NumericalFailure` on
     NaN/divergence.
 
-    A ``spec.steps`` whose trajectory and diagnostics would not fit in memory is refused
-    (`check_memory`) before anything runs."""
+    A ``spec.steps`` whose kept states and diagnostics would not fit in memory is refused
+    (`check_memory`) before anything runs. ``spec.keep_every`` > 1 keeps every k-th state and
+    the last; the diagnostics still cover every step (computed chunk by chunk in the same
+    pass)."""
     K, objective, x0 = build_problem(spec)
     config = LionKConfig(
         lr=spec.lr,
@@ -353,7 +381,8 @@ def simulate(
             "solves no constrained problem and its Lyapunov function (1/λ)K*(λx) is "
             "undefined"
         )
-    check_memory(spec.steps, x0.size)
+    keep_every = _keep_every(spec)
+    check_memory(spec.steps, x0.size, keep_every=keep_every)
     if spec.noise < 0:
         raise LionKError(f"noise={spec.noise:g}: the gradient noise level must be ≥ 0")
     with np.errstate(all="ignore"):
@@ -367,11 +396,16 @@ def simulate(
     for w in notes:
         warnings.warn(w, TheoryWarning, stacklevel=2)
     oracle = StochasticGradient(objective, spec.noise, spec.seed) if spec.noise > 0 else objective
-    result = run_discrete(K, oracle.grad, x0, config=config, steps=spec.steps, callback=progress)
-    if not result.success:
-        raise NumericalFailure(f"the run failed: {result.message}")
-    diagnostics = diagnose_discrete(result, objective.f, objective.grad, L=objective.lipschitz)
-    check_finite_run(result, diagnostics)
+    if keep_every == 1:
+        result = run_discrete(
+            K, oracle.grad, x0, config=config, steps=spec.steps, callback=progress
+        )
+        if not result.success:
+            raise NumericalFailure(f"the run failed: {result.message}")
+        diagnostics = diagnose_discrete(result, objective.f, objective.grad, L=objective.lipschitz)
+        check_finite_run(result, diagnostics)
+    else:
+        result, diagnostics = _run_thinned(spec, K, objective, oracle, x0, config, progress)
     # warm start at the run's last point: converged means a small proximal-gradient residual
     # there, whatever the start, and ill-conditioned f (exp(100 x)) are solved in few iterations
     reference = constrained_optimum(
@@ -382,6 +416,40 @@ def simulate(
     )
     check_finite_reference(reference)
     return SimulationReport(spec, K, objective, x0, result, diagnostics, reference, notes)
+
+
+def _keep_every(spec: SimulationSpec) -> int:
+    k = spec.keep_every
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise LionKError(f"keep_every={k!r}: must be a positive integer")
+    return k
+
+
+def _run_thinned(spec, K, objective, oracle, x0, config, progress):
+    """The run in chunks (`run_chunks`), each diagnosed and checked while in memory, every
+    ``spec.keep_every``-th state kept (`ThinnedRun`)."""
+    thinned = ThinnedRun(
+        objective.f,
+        objective.grad,
+        keep_every=spec.keep_every,
+        last=spec.steps,
+        L=objective.lipschitz,
+    )
+    for chunk in run_chunks(
+        K,
+        oracle.grad,
+        x0,
+        config=config,
+        steps=spec.steps,
+        chunk=chunk_steps(x0.size),
+        callback=progress,
+    ):
+        if not chunk.success:
+            raise NumericalFailure(f"the run failed: {chunk.message}")
+        diagnostics = thinned.diagnose(chunk)
+        check_finite_run(chunk, diagnostics)
+        thinned.add(chunk, diagnostics)
+    return thinned.result(), thinned.diagnostics()
 
 
 def _first_bad(values) -> int | None:

@@ -30,6 +30,9 @@ def main(argv=None) -> int:
     ap.add_argument("--size", choices=["full", "reduced"], default="full")
     ap.add_argument("--figures", type=Path, default=None, help="output folder of the figures")
     ap.add_argument("--reports", type=Path, default=None, help="output folder of the reports")
+    ap.add_argument(
+        "--jobs", type=int, default=None, help="reproductions built at once (default 2)"
+    )
     args = ap.parse_args(argv)
     figures, reports = args.figures, args.reports
     if figures is None or reports is None:
@@ -38,7 +41,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     try:
         which = "all" if args.names in ([], ["all"]) else args.names
-        run(which, figures, reports, progress=print, size=args.size)
+        run(which, figures, reports, progress=print, size=args.size, jobs=args.jobs)
     except LionKError as exc:
         print(f"reproduce_all.py: error: {exc}", file=sys.stderr)
         return 2

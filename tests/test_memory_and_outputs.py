@@ -62,3 +62,26 @@ def test_timings_go_to_the_ignored_file_not_the_reports(reproduce_reduced, tmp_p
     assert "seconds" not in json.loads((reports / "results.json").read_text())["phases"]
     assert " s at size" not in (reports / "phases.md").read_text()
     assert f"paper_reproductions/{TIMINGS}" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_reproductions_built_in_two_workers_write_the_same_bytes(tmp_path):
+    """jobs=2 builds the reports in forked workers: every file (figures, reports, results.json,
+    index) is byte-identical to a jobs=1 run, and the progress lines come in report order."""
+    outputs = {}
+    for jobs in (1, 2):
+        lines: list[str] = []
+        figures, reports = tmp_path / f"j{jobs}" / "figures", tmp_path / f"j{jobs}" / "reports"
+        run(["phases", "fig1"], figures, reports, progress=lines.append, size="reduced", jobs=jobs)
+        assert [line.split(":")[0] for line in lines] == ["[1/2] phases", "[2/2] fig1"]
+        outputs[jobs] = {
+            p.relative_to(tmp_path / f"j{jobs}"): p.read_bytes()
+            for p in sorted((tmp_path / f"j{jobs}").rglob("*"))
+            if p.is_file() and p.name != TIMINGS
+        }
+    assert len(outputs[1]) == 8  # 2 PNG, 2 PDF, 2 reports, results.json, README.md
+    assert outputs[1] == outputs[2]
+
+
+def test_reproduce_jobs_must_be_positive(tmp_path):
+    with pytest.raises(LionKError, match="jobs=0"):
+        run("phases", tmp_path / "f", tmp_path / "r", size="reduced", jobs=0)

@@ -541,6 +541,7 @@ def run_discrete(
     divergence_threshold: float = 1e10,
     check_every: int = 50,
     callback: Callable[[int], None] | None = None,
+    first_step: int = 0,
 ) -> DiscreteResult:
     """Run ``steps`` Lion-K steps from ``(x0, m0)`` for a whole batch at once.
 
@@ -554,11 +555,16 @@ def run_discrete(
     ``check_every`` steps) that finds a non-finite value or ``max|x| > divergence_threshold``.
     ``callback(step)`` is called at each check (progress). Only the saved states are stored
     (x, m every ``save_every`` steps; m̃ too when every step is saved): `trajectory_bytes`.
+    ``first_step``: the number of the step before ``x0`` when the run continues another one
+    (`lyapunov_lion.core.streaming`): ``steps_saved``, ``failed_step``, the message and the
+    callback count from it (the states saved are the same).
     """
     config.validate()
     for name, v in (("steps", steps), ("save_every", save_every), ("check_every", check_every)):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
             raise LionKError(f"{name}={v!r}: must be a positive integer")
+    if isinstance(first_step, bool) or not isinstance(first_step, numbers.Integral):
+        raise LionKError(f"first_step={first_step!r}: must be an integer")
     xp = array_namespace(x0)
     save_all = save_every == 1
     fast = LionKStepper.eligible(K, x0, m0, config)
@@ -583,17 +589,17 @@ def run_discrete(
         t = min(t0 + check_every, steps)
         advance(grad_f, t0, t, store, save_every, steps, out=out)
         if callback is not None:
-            callback(t)
+            callback(t + first_step)
         x, m = state.x, state.m
         finite = bool(xp.all(xp.isfinite(x)) and xp.all(xp.isfinite(m)))
         big = float(xp.max(xp.abs(x))) if finite and x.size else 0.0
         if not finite:
-            status, message = -1, f"non-finite x or m by step {t}"
+            status, message = -1, f"non-finite x or m by step {t + first_step}"
         elif big > divergence_threshold:
             status = -2
             message = (
                 f"diverged: max|x| = {big:.3g} > {divergence_threshold:.3g} by step "
-                f"{t}; lower the learning rate"
+                f"{t + first_step}; lower the learning rate"
             )
         if status != 0:
             failed = t
@@ -609,12 +615,12 @@ def run_discrete(
         x=X,
         m=M,
         m_tilde=MT,
-        steps_saved=np.asarray(saved),
+        steps_saved=np.asarray(saved) + first_step,
         config=config,
         K=K,
         status=status,
         message=message,
-        failed_step=failed,
+        failed_step=None if failed is None else failed + first_step,
         nfev=(failed or steps) if save_all else saved[-1],
     )
 

@@ -18,7 +18,8 @@ def plot_simulation_report(report, path: str | Path) -> Path:
     s, d = report.spec, report.diagnostics
     steps = np.asarray(report.result.steps_saved)
     dist = np.asarray(d.dist)
-    bound = phase1_bound(dist[0], s.lr, s.lam, steps.size - 1, s.decay)
+    # at the saved steps (every step, or every k-th with --keep-every)
+    bound = phase1_bound(dist[0], s.lr, s.lam, int(steps[-1]), s.decay)[steps]
     x0 = ", ".join(f"{v:g}" for v in report.x0)
     fig = figure_simulation(
         {f"Lion-K, x₀ = ({x0})": np.asarray(report.result.x)},

@@ -8,11 +8,11 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 from ..core.serialize import to_jsonable
 from ..errors import LionKError
 from ._common import LR, Reproduction, check_size
+from .parallel import built, check_jobs, default_jobs, figure_paths
 from .status import render_status_table
 
 COMMAND_ALL = "python scripts/reproduce_all.py"
@@ -152,9 +152,12 @@ def run(
     out_reports="paper_reproductions",
     progress: Callable[[str], None] | None = None,
     size: str = "full",
+    jobs: int | None = None,
 ) -> dict:
     """Build the named reproductions and write their outputs (module docstring of the package).
 
+    ``jobs`` reproductions are built at once in worker processes (default `DEFAULT_JOBS`; 1:
+    in this process); the outputs are the same bytes whatever ``jobs`` (`parallel`).
     ``size="reduced"`` runs shorter/smaller versions (for tests); the written reports say which.
     A reduced run refuses to write over full-size results (``out_reports/results.json``).
     Seconds per figure go to ``out_reports/timings.json`` (`TIMINGS`), not into the reports.
@@ -186,11 +189,9 @@ def run(
     out: dict = {}
     timing: dict = {}
     t_all = time.perf_counter()
-    writer = _FigureWriter()
-    for k, name in enumerate(names, start=1):
-        t0 = time.perf_counter()
-        rep = FIGURES[name].build(size)
-        png, pdf = out_figures / f"{name}.png", out_figures / f"{name}.pdf"
+    jobs = default_jobs() if jobs is None else check_jobs(jobs)
+    for k, (name, rep, seconds) in enumerate(built(names, size, out_figures, jobs), start=1):
+        png, pdf = figure_paths(out_figures, name)
         md = out_reports / f"{name}.md"
         md.write_text(render_markdown(rep, png, pdf, out_reports, size))
         entry = to_jsonable(
@@ -210,14 +211,9 @@ def run(
             }
         )
         out[name] = entry
-
-        def done(name=name, k=k, t0=t0, verdict=rep.verdict, png=png, md=md):
-            timing[name] = seconds = time.perf_counter() - t0
-            if progress is not None:
-                progress(f"[{k}/{len(names)}] {name}: {verdict} ({seconds:.1f} s) -> {png}, {md}")
-
-        writer.submit(rep.figure, (png, pdf), done)
-    writer.wait()
+        timing[name] = seconds
+        if progress is not None:
+            progress(f"[{k}/{len(names)}] {name}: {rep.verdict} ({seconds:.1f} s) -> {png}, {md}")
     timing["total_seconds"] = time.perf_counter() - t_all
     stored.update(out)
     _write_timings(out_reports / TIMINGS, timing, size)
@@ -225,50 +221,6 @@ def run(
     (out_reports / "README.md").write_text(render_index(stored, FIGURES))
     out["_timing"] = timing
     return out
-
-
-class _FigureWriter:
-    """Writes a figure's PNG and PDF (`save_figure`, so the same bytes) while the next figure is
-    computed: in a forked child process where the platform can fork, else right away. Figures
-    are written one at a time; ``done()`` runs once a figure's files exist."""
-
-    def __init__(self) -> None:
-        import multiprocessing
-
-        methods = multiprocessing.get_all_start_methods()
-        self._ctx = multiprocessing.get_context("fork") if "fork" in methods else None
-        self._pending: tuple[Any, Any, Callable[[], None]] | None = None
-
-    def submit(self, figure, paths, done: Callable[[], None]) -> None:
-        self.wait()
-        if self._ctx is None:
-            _save_figures(figure, paths)
-            done()
-            return
-        proc = self._ctx.Process(target=_save_figures, args=(figure, paths))
-        proc.start()
-        self._pending = (proc, paths, done)
-
-    def wait(self) -> None:
-        """Block until the figure being written is on disk; `LionKError` if writing failed."""
-        if self._pending is None:
-            return
-        proc, paths, done = self._pending
-        self._pending = None
-        proc.join()
-        if proc.exitcode != 0:
-            raise LionKError(
-                f"writing {', '.join(map(str, paths))} failed (exit code "
-                f"{proc.exitcode}; the error is printed above)"
-            )
-        done()
-
-
-def _save_figures(figure, paths) -> None:
-    from ..plotting import save_figure
-
-    for path in paths:
-        save_figure(figure, path)
 
 
 def _write_timings(path: Path, timing: dict, size: str) -> None:
