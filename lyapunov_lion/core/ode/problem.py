@@ -62,6 +62,11 @@ class LionProblem:
     d: int
     pw: PiecewiseGradK | None
 
+    @property
+    def affine_grad(self) -> bool:
+        """∇f is affine (an exact, constant ∇²f)."""
+        return self.hess_constant and self.hess_exact
+
     def mtilde(self, X, M):
         """m̃ = m − ε(α∇f(x) + γm) (batch on the leading axis)."""
         G = np.asarray(self.grad(X), dtype=float)
