@@ -338,6 +338,7 @@ class _Segment:
         self.g0 = field.gaps(z0[:, None])[:, 0]
         self.tol = field.gap_tol(z0)
         self.armed = self.g0 > self.tol
+        self.n_poly = 0
         self.ts: list[float] = [t0]
         self.interps: list = []
         self.knots: list[tuple[float, np.ndarray]] = []
@@ -352,6 +353,7 @@ class _Segment:
                 return "failed", t_old, None, msg
             dense = s.dense_output()
             gaps = _StepGaps(self.fld, dense, t_old, s.t, self.degree)
+            self.n_poly += gaps.exact
             n = POLY_GRID if gaps.exact else SAMPLES
             tk = t_old + (s.t - t_old) * np.arange(1, n + 1) / n
             hit = self._scan(gaps, t_old, tk, gaps.at(tk))
@@ -518,7 +520,7 @@ class FilippovIntegrator:
         t = float(t0)
         ts, interps, kt, kz = [t], [], [t], [z.copy()]
         segments, events = [], []
-        nfev = n_grad = 0
+        nfev = n_grad = n_poly = 0
         status, message, repeat = 0, "", 0
         min_step = np.inf
         start = time.perf_counter()
@@ -530,6 +532,7 @@ class FilippovIntegrator:
             how, t_end, z_end, rows = seg.run(deadline)
             nfev += seg.solver.nfev
             n_grad += fld.n_grad
+            n_poly += seg.n_poly
             h0 = seg.next_step()  # the next segment starts with the step the method proposed
             if seg.interps:
                 segments.append((t, t_end, mode.copy()))
@@ -599,6 +602,7 @@ class FilippovIntegrator:
             extra={
                 "inner_method": opts.inner_method,
                 "n_sliding_entries": sum(1 for e in events if e[3].startswith("sliding")),
+                "n_polynomial_steps": n_poly,
             },
         )
 
