@@ -128,7 +128,19 @@ class SimulationReport:
                 "message": ref.message,
                 "distance": float(np.linalg.norm(self.x_final - ref.x)),
             }
+        matrix = self.matrix_summary()
+        if matrix is not None:
+            out["matrix"] = matrix
         return out
+
+    def matrix_summary(self) -> dict[str, Any] | None:
+        """For a matrix K: singular values of the end point, the optimum and C (see
+        `matrix_problem.matrix_summary`); None for a vector K."""
+        if getattr(self.K, "event_shape", None) is None:
+            return None
+        from .matrix_problem import matrix_summary
+
+        return matrix_summary(self.K, self.spec.lam, self.x_final, self.objective, self.reference)
 
     def summary_text(self) -> str:
         """A human summary: the K, its conjugate, the problem solved, phases, final point."""
@@ -136,8 +148,10 @@ class SimulationReport:
         info = K.info()
         fmt = format_vector
         lines = [
-            f"Lion-K with K = {info['K']} ({K.name}),  ∇K = {info['grad_K']},  K* = {info['K_conj']}",
-            f"solves   min f(x) {info['induced']}   →  at λ = {s.lam:g}: {K.describe_induced(s.lam)}",
+            f"Lion-K with K = {info['K']} ({K.name}),  ∇K = {info['grad_K']},  "
+            f"K* = {info['K_conj']}",
+            f"solves   min f(x) {info['induced']}   →  at λ = {s.lam:g}: "
+            f"{K.describe_induced(s.lam)}",
             f"objective: {self.objective.name}: f(x) = {self.objective.formula}",
             f"run: {s.steps} steps, lr {s.lr:g}, β1 {s.beta1:g}, β2 {s.beta2:g}, {s.decay} decay, "
             f"{s.convention} convention, x0 = {fmt(self.x0)}"
@@ -191,6 +205,10 @@ class SimulationReport:
                     f"warning: the reference optimum is NOT converged ({ref.message}); "
                     "x* and f(x*) are approximate"
                 )
+        if getattr(self.K, "event_shape", None) is not None:
+            from .matrix_problem import matrix_lines
+
+            lines += matrix_lines(self.matrix_summary())
         for w in self.theory_warnings:
             lines.append(f"warning: {w}")
         return "\n".join(lines)
@@ -273,11 +291,12 @@ def initial_point(spec: SimulationSpec, objective: Objective) -> np.ndarray:
 def build_problem(spec: SimulationSpec) -> tuple[KFunction, Objective, np.ndarray]:
     """(K, objective, x0) of a spec: names resolved, parameters and dimensions checked."""
     K = spec.K if isinstance(spec.K, KFunction) else make_K(spec.K, **spec.K_params)
+    if K.event_ndim == 2:  # a matrix K: Lion-K on vec X (see `matrix_problem`)
+        from .matrix_problem import build_matrix_problem
+
+        return build_matrix_problem(K, spec.objective, spec.objective_params, spec.x0, spec.seed)
     if K.event_ndim != 1:
-        raise LionKError(
-            f"K={K.name} acts on matrices; simulate drives vector parameters — "
-            "use run_discrete from Python for matrix K"
-        )
+        raise LionKError(f"K={K.name} has event_ndim {K.event_ndim}: simulate needs 1 or 2")
     objective = (
         spec.objective
         if isinstance(spec.objective, Objective)
@@ -322,14 +341,15 @@ def check_memory(steps: int, dim: int, available: int | None = None) -> None:
             f"--steps {steps} would need about {format_bytes(need)} of memory for the "
             f"trajectory and its diagnostics ({BYTES_PER_STEP_AND_COORDINATE} B per "
             f"step and coordinate); {format_bytes(available)} is available: use "
-            f"fewer steps (at most about {available // (max(dim, 1) * BYTES_PER_STEP_AND_COORDINATE):,})"
+            "fewer steps (at most about "
+            f"{available // (max(dim, 1) * BYTES_PER_STEP_AND_COORDINATE):,})"
         )
 
 
 def simulate(
     spec: SimulationSpec, progress: Callable[[int], None] | None = None
 ) -> SimulationReport:
-    """Run discrete Lion-K as ``spec`` says and diagnose it; raise `NumericalFailure` on NaN/divergence.
+    """Run discrete Lion-K as ``spec`` says and diagnose it; `NumericalFailure` on NaN/divergence.
 
     A ``spec.steps`` whose trajectory and diagnostics would not fit in memory is refused
     (`check_memory`) before anything runs."""
