@@ -4,7 +4,8 @@ Problem (the paper's Fig. 1 toy): f(x) = (x1 − 1.5)² + x2², ∇f = 2(x − c
 Lion (K = l1), lr 1e-3, β = (0.9, 0.99), explicit decoupled decay; ``--n-lam`` values of λ
 evenly spaced in [0.1, 3], ``--steps`` steps each. Variants, all in this process:
 
-* ``batched_run_discrete``: ONE ``run_discrete`` call, x0 of shape (n_lam, 2), lam of shape (n_lam,);
+* ``batched_run_discrete``: ONE ``run_discrete`` call, x0 of shape (n_lam, 2), lam of shape
+  (n_lam,);
 * ``loop_run_discrete``: a Python loop of n_lam ``run_discrete`` calls, each with x0 of shape (2,);
 * ``loop_numpy_steps``: a Python loop of n_lam runs written as plain per-step numpy on shape (2,)
   (no ``run_discrete`` overhead: no checks, no saving, no namespace dispatch);
@@ -143,7 +144,8 @@ def batched_numpy_steps(lams, steps, lr):
 
 FUSED_C = r"""
 /* The whole batched run in one C loop: the update of _numpy_steps, each operation rounded once
-   in IEEE double (compiled with -ffp-contract=off: no FMA), so the final points are bit-identical. */
+   in IEEE double (compiled with -ffp-contract=off: no FMA), so the final points are
+   bit-identical. */
 void lion_batched(double *x, double *m, const double *lam, long n, long steps, double lr,
                   double b1, double a1, double b2, double a2, double c0, double c1) {
     for (long i = 0; i < n; i++) {
@@ -299,7 +301,8 @@ def main(argv=None) -> int:
     info = machine_info()
     print(
         f"{args.n_lam} λ in [0.1, 3] × {args.steps} steps, lr {args.lr:g}; numpy {info['numpy']}, "
-        f"{info['cpu_count']} CPUs (affinity {info['cpu_affinity']}), load {info['loadavg_at_start']}",
+        f"{info['cpu_count']} CPUs (affinity {info['cpu_affinity']}), "
+        f"load {info['loadavg_at_start']}",
         flush=True,
     )
 
@@ -384,10 +387,8 @@ def main(argv=None) -> int:
     ]
     for n, t in timings.items():
         r = f"{ratios[n]:.1f}" if ratios else "–"
-        lines.append(
-            f"| `{n}` | {t['wall_s']:.3f} | {t['cpu_s']:.3f} | {r} | "
-            f"{'exact' if agree[n]['exact'] else 'NO (%.2g)' % agree[n]['max_abs_diff']} |"
-        )
+        same = "exact" if agree[n]["exact"] else f"NO ({agree[n]['max_abs_diff']:.2g})"
+        lines.append(f"| `{n}` | {t['wall_s']:.3f} | {t['cpu_s']:.3f} | {r} | {same} |")
     table = "\n".join(lines)
     record["markdown_table"] = table
     print()

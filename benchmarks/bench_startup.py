@@ -46,7 +46,8 @@ def main() -> int:
             "-c",
             (
                 "import sys\nfrom lyapunov_lion.cli import main\nmain(['--version'])\n"
-                "print(sorted(m for m in ('numpy', 'scipy', 'sympy', 'matplotlib') if m in sys.modules))"
+                "print(sorted(m for m in ('numpy', 'scipy', 'sympy', 'matplotlib')"
+                " if m in sys.modules))"
             ),
         ],
         capture_output=True,

@@ -3,8 +3,9 @@
 Vector K: every catalog K on 10⁶ and 10⁷ float32 parameters, as one tensor and as 100 tensors
 of equal size, one thread. For each K, a LionK step and a step of the reference
 (``lion_pytorch.foreach.Lion``, same lr, betas, weight decay, same tensors) alternate
-``--repeat`` times (4× at 10⁶) after one warm-up step each (states allocated); the ratio is the median of
-the per-pair ratios t_K/t_ref, so load on a shared machine hits both sides of each pair alike.
+``--repeat`` times (4× at 10⁶) after one warm-up step each (states allocated); the ratio is the
+median of the per-pair ratios t_K/t_ref, so load on a shared machine hits both sides of each pair
+alike.
 
 Matrix K: nuclear with the exact polar factor (SVD), with Newton–Schulz (5 steps, Muon's
 coefficients; the measured relative distance to the polar factor is printed), and
@@ -116,7 +117,7 @@ def bench_matrix(side: int, repeat: int) -> list[dict]:
     rows = []
     for label, ts in times.items():
         t = statistics.median(ts)
-        ratio = statistics.median(a / b for a, b in zip(ts, exact))
+        ratio = statistics.median(a / b for a, b in zip(ts, exact, strict=True))
         rows.append({"side": side, "variant": label, "ms": 1e3 * t, "ratio_to_exact": ratio})
         print(
             f"  {side}×{side} {label:30s} {1e3 * t:9.2f} ms  ratio to exact {ratio:5.2f}",

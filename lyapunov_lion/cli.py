@@ -457,14 +457,15 @@ def verify(expression, catalog, timeout, as_json, markdown, latex, save_K) -> No
         )
     if as_json:
         _echo_json(report.to_dict())
+    # --markdown, --latex and --save-K were refused with --catalog above: a VerifyReport here
     elif markdown:
-        click.echo(report.to_markdown())
+        click.echo(report.to_markdown())  # type: ignore[union-attr]
     elif latex:
-        click.echo(report.to_latex(), nl=False)
+        click.echo(report.to_latex(), nl=False)  # type: ignore[union-attr]
     else:
         click.echo(report.to_text())
     if save_K:
-        report.save_K(save_K)
+        report.save_K(save_K)  # type: ignore[union-attr]
         if not as_json:
             click.echo(f"saved K to {save_K}", err=latex)
     if not report.ok:

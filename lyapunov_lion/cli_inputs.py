@@ -68,9 +68,7 @@ class Real(click.ParamType):
     def _inside(self, v: float) -> bool:
         if self.lo is not None and (v <= self.lo if self.open_lo else v < self.lo):
             return False
-        if self.hi is not None and (v >= self.hi if self.open_hi else v > self.hi):
-            return False
-        return True
+        return not (self.hi is not None and (v >= self.hi if self.open_hi else v > self.hi))
 
 
 def Count(lo: int, hi: int | None = None) -> click.IntRange:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +47,7 @@ def save_ode_trajectory(report, path: str | Path, discrete=None) -> Path:
         raise LionKError(f"--save {path}: the trajectory file must end in .npz")
     path.parent.mkdir(parents=True, exist_ok=True)
     r, d = report.result, report.result.diagnostics
-    extra = {}
+    extra: dict[str, Any] = {}
     if discrete is not None:
         dd = discrete.diagnostics
         extra = {

@@ -171,7 +171,7 @@ def build_matrix_problem(
         obj = FrobeniusObjective(C)
     a, b = obj.shape
     if x0 is None:
-        X0 = np.zeros(obj.dim)
+        X0 = np.zeros(a * b)
     else:
         X0 = np.asarray(x0, dtype=float)
         if X0.ndim == 2 and X0.shape[0] == 1 and X0.size == a * b != b:  # one row: row-major vec

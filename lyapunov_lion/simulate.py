@@ -150,8 +150,8 @@ class SimulationReport:
         lines = [
             f"Lion-K with K = {info['K']} ({K.name}),  ∇K = {info['grad_K']},  "
             f"K* = {info['K_conj']}",
-            f"solves   min f(x) {info['induced']}   →  at λ = {s.lam:g}: "
-            f"{K.describe_induced(s.lam)}",
+            f"solves   min f(x) {info['induced']}   →  "
+            f"at λ = {s.lam:g}: {K.describe_induced(s.lam)}",
             f"objective: {self.objective.name}: f(x) = {self.objective.formula}",
             f"run: {s.steps} steps, lr {s.lr:g}, β1 {s.beta1:g}, β2 {s.beta2:g}, {s.decay} decay, "
             f"{s.convention} convention, x0 = {fmt(self.x0)}"
@@ -337,19 +337,20 @@ def check_memory(steps: int, dim: int, available: int | None = None) -> None:
     need = (steps + 1) * max(dim, 1) * BYTES_PER_STEP_AND_COORDINATE
     available = available_memory() if available is None else available
     if available is not None and need > available:
+        max_steps = available // (max(dim, 1) * BYTES_PER_STEP_AND_COORDINATE)
         raise LionKError(
             f"--steps {steps} would need about {format_bytes(need)} of memory for the "
             f"trajectory and its diagnostics ({BYTES_PER_STEP_AND_COORDINATE} B per "
             f"step and coordinate); {format_bytes(available)} is available: use "
-            "fewer steps (at most about "
-            f"{available // (max(dim, 1) * BYTES_PER_STEP_AND_COORDINATE):,})"
+            f"fewer steps (at most about {max_steps:,})"
         )
 
 
 def simulate(
     spec: SimulationSpec, progress: Callable[[int], None] | None = None
 ) -> SimulationReport:
-    """Run discrete Lion-K as ``spec`` says and diagnose it; `NumericalFailure` on NaN/divergence.
+    """Run discrete Lion-K as ``spec`` says and diagnose it; raise `NumericalFailure` on
+    NaN/divergence.
 
     A ``spec.steps`` whose trajectory and diagnostics would not fit in memory is refused
     (`check_memory`) before anything runs."""

@@ -164,7 +164,7 @@ def lambda_sweep(
     if progress:
         progress(f"runs done ({lams.size} λ in one batch); solving the induced problems")
     refs = [constrained_optimum(objective, K, float(lam)) for lam in lams]
-    bad = [float(lam) for lam, r in zip(lams, refs) if not r.converged]
+    bad = [float(lam) for lam, r in zip(lams, refs, strict=True) if not r.converged]
     if bad:
         raise NumericalFailure(f"the reference solver did not converge at λ = {bad[:5]}")
     settings = {

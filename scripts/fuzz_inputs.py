@@ -28,7 +28,7 @@ import math
 import multiprocessing as mp
 import sys
 import time
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import nullcontext, redirect_stderr, redirect_stdout
 
 from hypothesis import strategies as st
 
@@ -235,7 +235,7 @@ def conjugate_mismatch(text: str, rep) -> float | None:
         if not math.isfinite(xg) or abs(xg) > 1e3:
             continue
         r = minimize_scalar(
-            lambda x: -(y * x - float(k(x))),
+            lambda x, y=y: -(y * x - float(k(x))),
             bounds=(xg - 5, xg + 5),
             method="bounded",
             options={"xatol": 1e-12},
@@ -401,68 +401,70 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--log", default=None, help="write one JSON line per input to this file")
     args = ap.parse_args(argv)
     runner = Runner(args.limit)
-    log = open(args.log, "w") if args.log else None
     totals = {}
-    try:
-        for kind, strategy, n in (
-            ("verify", verify_inputs(), args.verify),
-            ("simulate", simulate_inputs(), args.simulate),
-        ):
-            inputs = sample(strategy, n, args.seed) if n else []
-            counts = {
-                "inputs": 0,
-                "exit 0": 0,
-                "exit 1": 0,
-                "exit 2": 0,
-                "tracebacks": 0,
-                "hangs": 0,
-                "property violations": 0,
-                "max seconds": 0.0,
-            }
-            t0 = time.perf_counter()
-            for i, a in enumerate(inputs):
-                info = runner.run(a)
-                bad = problems(a, info)
-                counts["inputs"] += 1
-                counts["max seconds"] = max(counts["max seconds"], round(info["seconds"], 2))
-                if info.get("hang"):
-                    counts["hangs"] += 1
-                elif info["code"] in (0, 1, 2):
-                    counts[f"exit {info['code']}"] += 1
-                if any(b.startswith("traceback") for b in bad):
-                    counts["tracebacks"] += 1
-                if bad and not info.get("hang") and not any(b.startswith("traceback") for b in bad):
-                    counts["property violations"] += 1
-                if bad:
-                    print(
-                        f"[{kind} {i}] {bad}: lionk {' '.join(a)} :: "
-                        f"{info['stderr'].strip()[-200:]}",
-                        flush=True,
-                    )
-                if log:
-                    log.write(
-                        json.dumps(
-                            {
-                                "argv": a,
-                                "code": info.get("code"),
-                                "seconds": info["seconds"],
-                                "problems": bad,
-                            }
+    with open(args.log, "w") if args.log else nullcontext() as log:
+        try:
+            for kind, strategy, n in (
+                ("verify", verify_inputs(), args.verify),
+                ("simulate", simulate_inputs(), args.simulate),
+            ):
+                inputs = sample(strategy, n, args.seed) if n else []
+                counts = {
+                    "inputs": 0,
+                    "exit 0": 0,
+                    "exit 1": 0,
+                    "exit 2": 0,
+                    "tracebacks": 0,
+                    "hangs": 0,
+                    "property violations": 0,
+                    "max seconds": 0.0,
+                }
+                t0 = time.perf_counter()
+                for i, a in enumerate(inputs):
+                    info = runner.run(a)
+                    bad = problems(a, info)
+                    counts["inputs"] += 1
+                    counts["max seconds"] = max(counts["max seconds"], round(info["seconds"], 2))
+                    if info.get("hang"):
+                        counts["hangs"] += 1
+                    elif info["code"] in (0, 1, 2):
+                        counts[f"exit {info['code']}"] += 1
+                    if any(b.startswith("traceback") for b in bad):
+                        counts["tracebacks"] += 1
+                    if (
+                        bad
+                        and not info.get("hang")
+                        and not any(b.startswith("traceback") for b in bad)
+                    ):
+                        counts["property violations"] += 1
+                    if bad:
+                        print(
+                            f"[{kind} {i}] {bad}: lionk {' '.join(a)} :: "
+                            f"{info['stderr'].strip()[-200:]}",
+                            flush=True,
                         )
-                        + "\n"
-                    )
-                    log.flush()
-                if (i + 1) % 50 == 0:
-                    print(
-                        f"{kind}: {i + 1}/{len(inputs)} done, {time.perf_counter() - t0:.0f} s",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-            totals[kind] = counts
-    finally:
-        runner.close()
-        if log:
-            log.close()
+                    if log:
+                        log.write(
+                            json.dumps(
+                                {
+                                    "argv": a,
+                                    "code": info.get("code"),
+                                    "seconds": info["seconds"],
+                                    "problems": bad,
+                                }
+                            )
+                            + "\n"
+                        )
+                        log.flush()
+                    if (i + 1) % 50 == 0:
+                        print(
+                            f"{kind}: {i + 1}/{len(inputs)} done, {time.perf_counter() - t0:.0f} s",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                totals[kind] = counts
+        finally:
+            runner.close()
     for kind, c in totals.items():
         print(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in c.items()))
     failed = any(c["tracebacks"] or c["hangs"] or c["property violations"] for c in totals.values())

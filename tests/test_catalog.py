@@ -183,7 +183,8 @@ def test_lemma21_monotone_gradient(catalog_K, rng):
 
 
 def test_lemma21_mixed_inequality(catalog_K, rng):
-    """(∇K(x) − y)ᵀ(x − ∇K*(y)) ≥ 0 for y ∈ dom K* (interior for barrier K*, where ∇K* is finite)."""
+    """(∇K(x) − y)ᵀ(x − ∇K*(y)) ≥ 0 for y ∈ dom K* (interior for barrier K*, where ∇K* is
+    finite)."""
     case, K = catalog_K, catalog_K.K
     x = sample_x(case, rng)
     wheres = ["interior"]
@@ -446,7 +447,8 @@ def test_dist_dom_conj(catalog_K, rng):
 
 
 def test_membership_is_one_notion(catalog_K, rng):
-    """conj(y) < inf ⟺ in_dom_conj(y) ⟺ dist_dom_conj(y) ≤ DOMAIN_TOL, also within 1e-9 of the boundary.
+    """conj(y) < inf ⟺ in_dom_conj(y) ⟺ dist_dom_conj(y) ≤ DOMAIN_TOL, also within 1e-9 of the
+    boundary.
 
     Points are placed at distance δ ∈ {0.5, 2}·DOMAIN_TOL along the outward normal of a boundary
     point (y = Pz + δ(z − Pz)/‖z − Pz‖, whose projection is Pz): the membership test must say
@@ -501,7 +503,7 @@ def test_prox_optimality(catalog_K, rng):
     for i in range(3):  # a direct numerical minimiser (Nelder–Mead works at kinks too)
         ti = float(t.ravel()[i])
         res = optimize.minimize(
-            lambda uf: _prox_obj(K, uf.reshape(case.shape), v[i], ti, case).item(),
+            lambda uf, vi=v[i], ti=ti: _prox_obj(K, uf.reshape(case.shape), vi, ti, case).item(),
             v[i].ravel(),
             method="Nelder-Mead",
             options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000},
@@ -522,7 +524,7 @@ def _prox_conj_independent(case, K, w, t):
             wi, ti = w[idx], float(t[idx[0]])
             a, b = max(lo, -abs(wi) - 1), min(hi, abs(wi) + 1)  # even K*, minimal at 0: |y*| ≤ |w|
             res = optimize.minimize_scalar(
-                lambda yy: float(K.conj(np.array([yy]))) / ti + 0.5 * (yy - wi) ** 2,
+                lambda yy, ti=ti, wi=wi: float(K.conj(np.array([yy]))) / ti + 0.5 * (yy - wi) ** 2,
                 bounds=(a, b),
                 method="bounded",
                 options={"xatol": 1e-12},
@@ -556,7 +558,7 @@ def _prox_conj_independent(case, K, w, t):
                 continue
             cons = {"type": "ineq", "fun": lambda yy: 1 - np.sum(np.abs(yy) ** q)}
             res = optimize.minimize(
-                lambda yy: 0.5 * np.sum((yy - wi) ** 2),
+                lambda yy, wi=wi: 0.5 * np.sum((yy - wi) ** 2),
                 wi / np.sum(np.abs(wi) ** q) ** (1 / q),
                 method="SLSQP",
                 constraints=[cons],
@@ -630,7 +632,8 @@ def test_array_api_strict_and_dtypes(catalog_K, rng, dtype):
 # 9. Registry: user K, errors
 # --------------------------------------------------------------------------------------------
 def test_user_defined_K(monkeypatch, rng):
-    """A new separable K (k(x) = x⁴/4, k*(y) = ¾|y|^{4/3}) registers and gets the whole interface."""
+    """A new separable K (k(x) = x⁴/4, k*(y) = ¾|y|^{4/3}) registers and gets the whole
+    interface."""
     monkeypatch.setattr(kfunc, "_REGISTRY", dict(kfunc._REGISTRY))  # restored after the test
 
     @register_K

@@ -214,7 +214,8 @@ def test_logsumexp_library_is_paper_with_reflected_K(decay):
     np.testing.assert_array_equal(reflected.x, library.x)
     np.testing.assert_array_equal(reflected.m, library.m)
     # Σ∇K = Σ softmax = 1, so s_t = λΣx_t obeys a scalar recursion: the paper run drives s to +1
-    # (λx → simplex), the library run to −1 (λx → −simplex). Explicit: s_{t+1} ∓ 1 = (1 − ηλ)(s_t ∓ 1);
+    # (λx → simplex), the library run to −1 (λx → −simplex). Explicit:
+    # s_{t+1} ∓ 1 = (1 − ηλ)(s_t ∓ 1);
     # implicit: s_{t+1} ∓ 1 = (s_t ∓ 1)/(1 + ηλ). 200 roundings of O(1) sums: atol 1e-12.
     lr, lam = cfg["lr"], cfg["lam"]
     rate = 1 - lr * lam if decay == "explicit" else 1 / (1 + lr * lam)

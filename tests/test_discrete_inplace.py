@@ -86,7 +86,7 @@ def test_stepper_equals_pure_step_bit_for_bit(
     )
     assert stepper._small == (blocks == "one")
     assert stepper._small or len(stepper._blocks) > 1
-    for g, (x, m, mt) in zip(grads, _reference(K, x0, m0, grads, cfg)):
+    for g, (x, m, mt) in zip(grads, _reference(K, x0, m0, grads, cfg), strict=True):
         stepper.step(g)
         sign = -1 if convention == "library" else 1
         np.testing.assert_array_equal(stepper.x, x)

@@ -3,6 +3,7 @@ two concurrent drivers, status/export/plot."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -211,10 +212,8 @@ def test_leases_are_renewed_during_a_long_cell_and_given_back_on_interrupt(tmp_p
             raise KeyboardInterrupt
 
     spec = parse_grid(probe_grid(tmp_path / "log2", 6))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         run_grid(spec, tmp_path / "i.sqlite", serial=True, progress=interrupt)
-    except KeyboardInterrupt:
-        pass
     with Store(tmp_path / "i.sqlite") as store:
         store.register(spec)
         counts = store.counts()

@@ -180,7 +180,7 @@ FD8 = (4 / 5, -1 / 5, 4 / 105, -1 / 280)  # central-difference weights for f'(0)
 
 def directional_derivative(fun, h):
     """Σ_k c_k (fun(k h) − fun(−k h))/h, the 8th-order central difference of s ↦ fun(s) at 0."""
-    return sum(c * (fun(k * h) - fun(-k * h)) for k, c in zip(range(1, 5), FD8)) / h
+    return sum(c * (fun(k * h) - fun(-k * h)) for k, c in zip(range(1, 5), FD8, strict=True)) / h
 
 
 SMOOTH_K = [
@@ -419,7 +419,8 @@ def test_discrete_phase1_bound_is_tight(decay):
 
 
 def test_phase1_bound_continuous_limit():
-    """(1 ∓ ηλ)^{±t/η} → e^{−λt} as η → 0, with error O(η): the discrete bounds tend to the ODE's."""
+    """(1 ∓ ηλ)^{±t/η} → e^{−λt} as η → 0, with error O(η): the discrete bounds tend to the
+    ODE's."""
     lam, T, d0 = 1.3, 2.0, 0.7
     errs = []
     for lr in (1e-2, 1e-3):

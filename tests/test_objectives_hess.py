@@ -57,7 +57,10 @@ def test_hess_closed_forms():
 
 
 def test_logistic_hess_formula_and_psd():
-    """(1/n)Xᵀdiag(σ(z)(1−σ(z)))X, written out with an explicit σ; PSD with λ_max ≤ L = ‖X‖²/(4n)."""
+    """(1/n)Xᵀdiag(σ(z)(1−σ(z)))X, written out with an explicit σ.
+
+    PSD with λ_max ≤ L = ‖X‖²/(4n).
+    """
     obj = make_objective("logistic", n=30, d=3, seed=1)
     x = np.array([0.5, -1.0, 2.0])
     z = obj.y * (obj.X @ x)

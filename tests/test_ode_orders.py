@@ -208,7 +208,7 @@ def test_implicit_tolerance_proportionality_on_sliding_problem():
     q = slope(TOLS, errors)
     assert Q_BAND[0] <= q <= Q_BAND[1], (q, errors)
     # docs/ode.md ("Measured accuracy and cost", same atol = 1e-2·rtol): error ≤ 0.6·rtol
-    assert max(e / tol for e, tol in zip(errors, TOLS)) <= 0.6, errors
+    assert max(e / tol for e, tol in zip(errors, TOLS, strict=True)) <= 0.6, errors
 
 
 def test_plain_rk23_loses_its_order_on_sliding_problem():

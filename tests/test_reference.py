@@ -96,7 +96,7 @@ def independent_solve(obj, name, params, lam, x0):
         jac = lambda z: np.concatenate([obj.grad(z[:d] - z[d:]), -obj.grad(z[:d] - z[d:])]) + w  # noqa: E731
         cons = []
         if "l1_ball" in prob:
-            cons = [{"type": "ineq", "fun": lambda z: prob["l1_ball"] - np.sum(z)}]
+            cons = [{"type": "ineq", "fun": lambda z, r=prob["l1_ball"]: r - np.sum(z)}]
         z0 = np.concatenate([np.maximum(x0, 0), np.maximum(-x0, 0)])
         res = optimize.minimize(
             fun,
@@ -153,13 +153,19 @@ def test_prox_of_induced_term_matches_direct_minimisation(name, params):
         prob = explicit_problem(name, params, lam)
         for v in rng.uniform(-2, 2, size=(3, 2)):
             u = prox_induced(K, lam, v, t)
-            fun = lambda z: prob["h"](z) + np.sum((z - v) ** 2) / (2 * t)  # noqa: E731
+
+            def fun(z, prob=prob, v=v, t=t):
+                return prob["h"](z) + np.sum((z - v) ** 2) / (2 * t)
+
             if "l1_ball" in prob or "l1_weight" in prob:
                 w = prob.get("l1_weight", 0.0)
                 lo, hi = prob.get("bounds", (None, None))
-                g = lambda z: w * np.sum(z) + np.sum((z[:2] - z[2:] - v) ** 2) / (2 * t)  # noqa: E731
+
+                def g(z, w=w, v=v, t=t):
+                    return w * np.sum(z) + np.sum((z[:2] - z[2:] - v) ** 2) / (2 * t)
+
                 cons = (
-                    [{"type": "ineq", "fun": lambda z: prob["l1_ball"] - np.sum(z)}]
+                    [{"type": "ineq", "fun": lambda z, r=prob["l1_ball"]: r - np.sum(z)}]
                     if "l1_ball" in prob
                     else []
                 )

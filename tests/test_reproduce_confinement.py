@@ -1,4 +1,5 @@
-"""Figs. 2–3 analog: Lion-trained weights enter the box ‖x‖_∞ ≤ 1/λ by the phase-1 bound and stay."""
+"""Figs. 2–3 analog: Lion-trained weights enter the box ‖x‖_∞ ≤ 1/λ by the phase-1 bound and
+stay."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Statements (iv) (sympy proof of dH/dt = −Δ) and (v)/(v′) (spec §5 inequality on runs) of verify."""
+"""Statements (iv) (sympy proof of dH/dt = −Δ) and (v)/(v′) (spec §5 inequality on runs) of
+verify."""
 
 from __future__ import annotations
 
@@ -58,9 +59,9 @@ def test_identity_coefficients_agree_with_the_core():
 @pytest.mark.parametrize(
     "key,bad",
     [
-        ("c", lambda a, g, e, l: 1 - e * g),  # the Fenchel–Young weight without 1/(1+ελ)
-        ("c1", lambda a, g, e, l: (g + l) / (1 + e * g)),  # a wrong first coefficient of Δ
-        ("c2", lambda a, g, e, l: (1 - e * g) / (1 + e * l)),  # ε missing in the second
+        ("c", lambda a, g, e, lam: 1 - e * g),  # the Fenchel–Young weight without 1/(1+ελ)
+        ("c1", lambda a, g, e, lam: (g + lam) / (1 + e * g)),  # a wrong first coefficient of Δ
+        ("c2", lambda a, g, e, lam: (1 - e * g) / (1 + e * lam)),  # ε missing in the second
     ],
 )
 def test_breaking_a_coefficient_fails_iv(monkeypatch, key, bad):
@@ -94,11 +95,11 @@ def test_residual_is_the_spec_difference_for_a_wrong_c(monkeypatch):
     res = identity.prove_dHdt_identity().residual_expr
     al, ga, la = identity.ALPHA, identity.GAMMA, identity.LAM
     x, m, g, p, u, v = (sp.symbols(f"{n}1:3", real=True) for n in "xmgpuv")
-    mdot = [-al * gi - ga * mi for gi, mi in zip(g, m)]
-    xdot = [ui - la * xi for ui, xi in zip(u, x)]
+    mdot = [-al * gi - ga * mi for gi, mi in zip(g, m, strict=True)]
+    xdot = [ui - la * xi for ui, xi in zip(u, x, strict=True)]
     fy_dot = sum(
         la * vi * xd + pi * md - la * (md * xi + mi * xd)
-        for vi, xd, pi, md, xi, mi in zip(v, xdot, p, mdot, x, m)
+        for vi, xd, pi, md, xi, mi in zip(v, xdot, p, mdot, x, m, strict=True)
     )
     assert sp.simplify(res - sp.Rational(1, 7) * fy_dot) == 0
 

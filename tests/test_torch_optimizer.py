@@ -55,7 +55,9 @@ def test_l1_is_bit_identical_to_lion_pytorch(dtype, reference, foreach):
         dtype,
     )
     moved = 0
-    for a, b, p0 in zip(net_ref.parameters(), net.parameters(), _net(dtype).parameters()):
+    for a, b, p0 in zip(
+        net_ref.parameters(), net.parameters(), _net(dtype).parameters(), strict=True
+    ):
         assert torch.equal(a, b)
         moved += int(torch.sum(a != p0))
     assert moved > 40  # the run did something
@@ -68,13 +70,13 @@ def test_chunked_multi_tensor_path_is_bit_identical_on_large_tensors():
     ps_ref = [torch.nn.Parameter(torch.randn(s)) for s in shapes]
     ps = [torch.nn.Parameter(p.detach().clone()) for p in ps_ref]
     o_ref, o = LionForeach(ps_ref, lr=1e-2, weight_decay=1.0), LionK(ps, lr=1e-2, weight_decay=1.0)
-    for t in range(4):
+    for _ in range(4):
         gs = [torch.randn(s) for s in shapes]
-        for p, q, g in zip(ps_ref, ps, gs):
+        for p, q, g in zip(ps_ref, ps, gs, strict=True):
             p.grad, q.grad = g.clone(), g.clone()
         o_ref.step()
         o.step()
-    assert all(torch.equal(a, b) for a, b in zip(ps_ref, ps))
+    assert all(torch.equal(a, b) for a, b in zip(ps_ref, ps, strict=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,7 +182,7 @@ def test_newton_schulz_distance_to_the_polar_factor_is_measured_and_reported():
     assert torch.allclose(E.mT @ E, torch.eye(32, dtype=torch.float64), atol=1e-12)
     w = torch.nn.Parameter(torch.randn(64, 32, dtype=torch.float64))
     opt = LionK([w], lr=1e-2, K="nuclear", polar="newton_schulz", ns_check_every=3)
-    for t in range(4):
+    for _ in range(4):
         w.grad = torch.randn(64, 32, dtype=torch.float64)
         opt.step()
     st = opt.state[w]
@@ -203,7 +205,7 @@ def test_state_dict_round_trip_continues_bit_identically():
     assert opt2.param_groups[0]["K"].delta == 0.5
     _train(net, opt, 5, torch.float32, seed=7)
     _train(net2, opt2, 5, torch.float32, seed=7)
-    assert all(torch.equal(a, b) for a, b in zip(net.parameters(), net2.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(net.parameters(), net2.parameters(), strict=True))
     opt3 = LionK(copy.deepcopy(net).parameters(), lr=1e-2, K="l1")
     with pytest.raises(LionKError, match="saved with K='huber:delta=0.5'"):
         opt3.load_state_dict(opt.state_dict())

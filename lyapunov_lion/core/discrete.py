@@ -45,10 +45,7 @@ def lion_k_step(K: KFunction, x, m, g, lr, beta1, beta2, lam, decay: str = "expl
     """
     m_tilde = beta1 * m - (1 - beta1) * g
     u = K.grad(m_tilde)
-    if decay == "explicit":
-        x_next = x + lr * (u - lam * x)
-    else:
-        x_next = (x + lr * u) / (1 + lr * lam)
+    x_next = x + lr * (u - lam * x) if decay == "explicit" else (x + lr * u) / (1 + lr * lam)
     m_next = beta2 * m - (1 - beta2) * g
     return x_next, m_next, m_tilde
 
@@ -57,10 +54,7 @@ def lion_k_step_library(K: KFunction, x, m_lib, g, lr, beta1, beta2, lam, decay:
     """One library-convention step (EMA of +g, subtract ∇K); returns ``(x_next, m_lib_next, c)``."""
     c = beta1 * m_lib + (1 - beta1) * g
     u = K.grad(c)
-    if decay == "explicit":
-        x_next = x - lr * (u + lam * x)
-    else:
-        x_next = (x - lr * u) / (1 + lr * lam)
+    x_next = x - lr * (u + lam * x) if decay == "explicit" else (x - lr * u) / (1 + lr * lam)
     m_next = beta2 * m_lib + (1 - beta2) * g
     return x_next, m_next, c
 
@@ -155,13 +149,12 @@ def _fused_grad(K: KFunction):
     applies (so the same numbers), for the catalog K whose ∇K is one ufunc; None otherwise."""
     from .catalog import L1, Huber, LogCosh
 
-    kind = type(K)
-    if kind is L1:
+    if type(K) is L1:
         return lambda v, out: np.sign(v, out=out)
-    if kind is Huber:
+    if type(K) is Huber:
         lo, hi = -K.delta, K.delta
         return lambda v, out: np.clip(v, lo, hi, out=out)
-    if kind is LogCosh:
+    if type(K) is LogCosh:
         return lambda v, out: np.tanh(v, out=out)
     return None
 
@@ -403,8 +396,9 @@ class LionKStepper:
     ) -> None:
         """Steps t0+1 … t1 with gradients ``grad_f(x)`` (``grad_f(x, out=out)`` when ``out`` is
         given), saving the state into ``store`` after every step divisible by ``save_every``
-        and after step ``last`` (the run's final step). One-block states run a loop with everything bound to locals (small
-        arrays are dispatch-bound: Python overhead per step is as large as the ufuncs')."""
+        and after step ``last`` (the run's final step). One-block states run a loop with everything
+        bound to locals (small arrays are dispatch-bound: Python overhead per step is as large as
+        the ufuncs')."""
         if not (self._small and isinstance(store, _Packed)):
             _advance(self, grad_f, t0, t1, store, save_every, last, out)
             return
@@ -568,6 +562,8 @@ def run_discrete(
     xp = array_namespace(x0)
     save_all = save_every == 1
     fast = LionKStepper.eligible(K, x0, m0, config)
+    state: LionKStepper | _PureStepper
+    store: _Packed | _Preallocated | _Listed
     if fast:
         state = LionKStepper(K, x0, m0, config=config, keep_m_tilde=save_all)
         store = (_Packed if state.packed is not None else _Preallocated)(state.x, steps, save_every)
@@ -576,9 +572,12 @@ def run_discrete(
         store = _Listed(xp)
     store.save(state, 0)
     out = np.empty_like(state.x) if fast and _takes_out(grad_f) else None
-    if out is not None:
-        state.trusted = out
-    advance = state.advance if fast else functools.partial(_advance, state)
+    if isinstance(state, LionKStepper):
+        if out is not None:
+            state.trusted = out
+        advance = state.advance
+    else:
+        advance = functools.partial(_advance, state)
     status, message, failed = 0, "finished", None
     for t0 in range(0, steps, check_every):  # run to the next check, then check
         t = min(t0 + check_every, steps)
@@ -624,7 +623,11 @@ class _Listed:
     """Saved states of a pure-function run: lists of the (fresh) arrays, stacked at the end."""
 
     def __init__(self, xp) -> None:
-        self.xp, self.xs, self.ms, self.mts, self.saved = xp, [], [], [], []
+        self.xp = xp
+        self.xs: list[Any] = []
+        self.ms: list[Any] = []
+        self.mts: list[Any] = []
+        self.saved: list[int] = []
 
     def save(self, state, step: int) -> None:
         self.xs.append(state.x)
@@ -656,11 +659,12 @@ class _Preallocated:
         self.saved.append(step)
 
     def save_m_tilde(self, mt, t: int) -> None:
+        assert self.MT is not None  # allocated when save_every == 1, the only caller
         np.copyto(self.MT[t], mt)
 
     def arrays(self, save_all: bool, done: int):
         k = len(self.saved)
-        return self.X[:k], self.M[:k], self.MT[:done] if save_all else None
+        return self.X[:k], self.M[:k], self.MT[:done] if save_all and self.MT is not None else None
 
 
 class _Packed:

@@ -14,8 +14,9 @@ Allowed:
 * names: the declared variables, and the constants ``pi`` and ``E``;
 * calls, positional arguments only, of: Abs/abs, sqrt, exp, log, sin, cos, tan, sinh, cosh, tanh,
   atan, asinh, Max/max, Min/min, sign, Heaviside, Piecewise;
-* inside ``Piecewise((expr, cond), ...)`` conditions: comparisons (chained ones too), ``and``/``or``/
-  ``not``, ``&``/``|``, ``And(...)``/``Or(...)``/``Not(...)`` and ``True``/``False``.
+* inside ``Piecewise((expr, cond), ...)`` conditions: comparisons (chained ones too),
+  ``and``/``or``/ ``not``, ``&``/``|``, ``And(...)``/``Or(...)``/``Not(...)`` and
+  ``True``/``False``.
 
 Everything else (attribute access, subscripts, keywords, strings, lambdas, comprehensions, dunder
 names, unknown names or functions) raises `LionKError` with a one-line message saying what is
@@ -34,9 +35,11 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, TypeAlias
 
 import numpy as np
 import sympy
+from numpy.typing import NDArray
 
 from ..errors import LionKError
 
@@ -55,7 +58,7 @@ _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CONSTANTS = {"pi": sympy.pi, "E": sympy.E}
 
 # name -> (sympy callable, min number of args, max number of args (None = any))
-_FUNCTIONS: dict[str, tuple[Callable, int, int | None]] = {
+_FUNCTIONS: dict[str, tuple[Callable[..., sympy.Basic], int, int | None]] = {
     "Abs": (sympy.Abs, 1, 1),
     "abs": (sympy.Abs, 1, 1),
     "sqrt": (sympy.sqrt, 1, 1),
@@ -295,9 +298,10 @@ class _Builder:
 
     @staticmethod
     def _checked(val: sympy.Basic) -> sympy.Basic:
-        if isinstance(val, sympy.Rational):
-            if max(len(str(abs(val.p))), len(str(val.q))) > MAX_DIGITS:
-                raise _fail(f"number too large in expression (more than {MAX_DIGITS} digits)")
+        if isinstance(val, sympy.Rational) and (
+            max(len(str(abs(val.p))), len(str(val.q))) > MAX_DIGITS
+        ):
+            raise _fail(f"number too large in expression (more than {MAX_DIGITS} digits)")
         return val
 
     def power(self, base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
@@ -326,7 +330,7 @@ class _Builder:
             )
         left = self.arith(node.left, in_cond)
         parts = []
-        for op, right_node in zip(node.ops, node.comparators):
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
             rel = _COMPARE.get(type(op))
             if rel is None:
                 raise _fail(f"comparison {type(op).__name__!r} is not allowed; use < <= > >= == !=")
@@ -455,10 +459,19 @@ def _tree_depth(tree: ast.AST) -> int:
 _CHAIN_OPS = (ast.Add, ast.Sub, ast.Mult)
 
 
-def _resolve_variables(variables) -> tuple[dict[str, sympy.Symbol] | None, list[str] | None]:
+Variables: TypeAlias = int | str | sympy.Symbol | Sequence[str | sympy.Symbol] | None
+"""The variables of an expression: a count n (x1..xn), one name or symbol, a sequence of them, or
+None (inferred from the text)."""
+
+
+def _resolve_variables(
+    variables: Variables,
+) -> tuple[dict[str, sympy.Symbol] | None, list[str] | None]:
     if variables is None:
         return None, None
-    if isinstance(variables, (int, np.integer)) and not isinstance(variables, bool):
+    if isinstance(variables, bool):
+        raise LionKError(f"variables={variables!r}: give a count or variable names")
+    if isinstance(variables, (int, np.integer)):
         if variables < 1:
             raise LionKError(f"the number of variables must be ≥ 1, got {variables}")
         variables = [f"x{i}" for i in range(1, int(variables) + 1)]
@@ -467,7 +480,7 @@ def _resolve_variables(variables) -> tuple[dict[str, sympy.Symbol] | None, list[
     symbols: dict[str, sympy.Symbol] = {}
     for v in variables:
         sym = v if isinstance(v, sympy.Symbol) else None
-        name = v.name if sym is not None else v
+        name = v.name if isinstance(v, sympy.Symbol) else v
         if not isinstance(name, str) or not _IDENT_RE.fullmatch(name) or "__" in name:
             raise LionKError(f"invalid variable name {name!r}: use identifiers like x1, x2")
         if name in _CONSTANTS or name in _FUNCTIONS or name in _LOGIC_FUNCTIONS:
@@ -478,7 +491,7 @@ def _resolve_variables(variables) -> tuple[dict[str, sympy.Symbol] | None, list[
     return symbols, list(symbols)
 
 
-def parse_expression(text: str, variables=None) -> ParsedExpression:
+def parse_expression(text: str, variables: Variables = None) -> ParsedExpression:
     """Parse ``text`` into a sympy expression through an allow-list of syntax (never ``eval``).
 
     ``variables``: ``None`` accepts either ``x`` alone (a scalar function, e.g. the k of a separable
@@ -540,7 +553,9 @@ def parse_expression(text: str, variables=None) -> ParsedExpression:
     return ParsedExpression(text=text, expr=expr, variables=syms)
 
 
-def lambdify_numpy(expr: sympy.Expr, variables: Sequence[sympy.Symbol]) -> Callable:
+def lambdify_numpy(
+    expr: sympy.Expr, variables: Sequence[sympy.Symbol]
+) -> Callable[..., NDArray[Any]]:
     """Compile a sympy tree to a numpy function ``fn(*arrays)`` with ``sympy.lambdify``.
 
     Safety: lambdify generates source code with sympy's own printer from the sympy tree (built by
@@ -550,7 +565,7 @@ def lambdify_numpy(expr: sympy.Expr, variables: Sequence[sympy.Symbol]) -> Calla
     """
     raw = sympy.lambdify(tuple(variables), expr, modules="numpy")
 
-    def fn(*args):
+    def fn(*args: Any) -> NDArray[Any]:
         if len(args) != len(variables):
             raise LionKError(
                 f"the expression takes {len(variables)} argument(s) "
@@ -565,7 +580,7 @@ def lambdify_numpy(expr: sympy.Expr, variables: Sequence[sympy.Symbol]) -> Calla
     return fn
 
 
-def to_numpy(parsed: ParsedExpression) -> Callable:
+def to_numpy(parsed: ParsedExpression) -> Callable[..., NDArray[Any]]:
     """``fn(*arrays)``: numpy evaluation of ``parsed.expr``, one array argument per variable.
 
     Built by ``sympy.lambdify(parsed.variables, parsed.expr, modules='numpy')``: it runs code that

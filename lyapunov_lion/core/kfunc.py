@@ -27,13 +27,18 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import numpy as np
 from scipy import optimize
 
 from ..errors import LionKError, NumericalFailure
-from .xp import array_namespace
+from .xp import Array, Namespace, array_namespace
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from .piecewise import PiecewiseGradK
 
 DOMAIN_TOL = 1e-9
 """Absolute tolerance of the membership test ``y ∈ dom K*`` (rounding on the boundary)."""
@@ -43,7 +48,17 @@ _BISECTION_ITERS = 200
 
 @dataclass(frozen=True)
 class Param:
-    """A parameter of a K: its name, default, and the open/closed lower bound it must respect."""
+    """A parameter of a K: its name, default, and the open/closed lower bound it must respect.
+
+    Declared as a typed field of the K class (``delta = Param("delta", 1.0, lower=0.0)``), it
+    reads as a ``float`` on an instance (the checked value) and as the `Param` on the class::
+
+        >>> from lyapunov_lion.core.catalog import Huber
+        >>> Huber(delta=0.5).delta
+        0.5
+        >>> Huber.delta.default
+        1.0
+    """
 
     name: str
     default: float
@@ -68,9 +83,31 @@ class Param:
             raise LionKError(f"K={owner}: parameter {self.name}={v:g} is out of range; need {rng}")
         return v
 
+    def __set_name__(self, owner: type, attr: str) -> None:
+        if attr != self.name:
+            raise TypeError(f"{owner.__name__}.{attr} declares Param {self.name!r}: names differ")
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Param: ...
+
+    @overload
+    def __get__(self, obj: KFunction, owner: type | None = None) -> float: ...
+
+    def __get__(self, obj: KFunction | None, owner: type | None = None) -> Param | float:
+        if obj is None:
+            return self
+        return obj.param_values[self.name]
+
+    def __set__(self, obj: KFunction, value: float) -> None:
+        raise AttributeError(f"K={obj.name}: parameter {self.name} is fixed at construction")
+
 
 def format_number(v: float) -> str:
-    """Format a radius like ``2/3`` when it is a simple fraction, else with 6 significant digits."""
+    """Format a radius like ``2/3`` when it is a simple fraction, else with 6 significant digits.
+
+    >>> format_number(2 / 3), format_number(0.1234567)
+    ('2/3', '0.123457')
+    """
     if not np.isfinite(v):
         return "∞"
     frac = Fraction(v).limit_denominator(100)
@@ -82,9 +119,11 @@ def format_number(v: float) -> str:
 class KFunction(abc.ABC):
     """A closed convex K, its conjugate K*, and the problem Lion-K with this K solves.
 
-    Subclasses set the class attributes below and implement the abstract methods. Text
-    attributes may use ``{param}`` placeholders (e.g. ``{delta}``), filled from the parameters;
-    ``induced_numeric`` may also use ``{r}`` (= 1/λ) and ``{lam}``.
+    Subclasses set the class attributes below and implement the abstract methods. Parameters are
+    typed fields, ``delta = Param("delta", 1.0, lower=0.0)``, collected into ``params`` in
+    declaration order (a subclass may instead set ``params`` to a tuple of `Param`; each is then
+    exposed as a field too). Text attributes may use ``{param}`` placeholders (e.g. ``{delta}``),
+    filled from the parameters; ``induced_numeric`` may also use ``{r}`` (= 1/λ) and ``{lam}``.
     """
 
     name: ClassVar[str] = ""
@@ -105,6 +144,23 @@ class KFunction(abc.ABC):
     homogeneous: ClassVar[bool] = False
     even: ClassVar[bool] = True  # K(-x) = K(x): ∇K odd, paper and library conventions agree
     event_ndim: ClassVar[int] = 1  # 1: vectors on the last axis; 2: matrices on the last two
+    euclidean_dual_ball: ClassVar[bool] = False  # K* = δ{‖y‖₂ ≤ r}: the ODE solves a trust region
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = tuple(v for v in vars(cls).values() if isinstance(v, Param))
+        if declared:
+            if "params" in vars(cls):
+                raise TypeError(
+                    f"{cls.__name__}: declare parameters as fields or in params, not both"
+                )
+            inherited = tuple(p for p in cls.params if p.name not in {d.name for d in declared})
+            cls.params = inherited + declared
+        for p in cls.params:
+            if not isinstance(vars(cls).get(p.name), Param) and not any(
+                isinstance(vars(base).get(p.name), Param) for base in cls.__mro__[1:]
+            ):
+                setattr(cls, p.name, p)  # a `params` tuple: expose each parameter as a field
 
     def __init__(self, **params: Any) -> None:
         known = {p.name: p for p in self.params}
@@ -112,77 +168,79 @@ class KFunction(abc.ABC):
         if unknown:
             names = ", ".join(sorted(known)) or "none"
             raise LionKError(
-                f"K={self.name} has no parameter {', '.join(sorted(unknown))}; its parameters: {names}"
+                f"K={self.name} has no parameter {', '.join(sorted(unknown))}; "
+                f"its parameters: {names}"
             )
         self.param_values: dict[str, float] = {
             p.name: p.check(params.get(p.name, p.default), self.name) for p in self.params
         }
-        for k, v in self.param_values.items():
-            setattr(self, k, v)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v:g}" for k, v in self.param_values.items())
         return f"{type(self).__name__}({args})"
 
     # -- the mathematics -------------------------------------------------------------------
-    def __call__(self, x):
+    def __call__(self, x: Array) -> Array:
         return self.K(x)
 
     @abc.abstractmethod
-    def K(self, x):
+    def K(self, x: Array) -> Array:
         """K(x), reduced over the event axes."""
 
     @abc.abstractmethod
-    def grad(self, x):
+    def grad(self, x: Array) -> Array:
         """A subgradient selection ∇K(x) (same shape and namespace as x)."""
 
-    def gradient_model(self):
-        """For the ODE integrators (`core.ode.problem.KStructure`): a `core.piecewise.PiecewiseGradK`
-        when K is separable with k' = slope·v + level_r between kinks where ∇K jumps; None
-        (the default) otherwise."""
+    def gradient_model(self) -> PiecewiseGradK | None:
+        """For the ODE integrators (`core.ode.problem.KStructure`): a
+        `core.piecewise.PiecewiseGradK` when K is separable with k' = slope·v + level_r between
+        kinks where ∇K jumps; None (the default) otherwise."""
         return None
 
-    def hessian(self, v):
+    def hessian(self, v: Any) -> NDArray[np.float64] | None:
         """∇²K(v) as a (d, d) matrix where ∇K is differentiable; None (the default) when K does
         not provide it."""
         return None
 
     @abc.abstractmethod
-    def conj(self, y):
+    def conj(self, y: Any) -> NDArray[np.float64]:
         """K*(y) = sup_z (yᵀz − K(z)), +inf outside dom K*."""
 
     @abc.abstractmethod
-    def conj_grad(self, y):
+    def conj_grad(self, y: Any) -> NDArray[np.float64]:
         """A subgradient of K* at y ∈ dom K* (entries may be ±inf on the boundary)."""
 
     @abc.abstractmethod
-    def dist_dom_conj(self, y):
+    def dist_dom_conj(self, y: Any) -> NDArray[np.float64]:
         """Euclidean distance of y to dom K* (0 when K* is finite everywhere)."""
 
-    def project_dom_conj(self, y):
+    def project_dom_conj(self, y: Any) -> NDArray[np.float64]:
         """Euclidean projection of y onto dom K*."""
         raise NotImplementedError(f"K={self.name}: no closed-form projection onto dom K*")
 
-    def in_dom_conj(self, y, tol: float = DOMAIN_TOL):
+    def in_dom_conj(self, y: Any, tol: float = DOMAIN_TOL) -> NDArray[np.bool_]:
         """Boolean mask: y ∈ dom K* up to ``tol``."""
         return np.asarray(self.dist_dom_conj(y)) <= tol
 
-    def prox(self, v, t):
+    def prox(self, v: Any, t: Any) -> NDArray[np.float64]:
         """prox_{tK}(v) = argmin_u K(u) + ‖u − v‖²/(2t).
 
         ``t > 0`` is a scalar or broadcasts against ``v`` (e.g. one value per point, shape
-        ``(n, 1)``). Generic fallback for differentiable K: L-BFGS on each point (slow; override it).
+        ``(n, 1)``). Generic fallback for differentiable K: L-BFGS on each point (slow; override
+        it).
         """
         if not self.differentiable:
             raise NotImplementedError(f"K={self.name}: no prox available")
-        v = np.asarray(v, dtype=float)
+        v = np.asarray(v, dtype=np.float64)
         shape = v.shape[-self.event_ndim :]
         flat = v.reshape((-1,) + shape)
-        tflat = np.broadcast_to(np.asarray(t, dtype=float), v.shape).reshape(flat.shape)
+        tflat = np.broadcast_to(np.asarray(t, dtype=np.float64), v.shape).reshape(flat.shape)
         out = np.empty_like(flat)
-        for i, (vi, ti) in enumerate(zip(flat, tflat)):
+        for i, (vi, ti) in enumerate(zip(flat, tflat, strict=True)):
 
-            def obj(u, vi=vi, ti=ti):
+            def obj(
+                u: NDArray[np.float64], vi: Any = vi, ti: Any = ti
+            ) -> tuple[float, NDArray[np.float64]]:
                 u = u.reshape(shape)
                 val = float(self.K(u)) + np.sum((u - vi) ** 2 / (2 * ti))
                 return val, (np.asarray(self.grad(u)) + (u - vi) / ti).ravel()
@@ -197,9 +255,10 @@ class KFunction(abc.ABC):
 
             # L-BFGS stalls once objective differences reach rounding (gradient ~1e-8); polish
             # by solving the optimality equation ∇K(u) + (u − v)/t = 0 (strongly monotone).
-            def residual(u, vi=vi, ti=ti):
+            def residual(u: NDArray[np.float64], vi: Any = vi, ti: Any = ti) -> NDArray[np.float64]:
                 u = u.reshape(shape)
-                return (np.asarray(self.grad(u), dtype=float) + (u - vi) / ti).ravel()
+                r = np.asarray(self.grad(u), dtype=np.float64) + (u - vi) / ti
+                return np.asarray(r.ravel(), dtype=np.float64)
 
             u = res.x
             sol = optimize.root(residual, u, method="hybr", tol=1e-15)
@@ -212,11 +271,12 @@ class KFunction(abc.ABC):
                     f"optimality residual ‖∇K(u) + (u − v)/t‖_∞ = {err:.3g}"
                 )
             out[i] = u.reshape(shape)
-        return out.reshape(v.shape)
+        return np.asarray(out.reshape(v.shape), dtype=np.float64)
 
     # -- metadata --------------------------------------------------------------------------
     def _fill(self, template: str, **extra: Any) -> str:
-        """Fill ``{param}`` placeholders; templates of parameterless K are literal (LaTeX braces)."""
+        """Fill ``{param}`` placeholders; templates of parameterless K are literal (LaTeX
+        braces)."""
         if not self.params and not extra:
             return template
         values = {k: f"{v:g}" for k, v in self.param_values.items()}
@@ -270,60 +330,61 @@ class SeparableK(KFunction):
         return -np.inf, np.inf
 
     @abc.abstractmethod
-    def k(self, x, xp): ...
+    def k(self, x: Array, xp: Namespace) -> Array: ...
 
     @abc.abstractmethod
-    def dk(self, x, xp): ...
+    def dk(self, x: Array, xp: Namespace) -> Array: ...
 
     @abc.abstractmethod
-    def kconj(self, y): ...
+    def kconj(self, y: NDArray[np.float64]) -> NDArray[np.float64]: ...
 
     @abc.abstractmethod
-    def dkconj(self, y): ...
+    def dkconj(self, y: NDArray[np.float64]) -> NDArray[np.float64]: ...
 
-    def K(self, x):
+    def K(self, x: Array) -> Array:
         xp = array_namespace(x)
         return xp.sum(self.k(x, xp), axis=-1)
 
-    def grad(self, x):
+    def grad(self, x: Array) -> Array:
         xp = array_namespace(x)
         return self.dk(x, xp)
 
-    def conj(self, y):
-        """K*(y) = Σ k*(y_i) if dist(y, box) ≤ DOMAIN_TOL (evaluated at the projection), else +inf."""
-        y = np.asarray(y, dtype=float)
+    def conj(self, y: Any) -> NDArray[np.float64]:
+        """K*(y) = Σ k*(y_i) if dist(y, box) ≤ DOMAIN_TOL (evaluated at the projection), else
+        +inf."""
+        y = np.asarray(y, dtype=np.float64)
         lo, hi = self.dom_bounds()
         with np.errstate(all="ignore"):
             vals = self.kconj(np.clip(y, lo, hi)).sum(axis=-1)
         return np.where(self.in_dom_conj(y), vals, np.inf)
 
-    def conj_grad(self, y):
-        y = np.asarray(y, dtype=float)
+    def conj_grad(self, y: Any) -> NDArray[np.float64]:
+        y = np.asarray(y, dtype=np.float64)
         lo, hi = self.dom_bounds()
         with np.errstate(all="ignore"):
             return self.dkconj(np.clip(y, lo, hi))
 
-    def project_dom_conj(self, y):
+    def project_dom_conj(self, y: Any) -> NDArray[np.float64]:
         lo, hi = self.dom_bounds()
-        return np.clip(np.asarray(y, dtype=float), lo, hi)
+        return np.clip(np.asarray(y, dtype=np.float64), lo, hi)
 
-    def dist_dom_conj(self, y):
-        y = np.asarray(y, dtype=float)
-        return np.linalg.norm(y - self.project_dom_conj(y), axis=-1)
+    def dist_dom_conj(self, y: Any) -> NDArray[np.float64]:
+        y = np.asarray(y, dtype=np.float64)
+        return np.asarray(np.linalg.norm(y - self.project_dom_conj(y), axis=-1), dtype=np.float64)
 
-    def prox(self, v, t):
-        v = np.asarray(v, dtype=float)
-        g = np.asarray(self.dk(v, np), dtype=float)
+    def prox(self, v: Any, t: Any) -> NDArray[np.float64]:
+        v = np.asarray(v, dtype=np.float64)
+        g = np.asarray(self.dk(v, np), dtype=np.float64)
         lo = np.minimum(v, v - t * g)  # φ(u) = u + t·dk(u) − v is non-decreasing,
         hi = np.maximum(v, v - t * g)  # φ(v) = t·dk(v) and φ(v − t·dk(v)) has the other sign
         for _ in range(_BISECTION_ITERS):
             mid = 0.5 * (lo + hi)
-            up = mid + t * np.asarray(self.dk(mid, np), dtype=float) - v > 0
+            up = mid + t * np.asarray(self.dk(mid, np), dtype=np.float64) - v > 0
             hi = np.where(up, mid, hi)
             lo = np.where(up, lo, mid)
             if np.all(hi - lo <= 4 * np.finfo(float).eps * np.maximum(1.0, np.abs(mid))):
                 break
-        return 0.5 * (lo + hi)
+        return np.asarray(0.5 * (lo + hi), dtype=np.float64)
 
 
 class NormBallK(KFunction):
@@ -338,9 +399,9 @@ class NormBallK(KFunction):
     induced_kind = "constraint"
 
     @abc.abstractmethod
-    def dual_norm(self, y): ...
+    def dual_norm(self, y: Any) -> NDArray[np.float64]: ...
 
-    def conj(self, y):
+    def conj(self, y: Any) -> NDArray[np.float64]:
         """K*(y) = 0 if dist(y, dual ball) ≤ DOMAIN_TOL, else +inf (same test as `in_dom_conj`)."""
         return np.where(self.in_dom_conj(y), 0.0, np.inf)
 
@@ -348,13 +409,13 @@ class NormBallK(KFunction):
         """An upper bound of ‖u‖_*/‖u‖₂ on R^n; √n holds whenever ‖u‖_* ≤ ‖u‖₁ (all ℓq, ‖·‖_op)."""
         return float(np.sqrt(n))
 
-    def in_dom_conj(self, y, tol: float = DOMAIN_TOL):
+    def in_dom_conj(self, y: Any, tol: float = DOMAIN_TOL) -> NDArray[np.bool_]:
         """dist(y, {‖·‖_* ≤ 1}) ≤ tol; the projection is only computed near the sphere.
 
         ‖y‖_* − 1 ≤ ‖y − Py‖_* ≤ L·dist(y) (L = `dual_lipschitz`), so ‖y‖_* > 1 + L·tol is outside.
         """
-        y = np.asarray(y, dtype=float)
-        nrm = np.asarray(self.dual_norm(y), dtype=float)
+        y = np.asarray(y, dtype=np.float64)
+        nrm = np.asarray(self.dual_norm(y), dtype=np.float64)
         inside = np.array(nrm <= 1)
         n = int(np.prod(y.shape[y.ndim - self.event_ndim :]))
         near = ~inside & (nrm <= 1 + self.dual_lipschitz(n) * tol)
@@ -362,17 +423,19 @@ class NormBallK(KFunction):
             inside[near] = np.asarray(self.dist_dom_conj(y[near])) <= tol
         return inside
 
-    def conj_grad(self, y):
-        return np.zeros_like(np.asarray(y, dtype=float))
+    def conj_grad(self, y: Any) -> NDArray[np.float64]:
+        return np.zeros_like(np.asarray(y, dtype=np.float64))
 
-    def dist_dom_conj(self, y):
-        y = np.asarray(y, dtype=float)
+    def dist_dom_conj(self, y: Any) -> NDArray[np.float64]:
+        y = np.asarray(y, dtype=np.float64)
         axes = tuple(range(-self.event_ndim, 0))
-        return np.sqrt(np.sum((y - self.project_dom_conj(y)) ** 2, axis=axes))
+        return np.asarray(
+            np.sqrt(np.sum((y - self.project_dom_conj(y)) ** 2, axis=axes)), dtype=np.float64
+        )
 
-    def prox(self, v, t):
-        v = np.asarray(v, dtype=float)
-        return v - t * self.project_dom_conj(v / t)
+    def prox(self, v: Any, t: Any) -> NDArray[np.float64]:
+        v = np.asarray(v, dtype=np.float64)
+        return np.asarray(v - t * self.project_dom_conj(v / t), dtype=np.float64)
 
 
 _REGISTRY: dict[str, type[KFunction]] = {}
@@ -394,7 +457,18 @@ def available_K() -> dict[str, type[KFunction]]:
 
 
 def make_K(name: str, **params: Any) -> KFunction:
-    """Build the registered K called ``name`` with its parameters (e.g. ``make_K('huber', delta=0.5)``)."""
+    """Build the registered K called ``name`` with its parameters.
+
+    >>> import numpy as np
+    >>> K = make_K("huber", delta=0.5)
+    >>> K
+    Huber(delta=0.5)
+    >>> K.grad(np.array([2.0, -0.1]))  # ∇K = clip(x, −δ, δ)
+    array([ 0.5, -0.1])
+    >>> K.describe_induced(1.5)  # the problem Lion-K with this K solves at λ = 1.5
+    '‖x‖_∞ ≤ δ/λ = 1/3 and + (1.5/2)‖x‖²'
+
+    """
     reg = available_K()
     if isinstance(name, KFunction):
         if params:

@@ -198,7 +198,8 @@ def lyapunov_Delta_terms(K: KFunction, x, m, gx, lam, alpha, gamma, eps):
 
 
 def lyapunov_Delta(K: KFunction, x, m, gx, lam, alpha, gamma, eps):
-    """Δ(x, m) = term1 + term2 of `lyapunov_Delta_terms`; dH/dt = −Δ along the ODE (K differentiable).
+    """Δ(x, m) = term1 + term2 of `lyapunov_Delta_terms`; dH/dt = −Δ along the ODE (K
+    differentiable).
 
     At ε = 0: Δ = (γ+λ)(∇K(m) − λx)ᵀ(m − ∇K*(λx)).
     """
@@ -328,7 +329,8 @@ def phase1_exit(dist, tol: float = DOMAIN_TOL):
 
 
 def phase1_bound(dist0, lr, lam, steps: int, decay: str = "explicit"):
-    """dist_0·(1 − ηλ)^t (explicit, valid for ηλ ≤ 1) or dist_0·(1 + ηλ)^{−t} (implicit), t = 0..steps.
+    """dist_0·(1 − ηλ)^t (explicit, valid for ηλ ≤ 1) or dist_0·(1 + ηλ)^{−t} (implicit),
+    t = 0..steps.
 
     Returns shape ``(steps + 1, *broadcast(dist0, lr, lam))``.
     """
@@ -507,11 +509,11 @@ class DiscreteDiagnostics:
     ``H_d``, ``Delta`` and ``w_sq`` are those of spec §5 (coefficient a, w_t = ∇K(m̃) − λx_{t+1})
     whatever the scheme. Per-run fields have shape ``batch``: ``phase1_exit`` (−1 = never),
     ``phase1_bound_held``, ``phase1_max_ratio`` (max_t dist_t/(bound_t(1 + rtol) + atol), ≤ 1
-    exactly when the bound holds), ``monotonicity`` (of the scheme's Lyapunov function — H_d for implicit decay, ``H_d_explicit``
-    for explicit decay — from the step after which dist(λx, dom K*) ≤ dom_atol for good).
-    ``spec_inequality`` is the spec §5
-    check (None without L); ``explicit_inequality`` the derived explicit-scheme statement (explicit
-    runs only, None without L).
+    exactly when the bound holds), ``monotonicity`` (of the scheme's Lyapunov function — H_d for
+    implicit decay, ``H_d_explicit`` for explicit decay — from the step after which dist(λx, dom K*)
+    ≤ dom_atol for good). ``spec_inequality`` is the spec §5 check (None without L);
+    ``explicit_inequality`` the derived explicit-scheme statement (explicit runs only, None without
+    L).
     """
 
     K: str
@@ -592,11 +594,11 @@ def diagnose_discrete(
     For each run of the batch: f_t, H_d(x_t, m_t), Δ_t, ‖w_t‖², dist(λx_t, dom K*), the phase-1
     exit (first t with dist ≤ ``tol``), whether dist_t ≤ bound_t·(1 + bound_rtol) + bound_atol with
     the discrete phase-1 bound of the run's scheme, the KKT score S(x_t), the monotonicity of the
-    scheme's H_d once λx stays in dom K*, and — given the smoothness constant ``L`` of f — the spec §5 inequality per
-    step (a theorem only for the implicit scheme with β1 ≤ β2; evaluated for both schemes) and, for
-    explicit runs, the derived explicit-scheme inequality. A step violates an inequality when its
-    slack exceeds ``rtol`` times the sum of magnitudes of the terms (rounding); only steps with
-    dist(λx_t), dist(λx_{t+1}) ≤ ``dom_atol`` are checked (see `InequalityCheck`).
+    scheme's H_d once λx stays in dom K*, and — given the smoothness constant ``L`` of f — the spec
+    §5 inequality per step (a theorem only for the implicit scheme with β1 ≤ β2; evaluated for both
+    schemes) and, for explicit runs, the derived explicit-scheme inequality. A step violates an
+    inequality when its slack exceeds ``rtol`` times the sum of magnitudes of the terms (rounding);
+    only steps with dist(λx_t), dist(λx_{t+1}) ≤ ``dom_atol`` are checked (see `InequalityCheck`).
 
     Tolerances: ``rtol = 1e-11`` covers the rounding of sums of O(d) terms of relative error eps
     (d up to ~10⁴); ``dom_atol = 1e-12`` covers the rounding of λx on the boundary of dom K* and the

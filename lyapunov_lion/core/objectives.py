@@ -124,8 +124,15 @@ class Objective(abc.ABC):
             raise LionKError(f"objective {self.name!r} has no fixed dimension; give x0")
         return np.zeros(self.dim)
 
+    def lipschitz_constant(self) -> float:
+        """L, the Lipschitz constant of ∇f; `LionKError` when f has none (``lipschitz`` None)."""
+        if self.lipschitz is None:
+            raise LionKError(f"objective {self.name}: ∇f has no global Lipschitz constant")
+        return self.lipschitz
+
     def isotropic_quadratic(self) -> tuple[float, np.ndarray] | None:
-        """``(a, c)`` when f(x) = a‖x − c‖² + const with a > 0 (closed-form prox optimum), else None."""
+        """``(a, c)`` when f(x) = a‖x − c‖² + const with a > 0 (closed-form prox optimum), else
+        None."""
         return None
 
     def info(self) -> dict[str, Any]:
@@ -162,7 +169,10 @@ def available_objectives() -> dict[str, type[Objective]]:
 # --------------------------------------------------------------------------------------------
 @register_objective
 class Toy(Objective):
-    """f(x) = (x1 − 1.5)² + x2² (paper Fig. 1), ∇f = (2(x1 − 1.5), 2 x2), L = 2, minimiser (1.5, 0)."""
+    """f(x) = (x1 − 1.5)² + x2² (paper Fig. 1), ∇f = (2(x1 − 1.5), 2 x2), L = 2.
+
+    Minimiser (1.5, 0).
+    """
 
     name = "toy"
 
@@ -352,7 +362,8 @@ def _log_sigmoid_neg(z):
 
 @register_objective
 class Logistic(Objective):
-    """Mean logistic loss f(x) = (1/n) Σ_i log(1 + exp(−y_i a_iᵀ x)), ∇f = −(1/n) Xᵀ (y ⊙ σ(−y ⊙ Xx)).
+    """Mean logistic loss f(x) = (1/n) Σ_i log(1 + exp(−y_i a_iᵀ x)),
+    ∇f = −(1/n) Xᵀ (y ⊙ σ(−y ⊙ Xx)).
 
     Data (reproducible from ``seed``): rows a_i ~ N(0, I_d), a true weight w ~ N(0, I_d) rescaled
     to norm ``scale``, labels y_i = sign(a_iᵀw + ``noise``·ξ_i), ξ_i ~ N(0, 1). With noise > 0 the
@@ -374,7 +385,7 @@ class Logistic(Objective):
         rng = np.random.default_rng(seed)
         X = rng.standard_normal((n, d))
         w = rng.standard_normal(d)
-        w *= scale / max(np.linalg.norm(w), 1e-300)
+        w *= scale / max(float(np.linalg.norm(w)), 1e-300)
         y = np.where(X @ w + noise * rng.standard_normal(n) >= 0, 1.0, -1.0)
         self.X, self.y, self.w_true = X, y, w
         self.n, self.dim, self.seed = n, d, seed
@@ -430,7 +441,8 @@ def _partials(expr: sympy.Expr, variables) -> list[sympy.Expr]:
 
 @register_objective
 class ExprObjective(Objective):
-    """f given as an expression in x1, x2, ... (or x, one-dimensional), parsed by `parse_expression`.
+    """f given as an expression in x1, x2, ... (or x, one-dimensional), parsed by
+    `parse_expression`.
 
     ∇f is the sympy derivative (Dirac deltas from differentiating sign/Heaviside are replaced by 0,
     i.e. the almost-everywhere derivative; diff(Abs(x)) = sign(x) is a subgradient selection).
@@ -479,11 +491,15 @@ class ExprObjective(Objective):
         self._fn = lambdify_numpy(parsed.expr, self._args)
         self._gfn = sympy.lambdify(self._args, grads, modules="numpy")  # one compiled function
         # ∇²f sparse: entry (i, j) only for x_j occurring in ∂f/∂x_i; compiled on first `hess`
-        self._hess_entries = {}
-        for i, g in zip(self._used, grads):
+        self._hess_entries: dict[tuple[int, int], Any] = {}
+        for i, g in zip(self._used, grads, strict=True):
             row = [j for j in self._used if parsed.variables[j] in g.free_symbols]
             self._hess_entries.update(
-                zip(((i, j) for j in row), _partials(g, [parsed.variables[j] for j in row]))
+                zip(
+                    ((i, j) for j in row),
+                    _partials(g, [parsed.variables[j] for j in row]),
+                    strict=True,
+                )
             )
         self._hfns = None  # compiled on the first `hess` call
         self.lipschitz = self._constant_hessian_norm(grads)
@@ -493,9 +509,10 @@ class ExprObjective(Objective):
     @property
     def hess_exprs(self) -> tuple[tuple[sympy.Expr, ...], ...]:
         """∇²f as a dense d×d table of sympy expressions (zeros where ∂f/∂x_i ∌ x_j)."""
+        d = self.dim
+        assert d is not None  # an expression objective has a fixed dimension
         return tuple(
-            tuple(self._hess_entries.get((i, j), sympy.S.Zero) for j in range(self.dim))
-            for i in range(self.dim)
+            tuple(self._hess_entries.get((i, j), sympy.S.Zero) for j in range(d)) for i in range(d)
         )
 
     def _constant_hessian_norm(self, grads) -> float | None:
@@ -530,7 +547,7 @@ class ExprObjective(Objective):
         cols = self._cols(x)
         out = np.zeros(x.shape, dtype=x.dtype)
         with np.errstate(all="ignore"):
-            for i, g in zip(self._used, self._gfn(*cols)):
+            for i, g in zip(self._used, self._gfn(*cols), strict=True):
                 out[..., i] = g
         return out
 
@@ -546,7 +563,7 @@ class ExprObjective(Objective):
         cols = self._cols(x)
         out = np.zeros(x.shape + (self.dim,), dtype=x.dtype)
         with np.errstate(all="ignore"):
-            for (i, j), h in zip(self._hess_entries, self._hfns(*cols)):
+            for (i, j), h in zip(self._hess_entries, self._hfns(*cols), strict=True):
                 out[..., i, j] = h
         return out
 
@@ -572,7 +589,7 @@ class StochasticGradient(Objective):
         if not (np.isfinite(sigma) and sigma >= 0):
             raise LionKError(f"noise level sigma={sigma} must be a finite number ≥ 0")
         self.obj, self.sigma, self.seed = obj, sigma, seed
-        self.name = obj.name
+        self.name = obj.name  # type: ignore[misc]  # the wrapper is named after what it wraps
         self.dim, self.formula, self.lipschitz = obj.dim, obj.formula, obj.lipschitz
         self.rng = np.random.default_rng(seed)
 

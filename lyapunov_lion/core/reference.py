@@ -118,11 +118,12 @@ def _residual(objective, K, lam, x, t) -> float:
     """‖x − prox_{th}(x − t∇f(x))‖ / max(1, ‖x‖)  (0 exactly at stationary points of F)."""
     g = np.asarray(objective.grad(x), dtype=float)
     xp = prox_induced(K, lam, x - t * g, t)
-    return float(np.linalg.norm(x - xp) / max(1.0, np.linalg.norm(x)))
+    return float(np.linalg.norm(x - xp) / max(1.0, float(np.linalg.norm(x))))
 
 
 def _accelerated_prox_grad(objective, K, lam, x0, tol, max_iter):
-    """FISTA with backtracking and gradient restart. Returns (x, iterations, t, stopped, message)."""
+    """FISTA with backtracking and gradient restart. Returns (x, iterations, t, stopped,
+    message)."""
     L = objective.lipschitz
     t = 1.0 / L if L else 1.0
     x = prox_induced(K, lam, x0, t)  # a feasible start (λx ∈ dom K*)

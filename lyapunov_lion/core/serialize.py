@@ -42,7 +42,7 @@ def to_jsonable(v: Any, nonfinite: str = "null") -> Any:
     return v
 
 
-def file_problem(path, max_bytes: int = MAX_INPUT_BYTES) -> str | None:
+def file_problem(path: str | os.PathLike[str], max_bytes: int = MAX_INPUT_BYTES) -> str | None:
     """Why ``path`` cannot be read as a small regular file (None if it can): missing, a folder, a
     FIFO or device (reading could block or never end), or larger than ``max_bytes``."""
     try:
@@ -79,7 +79,10 @@ def _json_depth(text: str) -> int:
 
 
 def read_json_file(
-    path, what: str, max_bytes: int = MAX_INPUT_BYTES, max_depth: int = MAX_JSON_DEPTH
+    path: str | os.PathLike[str],
+    what: str,
+    max_bytes: int = MAX_INPUT_BYTES,
+    max_depth: int = MAX_JSON_DEPTH,
 ) -> Any:
     """Parse a small JSON file: a regular file of at most ``max_bytes``, UTF-8, nested at most
     ``max_depth`` levels; `LionKError` (one line, prefixed by ``what``) otherwise."""

@@ -10,12 +10,21 @@ unchanged on every backend.
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 import numpy as np
 
 from ..errors import LionKError
 
+Array: TypeAlias = Any
+"""An array of any array-API namespace (numpy, torch, array-api-strict, ...): the array API has
+no static type that spans the backends, so functions generic over them take and return `Array`."""
 
-def array_namespace(*arrays):
+Namespace: TypeAlias = Any
+"""An array-API namespace module (``numpy``, ``array_api_compat.torch``, ...)."""
+
+
+def array_namespace(*arrays: Array) -> Namespace:
     """Return the array-API namespace shared by ``arrays`` (numpy for plain Python values)."""
     for a in arrays:
         if isinstance(a, (np.ndarray, np.generic)):

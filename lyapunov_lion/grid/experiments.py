@@ -24,7 +24,7 @@ import importlib.util
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -52,7 +52,7 @@ class Experiment:
 
 # ----------------------------------------------------------------------------- simulate
 _NUM = (int, float)
-_KINDS = {
+_KINDS: dict[tuple[type, ...], str] = {
     _NUM: "a number",
     (int,): "an integer",
     (str,): "a string",
@@ -67,7 +67,7 @@ def _simulate_parameters() -> dict[str, tuple[type, ...]]:
     """The fields of `SimulationSpec` (any type for a field not listed here) and the history."""
     from ..simulate import SimulationSpec
 
-    types = {
+    types: dict[str, tuple[type, ...]] = {
         "K": (str, dict),
         "K_params": (dict,),
         "lam": _NUM,
@@ -370,7 +370,7 @@ def resolve(experiment: str) -> Callable[..., Any]:
     return fn
 
 
-def check_grid(spec, fail: Callable[[str, str], None]) -> None:
+def check_grid(spec, fail: Callable[[str, str], NoReturn]) -> None:
     """Driver-side checks before anything runs: the experiment exists, every setting is known
     and of the right type, and the experiment's own check passes on every cell."""
     exp = EXPERIMENTS.get(spec.experiment)

@@ -140,7 +140,7 @@ def lambda_series(
         else:
             xs = r["metrics"].get(x)
             points = (
-                list(zip(xs, value))
+                list(zip(xs, value, strict=True))
                 if isinstance(xs, list) and isinstance(value, list) and len(xs) == len(value)
                 else []
             )

@@ -99,8 +99,9 @@ def run_grid(
 
     ``grid``: a grid file, a `GridSpec`, or the same content as a dict
     (``{"grid": {"name": ..., "experiment": ...}, "fixed": {...}, "axes": {...}}``, see
-    `parse_grid`; tuples count as lists); then ``store`` must be given. The returned `GridRun` counts what this run did
-    and ``.rows()`` reads every cell's settings and metrics back from the store, e.g.::
+    `parse_grid`; tuples count as lists); then ``store`` must be given. The returned `GridRun`
+    counts what this run did and ``.rows()`` reads every cell's settings and metrics back from the
+    store, e.g.::
 
         run = run_grid({"grid": {"name": "lam", "experiment": "train"},
                         "fixed": {"steps": 200}, "axes": {"lam": [0.0, 1.0], "seed": [0, 1]}},
@@ -113,16 +114,14 @@ def run_grid(
     ``max_attempts`` bounds the runs of a cell whose worker dies; ``lease`` (s) is how long a
     claim survives a silent driver; ``retry_failed`` reruns cells recorded failed.
     """
-    in_memory = isinstance(grid, (GridSpec, Mapping))
-    spec = (
-        grid
-        if isinstance(grid, GridSpec)
-        else parse_grid(_as_toml(grid))
-        if in_memory
-        else load_grid(grid)
-    )
+    if isinstance(grid, GridSpec):
+        spec = grid
+    elif isinstance(grid, Mapping):
+        spec = parse_grid(_as_toml(grid))
+    else:
+        spec = load_grid(grid)
     if store is None:
-        if in_memory:
+        if isinstance(grid, (GridSpec, Mapping)):
             raise LionKError("give the store file for a grid built in Python")
         store = default_store(grid)
     if max_attempts < 1 or lease <= 0:
@@ -251,7 +250,7 @@ def _drive(
             else:
                 run.discarded += 1
         if time.monotonic() - last_update > 5.0:
-            db.update_run(owner, **_counts(run))
+            db.update_run(owner, finished=False, **_counts(run))
             last_update = time.monotonic()
         report()
 

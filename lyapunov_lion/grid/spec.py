@@ -33,7 +33,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -76,7 +76,7 @@ class GridSpec:
         names = list(self.axes)
         out = []
         for i, combo in enumerate(itertools.product(*(self.axes[n] for n in names))):
-            settings = dict(sorted({**self.fixed, **dict(zip(names, combo))}.items()))
+            settings = dict(sorted({**self.fixed, **dict(zip(names, combo, strict=True))}.items()))
             out.append(Cell(i, settings, cell_hash(self.experiment, settings)))
         return out
 
@@ -117,7 +117,7 @@ def load_grid(path: str | Path) -> GridSpec:
 def parse_grid(data: dict[str, Any], source: str = "<grid>") -> GridSpec:
     """Check a grid given as a dict (the parsed TOML) and build the `GridSpec`."""
 
-    def fail(where: str, what: str):
+    def fail(where: str, what: str) -> NoReturn:
         raise LionKError(f"{source}: {where}: {what}")
 
     unknown = sorted(set(data) - _SECTIONS)

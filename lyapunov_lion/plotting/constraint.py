@@ -28,6 +28,7 @@ the simplex; for a user norm or the grid fallback they are the section xâ‚ƒ = â€
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,12 @@ class ConstraintShape:
                 float(v[:, 1].min()),
                 float(v[:, 1].max()),
             )
-        if self.kind == "implicit" and self.field is not None:
+        if (
+            self.kind == "implicit"
+            and self.field is not None
+            and self.grid_x is not None
+            and self.grid_y is not None
+        ):
             near = self.field <= self.level
             if np.any(near):
                 xs, ys = self.grid_x[near], self.grid_y[near]
@@ -224,9 +230,10 @@ def draw_constraint(
     from matplotlib.patches import Polygon
 
     shape = constraint_geometry(K, lam, dim=dim, extent=extent)
-    line = {"color": "black", "linestyle": "--", "linewidth": 1.0, "zorder": 4.5}
+    line: dict[str, Any] = {"color": "black", "linestyle": "--", "linewidth": 1.0, "zorder": 4.5}
     line.update(style)
     if shape.kind == "polygon":
+        assert shape.vertices is not None  # a polygon has its vertices
         ax.add_patch(
             Polygon(
                 shape.vertices, closed=True, fill=False, label=shape.label, gid="constraint", **line
@@ -245,6 +252,7 @@ def draw_constraint(
                 )
             )
     elif shape.kind == "segment":
+        assert shape.vertices is not None  # a segment has its two end points
         ax.add_line(
             Line2D(
                 shape.vertices[:, 0],

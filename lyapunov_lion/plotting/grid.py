@@ -44,7 +44,9 @@ def figure_metric_vs_lambda(
                     alpha=0.2,
                     lw=0,
                 )
-                xs = np.concatenate([np.full(v.size, lam) for lam, v in zip(lams, vals)])
+                xs = np.concatenate(
+                    [np.full(v.size, lam) for lam, v in zip(lams, vals, strict=True)]
+                )
                 ax.plot(xs, np.concatenate(vals), ".", color=color, ms=2.0, alpha=0.6)
         if log:
             ax.set_yscale("log")

@@ -7,6 +7,8 @@ Phase 2: once λx ∈ dom K*, H is non-increasing while f need not be.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from matplotlib.lines import Line2D
 
@@ -14,15 +16,18 @@ from ..errors import LionKError
 from ._series import as_series, nonfinite_note
 from .style import OKABE_ITO, PALETTE, place_legend
 
+if TYPE_CHECKING:
+    from matplotlib.typing import LineStyleType
+
 DIST_LABEL = "dist(λx, dom K*)"
-ENERGY_STYLES = {"f": "-", "H": "--", "F": ":"}
+ENERGY_STYLES: dict[str, LineStyleType] = {"f": "-", "H": "--", "F": ":"}
 ENERGY_WIDTHS = {"f": 1.0, "H": 1.3, "F": 1.1}
 ENERGY_COLORS = {
     "f": OKABE_ITO["blue"],
     "H": OKABE_ITO["vermillion"],
     "F": OKABE_ITO["bluish_green"],
 }
-EXIT_STYLE = "-."
+EXIT_STYLE: LineStyleType = "-."
 
 DIST_FLOOR_FACTOR = 0.1
 """Zero distances are drawn at this fraction of the smallest positive distance or bound."""
@@ -95,6 +100,8 @@ def plot_phase(
         raise LionKError(f"t has shape {t.shape}; expected (T,)")
     n = t.shape[0]
     D = as_series(dist, n, "dist")
+    if D is None:
+        raise LionKError("dist is required: an array (T,) or a mapping label → (T,)")
     labels = list(D)
     B = as_series(bound, n, "bound", labels)
     FF = as_series(f, n, "f", labels)
@@ -113,8 +120,8 @@ def plot_phase(
             raise LionKError(
                 f"dist[{k!r}] has negative values (min {fin.min():.3g}); a distance is ≥ 0"
             )
-    positives = [v[np.isfinite(v) & (v > 0)] for v in list(D.values()) + list((B or {}).values())]
-    positives = np.concatenate(positives) if positives else np.array([])
+    parts = [v[np.isfinite(v) & (v > 0)] for v in list(D.values()) + list((B or {}).values())]
+    positives = np.concatenate(parts) if parts else np.array([])
     floor = DIST_FLOOR_FACTOR * positives.min() if positives.size else 1e-16
     zero_label = f"dist = 0 (drawn at {floor:.0e})"
     any_zero = any_bound = False

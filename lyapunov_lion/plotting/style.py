@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 from cycler import cycler
@@ -91,9 +92,9 @@ def paper_style(**overrides: object) -> Iterator[None]:
     Fonts and line widths are fixed when artists are created, so build the figure *inside* the
     block; `save_figure` re-applies the style itself.
     """
-    rc = dict(PAPER_RC)
+    rc: dict[str, Any] = dict(PAPER_RC)
     rc.update(overrides)
-    with mpl.rc_context(rc):
+    with mpl.rc_context(rc):  # type: ignore[arg-type]  # keys checked by matplotlib at runtime
         yield
 
 
@@ -125,8 +126,8 @@ def save_figure(fig: Figure, path, *, dpi: int = PNG_DPI) -> Path:
 
     The saved area is the figure's tight bounding box (legends outside the axes are kept).
     No creation date is embedded, so the same figure gives the same bytes on every run (the
-    committed figures can be checked against a regeneration). Parent directories are created. Returns the path written. Raises `LionKError` for any other
-    extension.
+    committed figures can be checked against a regeneration). Parent directories are created.
+    Returns the path written. Raises `LionKError` for any other extension.
     """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")

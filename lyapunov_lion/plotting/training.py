@@ -41,7 +41,8 @@ def plot_weight_histograms(history: dict, names=None, n_steps: int = 4, title: s
     with paper_style():
         fig = new_figure(TEXT_WIDTH_IN, 1.9 * nrows + 0.4)
         axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-        for ax, t in zip(axes, tensors):
+        # nrows·ncols ≥ len(tensors): the grid may have spare axes, so zip stops at the tensors
+        for ax, t in zip(axes, tensors, strict=False):
             edges, hist = np.asarray(t["edges"]), np.asarray(t["hist"], dtype=float)
             for j, i in enumerate(idx):
                 frac = hist[i] / max(hist[i].sum(), 1)

@@ -57,7 +57,8 @@ def _points_box(pts: np.ndarray) -> tuple[float, float, float, float] | None:
 def square_limits(
     box: tuple[float, float, float, float] | None, margin: float = MARGIN
 ) -> tuple[float, float, float, float]:
-    """Square limits centred on ``box`` = (xmin, xmax, ymin, ymax), widened by ``margin`` per side."""
+    """Square limits centred on ``box`` = (xmin, xmax, ymin, ymax), widened by ``margin`` per
+    side."""
     if box is None:
         return -1.0, 1.0, -1.0, 1.0
     xmin, xmax, ymin, ymax = box
@@ -126,10 +127,10 @@ def plot_trajectory_2d(
     - ``optimum``: a point drawn as a star.
 
     Each path starts at a circle and ends at a square (first / last finite point); non-finite
-    points are not drawn and the legend says from which row of the path. Paths longer than ``max_points``
-    are thinned evenly (keeping both ends). Limits are square, equal aspect, and contain the
-    paths, the constraint and the optimum with an 8 % margin. ``legend_loc`` is a matplotlib
-    location or ``"below"`` (under the axes, two columns).
+    points are not drawn and the legend says from which row of the path. Paths longer than
+    ``max_points`` are thinned evenly (keeping both ends). Limits are square, equal aspect, and
+    contain the paths, the constraint and the optimum with an 8 % margin. ``legend_loc`` is a
+    matplotlib location or ``"below"`` (under the axes, two columns).
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -147,7 +148,7 @@ def plot_trajectory_2d(
         boxes.append(_points_box(opt[None, :2]))
     content = _union(boxes)
     shape = None
-    if K is not None:
+    if K is not None and lam is not None:
         r = 1.0 / lam if lam > 0 else 1.0
         ext = square_limits(_union([content, (-2 * r, 2 * r, -2 * r, 2 * r)]), margin=0.0)
         shape = constraint_geometry(K, lam, dim=dim, extent=ext)
@@ -166,7 +167,7 @@ def plot_trajectory_2d(
             handles_extra.append(
                 Patch(facecolor="0.75", edgecolor="0.45", linewidth=0.35, label=text)
             )
-    if K is not None:
+    if K is not None and lam is not None and shape is not None:
         draw_constraint(
             ax, K, lam, dim=dim, extent=shape.extent if shape.kind == "implicit" else None
         )

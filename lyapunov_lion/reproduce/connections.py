@@ -56,6 +56,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +78,7 @@ CLAIM = (
     "sᵀ∇f(x_t), and H = F. Mirror descent: the fast-x limit λx = ∇K(m). Hamiltonian "
     "descent: λ = 0, H = αf + K(m). (spec §7, marked derived)"
 )
-SETTINGS = {
+SETTINGS: dict[str, dict[str, Any]] = {
     "full": {"steps": 2000, "s_grid": (0.02, 0.01, 0.005, 0.0025, 0.00125), "tau": 4.0},
     "reduced": {"steps": 200, "s_grid": (0.02, 0.01, 0.005), "tau": 0.5},
 }
@@ -641,6 +642,7 @@ def draw(d: dict):
                 OKABE_ITO["bluish_green"],
                 OKABE_ITO["reddish_purple"],
             ),
+            strict=True,
         ):
             dps = np.maximum(r["diff_per_step"], ZERO_FLOOR)
             ax_step.plot(np.arange(dps.size), dps, color=col, lw=0.8, label=r["row"])

@@ -16,6 +16,8 @@ is chosen 10× above it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..core.kfunc import make_K
@@ -52,7 +54,7 @@ LAMS_TRAJ = (1.5, 0.5)
 X0 = (-3.0, 2.5)
 LEVEL = 1e-5
 
-SETTINGS = {
+SETTINGS: dict[str, dict[str, Any]] = {
     "full": {
         "traj_steps": 12_000,
         "sweep_n": 400,
@@ -151,8 +153,8 @@ def compute(size: str = "full") -> dict:
     H = np.asarray(diag.H_d_explicit)
     exits = np.asarray(diag.phase1_exit)
     mono = monotonicity(H, exits)
-    slack = explicit_slack(X, LR, TOY.lipschitz)
-    refs = [constrained_optimum(TOY, K, float(l)) for l in lams]
+    slack = explicit_slack(X, LR, TOY.lipschitz_constant())
+    refs = [constrained_optimum(TOY, K, float(lam)) for lam in lams]
 
     grid = np.linspace(s["sweep_lo"], s["sweep_hi"], s["sweep_n"])
     loss, xT = converged_loss_sweep(grid, s["sweep_steps"], s["window"])
@@ -293,7 +295,7 @@ def draw(d: dict):
 
         # (c) converged loss against λ, (d) the same near the threshold on a log scale
         grid, loss = d["grid"], d["loss"]
-        markers = [
+        markers: list[tuple[float, str, dict[str, Any]]] = [
             (LAM_STAR, "λ* = 2/3 (exact)", {"color": PALETTE[2], "lw": 1.1}),
             (d["lam_hat"], f"measured λ̂ = {d['lam_hat']:.4f}", {"color": PALETTE[1], "ls": "--"}),
             (PAPER_READING, "paper's reading λ ≥ 0.6", {"color": "0.45", "ls": ":"}),

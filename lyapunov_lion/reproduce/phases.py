@@ -101,7 +101,7 @@ def compute(size: str = "full", K_names=K_NAMES) -> dict:
         bound = phase1_bound(dist[0], LR, LAM, steps, DECAY)
         H = np.asarray(diag.H_d_explicit)
         f = np.asarray(diag.f)
-        slack = explicit_slack(X, LR, TOY.lipschitz)
+        slack = explicit_slack(X, LR, TOY.lipschitz_constant())
         exits = np.asarray(diag.phase1_exit)
         per = []
         for i in range(x0.shape[0]):
@@ -112,6 +112,7 @@ def compute(size: str = "full", K_names=K_NAMES) -> dict:
                 )
             e2 = strict_entry(dist[:, i])
             ineq = diag.explicit_inequality
+            assert ineq is not None  # explicit decay and L given: the check ran
             p = {
                 "x0": x0[i].tolist(),
                 "phase1_exit_step": e,

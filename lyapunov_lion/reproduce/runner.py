@@ -8,6 +8,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from ..core.serialize import to_jsonable
 from ..errors import LionKError
@@ -116,9 +117,10 @@ def render_index(results: dict, figures) -> str:
             "# Paper reproductions",
             "",
             "Discrete-time reproductions of the figures of Chen, Liu, Liang, Liu, *Lion Secretly "
-            "Solves Constrained Optimization: As Lyapunov Predicts* (ICLR 2024): those that need no "
-            "network training, and CPU-sized analogs of the training figures. Each report states the paper's claim, the exact command, the "
-            "settings (the paper gives none; ours are justified in each report), the measured "
+            "Solves Constrained Optimization: As Lyapunov Predicts* (ICLR 2024): those that need "
+            "no network training, and CPU-sized analogs of the training figures. Each report "
+            "states the paper's claim, the exact command, the settings (the paper gives none; "
+            "ours are justified in each report), the measured "
             "numbers, the figure and a verdict. Machine-readable numbers: "
             "[results.json](results.json).",
             "",
@@ -235,7 +237,7 @@ class _FigureWriter:
 
         methods = multiprocessing.get_all_start_methods()
         self._ctx = multiprocessing.get_context("fork") if "fork" in methods else None
-        self._pending = None
+        self._pending: tuple[Any, Any, Callable[[], None]] | None = None
 
     def submit(self, figure, paths, done: Callable[[], None]) -> None:
         self.wait()

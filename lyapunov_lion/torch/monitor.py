@@ -28,8 +28,8 @@ after entry with dist > tol (0 when the set is invariant, as the theory says).
 
 ``tol`` defaults to 4·eps(dtype)·√n·max(1, 1/(ηλ)) per tensor (n entries): the rounding of n
 entries at |λx| ≈ 1 in the parameter's precision, amplified by the slow contraction (see
-`default_tol`: rounded Lion settles ~eps/(ηλ) outside the box, not inside it). Cost per record: one float64 copy of each tensor and
-O(n) work (O(n log n) for linf, an SVD for nuclear).
+`default_tol`: rounded Lion settles ~eps/(ηλ) outside the box, not inside it). Cost per record: one
+float64 copy of each tensor and O(n) work (O(n log n) for linf, an SVD for nuclear).
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def _measure(
     band = 2 * lr * lam
     out = dict.fromkeys(("radius", "dist", "boundary", "fy", "fy_rel"), math.nan)
     y = s * lam * x
-    Kg = Kc = None
+    Kg = Kc = math.nan  # set on every branch below where g is given
     if isinstance(K, Nuclear):
         sig = np.linalg.svd(as_matrix(torch.from_numpy(x)).numpy(), compute_uv=False)
         out["radius"] = float(sig.max(initial=0.0))
@@ -197,7 +197,7 @@ class LionKMonitor:
 
     def _record(self) -> None:
         self.steps.append(self.step)
-        for t, ser, hist in zip(self.tensors, self.series, self.hist):
+        for t, ser, hist in zip(self.tensors, self.series, self.hist, strict=True):
             group = self.optimizer.param_groups[t["group"]]
             p = t["param"]
             x = _numpy(p)
@@ -218,7 +218,7 @@ class LionKMonitor:
     def summary(self) -> list[dict[str, Any]]:
         """Per tensor: name, shape, K, λ, η, latest values, entry step, phase-1 bound, stays-in."""
         rows = []
-        for t, ser in zip(self.tensors, self.series):
+        for t, ser in zip(self.tensors, self.series, strict=True):
             group = self.optimizer.param_groups[t["group"]]
             lam, lr0 = group["weight_decay"], ser["lr"][0]
             dist = np.asarray(ser["dist"])
@@ -251,8 +251,10 @@ class LionKMonitor:
     def history(self) -> dict[str, Any]:
         """Everything recorded, as arrays: ``steps`` (n,), per tensor its series (n,) and
         histograms (n, bins) with their ``edges``."""
-        out = {"steps": np.asarray(self.steps), "every": self.every, "tensors": []}
-        for t, ser, hist, summ in zip(self.tensors, self.series, self.hist, self.summary()):
+        out: dict[str, Any] = {"steps": np.asarray(self.steps), "every": self.every, "tensors": []}
+        for t, ser, hist, summ in zip(
+            self.tensors, self.series, self.hist, self.summary(), strict=True
+        ):
             d = {k: v for k, v in summ.items()}
             d.update({k: np.asarray(v, dtype=float) for k, v in ser.items()})
             if self.bins:
@@ -273,7 +275,7 @@ class LionKMonitor:
 
     def table(self) -> str:
         """A printable table of `summary` (latest record)."""
-        head = (
+        head: tuple[str, ...] = (
             "tensor",
             "shape",
             "K",
@@ -289,7 +291,7 @@ class LionKMonitor:
         summary = self.summary()
         ns = any(math.isfinite(r["polar_distance"]) for r in summary)
         head += ("NS dist",) if ns else ()
-        rows = [head]
+        rows: list[tuple[str, ...]] = [head]
         for r in summary:
             rows.append(
                 (
@@ -312,7 +314,9 @@ class LionKMonitor:
                 )
             )
         widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+        ]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return (
             f"step {self.step}: entry = first recorded step with dist ≤ tol (every "

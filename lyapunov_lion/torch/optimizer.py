@@ -143,7 +143,7 @@ class LionK(torch.optim.Optimizer):
     def state_dict(self) -> dict:
         """As torch's, with each group's K stored as its text label (``huber:delta=0.5``)."""
         sd = super().state_dict()
-        for g_saved, group in zip(sd["param_groups"], self.param_groups):
+        for g_saved, group in zip(sd["param_groups"], self.param_groups, strict=True):
             g_saved["K"] = K_label(group["K"])
         return sd
 
@@ -151,7 +151,8 @@ class LionK(torch.optim.Optimizer):
         """Load momenta and hyper-parameters; the K of each group must match the saved label."""
         current = [g["K"] for g in self.param_groups]
         saved = [g.get("K") for g in state_dict.get("param_groups", [])]
-        for i, (K, label) in enumerate(zip(current, saved)):
+        # a group-count mismatch is left to torch's load_state_dict below, which names it
+        for i, (K, label) in enumerate(zip(current, saved, strict=False)):
             label = K_label(label) if isinstance(label, KFunction) else label
             if label != K_label(K):
                 raise LionKError(
@@ -159,7 +160,7 @@ class LionK(torch.optim.Optimizer):
                     f"this optimizer has K={K_label(K)!r}; build it with the same K"
                 )
         super().load_state_dict(state_dict)
-        for group, K in zip(self.param_groups, current):
+        for group, K in zip(self.param_groups, current, strict=True):
             group["K"] = K
 
     # -- the step ------------------------------------------------------------------------------
@@ -186,7 +187,7 @@ class LionK(torch.optim.Optimizer):
 
     @staticmethod
     def _check_param(p: torch.Tensor, rule) -> None:
-        if p.grad.is_sparse:
+        if p.grad is not None and p.grad.is_sparse:
             raise LionKError(
                 f"LionK does not support sparse gradients (parameter of shape "
                 f"{tuple(p.shape)}); use dense gradients, e.g. nn.Embedding(sparse=False)"
@@ -216,6 +217,7 @@ class LionK(torch.optim.Optimizer):
         """One tensor: the operation order of ``lion_pytorch.Lion`` (mul/add momenta)."""
         lr, lam, (beta1, beta2) = group["lr"], group["weight_decay"], group["betas"]
         x, m = self._real(p), self._real(state["exp_avg"])
+        assert p.grad is not None  # step() visits parameters with a gradient only
         g = self._real(p.grad)
         if group["maximize"]:
             g = -g
@@ -249,10 +251,12 @@ class LionK(torch.optim.Optimizer):
             flat.append((x, m, g))
         if not flat:
             return
-        xs, ms, gs = (_pieces(list(t)) for t in zip(*flat))
-        batches, current, size = [], [], 0
-        for x_parts, m_parts, g_parts in zip(xs, ms, gs):
-            for piece in zip(x_parts, m_parts, g_parts):
+        xs, ms, gs = (_pieces(list(t)) for t in zip(*flat, strict=True))
+        batches: list[list[tuple[torch.Tensor, ...]]] = []
+        current: list[tuple[torch.Tensor, ...]] = []
+        size = 0
+        for x_parts, m_parts, g_parts in zip(xs, ms, gs, strict=True):
+            for piece in zip(x_parts, m_parts, g_parts, strict=True):
                 if current and size + piece[0].numel() > BATCH:
                     batches.append(current)
                     current, size = [], 0
@@ -260,9 +264,9 @@ class LionK(torch.optim.Optimizer):
                 size += piece[0].numel()
         batches.append(current)
         for batch in batches:
-            X, M, G = (list(t) for t in zip(*batch))
+            X, M, G = (list(t) for t in zip(*batch, strict=True))
             if group["maximize"]:
-                G = torch._foreach_neg(G)
+                G = list(torch._foreach_neg(G))
             c = torch._foreach_lerp(M, G, 1 - beta1)
             rule.apply_list_(c)
             if group["decay"] == "explicit":

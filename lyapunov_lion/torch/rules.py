@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 
+from ..core.capabilities import ExpressionBacked
 from ..core.kfunc import KFunction, SeparableK, make_K
 from ..errors import LionKError
 
@@ -71,9 +72,8 @@ def K_from_spec(spec: Any) -> KFunction:
 
 def K_label(K: KFunction) -> str:
     """A short text naming K: ``huber:delta=0.5``, ``l1``, or ``expr:x**4/4 + Abs(x)``."""
-    expression = getattr(K, "expression", None)
-    if expression is not None:
-        return f"expr:{expression}"
+    if isinstance(K, ExpressionBacked) and K.expression is not None:
+        return f"expr:{K.expression}"
     params = ",".join(f"{k}={v:g}" for k, v in K.param_values.items())
     return f"{K.name}:{params}" if params else K.name
 
@@ -104,14 +104,13 @@ def _catalog_kernels(K: KFunction) -> tuple[Callable | None, Callable | None]:
     (None, None) for other K. Each computes the catalog's ∇K formula (same operations)."""
     from ..core import catalog as cat
 
-    kind = type(K)
-    if kind is cat.L1 or (kind is cat.Deadzone and K.e == 0):
+    if type(K) is cat.L1 or (type(K) is cat.Deadzone and K.e == 0):
         return _sign_, torch._foreach_sign_
-    if kind is cat.SqL2:
+    if type(K) is cat.SqL2:
         return _identity_, lambda cs: cs
-    if kind is cat.LogCosh:
+    if type(K) is cat.LogCosh:
         return _tanh_, torch._foreach_tanh_
-    if kind is cat.Huber:
+    if type(K) is cat.Huber:
         d = K.delta
 
         def huber_(c):
@@ -122,15 +121,15 @@ def _catalog_kernels(K: KFunction) -> tuple[Callable | None, Callable | None]:
             torch._foreach_clamp_max_(cs, d)
 
         return huber_, huber_list_
-    if kind is cat.Relativistic:
+    if type(K) is cat.Relativistic:
         return (lambda c: c.div_(torch.sqrt(1 + c * c))), None
-    if kind is cat.PowerP:
+    if type(K) is cat.PowerP:
         p1 = K.p - 1
         return (lambda c: c.copy_(torch.sign(c) * torch.abs(c) ** p1)), None
-    if kind is cat.Deadzone:
+    if type(K) is cat.Deadzone:
         e = K.e
         return (lambda c: c.copy_(torch.sign(c) * (torch.abs(c) > e).to(c.dtype))), None
-    if kind is cat.L1PlusSq:
+    if type(K) is cat.L1PlusSq:
         return (lambda c: c.add_(torch.sign(c))), None
     return None, None
 
@@ -151,7 +150,8 @@ def _torch_where(dtype):
 
 @dataclass
 class CompiledExpression:
-    """k'(x) of a verified separable K, compiled by sympy's torch printer (one function per dtype)."""
+    """k'(x) of a verified separable K, compiled by sympy's torch printer (one function per
+    dtype)."""
 
     expr: Any
     text: str
@@ -178,7 +178,7 @@ class CompiledExpression:
         return out.to(x.dtype)
 
 
-def compile_expression_grad(K: KFunction) -> CompiledExpression:
+def compile_expression_grad(K: ExpressionBacked) -> CompiledExpression:
     """The torch k' of a K built by `lyapunov_lion.symbolic.K_from_report` (least-magnitude
     subgradient at kinks, as the numpy version)."""
     from ..symbolic.kbuild import _grad_piecewise
@@ -197,7 +197,7 @@ class ElementwiseRule:
     def __post_init__(self):
         self._one, self._many = _catalog_kernels(self.K)
         if self._one is None:
-            if getattr(self.K, "report", None) is not None and hasattr(self.K, "expression"):
+            if isinstance(self.K, ExpressionBacked) and self.K.report is not None:
                 grad = compile_expression_grad(self.K)
             else:
                 xp = _xp()
@@ -275,13 +275,17 @@ class TensorRule:
             cat.L2: _l2_,
             cat.Linf: _linf_,
             cat.LogSumExp: _softmax_,
-            cat.Lp: lambda c: _lp_(c, self.K.p),
+            cat.Lp: lambda c: _lp_(c, self.K.param_values["p"]),
         }.get(type(self.K))
 
     def apply_(self, c):
-        if self._fast is not None and c.is_contiguous() and c.dtype == _work_dtype(c):
-            if self._fast(c) is not None:
-                return c
+        if (
+            self._fast is not None
+            and c.is_contiguous()
+            and c.dtype == _work_dtype(c)
+            and self._fast(c) is not None
+        ):
+            return c
         v = c.reshape(-1).to(_work_dtype(c))
         return c.copy_(self.K.grad(v).reshape(c.shape))
 
@@ -323,7 +327,8 @@ def newton_schulz(G, steps: int = 5, coeffs: tuple[float, float, float] = NS_COE
 
 
 def polar_distance(G, P) -> float:
-    """‖P − polar(G)‖_F / ‖polar(G)‖_F: how far an approximate polar factor P is from the exact one."""
+    """‖P − polar(G)‖_F / ‖polar(G)‖_F: how far an approximate polar factor P is from the exact
+    one."""
     E = polar_exact(G.double())
     return float(
         torch.linalg.matrix_norm(P.double() - E) / torch.linalg.matrix_norm(E).clamp_min(1e-300)
@@ -373,9 +378,10 @@ def make_rule(K: KFunction, polar: str = "exact", ns_steps: int = 5):
         if K.name != "nuclear":
             raise LionKError(f"K={K.name}: only the nuclear norm is supported among matrix K")
         return MatrixRule(K, polar=polar, ns_steps=ns_steps)
-    if getattr(K, "dim", None) is not None:
+    dim = getattr(K, "dim", None)  # a verified non-separable K lives on a fixed R^dim
+    if dim is not None:
         raise LionKError(
-            f"K={K_label(K)} is a verified K on R^{K.dim} (in x1, x2, …); LionK takes "
+            f"K={K_label(K)} is a verified K on R^{dim} (in x1, x2, …); LionK takes "
             "a separable verified K (an expression in x) or a catalog norm (l2, lp, linf)"
         )
     return TensorRule(K)

@@ -1,10 +1,15 @@
-"""Data sets shipped inside packages (no network): sklearn's digits (1,797 8×8 images, 10 classes)."""
+"""Data sets shipped inside packages (no network): sklearn's digits (1,797 8×8 images, 10
+classes)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 from ..errors import LionKError
 
@@ -13,12 +18,13 @@ DATASETS = ("digits",)
 
 @dataclass
 class Split:
-    """Train/test tensors: ``x_*`` float (n, 1, 8, 8) with pixels scaled to [0, 1], ``y_*`` int64."""
+    """Train/test tensors: ``x_*`` float (n, 1, 8, 8) with pixels scaled to [0, 1], ``y_*``
+    int64."""
 
-    x_train: object
-    y_train: object
-    x_test: object
-    y_test: object
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
     n_classes: int
 
 

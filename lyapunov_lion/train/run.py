@@ -109,7 +109,7 @@ def train(
                 progress(t + 1, losses[t])
         with torch.no_grad():
             out_tr, out_te = net(split.x_train), net(split.x_test)
-            metrics = {
+            metrics: dict[str, Any] = {
                 "final_train_loss": float(loss_fn(out_tr, split.y_train)),
                 "final_train_accuracy": float((out_tr.argmax(1) == split.y_train).float().mean()),
                 "test_loss": float(loss_fn(out_te, split.y_test)),

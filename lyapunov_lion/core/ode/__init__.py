@@ -1,6 +1,7 @@
 """Continuous-time Lion-K (spec §3): coefficient map, integrators, diagnostics and guards.
 
-* `continuous_from_discrete` / `discrete_from_continuous`: α = γ = (1 − β2)/η, ε = η(1 − β1)/(1 − β2).
+* `continuous_from_discrete` / `discrete_from_continuous`: α = γ = (1 − β2)/η,
+  ε = η(1 − β1)/(1 − β2).
 * `solve_lion_ode`: smooth K with scipy (Radau + analytic Jacobian when stiff, else DOP853); K
   with a jumping ∇K: l1, deadzone, l1_plus_sq (ε > 0) by event-driven Filippov integration with
   sliding modes; linf, l2, lp (and the former at ε = 0) by extrapolated implicit substeps that

@@ -12,16 +12,19 @@ EMA rate for m): β2 = 1 − αη, β1 = 1 − εγ.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from ...errors import LionKError
 
 __all__ = ["continuous_from_discrete", "discrete_from_continuous"]
 
 
-def _finite(name, v):
+def _finite(name: str, v: Any) -> NDArray[np.float64]:
     try:
-        a = np.asarray(v, dtype=float)
+        a = np.asarray(v, dtype=np.float64)
     except (TypeError, ValueError):
         raise LionKError(f"{name}={v!r} is not a number") from None
     if not np.all(np.isfinite(a)):
@@ -29,10 +32,14 @@ def _finite(name, v):
     return a
 
 
-def continuous_from_discrete(lr, beta1, beta2) -> dict:
+def continuous_from_discrete(lr: Any, beta1: Any, beta2: Any) -> dict[str, Any]:
     """(η, β1, β2) → {alpha, gamma, eps}: α = γ = (1 − β2)/η, ε = η(1 − β1)/(1 − β2).
 
     Needs η > 0, 0 ≤ β1 ≤ 1 and 0 ≤ β2 < 1. Arrays broadcast (one value per run).
+
+    >>> c = continuous_from_discrete(0.01, 0.9, 0.99)  # Lion's defaults at η = 0.01
+    >>> round(c["alpha"], 12), round(c["gamma"], 12), round(c["eps"], 12)
+    (1.0, 1.0, 0.1)
     """
     lr, b1, b2 = _finite("lr", lr), _finite("beta1", beta1), _finite("beta2", beta2)
     if np.any(lr <= 0):
@@ -47,11 +54,14 @@ def continuous_from_discrete(lr, beta1, beta2) -> dict:
     return {k: (float(v) if v.ndim == 0 else v) for k, v in out.items()}
 
 
-def discrete_from_continuous(alpha, gamma, eps, lr) -> dict:
+def discrete_from_continuous(alpha: Any, gamma: Any, eps: Any, lr: Any) -> dict[str, Any]:
     """(α, γ, ε, η) → {lr, beta1, beta2}: β2 = 1 − αη, β1 = 1 − εγ.
 
     Requires α = γ (relative tolerance 1e-12: the discrete scheme has a single momentum rate), and
     the result to be a valid discrete scheme: 0 ≤ β1 ≤ 1 (εγ ≤ 1) and 0 ≤ β2 < 1 (αη ≤ 1).
+
+    >>> discrete_from_continuous(1.0, 1.0, 0.1, 0.01)
+    {'lr': 0.01, 'beta1': 0.9, 'beta2': 0.99}
     """
     a, g, e, lr = (
         _finite(n, v) for n, v in (("alpha", alpha), ("gamma", gamma), ("eps", eps), ("lr", lr))

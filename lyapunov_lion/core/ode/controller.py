@@ -98,7 +98,7 @@ class SwitchMonitor:
     switches: int = ZENO_SWITCHES
     h_clean: float = float("inf")
     run: int = 0
-    _clean: deque = field(default_factory=lambda: deque(maxlen=50))
+    _clean: deque[float] = field(default_factory=lambda: deque(maxlen=50))
 
     def accepted(self, h: float, clean: bool) -> None:
         """Record an accepted step of size h; ``clean``: full order and no switch."""

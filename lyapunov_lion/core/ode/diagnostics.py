@@ -11,9 +11,10 @@ the Filippov equivalent control on a sliding coordinate). For differentiable K, 
 
 Guards (each violation sets success = False and is named in the message):
 
-* ``invariance``: once dist ≤ DOMAIN_TOL, dist stays ≤ tol_dom = max(DOMAIN_TOL, 10λ(atol + rtol·s)),
-  s = max(‖x0‖_∞, 1/λ) (the phase-1 theorem makes {λx ∈ dom K*} invariant; tol_dom is the
-  solver's error scale, taken from the start and the domain radius, not from the solution).
+* ``invariance``: once dist ≤ DOMAIN_TOL, dist stays ≤
+  tol_dom = max(DOMAIN_TOL, 10λ(atol + rtol·s)), s = max(‖x0‖_∞, 1/λ) (the phase-1 theorem makes
+  {λx ∈ dom K*} invariant; tol_dom is the solver's error scale, taken from the start and the domain
+  radius, not from the solution).
 * ``phase1``: dist(t) ≤ e^{−λt}dist(0) + tol_dom for all t.
 * ``monotone_H``: in phase 2, H(t_{k+1}) − H(t_k) ≤ 10·(rtol·max(|H(t_entry)|, 1) + atol) (the
   solver's error scale; the exact H is non-increasing).

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -340,7 +341,7 @@ class _Segment:
         self.armed = self.g0 > self.tol
         self.n_poly = 0
         self.ts: list[float] = [t0]
-        self.interps: list = []
+        self.interps: list[Any] = []
         self.knots: list[tuple[float, np.ndarray]] = []
 
     def run(self, deadline):

@@ -379,8 +379,8 @@ def integrate_implicit(
                     if j == order - 1:
                         fine.append((s, mt, tiny))
                 row = [np.concatenate([x, m])]
-                for c in range(1, j + 1):
-                    row.append(row[c - 1] + (row[c - 1] - T[j - 1][c - 1]) / (n / seq[j - c] - 1))
+                for q in range(1, j + 1):
+                    row.append(row[q - 1] + (row[q - 1] - T[j - 1][q - 1]) / (n / seq[j - q] - 1))
                 T.append(row)
         except (_StepFailure, NumericalFailure) as exc:
             run.n_rejected += 1
@@ -430,7 +430,7 @@ def integrate_implicit(
         run.n_low_order += int(low)
         monitor.accepted(h_try, clean=not low and err_sw == 0.0)
         # accepted
-        t_new = outs[k_out] if clipped else t + h_try
+        t_new = outs[k_out] if clipped and outs is not None else t + h_try
         if clipped:
             k_out += 1
         if has_domain:
@@ -449,6 +449,7 @@ def integrate_implicit(
             pat = set_valued_pattern(K, mt_f, s_f, tiny_f)
             if pat.any():
                 any_sv = True
+                assert run.sliding_time is not None  # zeros(d) from the start
                 run.sliding_time += hsub * pat
                 key = tuple(int(i) for i in np.flatnonzero(pat))
                 run.sliding_sets[key] = run.sliding_sets.get(key, 0.0) + hsub

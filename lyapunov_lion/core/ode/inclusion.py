@@ -145,12 +145,13 @@ def set_valued_pattern(K: KFunction, w, s, tiny: float) -> np.ndarray:
     """Boolean (d,): coordinate i takes part in a non-smooth set of K at w = m̃.
 
     K's own ``nonsmooth_coordinates(w, tiny)`` when it has one — l2, lp: all coordinates when
-    ‖w‖∞ ≤ tiny (∂K(0) is the dual ball), none otherwise; linf: the coordinates attaining max|w_i| within ``tiny`` when there are ≥ 2 of them (the
-    switching surfaces |w_i| = |w_j|), all when ‖w‖∞ ≤ tiny; nuclear (through `FlatMatrixK`): all entries when
-    the smallest of the min(a, b) singular values of mat(w) is ≤ tiny (∂‖W‖_tr is the singleton
-    UVᵀ exactly when W has full rank min(a, b)). A K with a piecewise model of ∇K
-    (``gradient_model``: l1, deadzone, l1_plus_sq, verified K): |w_i − kink| ≤ tiny. Otherwise: all coordinates when the
-    selection s differs from the single-valued formula ∇K(w) by more than 1e-8·(1 + ‖s‖∞).
+    ‖w‖∞ ≤ tiny (∂K(0) is the dual ball), none otherwise; linf: the coordinates attaining max|w_i|
+    within ``tiny`` when there are ≥ 2 of them (the switching surfaces |w_i| = |w_j|), all when ‖w‖∞
+    ≤ tiny; nuclear (through `FlatMatrixK`): all entries when the smallest of the min(a, b) singular
+    values of mat(w) is ≤ tiny (∂‖W‖_tr is the singleton UVᵀ exactly when W has full rank
+    min(a, b)). A K with a piecewise model of ∇K (``gradient_model``: l1, deadzone, l1_plus_sq,
+    verified K): |w_i − kink| ≤ tiny. Otherwise: all coordinates when the selection s differs from
+    the single-valued formula ∇K(w) by more than 1e-8·(1 + ‖s‖∞).
     """
     w = np.asarray(w, dtype=float)
     d = w.size

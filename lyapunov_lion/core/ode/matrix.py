@@ -51,9 +51,11 @@ class FlatMatrixK(KFunction):
         super().__init__()
         self.base, self.event_shape = base, shape
         self.size = shape[0] * shape[1]
-        self.name = base.name  # instance attribute: the integrators' reports name the real K
-        self.differentiable, self.separable = base.differentiable, False
-        self.homogeneous, self.even = base.homogeneous, base.even
+        # instance attributes over the class defaults: the integrators' reports name the real K
+        # and see its flags (mypy: KFunction declares them ClassVar)
+        self.name = base.name  # type: ignore[misc]
+        self.differentiable, self.separable = base.differentiable, False  # type: ignore[misc]
+        self.homogeneous, self.even = base.homogeneous, base.even  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"FlatMatrixK({self.base!r}, event_shape={self.event_shape})"
@@ -151,10 +153,11 @@ class _FlatObjective:
         self._grad, self._f, self._hess, self.shape = grad, f, hess, shape
         self.size = shape[0] * shape[1]
         self.hess_constant = constant
+        # None marks "not available" for callers that probe getattr(obj, "f" / "hess", None)
         if f is None:
-            self.f = None
+            self.f = None  # type: ignore[method-assign, assignment]
         if hess is None:
-            self.hess = None
+            self.hess = None  # type: ignore[method-assign, assignment]
 
     def _mat(self, x):
         x = np.asarray(x, dtype=float)

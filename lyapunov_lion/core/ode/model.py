@@ -12,69 +12,88 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ...errors import LionKError
+from ..capabilities import KStructure
 from ..kfunc import KFunction
 from ..piecewise import PiecewiseGradK
 
-__all__ = ["PiecewiseGradK", "piecewise_model", "hess_K", "resolve_hessian", "fd_hessian"]
+__all__ = [
+    "Hessian",
+    "PiecewiseGradK",
+    "piecewise_model",
+    "hess_K",
+    "resolve_hessian",
+    "fd_hessian",
+]
 
 
 def piecewise_model(K: KFunction) -> PiecewiseGradK | None:
     """K's `PiecewiseGradK` (``K.gradient_model()``), or None when K has none."""
-    from .problem import piecewise_of
-
-    return piecewise_of(K)
+    return K.gradient_model() if isinstance(K, KStructure) else None
 
 
-def hess_K(K: KFunction) -> Callable | None:
+def hess_K(K: KFunction) -> Callable[[Any], Any] | None:
     """∇²K as ``v -> (d, d)`` (``K.hessian``) when K provides it, else None."""
-    from .problem import KStructure
-
     if not isinstance(K, KStructure) or K.hessian(np.full(1, 0.5)) is None:
         return None
     return K.hessian
 
 
-def fd_hessian(grad: Callable) -> Callable:
+@dataclass(frozen=True)
+class Hessian:
+    """∇²f as a callable ``x -> (d, d)`` with what the integrators need to know about it:
+    ``constant`` (∇²f does not depend on x) and ``finite_difference`` (central differences of ∇f,
+    not exact)."""
+
+    fn: Callable[[Any], Any]
+    constant: bool = False
+    finite_difference: bool = False
+
+    def __call__(self, x: Any) -> Any:
+        return self.fn(x)
+
+
+def fd_hessian(grad: Callable[[Any], Any]) -> Hessian:
     """∇²f by central differences of ∇f, step h_j = ε_mach^{1/3}·max(1, |x_j|), symmetrised.
 
     Error O(h²) + O(ε_mach/h) ≈ 1e-10 relative for smooth f; costs 2d gradient calls.
     """
 
-    def hess(x):
-        x = np.asarray(x, dtype=float)
+    def hess(x: Any) -> NDArray[np.float64]:
+        x = np.asarray(x, dtype=np.float64)
         d = x.size
         h = np.cbrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(x))
         pts = np.concatenate([x + np.diag(h), x - np.diag(h)])  # one batched gradient call
-        g = np.asarray(grad(pts), dtype=float)
+        g = np.asarray(grad(pts), dtype=np.float64)
         H = (g[:d] - g[d:]) / (2 * h[:, None])
-        return 0.5 * (H + H.T)
+        return np.asarray(0.5 * (H + H.T), dtype=np.float64)
 
-    hess.finite_difference = True
-    return hess
+    return Hessian(hess, finite_difference=True)
 
 
-def resolve_hessian(objective, hess=None, allow_fd: bool = True) -> Callable | None:
+def resolve_hessian(objective: Any, hess: Any = None, allow_fd: bool = True) -> Hessian | None:
     """∇²f as ``x -> (d, d)``: ``hess`` if given; ``objective.hess`` (exact: all built-in
     objectives); a constant ``objective.A`` (quadratic); else central differences of
-    ``objective.grad`` (if ``allow_fd``) or None. The callable carries ``constant = True`` when
+    ``objective.grad`` (if ``allow_fd``) or None. The `Hessian` says ``constant = True`` when
     ∇²f is constant (a matrix ``hess``, or ``objective.hess_constant``)."""
     if hess is not None:
         if not callable(hess):
             A = np.asarray(hess, dtype=float)
             if A.ndim != 2 or A.shape[0] != A.shape[1]:
                 raise LionKError(f"hess must be a callable or a square matrix, got shape {A.shape}")
-            fn = lambda x: A  # noqa: E731
-            fn.constant = True
-            return fn
-        return lambda x: np.asarray(hess(np.asarray(x)), dtype=float)
+            return Hessian(lambda x: A, constant=True)
+        return Hessian(lambda x: np.asarray(hess(np.asarray(x)), dtype=float))
     if callable(getattr(objective, "hess", None)):
-        fn = lambda x: np.asarray(objective.hess(np.asarray(x)), dtype=float)  # noqa: E731
-        fn.constant = bool(getattr(objective, "hess_constant", False))
-        return fn
+        return Hessian(
+            lambda x: np.asarray(objective.hess(np.asarray(x)), dtype=float),
+            constant=bool(getattr(objective, "hess_constant", False)),
+        )
     if allow_fd and hasattr(objective, "grad"):
         return fd_hessian(objective.grad)
     return None
