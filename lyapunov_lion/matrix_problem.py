@@ -23,6 +23,7 @@ import numpy as np
 from .core.kfunc import KFunction
 from .core.objectives import Objective
 from .core.ode.matrix import FlatMatrixK
+from .core.serialize import file_problem
 from .errors import LionKError
 
 __all__ = [
@@ -95,8 +96,11 @@ def parse_matrix(text: str, what: str) -> np.ndarray:
     ``"1,2;3,4"`` (rows separated by ';', entries by ','); finite entries, a·b ≤ `MAX_ENTRIES`."""
     path = Path(text)
     if path.suffix.lower() in (".npy", ".txt", ".csv"):
-        if not path.is_file():
+        if not path.exists():
             raise LionKError(f"{what}: no such file {text!r}")
+        problem = file_problem(path)  # a small regular file: reading can neither block nor OOM
+        if problem:
+            raise LionKError(f"{what}: {problem}")
         try:
             if path.suffix.lower() == ".npy":
                 M = np.load(path, allow_pickle=False)
