@@ -601,7 +601,7 @@ def sweep(
 )
 def reproduce(names, out_figures, out_reports, size) -> None:
     """Regenerate the paper's figures and reports: NAMES among fig1, fig5, phases, convergence,
-    connections, stochastic, confinement, lam_sweep, or all (the default)."""
+    connections, stochastic, confinement, lam_sweep, lp_sweep, or all (the default)."""
     from .reproduce import run
     from .reproduce.runner import default_outputs
 

@@ -140,4 +140,5 @@ def test_run_rejects_unknown_names(tmp_path):
         "stochastic",
         "confinement",
         "lam_sweep",
+        "lp_sweep",
     ]

@@ -39,13 +39,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ..errors import LionKError
 from .kfunc import DOMAIN_TOL, KFunction
 from .serialize import to_jsonable
+from .xp import FloatArray
+
+if TYPE_CHECKING:
+    from .discrete import DiscreteResult
 
 __all__ = [
     "fenchel_young_gap",
@@ -89,28 +94,30 @@ EXPLICIT_INEQUALITY = (
 # ------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------
-def _float_dtype(*arrays) -> np.dtype:
+def _float_dtype(*arrays: ArrayLike) -> np.dtype[Any]:
     dt = np.result_type(*[np.asarray(a).dtype for a in arrays])
     return dt if np.issubdtype(dt, np.floating) else np.dtype(float)
 
 
-def _ev(K: KFunction, p, dtype=None):
+def _ev(K: KFunction, p: ArrayLike, dtype: DTypeLike | None = None) -> NDArray[Any]:
     """A hyper-parameter shaped ``batch`` → shaped ``(*batch, 1, ...)`` for event-wise use."""
     arr = np.asarray(p) if dtype is None else np.asarray(p, dtype=dtype)
     return arr.reshape(arr.shape + (1,) * K.event_ndim) if arr.ndim else arr
 
 
-def _red(p, dtype=None):
+def _red(p: ArrayLike, dtype: DTypeLike | None = None) -> NDArray[Any]:
     """A hyper-parameter for use with reduced (batch-shaped) quantities."""
     return np.asarray(p) if dtype is None else np.asarray(p, dtype=dtype)
 
 
-def _inner(K: KFunction, a, b):
+def _inner(K: KFunction, a: ArrayLike, b: ArrayLike) -> FloatArray:
     """Inner product over the event axes of K (last axis, or last two for matrix K)."""
-    return np.sum(np.asarray(a) * np.asarray(b), axis=tuple(range(-K.event_ndim, 0)))
+    # a numpy scalar (not an array) when there is no batch axis
+    s: FloatArray = np.sum(np.asarray(a) * np.asarray(b), axis=tuple(range(-K.event_ndim, 0)))
+    return s
 
 
-def _check_lam(lam) -> None:
+def _check_lam(lam: ArrayLike) -> None:
     if np.any(np.asarray(lam) <= 0):
         raise LionKError(
             f"lam={lam!r}: the Lyapunov functions of Lion-K need weight decay lam > 0 "
@@ -118,32 +125,53 @@ def _check_lam(lam) -> None:
         )
 
 
-def fenchel_young_gap(K: KFunction, x, m, lam):
+def fenchel_young_gap(K: KFunction, x: ArrayLike, m: ArrayLike, lam: ArrayLike) -> FloatArray:
     """FY(x, m) = K*(λx) + K(m) − λ mᵀx  (≥ 0 by Fenchel–Young; +inf if λx ∉ dom K*)."""
     x = np.asarray(x)
     dt = _float_dtype(x, m)
     lx = _ev(K, lam, dt) * x
-    return K.conj(lx) + np.asarray(K.K(np.asarray(m))) - _inner(K, m, lx)
+    gap: FloatArray = K.conj(lx) + np.asarray(K.K(np.asarray(m))) - _inner(K, m, lx)
+    return gap
 
 
 # ------------------------------------------------------------------------------------------
 # continuous time (spec §4)
 # ------------------------------------------------------------------------------------------
-def lyapunov_c(lam, gamma, eps):
+def lyapunov_c(lam: ArrayLike, gamma: ArrayLike, eps: ArrayLike) -> FloatArray:
     """c = (1 − εγ)/(1 + ελ), the weight of the Fenchel–Young gap in H."""
-    return (1 - np.asarray(eps) * np.asarray(gamma)) / (1 + np.asarray(eps) * np.asarray(lam))
+    c: FloatArray = (1 - np.asarray(eps) * np.asarray(gamma)) / (
+        1 + np.asarray(eps) * np.asarray(lam)
+    )
+    return c
 
 
-def lyapunov_F(K: KFunction, fx, x, lam, alpha, gamma):
+def lyapunov_F(
+    K: KFunction,
+    fx: ArrayLike,
+    x: ArrayLike,
+    lam: ArrayLike,
+    alpha: ArrayLike,
+    gamma: ArrayLike,
+) -> FloatArray:
     """F(x) = α f(x) + (γ/λ) K*(λx)  (+inf when λx ∉ dom K*)."""
     _check_lam(lam)
     dt = _float_dtype(x)
-    return _red(alpha, dt) * np.asarray(fx) + _red(gamma, dt) / _red(lam, dt) * K.conj(
+    F: FloatArray = _red(alpha, dt) * np.asarray(fx) + _red(gamma, dt) / _red(lam, dt) * K.conj(
         _ev(K, lam, dt) * np.asarray(x)
     )
+    return F
 
 
-def lyapunov_H(K: KFunction, fx, x, m, lam, alpha, gamma, eps):
+def lyapunov_H(
+    K: KFunction,
+    fx: ArrayLike,
+    x: ArrayLike,
+    m: ArrayLike,
+    lam: ArrayLike,
+    alpha: ArrayLike,
+    gamma: ArrayLike,
+    eps: ArrayLike,
+) -> FloatArray:
     """H = α f(x) + (γ/λ)K*(λx) + c·(K*(λx) + K(m) − λmᵀx), c = (1 − εγ)/(1 + ελ).
 
     Evaluated as ``α f + (γ/λ + c) K*(λx) + c (K(m) − λmᵀx)`` (γ/λ + c = (γ+λ)/(λ(1+ελ)) > 0), so
@@ -154,14 +182,24 @@ def lyapunov_H(K: KFunction, fx, x, m, lam, alpha, gamma, eps):
     dt = _float_dtype(x, m)
     lamr, c = _red(lam, dt), lyapunov_c(lam, gamma, eps)
     lx = _ev(K, lam, dt) * x
-    return (
+    H: FloatArray = (
         _red(alpha, dt) * np.asarray(fx)
         + (_red(gamma, dt) / lamr + c) * K.conj(lx)
         + c * (np.asarray(K.K(m)) - _inner(K, m, lx))
     )
+    return H
 
 
-def ode_rhs(K: KFunction, x, m, gx, lam, alpha, gamma, eps):
+def ode_rhs(
+    K: KFunction,
+    x: ArrayLike,
+    m: ArrayLike,
+    gx: ArrayLike,
+    lam: ArrayLike,
+    alpha: ArrayLike,
+    gamma: ArrayLike,
+    eps: ArrayLike,
+) -> tuple[FloatArray, FloatArray]:
     """The Lion-K ODE: ṁ = −α∇f − γm, m̃ = m + εṁ, ẋ = ∇K(m̃) − λx; returns ``(ẋ, ṁ)``."""
     x, m, gx = np.asarray(x), np.asarray(m), np.asarray(gx)
     dt = _float_dtype(x, m, gx)
@@ -171,7 +209,16 @@ def ode_rhs(K: KFunction, x, m, gx, lam, alpha, gamma, eps):
     return xdot, mdot
 
 
-def lyapunov_Delta_terms(K: KFunction, x, m, gx, lam, alpha, gamma, eps):
+def lyapunov_Delta_terms(
+    K: KFunction,
+    x: ArrayLike,
+    m: ArrayLike,
+    gx: ArrayLike,
+    lam: ArrayLike,
+    alpha: ArrayLike,
+    gamma: ArrayLike,
+    eps: ArrayLike,
+) -> tuple[FloatArray, FloatArray]:
     """The two terms of Δ (spec §4), each ≥ 0 when εγ ≤ 1 (Lemma 2.1):
 
     term1 = ((γ+λ)/(1+ελ)) (∇K(m̃) − λx)ᵀ(m̃ − ∇K*(λx)),
@@ -197,7 +244,16 @@ def lyapunov_Delta_terms(K: KFunction, x, m, gx, lam, alpha, gamma, eps):
     return t1, t2
 
 
-def lyapunov_Delta(K: KFunction, x, m, gx, lam, alpha, gamma, eps):
+def lyapunov_Delta(
+    K: KFunction,
+    x: ArrayLike,
+    m: ArrayLike,
+    gx: ArrayLike,
+    lam: ArrayLike,
+    alpha: ArrayLike,
+    gamma: ArrayLike,
+    eps: ArrayLike,
+) -> FloatArray:
     """Δ(x, m) = term1 + term2 of `lyapunov_Delta_terms`; dH/dt = −Δ along the ODE (K
     differentiable).
 
@@ -215,15 +271,28 @@ def _check_decay(decay: str) -> None:
         raise LionKError(f"decay={decay!r}: choose 'implicit' or 'explicit'")
 
 
-def discrete_a(lr, beta1, beta2, lam, decay: str = "implicit"):
+def discrete_a(
+    lr: ArrayLike, beta1: ArrayLike, beta2: ArrayLike, lam: ArrayLike, decay: str = "implicit"
+) -> FloatArray:
     """a = ηβ1/((1−β2) + ηλ(1−β1)) (implicit, spec §5); a' = ηβ1/((1−β2) + ηλ(β2−β1)) (explicit)."""
     _check_decay(decay)
     lr, b1, b2, lam = (np.asarray(v) for v in (lr, beta1, beta2, lam))
     mix = (1 - b1) if decay == "implicit" else (b2 - b1)
-    return lr * b1 / ((1 - b2) + lr * lam * mix)
+    a: FloatArray = lr * b1 / ((1 - b2) + lr * lam * mix)
+    return a
 
 
-def discrete_H(K: KFunction, fx, x, m, lr, beta1, beta2, lam, decay: str = "implicit"):
+def discrete_H(
+    K: KFunction,
+    fx: ArrayLike,
+    x: ArrayLike,
+    m: ArrayLike,
+    lr: ArrayLike,
+    beta1: ArrayLike,
+    beta2: ArrayLike,
+    lam: ArrayLike,
+    decay: str = "implicit",
+) -> FloatArray:
     """H_d = f(x) + (1/λ)K*(λx) + a(K*(λx) + K(m) − λmᵀx), a = `discrete_a` (spec §5 for implicit).
 
     Evaluated as ``f + (1/λ + a)K*(λx) + a(K(m) − λmᵀx)`` so that it is +inf (not NaN) outside
@@ -234,22 +303,37 @@ def discrete_H(K: KFunction, fx, x, m, lr, beta1, beta2, lam, decay: str = "impl
     dt = _float_dtype(x, m)
     a = discrete_a(lr, beta1, beta2, lam, decay)
     lx = _ev(K, lam, dt) * x
-    return (
+    H: FloatArray = (
         np.asarray(fx)
         + (1 / _red(lam, dt) + a) * K.conj(lx)
         + a * (np.asarray(K.K(m)) - _inner(K, m, lx))
     )
+    return H
 
 
-def discrete_w(K: KFunction, x_next, m_tilde_next, lam):
+def discrete_w(
+    K: KFunction, x_next: ArrayLike, m_tilde_next: ArrayLike, lam: ArrayLike
+) -> FloatArray:
     """w_t = ∇K(m̃_{t+1}) − λx_{t+1}  (implicit scheme: x_{t+1} − x_t = η w_t)."""
     x_next = np.asarray(x_next)
-    return np.asarray(K.grad(np.asarray(m_tilde_next))) - _ev(K, lam, _float_dtype(x_next)) * x_next
+    w: FloatArray = (
+        np.asarray(K.grad(np.asarray(m_tilde_next))) - _ev(K, lam, _float_dtype(x_next)) * x_next
+    )
+    return w
 
 
 def discrete_Delta_terms(
-    K: KFunction, x_next, m, m_tilde_next, lr, beta1, beta2, lam, decay: str = "implicit", x=None
-):
+    K: KFunction,
+    x_next: ArrayLike,
+    m: ArrayLike,
+    m_tilde_next: ArrayLike,
+    lr: ArrayLike,
+    beta1: ArrayLike,
+    beta2: ArrayLike,
+    lam: ArrayLike,
+    decay: str = "implicit",
+    x: ArrayLike | None = None,
+) -> tuple[FloatArray, FloatArray]:
     """The two terms of Δ_t.
 
     Implicit (spec §5), with D = 1−β2+ηλ(1−β1), u = ∇K(m̃_{t+1}), v = ∇K*(λx_{t+1})::
@@ -293,8 +377,17 @@ def discrete_Delta_terms(
 
 
 def discrete_Delta(
-    K: KFunction, x_next, m, m_tilde_next, lr, beta1, beta2, lam, decay: str = "implicit", x=None
-):
+    K: KFunction,
+    x_next: ArrayLike,
+    m: ArrayLike,
+    m_tilde_next: ArrayLike,
+    lr: ArrayLike,
+    beta1: ArrayLike,
+    beta2: ArrayLike,
+    lam: ArrayLike,
+    decay: str = "implicit",
+    x: ArrayLike | None = None,
+) -> FloatArray:
     """Δ_t = term1 + term2 of `discrete_Delta_terms` (spec §5 for the implicit scheme)."""
     t1, t2 = discrete_Delta_terms(K, x_next, m, m_tilde_next, lr, beta1, beta2, lam, decay, x)
     return t1 + t2
@@ -303,7 +396,7 @@ def discrete_Delta(
 # ------------------------------------------------------------------------------------------
 # stationarity and phase 1
 # ------------------------------------------------------------------------------------------
-def kkt_score(K: KFunction, x, gx, lam):
+def kkt_score(K: KFunction, x: ArrayLike, gx: ArrayLike, lam: ArrayLike) -> FloatArray:
     """S(x) = K(−∇f) + K*(λx) + λxᵀ∇f  (Fenchel–Young gap of the pair (λx, −∇f)).
 
     S ≥ 0, and S = 0 exactly when −∇f(x) ∈ ∂K*(λx), i.e. at stationary points of
@@ -314,7 +407,7 @@ def kkt_score(K: KFunction, x, gx, lam):
     return np.asarray(K.K(-gx)) + K.conj(lx) + _inner(K, lx, gx)
 
 
-def phase1_exit(dist, tol: float = DOMAIN_TOL):
+def phase1_exit(dist: ArrayLike, tol: float = DOMAIN_TOL) -> int | NDArray[np.intp] | None:
     """First index t (time on axis 0) with dist[t] ≤ tol.
 
     1-D ``dist``: an int, or None if it never happens. ``dist`` of shape ``(T, *batch)``: an int
@@ -328,7 +421,9 @@ def phase1_exit(dist, tol: float = DOMAIN_TOL):
     return first
 
 
-def phase1_bound(dist0, lr, lam, steps: int, decay: str = "explicit"):
+def phase1_bound(
+    dist0: ArrayLike, lr: ArrayLike, lam: ArrayLike, steps: int, decay: str = "explicit"
+) -> NDArray[Any]:
     """dist_0·(1 − ηλ)^t (explicit, valid for ηλ ≤ 1) or dist_0·(1 + ηλ)^{−t} (implicit),
     t = 0..steps.
 
@@ -338,12 +433,14 @@ def phase1_bound(dist0, lr, lam, steps: int, decay: str = "explicit"):
     rate = np.asarray(lr) * np.asarray(lam)
     factor = (1 - rate) if decay == "explicit" else 1 / (1 + rate)
     t = np.arange(steps + 1).reshape((-1,) + (1,) * np.ndim(factor * np.asarray(dist0)))
-    return np.asarray(dist0) * factor**t
+    bound: NDArray[Any] = np.asarray(dist0) * factor**t
+    return bound
 
 
-def phase1_bound_continuous(dist0, lam, t):
+def phase1_bound_continuous(dist0: ArrayLike, lam: ArrayLike, t: ArrayLike) -> FloatArray:
     """dist_0·e^{−λt}, the ODE's phase-1 bound (spec §4)."""
-    return np.asarray(dist0) * np.exp(-np.asarray(lam) * np.asarray(t))
+    bound: FloatArray = np.asarray(dist0) * np.exp(-np.asarray(lam) * np.asarray(t))
+    return bound
 
 
 # ------------------------------------------------------------------------------------------
@@ -368,7 +465,7 @@ class MonotonicityReport:
     n_checked: Any = 0
     n_nonfinite: Any = 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             k: to_jsonable(getattr(self, k))
             for k in (
@@ -384,7 +481,9 @@ class MonotonicityReport:
         }
 
 
-def monotonicity(H, start=0, rtol: float = 1e-12, atol: float = 0.0) -> MonotonicityReport:
+def monotonicity(
+    H: ArrayLike, start: ArrayLike | None = 0, rtol: float = 1e-12, atol: float = 0.0
+) -> MonotonicityReport:
     """Check H[t+1] ≤ H[t] for t ≥ start (``start`` a scalar or an int array over the batch; −1 or
     None = skip the run). ``max_increase`` is max_t (H[t+1] − H[t]) over the checked steps (≤ 0 when
     monotone, NaN if nothing was checked)."""
@@ -453,7 +552,7 @@ class InequalityCheck:
     max_violation_step: np.ndarray
     rtol: float
 
-    def to_dict(self, series: bool = False) -> dict:
+    def to_dict(self, series: bool = False) -> dict[str, Any]:
         d = {
             k: to_jsonable(getattr(self, k))
             for k in (
@@ -474,7 +573,20 @@ class InequalityCheck:
         return d
 
 
-def _inequality(H, Delta, wsq, scale, valid, lr, L, rtol, statement, scheme, theorem, why):
+def _inequality(
+    H: NDArray[Any],
+    Delta: NDArray[Any],
+    wsq: NDArray[Any],
+    scale: NDArray[Any],
+    valid: NDArray[np.bool_],
+    lr: ArrayLike,
+    L: float,
+    rtol: float,
+    statement: str,
+    scheme: str,
+    theorem: bool,
+    why: str,
+) -> InequalityCheck:
     lr, L = np.asarray(lr, dtype=float), float(L)
     with np.errstate(invalid="ignore"):
         slack = H[1:] - H[:-1] + lr * Delta - 0.5 * L * lr**2 * wsq
@@ -540,9 +652,9 @@ class DiscreteDiagnostics:
     spec_inequality: InequalityCheck | None
     explicit_inequality: InequalityCheck | None = None
     H_d_explicit: np.ndarray | None = None
-    notes: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
-    def to_dict(self, series: bool = True) -> dict:
+    def to_dict(self, series: bool = True) -> dict[str, Any]:
         """JSON-ready dict (lists; non-finite numbers, e.g. H_d = +inf before phase 1, → null)."""
         d = {
             k: to_jsonable(getattr(self, k))
@@ -577,9 +689,9 @@ class DiscreteDiagnostics:
 
 
 def diagnose_discrete(
-    result,
-    f: Callable,
-    grad_f: Callable,
+    result: DiscreteResult,
+    f: Callable[[Any], Any],
+    grad_f: Callable[[Any], Any],
     L: float | None = None,
     *,
     tol: float = DOMAIN_TOL,
@@ -620,7 +732,7 @@ def diagnose_discrete(
         raise LionKError("result.m_tilde must hold one look-ahead per step (T−1 of them)")
     lr, b1, b2 = (np.asarray(getattr(cfg, k), dtype=float) for k in ("lr", "beta1", "beta2"))
     decay = cfg.decay
-    notes = []
+    notes: list[str] = []
     if result.status != 0:
         notes.append(f"run stopped early: {result.message}")
 
@@ -699,6 +811,7 @@ def diagnose_discrete(
             scale2 = mag2[1:] + mag2[:-1] + lr * (np.abs(e1) + np.abs(e2)) + 0.5 * L * lr**2 * wbsq
             th2 = scheme_ok and bool(np.all(rate < 1))
             why2 = "" if th2 else "beta1 > beta2 or ηλ ≥ 1"
+            assert H_exp is not None  # computed above for decay == "explicit"
             explicit_check = _inequality(
                 H_exp,
                 e1 + e2,
@@ -714,7 +827,7 @@ def diagnose_discrete(
                 why2,
             )
 
-    def _p(v):
+    def _p(v: ArrayLike) -> float | NDArray[Any]:
         v = np.asarray(v)
         return float(v) if v.ndim == 0 else v
 

@@ -26,17 +26,19 @@ from __future__ import annotations
 import abc
 import inspect
 import re
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 import sympy
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import LionKError
 from .expr import ParsedExpression, lambdify_numpy, parse_expression
-from .xp import array_namespace
+from .xp import Array, FloatArray, Namespace, array_namespace
 
 
-def _as_float_array(x):
+def _as_float_array(x: Array) -> tuple[Array, Namespace]:
     """x as a floating array of its own namespace (ints and lists become float64)."""
     xp = array_namespace(x)
     if xp is np:
@@ -62,10 +64,10 @@ class Objective(abc.ABC):
     formula: str = ""
     lipschitz: float | None = None
 
-    def __call__(self, x):
+    def __call__(self, x: Array) -> Array:
         return self.f(x)
 
-    def _check(self, x):
+    def _check(self, x: Array) -> tuple[Array, Namespace]:
         x, xp = _as_float_array(x)
         if x.ndim == 0:
             raise LionKError(
@@ -79,12 +81,12 @@ class Objective(abc.ABC):
             )
         return x, xp
 
-    def f(self, x):
+    def f(self, x: Array) -> Array:
         """f(x), reduced over the last axis (shape ``x.shape[:-1]``, dtype of x)."""
         x, xp = self._check(x)
         return self._f(x, xp)
 
-    def grad(self, x, out=None):
+    def grad(self, x: Array, out: FloatArray | None = None) -> Array:
         """∇f(x), exact, with the shape and dtype of x.
 
         ``out``: a numpy array of x's shape and dtype to write ∇f(x) into (the hot loop of
@@ -106,19 +108,19 @@ class Objective(abc.ABC):
         out[...] = self._grad(x, xp)
         return out
 
-    def _grad_into(self, x, out):
+    def _grad_into(self, x: FloatArray, out: FloatArray) -> FloatArray:
         """∇f(x) written into ``out`` (x: a checked numpy floating array of out's shape)."""
         np.copyto(out, self._grad(x, np))
         return out
 
     @abc.abstractmethod
-    def _f(self, x, xp): ...
+    def _f(self, x: Array, xp: Namespace) -> Array: ...
 
     @abc.abstractmethod
-    def _grad(self, x, xp): ...
+    def _grad(self, x: Array, xp: Namespace) -> Array: ...
 
     @property
-    def default_x0(self) -> np.ndarray:
+    def default_x0(self) -> NDArray[np.float64]:
         """A starting point (float64). Subclasses override it; the base uses the zero vector."""
         if self.dim is None:
             raise LionKError(f"objective {self.name!r} has no fixed dimension; give x0")
@@ -130,7 +132,7 @@ class Objective(abc.ABC):
             raise LionKError(f"objective {self.name}: ∇f has no global Lipschitz constant")
         return self.lipschitz
 
-    def isotropic_quadratic(self) -> tuple[float, np.ndarray] | None:
+    def isotropic_quadratic(self) -> tuple[float, NDArray[np.float64]] | None:
         """``(a, c)`` when f(x) = a‖x − c‖² + const with a > 0 (closed-form prox optimum), else
         None."""
         return None
@@ -181,15 +183,15 @@ class Toy(Objective):
         self.formula = "(x1 − 1.5)² + x2²"
         self.lipschitz = 2.0
         self.c = np.array([1.5, 0.0])
-        self._into: tuple = (None,)
+        self._into: tuple[Any, ...] = (None,)
 
-    def _f(self, x, xp):
+    def _f(self, x: Array, xp: Namespace) -> Array:
         return (x[..., 0] - 1.5) ** 2 + x[..., 1] ** 2
 
-    def _grad(self, x, xp):
+    def _grad(self, x: Array, xp: Namespace) -> Array:
         return 2 * (x - xp.asarray(self.c, dtype=x.dtype))  # x2 − 0 = x2 exactly
 
-    def _grad_into(self, x, out):
+    def _grad_into(self, x: FloatArray, out: FloatArray) -> FloatArray:
         key = (x.dtype, x.shape)
         if self._into[0] != key:  # c broadcast to x's shape and 2 in x's dtype, made once: a
             # ufunc over contiguous operands, not a short row broadcast over a batch
@@ -200,22 +202,23 @@ class Toy(Objective):
             )
         _, c, two = self._into
         np.subtract(x, c, out=out)
-        return np.multiply(out, two, out=out)
+        g: FloatArray = np.multiply(out, two, out=out)
+        return g
 
     hess_constant = True
 
-    def hess(self, x):
+    def hess(self, x: Array) -> Array:
         """∇²f = 2I, batched: shape ``x.shape[:-1] + (2, 2)``, dtype of x."""
         x, xp = self._check(x)
         return _batched_matrix(2.0 * np.eye(2), x)
 
     @property
-    def default_x0(self):
+    def default_x0(self) -> NDArray[np.float64]:
         # A start outside every box ‖x‖_∞ ≤ 1/λ with λ ≥ 0.5 and away from the minimiser, so a
         # run shows both phases of the paper (reach the constraint, then slide on it).
         return np.array([-2.0, 2.0])
 
-    def isotropic_quadratic(self):
+    def isotropic_quadratic(self) -> tuple[float, NDArray[np.float64]]:
         return 1.0, self.c.copy()
 
 
@@ -228,8 +231,11 @@ class Quadratic(Objective):
     """
 
     name = "quadratic"
+    dim: int
 
-    def __init__(self, A=None, c=None, dim: int | None = None) -> None:
+    def __init__(
+        self, A: ArrayLike | None = None, c: ArrayLike | None = None, dim: int | None = None
+    ) -> None:
         if A is None:
             A = np.diag([1.0, 10.0]) if dim is None else np.eye(int(dim))
             if c is None and dim is None:
@@ -262,15 +268,15 @@ class Quadratic(Objective):
         self.lipschitz = float(eig[-1])
         self.formula = "½ (x − c)ᵀ A (x − c)"
 
-    def _f(self, x, xp):
+    def _f(self, x: Array, xp: Namespace) -> Array:
         d = x - xp.asarray(self.c, dtype=x.dtype)
         return 0.5 * xp.sum(d * (d @ xp.asarray(self.A, dtype=x.dtype)), axis=-1)
 
-    def _grad(self, x, xp):
+    def _grad(self, x: Array, xp: Namespace) -> Array:
         d = x - xp.asarray(self.c, dtype=x.dtype)
         return d @ xp.asarray(self.A, dtype=x.dtype)  # A symmetric: (A d)ᵀ = dᵀ A
 
-    def _grad_into(self, x, out):
+    def _grad_into(self, x: FloatArray, out: FloatArray) -> FloatArray:
         key = (x.dtype, x.shape)
         cache = self.__dict__.setdefault("_into_cache", {})
         if key not in cache:  # c, A in x's dtype and a scratch for d = x − c, made once
@@ -282,22 +288,22 @@ class Quadratic(Objective):
 
     hess_constant = True
 
-    def hess(self, x):
+    def hess(self, x: Array) -> Array:
         """∇²f = A, batched: shape ``x.shape[:-1] + (d, d)``, dtype of x."""
         x, xp = self._check(x)
         return _batched_matrix(self.A, x)
 
     @property
-    def default_x0(self):
+    def default_x0(self) -> NDArray[np.float64]:
         return np.zeros(self.dim) if np.any(self.c != 0) else np.ones(self.dim)
 
-    def isotropic_quadratic(self):
+    def isotropic_quadratic(self) -> tuple[float, NDArray[np.float64]] | None:
         a = self.A[0, 0]
         if np.array_equal(self.A, a * np.eye(self.dim)):
             return 0.5 * float(a), self.c.copy()
         return None
 
-    def info(self):
+    def info(self) -> dict[str, Any]:
         return {**super().info(), "A": self.A.tolist(), "c": self.c.tolist()}
 
 
@@ -318,23 +324,23 @@ class Rosenbrock(Objective):
         self.formula = f"({self.a:g} − x1)² + {self.b:g}(x2 − x1²)²"
         self.lipschitz = None
 
-    def _f(self, x, xp):
+    def _f(self, x: Array, xp: Namespace) -> Array:
         x1, x2 = x[..., 0], x[..., 1]
         return (self.a - x1) ** 2 + self.b * (x2 - x1 * x1) ** 2
 
-    def _grad(self, x, xp):
+    def _grad(self, x: Array, xp: Namespace) -> Array:
         x1, x2 = x[..., 0], x[..., 1]
         r = x2 - x1 * x1
         return xp.stack([-2 * (self.a - x1) - 4 * self.b * x1 * r, 2 * self.b * r], axis=-1)
 
-    def _grad_into(self, x, out):
+    def _grad_into(self, x: FloatArray, out: FloatArray) -> FloatArray:
         x1, x2 = x[..., 0], x[..., 1]
         r = x2 - x1 * x1
         np.subtract(-2 * (self.a - x1), 4 * self.b * x1 * r, out=out[..., 0])
         np.multiply(2 * self.b, r, out=out[..., 1])
         return out
 
-    def hess(self, x):
+    def hess(self, x: Array) -> Array:
         """∇²f = [[2 − 4b(x2 − x1²) + 8b x1², −4b x1], [−4b x1, 2b]], shape (..., 2, 2)."""
         x, xp = self._check(x)
         x1, x2 = x[..., 0], x[..., 1]
@@ -344,18 +350,18 @@ class Rosenbrock(Objective):
         return xp.stack([xp.stack([h11, h12], axis=-1), xp.stack([h12, h22], axis=-1)], axis=-2)
 
     @property
-    def default_x0(self):
+    def default_x0(self) -> NDArray[np.float64]:
         return np.array([-1.2, 1.0])
 
 
-def _batched_matrix(M, x):
+def _batched_matrix(M: Array, x: Array) -> Array:
     """The constant matrix M broadcast to ``x.shape[:-1] + M.shape`` in x's namespace and dtype."""
     xp = array_namespace(x)
     M = xp.asarray(np.asarray(M), dtype=x.dtype)
     return xp.broadcast_to(M, tuple(x.shape[:-1]) + tuple(M.shape))
 
 
-def _log_sigmoid_neg(z):
+def _log_sigmoid_neg(z: FloatArray) -> FloatArray:
     """log(1 + exp(−z)) computed stably (= logaddexp(0, −z))."""
     return np.logaddexp(0.0, -z)
 
@@ -373,6 +379,7 @@ class Logistic(Objective):
     """
 
     name = "logistic"
+    dim: int
 
     def __init__(
         self, n: int = 200, d: int = 5, seed: int = 0, noise: float = 1.0, scale: float = 2.0
@@ -392,22 +399,22 @@ class Logistic(Objective):
         self.lipschitz = float(np.linalg.norm(X, 2) ** 2 / (4 * n))
         self.formula = f"(1/{n}) Σ log(1 + exp(−y_i a_iᵀx)) (seed {seed})"
 
-    def _data(self, x):
+    def _data(self, x: Array) -> tuple[FloatArray, FloatArray]:
         if not isinstance(x, np.ndarray):
             raise LionKError("logistic objective is numpy only; convert x with np.asarray")
         return self.X.astype(x.dtype, copy=False), self.y.astype(x.dtype, copy=False)
 
-    def _f(self, x, xp):
+    def _f(self, x: Array, xp: Namespace) -> Array:
         X, y = self._data(x)
         return np.mean(_log_sigmoid_neg((x @ X.T) * y), axis=-1).astype(x.dtype, copy=False)
 
-    def _grad(self, x, xp):
+    def _grad(self, x: Array, xp: Namespace) -> Array:
         X, y = self._data(x)
         z = (x @ X.T) * y
         s = 0.5 * (1.0 - np.tanh(0.5 * z))  # σ(−z), stable for large |z|
         return (-(s * y) @ X / self.n).astype(x.dtype, copy=False)
 
-    def hess(self, x):
+    def hess(self, x: Array) -> Array:
         """∇²f = (1/n) Xᵀ diag(σ(z)(1 − σ(z))) X, z_i = y_i a_iᵀx (y_i² = 1), shape (..., d, d)."""
         x, xp = self._check(x)
         X, y = self._data(x)
@@ -416,10 +423,10 @@ class Logistic(Objective):
         return (np.einsum("...i,ij,ik->...jk", w, X, X) / self.n).astype(x.dtype, copy=False)
 
     @property
-    def default_x0(self):
+    def default_x0(self) -> NDArray[np.float64]:
         return np.zeros(self.dim)
 
-    def info(self):
+    def info(self) -> dict[str, Any]:
         return {**super().info(), "n": self.n, "seed": self.seed}
 
 
@@ -428,11 +435,11 @@ def _ae(e: sympy.Expr) -> sympy.Expr:
     return e.replace(lambda a: isinstance(a, sympy.DiracDelta), lambda a: sympy.S.Zero)
 
 
-def _partials(expr: sympy.Expr, variables) -> list[sympy.Expr]:
+def _partials(expr: sympy.Expr, variables: Sequence[sympy.Symbol]) -> list[sympy.Expr]:
     """a.e. ∂expr/∂v for each v, differentiating only the terms of a sum that contain v (a sum
     of n terms in n variables costs O(n), not O(n²))."""
     terms = expr.args if isinstance(expr, sympy.Add) else (expr,)
-    by_var: dict = {}
+    by_var: dict[sympy.Symbol, list[sympy.Expr]] = {}
     for t in terms:
         for v in t.free_symbols:
             by_var.setdefault(v, []).append(t)
@@ -501,7 +508,7 @@ class ExprObjective(Objective):
                     strict=True,
                 )
             )
-        self._hfns = None  # compiled on the first `hess` call
+        self._hfns: Callable[..., list[Any]] | None = None  # compiled on the first `hess` call
         self.lipschitz = self._constant_hessian_norm(grads)
         # ∇f affine (constant ∇²f, no sign/Abs/Piecewise whose a.e. derivative hides a jump)
         self.hess_constant = self.lipschitz is not None
@@ -515,7 +522,7 @@ class ExprObjective(Objective):
             tuple(self._hess_entries.get((i, j), sympy.S.Zero) for j in range(d)) for i in range(d)
         )
 
-    def _constant_hessian_norm(self, grads) -> float | None:
+    def _constant_hessian_norm(self, grads: Sequence[sympy.Expr]) -> float | None:
         """max |eigenvalue| of ∇²f if it is constant (only the block of used variables: the rest
         is zero), else None."""
         if any(
@@ -533,17 +540,17 @@ class ExprObjective(Objective):
             return 0.0
         return float(np.max(np.abs(np.linalg.eigvalsh(0.5 * (Hn + Hn.T)))))
 
-    def _cols(self, x):
+    def _cols(self, x: Array) -> list[FloatArray]:
         if not isinstance(x, np.ndarray):
             raise LionKError("expression objectives are numpy only; convert x with np.asarray")
         return [x[..., i] for i in self._used]
 
-    def _f(self, x, xp):
+    def _f(self, x: Array, xp: Namespace) -> Array:
         with np.errstate(all="ignore"):  # NaN/inf are returned as they are; runners detect them
             out = self._fn(*self._cols(x)) if self._used else self._fn()
         return np.broadcast_to(np.asarray(out, dtype=x.dtype), x.shape[:-1]).copy()
 
-    def _grad(self, x, xp):
+    def _grad(self, x: Array, xp: Namespace) -> Array:
         cols = self._cols(x)
         out = np.zeros(x.shape, dtype=x.dtype)
         with np.errstate(all="ignore"):
@@ -551,7 +558,7 @@ class ExprObjective(Objective):
                 out[..., i] = g
         return out
 
-    def hess(self, x):
+    def hess(self, x: Array) -> Array:
         """∇²f from sympy's second derivatives (Dirac deltas → 0, the a.e. Hessian), lambdified
         entry by entry where non-zero (compiled on the first call); shape
         ``x.shape[:-1] + (d, d)``, dtype of x."""
@@ -567,7 +574,7 @@ class ExprObjective(Objective):
                 out[..., i, j] = h
         return out
 
-    def info(self):
+    def info(self) -> dict[str, Any]:
         return {**super().info(), "grad": [str(g) for g in self.grad_exprs]}
 
 
@@ -597,27 +604,27 @@ class StochasticGradient(Objective):
         """Restart the noise sequence from ``seed``."""
         self.rng = np.random.default_rng(self.seed)
 
-    def _f(self, x, xp):
+    def _f(self, x: Array, xp: Namespace) -> Array:
         return self.obj.f(x)
 
-    def _grad(self, x, xp):
+    def _grad(self, x: Array, xp: Namespace) -> Array:
         g = self.obj.grad(x)
         noise = self.rng.standard_normal(tuple(x.shape))
         return g + xp.asarray(self.sigma * noise, dtype=g.dtype)
 
-    def _grad_into(self, x, out):
+    def _grad_into(self, x: FloatArray, out: FloatArray) -> FloatArray:
         self.obj.grad(x, out=out)
         noise = self.rng.standard_normal(x.shape)
         return np.add(out, np.asarray(self.sigma * noise, dtype=out.dtype), out=out)
 
     @property
-    def default_x0(self):
+    def default_x0(self) -> NDArray[np.float64]:
         return self.obj.default_x0
 
-    def isotropic_quadratic(self):
+    def isotropic_quadratic(self) -> tuple[float, NDArray[np.float64]] | None:
         return self.obj.isotropic_quadratic()
 
-    def info(self):
+    def info(self) -> dict[str, Any]:
         return {**self.obj.info(), "sigma": self.sigma, "seed": self.seed}
 
 
@@ -625,7 +632,7 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _VARIABLE_RE = re.compile(r"x([1-9][0-9]*)?")
 
 
-def make_objective(spec, **kw) -> Objective:
+def make_objective(spec: Objective | str, **kw: Any) -> Objective:
     """Build an objective from a registered name (``make_objective('quadratic', A=..., c=...)``)
     or from an expression string (``make_objective('(x1 - 1)**2 + x2**2', dim=3)``).
 

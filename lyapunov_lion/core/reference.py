@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 
 from ..errors import LionKError
@@ -58,7 +59,7 @@ class ReferenceSolution:
     residual ≤ max(tol, 1e-14), ``iterations``, ``method``, ``message``.
     """
 
-    x: np.ndarray
+    x: NDArray[np.float64]
     f: float
     F: float
     iterations: int
@@ -69,17 +70,17 @@ class ReferenceSolution:
     message: str = ""
     lam: float = 0.0
     K: Any = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def induced_term(K: KFunction, lam: float, x):
+def induced_term(K: KFunction, lam: float, x: ArrayLike) -> NDArray[np.float64]:
     """h(x) = (1/λ) K*(λx) (+inf outside (1/λ)·dom K*); 0 when λ = 0."""
     if lam == 0:
         return np.zeros(np.shape(x)[:-1])
     return np.asarray(K.conj(lam * np.asarray(x, dtype=float))) / lam
 
 
-def prox_induced(K: KFunction, lam: float, v, t: float):
+def prox_induced(K: KFunction, lam: float, v: ArrayLike, t: float) -> NDArray[np.float64]:
     """prox_{th}(v) for h(x) = (1/λ)K*(λx):  v − t·prox_{K/(tλ)}(v/t) = v − t·K.prox(v/t, 1/(tλ)).
 
     (Moreau decomposition with h* = K/λ; see the module docstring.) λ = 0 gives the identity.
@@ -95,7 +96,9 @@ def prox_induced(K: KFunction, lam: float, v, t: float):
         ) from None
 
 
-def stationarity_score(objective: Objective, K: KFunction, lam: float, x) -> np.ndarray:
+def stationarity_score(
+    objective: Objective, K: KFunction, lam: float, x: ArrayLike
+) -> NDArray[np.float64]:
     """S(x) = K(−∇f(x)) + K*(λx) + λ xᵀ∇f(x) ≥ 0 (Fenchel–Young); ‖∇f(x)‖₂ when λ = 0.
 
     Zero exactly at stationary points of F = f + (1/λ)K*(λx); +inf when λx ∉ dom K*. Batched
@@ -104,24 +107,36 @@ def stationarity_score(objective: Objective, K: KFunction, lam: float, x) -> np.
     x = np.asarray(x, dtype=float)
     g = np.asarray(objective.grad(x), dtype=float)
     if lam == 0:
-        return np.linalg.norm(g, axis=-1)
+        norm: NDArray[np.float64] = np.linalg.norm(g, axis=-1)
+        return norm
     with np.errstate(invalid="ignore"):
         return np.asarray(kkt_score(K, x, g, lam), dtype=float)
 
 
-def _value_F(objective, K, lam, x) -> tuple[float, float]:
+def _value_F(
+    objective: Objective, K: KFunction, lam: float, x: NDArray[np.float64]
+) -> tuple[float, float]:
     fx = float(objective.f(x))
     return fx, fx + float(induced_term(K, lam, x))
 
 
-def _residual(objective, K, lam, x, t) -> float:
+def _residual(
+    objective: Objective, K: KFunction, lam: float, x: NDArray[np.float64], t: float
+) -> float:
     """‖x − prox_{th}(x − t∇f(x))‖ / max(1, ‖x‖)  (0 exactly at stationary points of F)."""
     g = np.asarray(objective.grad(x), dtype=float)
     xp = prox_induced(K, lam, x - t * g, t)
     return float(np.linalg.norm(x - xp) / max(1.0, float(np.linalg.norm(x))))
 
 
-def _accelerated_prox_grad(objective, K, lam, x0, tol, max_iter):
+def _accelerated_prox_grad(
+    objective: Objective,
+    K: KFunction,
+    lam: float,
+    x0: NDArray[np.float64],
+    tol: float,
+    max_iter: int,
+) -> tuple[NDArray[np.float64], int, float, bool, str]:
     """FISTA with backtracking and gradient restart. Returns (x, iterations, t, stopped,
     message)."""
     L = objective.lipschitz
@@ -176,10 +191,10 @@ def _accelerated_prox_grad(objective, K, lam, x0, tol, max_iter):
 
 
 def constrained_optimum(
-    objective,
-    K,
+    objective: Objective | str,
+    K: KFunction | str,
     lam: float,
-    x0=None,
+    x0: ArrayLike | None = None,
     tol: float = 1e-12,
     max_iter: int = 100_000,
     method: str = "auto",
@@ -218,7 +233,7 @@ def constrained_optimum(
             "a‖x − c‖²: no closed form; use method='prox_grad'"
         )
     rtol = max(tol, _RESIDUAL_FLOOR)
-    extra: dict = {}
+    extra: dict[str, Any] = {}
 
     if iso is not None and method != "prox_grad":
         a, c = iso

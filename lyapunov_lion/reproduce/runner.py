@@ -134,7 +134,7 @@ def render_index(results: dict, figures) -> str:
             "",
             f"Common settings: η = {LR:g}, β1 = 0.9, β2 = 0.99, explicit decoupled weight decay, "
             "m₀ = 0, paper sign convention (except `convergence`, `connections`, `stochastic`, "
-            "`confinement` and `lam_sweep`, whose settings are in their reports).",
+            "`confinement`, `lam_sweep` and `lp_sweep`, whose settings are in their reports).",
             "",
             "## Every figure and claim of the paper",
             "",

@@ -23,13 +23,16 @@ Guards (each violation sets success = False and is named in the message):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..kfunc import DOMAIN_TOL, KFunction
 from ..lyapunov import kkt_score, lyapunov_c, lyapunov_H, monotonicity
+from ..xp import FloatArray
 
 __all__ = ["OdeDiagnostics", "diagnose", "run_guards", "delta_with_selection"]
 
@@ -38,11 +41,11 @@ __all__ = ["OdeDiagnostics", "diagnose", "run_guards", "delta_with_selection"]
 class OdeDiagnostics:
     """H, Δ, dist(λx, dom K*) on the grid ``t``; phase-1 exit time; KKT score and f at the end."""
 
-    t: np.ndarray
-    H: np.ndarray | None
-    Delta: np.ndarray
-    dist: np.ndarray
-    f: np.ndarray | None
+    t: NDArray[np.float64]
+    H: FloatArray | None
+    Delta: NDArray[np.float64]
+    dist: NDArray[np.float64]
+    f: NDArray[np.float64] | None
     phase1_exit_time: float | None
     phase1_exit_index: int | None
     kkt_final: float
@@ -50,7 +53,17 @@ class OdeDiagnostics:
     tol_H: float
 
 
-def delta_with_selection(K: KFunction, x, m, gx, u, lam, alpha, gamma, eps):
+def delta_with_selection(
+    K: KFunction,
+    x: NDArray[np.float64],
+    m: NDArray[np.float64],
+    gx: NDArray[np.float64],
+    u: NDArray[np.float64],
+    lam: float,
+    alpha: float,
+    gamma: float,
+    eps: float,
+) -> NDArray[np.float64]:
     """Δ with a given ∇K selection u at m̃ (rows = time): see the module formula."""
     d = alpha * gx + gamma * m
     mt = m - eps * d
@@ -60,11 +73,25 @@ def delta_with_selection(K: KFunction, x, m, gx, u, lam, alpha, gamma, eps):
         t1 = (gamma + lam) / (1 + eps * lam) * np.sum((u - lx) * (mt - v), axis=-1)
     t1 = np.where(K.in_dom_conj(lx), t1, np.nan)
     t2 = lyapunov_c(lam, gamma, eps) * np.sum((np.asarray(K.grad(m)) - u) * d, axis=-1)
-    return t1 + t2
+    Delta: NDArray[np.float64] = t1 + t2
+    return Delta
 
 
 def diagnose(
-    K: KFunction, t, X, M, U, grad, f, *, lam, alpha, gamma, eps, rtol, atol
+    K: KFunction,
+    t: NDArray[np.float64],
+    X: NDArray[np.float64],
+    M: NDArray[np.float64],
+    U: NDArray[np.float64],
+    grad: Callable[[Any], Any],
+    f: Callable[[Any], Any] | None,
+    *,
+    lam: float,
+    alpha: float,
+    gamma: float,
+    eps: float,
+    rtol: float,
+    atol: ArrayLike,
 ) -> OdeDiagnostics:
     """Diagnostics on the grid (X, M, U of shape (n, d))."""
     gx = np.asarray(grad(X), dtype=float)
@@ -96,7 +123,9 @@ def diagnose(
     )
 
 
-def run_guards(diag: OdeDiagnostics, X, M, lam) -> dict[str, dict[str, Any]]:
+def run_guards(
+    diag: OdeDiagnostics, X: NDArray[np.float64], M: NDArray[np.float64], lam: float
+) -> dict[str, dict[str, Any]]:
     """The guards of the module doc: name → {ok, detail}."""
     out: dict[str, dict[str, Any]] = {}
     finite = bool(np.all(np.isfinite(X)) and np.all(np.isfinite(M)))

@@ -28,6 +28,7 @@ a switch between two substeps even when no substep lands on the non-smooth set.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 
 from ...errors import NumericalFailure
@@ -39,7 +40,7 @@ __all__ = ["resolve_selection", "set_valued_pattern", "face_signature", "prox_co
 _FISTA_MAX_ITER = 20_000
 
 
-def prox_conj(K: KFunction, v, t):
+def prox_conj(K: KFunction, v: ArrayLike, t: float) -> NDArray[np.float64]:
     """prox_{tK*}(v) = argmin_s K*(s) + ‖s − v‖²/(2t).
 
     Closed forms without cancellation where K* is simple: a norm K (P_ball(v), the Euclidean
@@ -57,7 +58,7 @@ def prox_conj(K: KFunction, v, t):
     return v - t * np.asarray(K.prox(v / t, 1.0 / t), dtype=float)
 
 
-def _isotropic(B, rel=1e-13):
+def _isotropic(B: NDArray[np.float64], rel: float = 1e-13) -> float | None:
     """b when B = b·I up to ``rel`` (relative to max |B_ij|), else None."""
     b = float(np.mean(np.diag(B)))
     scale = max(float(np.max(np.abs(B))), 1e-300)
@@ -66,19 +67,20 @@ def _isotropic(B, rel=1e-13):
     return None
 
 
-def _l2_trust_region(a, B):
+def _l2_trust_region(a: NDArray[np.float64], B: NDArray[np.float64]) -> NDArray[np.float64]:
     """argmin_{‖s‖₂ ≤ 1} ½sᵀBs − aᵀs for B ⪰ 0: s = (B + μI)⁻¹a, μ ≥ 0 minimal."""
     lam, Q = np.linalg.eigh(B)
     lam = np.maximum(lam, 0.0)
     ah = Q.T @ a
 
-    def norm2(mu):
+    def norm2(mu: float) -> float:
         with np.errstate(divide="ignore", invalid="ignore"):
             return float(np.sum(np.where(ah == 0, 0.0, ah / (lam + mu)) ** 2))
 
     if norm2(0.0) <= 1.0:  # interior (or flat along null(B) with a ⊥ null(B)): μ = 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            return Q @ np.where(ah == 0, 0.0, ah / lam)
+            s_in: NDArray[np.float64] = Q @ np.where(ah == 0, 0.0, ah / lam)
+            return s_in
     hi = float(np.linalg.norm(a))  # ‖s(μ)‖ ≤ ‖a‖/μ = 1 at μ = ‖a‖; ‖s(μ)‖ decreases in μ
     lo = hi
     while norm2(lo) <= 1.0 and lo > 1e-300:  # bracket: ‖s(lo)‖ > 1 (finite, lo > 0)
@@ -88,12 +90,18 @@ def _l2_trust_region(a, B):
     mu = optimize.brentq(
         lambda m: norm2(m) - 1.0, lo, hi, xtol=1e-16 * hi, rtol=4 * np.finfo(float).eps, maxiter=500
     )
-    s = Q @ (ah / (lam + mu))
+    s: NDArray[np.float64] = Q @ (ah / (lam + mu))  # mu: a float from scipy (untyped)
     n = np.linalg.norm(s)
     return s / n if n > 1.0 else s
 
 
-def _fista(K, a, B, s0, L=None):
+def _fista(
+    K: KFunction,
+    a: NDArray[np.float64],
+    B: NDArray[np.float64],
+    s0: NDArray[np.float64],
+    L: float | None = None,
+) -> tuple[NDArray[np.float64], int]:
     L = float(np.linalg.eigvalsh(B)[-1]) if L is None else L
     t = 1.0 / L
     s = np.asarray(K.project_dom_conj(s0), dtype=float) if is_norm_ball(K) else s0.copy()
@@ -121,7 +129,14 @@ def _fista(K, a, B, s0, L=None):
     )
 
 
-def resolve_selection(K: KFunction, a, B, s0=None, L=None, b=None) -> tuple[np.ndarray, int]:
+def resolve_selection(
+    K: KFunction,
+    a: ArrayLike,
+    B: ArrayLike,
+    s0: ArrayLike | None = None,
+    L: float | None = None,
+    b: float | None = None,
+) -> tuple[NDArray[np.float64], int]:
     """The s with s ∈ ∂K(a − Bs) (B symmetric PSD, shape (d, d)); returns (s, iterations).
 
     See the module doc for the formulas. ``s0`` warm-starts the iterative branch; ``L`` = λ_max(B)
@@ -141,7 +156,9 @@ def resolve_selection(K: KFunction, a, B, s0=None, L=None, b=None) -> tuple[np.n
     return _fista(K, a, B, s0, L)
 
 
-def set_valued_pattern(K: KFunction, w, s, tiny: float) -> np.ndarray:
+def set_valued_pattern(
+    K: KFunction, w: ArrayLike, s: NDArray[np.float64], tiny: float
+) -> NDArray[np.bool_]:
     """Boolean (d,): coordinate i takes part in a non-smooth set of K at w = m̃.
 
     K's own ``nonsmooth_coordinates(w, tiny)`` when it has one — l2, lp: all coordinates when
@@ -162,12 +179,15 @@ def set_valued_pattern(K: KFunction, w, s, tiny: float) -> np.ndarray:
 
     pw = piecewise_model(K)
     if pw is not None:
-        return np.min(np.abs(w[:, None] - pw.kinks[None, :]), axis=1) <= tiny
+        near: NDArray[np.bool_] = np.min(np.abs(w[:, None] - pw.kinks[None, :]), axis=1) <= tiny
+        return near
     g = np.asarray(K.grad(w), dtype=float)
     return np.full(d, float(np.max(np.abs(g - s))) > 1e-8 * (1 + float(np.max(np.abs(s)))))
 
 
-def face_signature(K: KFunction, w, s, tiny: float) -> np.ndarray:
+def face_signature(
+    K: KFunction, w: ArrayLike, s: NDArray[np.float64], tiny: float
+) -> NDArray[np.int64]:
     """Integer (d,): a label of the piece of ∂K that w = m̃ lies on; equal labels at two points
     mean that ∂K is given by the same smooth formula (or the same face of a set-valued ∂K) there.
 

@@ -7,12 +7,22 @@ instead of running unbounded (a naive integrator on a discontinuous ∇K can tak
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, OdeSolution, Radau
 
 from ...errors import LionKError
+
+if TYPE_CHECKING:
+    from .problem import LionProblem
+    from .run import OdeRun, SolveOptions
+
+Field: TypeAlias = Callable[[float, NDArray[np.float64]], NDArray[np.float64]]
+"""A right-hand side ``(t, z) -> ż`` (or its Jacobian ``(t, z) -> ∂ż/∂z``) in scipy's form."""
 
 __all__ = ["PLAIN_METHODS", "PlainRun", "integrate_plain", "PlainIntegrator", "smooth_jacobian"]
 
@@ -22,8 +32,8 @@ PLAIN_METHODS = tuple(METHODS)
 
 @dataclass
 class PlainRun:
-    t: np.ndarray
-    z: np.ndarray
+    t: NDArray[np.float64]
+    z: NDArray[np.float64]
     sol: OdeSolution | None
     nfev: int
     njev: int
@@ -35,16 +45,16 @@ class PlainRun:
 
 def integrate_plain(
     method: str,
-    fun,
-    z0,
+    fun: Field,
+    z0: ArrayLike,
     t_final: float,
     *,
-    rtol,
-    atol,
-    jac=None,
+    rtol: float,
+    atol: ArrayLike,
+    jac: Field | None = None,
     max_nfev: int | None = None,
     max_time: float | None = None,
-    first_step=None,
+    first_step: float | None = None,
     t0: float = 0.0,
 ) -> PlainRun:
     """Integrate ``z' = fun(t, z)`` on [0, t_final] with scipy's ``method``; stop at the caps."""
@@ -52,15 +62,18 @@ def integrate_plain(
         raise LionKError(
             f"method={method!r}: choose one of {', '.join(METHODS)}, 'filippov' or 'auto'"
         )
-    kw = {"rtol": rtol, "atol": atol}
+    kw: dict[str, Any] = {"rtol": rtol, "atol": atol}
     if first_step is not None:
         kw["first_step"] = first_step
     if jac is not None and method in ("Radau", "BDF", "LSODA"):
         kw["jac"] = jac
     solver = METHODS[method](fun, t0, np.asarray(z0, dtype=float), t_final, **kw)
-    ts, zs, interps = [t0], [np.asarray(z0, dtype=float)], []
+    ts: list[float] = [t0]
+    zs: list[NDArray[np.float64]] = [np.asarray(z0, dtype=float)]
+    interps: list[Any] = []
     start = time.perf_counter()
-    status, message = None, ""
+    status: int | None = None
+    message = ""
     while status is None:
         msg = solver.step()
         if solver.status == "failed":
@@ -91,7 +104,7 @@ def integrate_plain(
     )
 
 
-def smooth_jacobian(prob):
+def smooth_jacobian(prob: LionProblem) -> Field | None:
     """The analytic Jacobian of (ẋ, ṁ) when ∇²K (K's `hessian`) and an exact ∇²f are known:
 
     ∂(ẋ, ṁ)/∂(x, m) = [[−εα D∇²f − λI, (1 − εγ) D], [−α∇²f, −γI]],   D = ∇²K(m̃)
@@ -102,7 +115,7 @@ def smooth_jacobian(prob):
         return None
     d, lam, alpha, gamma, eps = prob.d, prob.lam, prob.alpha, prob.gamma, prob.eps
 
-    def jac(t, z):
+    def jac(t: float, z: NDArray[np.float64]) -> NDArray[np.float64]:
         x, m = z[:d], z[d:]
         g = np.asarray(prob.grad(x), dtype=float)
         Hf = prob.hess(x)
@@ -118,10 +131,10 @@ def smooth_jacobian(prob):
 
 
 class _FieldSelection:
-    def __init__(self, prob):
+    def __init__(self, prob: LionProblem) -> None:
         self.prob = prob
 
-    def __call__(self, t, Z):
+    def __call__(self, t: ArrayLike, Z: NDArray[np.float64]) -> NDArray[np.float64]:
         p, d = self.prob, self.prob.d
         X, M = Z[:d].T, Z[d:].T
         return np.asarray(p.K.grad(p.mtilde(X, M))).T
@@ -133,17 +146,19 @@ class PlainIntegrator:
 
     scheme = "DOP853"
 
-    def __init__(self, scheme: str | None = None):
+    def __init__(self, scheme: str | None = None) -> None:
         self.scheme = scheme or self.scheme
         if self.scheme not in METHODS:
             raise LionKError(f"method={self.scheme!r}: choose one of {', '.join(METHODS)}")
         self.name = self.scheme
 
     @staticmethod
-    def applicable(prob) -> bool:
+    def applicable(prob: LionProblem) -> bool:
         return bool(prob.K.differentiable)
 
-    def run(self, prob, t0: float, z0, t_final: float, opts):
+    def run(
+        self, prob: LionProblem, t0: float, z0: ArrayLike, t_final: float, opts: SolveOptions
+    ) -> OdeRun:
         from .run import OdeRun
 
         jac = smooth_jacobian(prob) if self.scheme in ("Radau", "BDF", "LSODA") else None

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["SolveOptions", "OdeRun", "PiecewiseDense"]
+if TYPE_CHECKING:
+    from .problem import LionProblem
+
+__all__ = ["SolveOptions", "OdeRun", "PiecewiseDense", "Integrator"]
+
+Dense: TypeAlias = Callable[[ArrayLike], NDArray[np.float64]]
+"""Dense output ``sol(t)`` → (2d,) for a scalar t, (2d, k) for k times."""
+Selection: TypeAlias = Callable[[ArrayLike, NDArray[np.float64]], NDArray[np.float64]]
+"""``selection(t, Z)`` → the ∇K selection (d, k) used at the times t (k,) and states Z (2d, k)."""
 
 
 @dataclass(frozen=True)
@@ -22,7 +31,7 @@ class SolveOptions:
 
     rtol: float = 1e-8
     atol: Any = 1e-10
-    t_eval: np.ndarray | None = None
+    t_eval: ArrayLike | None = None
     first_step: float | None = None
     max_events: int = 10_000
     max_nfev: int | None = None
@@ -41,17 +50,17 @@ class OdeRun:
     ``extra`` integrator-specific counters for the report."""
 
     method: str
-    t: np.ndarray
-    z: np.ndarray
-    sol: Callable | None
+    t: NDArray[np.float64]
+    z: NDArray[np.float64]
+    sol: Dense | None
     status: int
     message: str
-    counters: dict
-    selection: Callable
-    events: list = field(default_factory=list)
-    sliding_time: np.ndarray | None = None
-    final_mode: list | None = None
-    extra: dict = field(default_factory=dict)
+    counters: dict[str, Any]
+    selection: Selection
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    sliding_time: NDArray[np.float64] | None = None
+    final_mode: list[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def then(self, other: OdeRun) -> OdeRun:
         """This run followed by ``other`` (which starts where this one stopped)."""
@@ -87,32 +96,46 @@ class OdeRun:
         )
 
 
+class Integrator(Protocol):
+    """What the driver asks of an integrator (module doc)."""
+
+    name: str
+
+    @staticmethod
+    def applicable(prob: LionProblem) -> bool: ...
+
+    def run(
+        self, prob: LionProblem, t0: float, z0: ArrayLike, t_final: float, opts: SolveOptions
+    ) -> OdeRun: ...
+
+
 class PiecewiseDense:
     """Dense output made of pieces ``[(sol, t_end), ...]`` (piece k covers t ≤ t_end_k)."""
 
-    def __init__(self, pieces):
+    def __init__(self, pieces: list[tuple[Dense | None, float]]) -> None:
         self.pieces = pieces
         self.ends = np.array([e for _, e in pieces])
 
-    def __call__(self, t):
+    def __call__(self, t: ArrayLike) -> NDArray[np.float64]:
         t = np.asarray(t, dtype=float)
         tt = np.atleast_1d(t)
         idx = np.minimum(np.searchsorted(self.ends, tt, side="left"), len(self.pieces) - 1)
-        out = None
+        out: NDArray[np.float64] | None = None
         for k in np.unique(idx):
             vals = np.asarray(self.pieces[k][0](tt[idx == k])).reshape(-1, int(np.sum(idx == k)))
             if out is None:
                 out = np.empty((vals.shape[0], tt.size))
             out[:, idx == k] = vals
-        return out[:, 0] if t.ndim == 0 else out
+        # out is still None only for an empty t (no piece evaluated), which returns None as before
+        return out[:, 0] if t.ndim == 0 else out  # type: ignore[index, return-value]
 
 
 class _PiecewiseSelection:
-    def __init__(self, parts):
+    def __init__(self, parts: list[tuple[OdeRun, float]]) -> None:
         self.parts = parts
         self.ends = np.array([e for _, e in parts])
 
-    def __call__(self, t, Z):
+    def __call__(self, t: ArrayLike, Z: ArrayLike) -> NDArray[np.float64]:
         t = np.atleast_1d(np.asarray(t, dtype=float))
         Z = np.asarray(Z, dtype=float).reshape(-1, t.size)
         idx = np.minimum(np.searchsorted(self.ends, t, side="left"), len(self.parts) - 1)

@@ -27,8 +27,11 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ...errors import LionKError, TheoryWarning
 from ..kfunc import KFunction, make_K
@@ -38,7 +41,10 @@ from .matrix import FlatMatrixK, flatten_objective
 from .plain import PLAIN_METHODS, PlainIntegrator, smooth_jacobian
 from .problem import LionProblem, build_problem
 from .result import OdeLionResult, OdeReport, build_result
-from .run import SolveOptions
+from .run import Integrator, OdeRun, SolveOptions
+
+if TYPE_CHECKING:
+    from ..objectives import Objective
 
 __all__ = [
     "OdeReport",
@@ -49,7 +55,7 @@ __all__ = [
     "choose_integrator",
 ]
 
-INTEGRATORS = {
+INTEGRATORS: dict[str, type[Integrator]] = {
     "filippov": FilippovIntegrator,
     "implicit": ImplicitIntegrator,
     **{name: type(name, (PlainIntegrator,), {"scheme": name}) for name in PLAIN_METHODS},
@@ -61,7 +67,9 @@ STIFF_THRESHOLD = 500.0
 method needs ≳ ρ·T/3.3 steps for stability alone, Radau pays ~5× per step for its linear algebra."""
 
 
-def _check_params(lam, alpha, gamma, eps, t_final) -> dict:
+def _check_params(
+    lam: float, alpha: float, gamma: float, eps: float, t_final: float
+) -> dict[str, float]:
     vals = {
         k: float(v)
         for k, v in (
@@ -85,7 +93,9 @@ def _check_params(lam, alpha, gamma, eps, t_final) -> dict:
     return vals
 
 
-def choose_integrator(prob: LionProblem, method, z0, t_final):
+def choose_integrator(
+    prob: LionProblem, method: str | type[Integrator], z0: NDArray[np.float64], t_final: float
+) -> Integrator:
     """The integrator instance for ``method`` (a name or an integrator class); ``"auto"``: see
     the module doc."""
     if isinstance(method, type):
@@ -126,7 +136,22 @@ def choose_integrator(prob: LionProblem, method, z0, t_final):
     return integ
 
 
-def _as_vector_problem(K, objective_or_grad, x0, m0, f, hess):
+def _as_vector_problem(
+    K: KFunction | str,
+    objective_or_grad: Any,
+    x0: ArrayLike,
+    m0: ArrayLike | None,
+    f: Callable[[Any], Any] | None,
+    hess: Any,
+) -> tuple[
+    KFunction,
+    Any,
+    NDArray[np.float64],
+    NDArray[np.float64],
+    Callable[[Any], Any] | None,
+    Any,
+    tuple[int, ...] | None,
+]:
     """K built, x0/m0 as float arrays; a matrix K is integrated on vec(X) (see `matrix`)."""
     K = make_K(K) if isinstance(K, str) else K
     if not isinstance(K, KFunction) or K.event_ndim not in (1, 2):
@@ -155,27 +180,27 @@ def _as_vector_problem(K, objective_or_grad, x0, m0, f, hess):
 
 
 def solve_lion_ode(
-    K,
-    objective_or_grad,
-    x0,
-    m0=None,
+    K: KFunction | str,
+    objective_or_grad: Objective | Callable[[Any], Any],
+    x0: ArrayLike,
+    m0: ArrayLike | None = None,
     *,
-    lam,
-    alpha,
-    gamma,
-    eps,
-    t_final,
-    method="auto",
+    lam: float,
+    alpha: float,
+    gamma: float,
+    eps: float,
+    t_final: float,
+    method: str | type[Integrator] = "auto",
     rtol: float = 1e-8,
-    atol=1e-10,
-    t_eval=None,
-    f=None,
-    hess=None,
+    atol: ArrayLike = 1e-10,
+    t_eval: ArrayLike | None = None,
+    f: Callable[[Any], Any] | None = None,
+    hess: Any = None,
     inner_method: str = "DOP853",
     max_events: int = 10_000,
     max_nfev: int | None = None,
     max_time: float | None = None,
-    first_step=None,
+    first_step: float | None = None,
     order: int = 4,
 ) -> OdeLionResult:
     """Integrate the Lion-K ODE from (x0, m0) (m0 = 0 by default) on [0, t_final].
@@ -226,5 +251,5 @@ def solve_lion_ode(
     return build_result(prob, run, opts, t_final, time.perf_counter() - start, shape, fallback)
 
 
-def _budget_stop(run) -> bool:
+def _budget_stop(run: OdeRun) -> bool:
     return any(w in run.message for w in ("nfev cap", "time cap"))
