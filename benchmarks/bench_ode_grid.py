@@ -4,9 +4,9 @@ Every vector catalog K × λ ∈ {0.5, 1.5, 3} × three objectives (the toy; the
 0.5*(x1-1)**2 + (x2+0.5)**2 + 0.25*(x3-3)**2 + 0.4*x2*x3 from x0 = (2, 0, −1); ``quadratic --dim
 5``), all other settings the CLI defaults (lr 1e-3, β1 0.9, β2 0.99, 10 000 steps → α = γ = 10, ε =
 0.01, t_final = 10). Each run goes through the same use cases as the CLI (`simulate_ode`,
-`simulate`, `compare`) and records: the ODE status, the integrator(s) used, nfev, wall time of the
-ODE solve, and ‖x_ODE(T) − x_discrete(T)‖₂. A run passes when the ODE succeeds and that distance is
-≤ 5e-3.
+`simulate`, `compare`) and records: the ODE status, the integrator(s) used, nfev, wall and CPU time
+of the ODE solve, the 1-minute load average (2 shared cores), and ‖x_ODE(T) − x_discrete(T)‖₂. A
+run passes when the ODE succeeds and that distance is ≤ 5e-3.
 
     .venv/bin/python benchmarks/bench_ode_grid.py [--K l1,linf] [--lam 1.5] [--json FILE]
     .venv/bin/python benchmarks/bench_ode_grid.py --table benchmarks/results/ode_grid.json
@@ -57,9 +57,9 @@ def run_case(K, lam, case) -> dict:
     spec = spec_for(K, lam, case)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TheoryWarning)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         ode = simulate_ode(spec, OdeOptions())
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         disc = simulate(spec)
     cmp = compare(disc, ode)
     r = ode.result
@@ -73,6 +73,8 @@ def run_case(K, lam, case) -> dict:
         "method": r.report.method,
         "nfev": int(r.report.nfev),
         "wall": wall,
+        "cpu": cpu,
+        "load": os.getloadavg()[0],
         "final_distance": cmp["final_distance"],
         "message": r.message,
     }
@@ -114,7 +116,7 @@ def main(argv=None):
     rows = []
     print(
         f"{'K':<13} {'λ':>4} {'case':<6} {'status':<7} {'method':<22} {'nfev':>7} "
-        f"{'wall s':>7} {'‖Δx(T)‖':>9}"
+        f"{'wall s':>7} {'cpu s':>7} {'load':>5} {'‖Δx(T)‖':>9}"
     )
     for K in Ks:
         for lam in lams:
@@ -124,6 +126,7 @@ def main(argv=None):
                 print(
                     f"{K:<13} {lam:>4g} {case:<6} {'ok' if row['pass'] else 'FAIL':<7} "
                     f"{row['method']:<22} {row['nfev']:>7} {row['wall']:>7.2f} "
+                    f"{row['cpu']:>7.2f} {row['load']:>5.1f} "
                     f"{row['final_distance']:>9.2e}"
                     + ("" if row["pass"] else "  " + row["message"][:150]),
                     flush=True,

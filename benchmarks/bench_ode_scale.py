@@ -4,7 +4,8 @@ Random convex quadratics f = ½(x − c)ᵀA(x − c), A = Q·diag(geomspace(1, 
 orthogonal), c ~ N(0, 1.5²) (about half of the coordinates of the optimum end on the faces of the
 box ‖x‖_∞ ≤ 1, the rest slide at m̃_i = 0), K = l1, λ = 1, α = γ = 1, ε = 0.1, x0 = m0 = 0,
 t_final = 20, rtol 1e-6 (atol 1e-9), default method. For each d and seed it records success, the
-integrator(s) used, nfev, the number of switching events, wall time, and the error
+integrator(s) used, nfev, the number of switching events, wall and CPU time, the 1-minute load
+average of the machine at the end of the run (2 cores, shared), and the error
 ‖x(20) − x*‖_∞ against the reference optimum x* of min f s.t. ‖x‖_∞ ≤ 1 (proximal gradient to
 1e-12, `core.reference.constrained_optimum`).
 
@@ -42,7 +43,7 @@ def random_quadratic(d: int, seed: int):
 def run_one(d: int, seed: int, max_time: float | None = None) -> dict:
     obj = random_quadratic(d, seed)
     ref = constrained_optimum(obj, "l1", PARAMS["lam"])
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     r = solve_lion_ode(
         "l1",
         obj,
@@ -54,7 +55,7 @@ def run_one(d: int, seed: int, max_time: float | None = None) -> dict:
         max_time=max_time,
         **PARAMS,
     )
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     err = float(np.max(np.abs(r.x[-1] - ref.x)))
     return {
         "d": d,
@@ -65,6 +66,9 @@ def run_one(d: int, seed: int, max_time: float | None = None) -> dict:
         "nfev": r.report.nfev,
         "n_events": r.report.n_events,
         "wall": wall,
+        "cpu": cpu,
+        "load": os.getloadavg()[0],
+        "n_polynomial_steps": r.report.n_polynomial_steps,
         "error": err,
         "t_reached": float(r.t[-1]),
         "n_box": int(np.sum(np.abs(ref.x) >= 1 - 1e-9)),
@@ -82,7 +86,7 @@ def main(argv=None):
     rows = []
     print(
         f"{'d':>5} {'seed':>4} {'status':<6} {'method':<10} {'nfev':>8} {'events':>7} "
-        f"{'wall s':>8} {'error':>9} {'#box':>5}"
+        f"{'wall s':>8} {'cpu s':>8} {'load':>5} {'error':>9} {'#box':>5}"
     )
     for d in (int(v) for v in a.dims.split(",")):
         for seed in range(a.seeds):
@@ -90,7 +94,8 @@ def main(argv=None):
             rows.append(row)
             print(
                 f"{d:>5} {seed:>4} {'ok' if row['pass'] else 'FAIL':<6} {row['method'][:10]:<10} "
-                f"{row['nfev']:>8} {row['n_events']:>7} {row['wall']:>8.2f} {row['error']:>9.2e} "
+                f"{row['nfev']:>8} {row['n_events']:>7} {row['wall']:>8.2f} {row['cpu']:>8.2f} "
+                f"{row['load']:>5.1f} {row['error']:>9.2e} "
                 f"{row['n_box']:>5}" + ("" if row["pass"] else "  " + row["message"][:160]),
                 flush=True,
             )

@@ -253,6 +253,21 @@ def list_cmd(as_json: bool) -> None:
     help="Dimension (1 to 10000) for objectives of any dimension.",
 )
 @click.option(
+    "--C",
+    "C_text",
+    default=None,
+    metavar="MATRIX",
+    help="Matrix K (e.g. --K nuclear): C of f(X) = ½‖X − C‖²_F, a literal '1,2;3,4' (rows "
+    "separated by ';') or a .npy/.txt/.csv file (default: random N(0,1) entries from --seed).",
+)
+@click.option(
+    "--shape",
+    "shape_text",
+    default=None,
+    metavar="AxB",
+    help="Matrix K: the shape of X when C is random (default 3x4).",
+)
+@click.option(
     "--mode",
     type=click.Choice(["discrete", "ode", "both"]),
     default="discrete",
@@ -333,6 +348,8 @@ def simulate(
     x0_text,
     objective,
     dim,
+    C_text,
+    shape_text,
     mode,
     method,
     rtol,
@@ -351,6 +368,9 @@ def simulate(
     from .simulate import simulate as run
 
     name, params = resolve_K(K_text, K_params, K_expr, K_file)
+    objective, objective_params, x0 = _matrix_inputs(
+        name, params, objective, dim, C_text, shape_text, x0_text
+    )
     spec = SimulationSpec(
         K=name,
         K_params=params,
@@ -359,9 +379,9 @@ def simulate(
         beta1=beta1,
         beta2=beta2,
         steps=steps,
-        x0=parse_vector(x0_text, "x0"),
+        x0=x0,
         objective=objective,
-        objective_params={} if dim is None else {"dim": dim},
+        objective_params=objective_params,
         noise=noise,
         seed=seed,
         decay=decay,
@@ -633,6 +653,36 @@ def reproduce(names, out_figures, out_reports, size, jobs) -> None:
         size=size,
         jobs=jobs,
     )
+
+
+def _matrix_inputs(name, params, objective, dim, C_text, shape_text, x0_text):
+    """(objective, objective_params, x0) of `simulate`: for a matrix K (e.g. nuclear) the objective
+    defaults to frobenius with C from --C or random of --shape; x0 may be a matrix '1,2;3,4'."""
+    from .core.kfunc import KFunction, make_K
+
+    K = name if isinstance(name, KFunction) else make_K(name, **params)
+    if K.event_ndim != 2:
+        if C_text is not None or shape_text is not None:
+            raise LionKError(
+                f"--C and --shape describe the matrix objective of a matrix K (e.g. --K nuclear); "
+                f"K={K.name} acts on vectors"
+            )
+        return objective, ({} if dim is None else {"dim": dim}), parse_vector(x0_text, "x0")
+    from .matrix_problem import parse_matrix, parse_shape
+
+    if click.get_current_context().get_parameter_source("objective") == (
+        click.core.ParameterSource.DEFAULT
+    ):
+        objective = "frobenius"
+    if dim is not None:
+        raise LionKError(f"K={K.name} acts on matrices: give --shape AxB or --C, not --dim")
+    objective_params = {}
+    if C_text is not None:
+        objective_params["C"] = parse_matrix(C_text, "--C")
+    if shape_text is not None:
+        objective_params["shape"] = parse_shape(shape_text)
+    x0 = None if x0_text is None else parse_matrix(x0_text, "--x0")
+    return objective, objective_params, x0
 
 
 def _simulate_ode(spec, options, mode, as_json, save, plot) -> None:

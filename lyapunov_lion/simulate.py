@@ -141,7 +141,19 @@ class SimulationReport:
                 "message": ref.message,
                 "distance": float(np.linalg.norm(self.x_final - ref.x)),
             }
+        matrix = self.matrix_summary()
+        if matrix is not None:
+            out["matrix"] = matrix
         return out
+
+    def matrix_summary(self) -> dict[str, Any] | None:
+        """For a matrix K: singular values of the end point, the optimum and C (see
+        `matrix_problem.matrix_summary`); None for a vector K."""
+        if getattr(self.K, "event_shape", None) is None:
+            return None
+        from .matrix_problem import matrix_summary
+
+        return matrix_summary(self.K, self.spec.lam, self.x_final, self.objective, self.reference)
 
     def summary_text(self) -> str:
         """A human summary: the K, its conjugate, the problem solved, phases, final point."""
@@ -212,6 +224,10 @@ class SimulationReport:
                     f"warning: the reference optimum is NOT converged ({ref.message}); "
                     "x* and f(x*) are approximate"
                 )
+        if getattr(self.K, "event_shape", None) is not None:
+            from .matrix_problem import matrix_lines
+
+            lines += matrix_lines(self.matrix_summary())
         for w in self.theory_warnings:
             lines.append(f"warning: {w}")
         return "\n".join(lines)
@@ -294,11 +310,12 @@ def initial_point(spec: SimulationSpec, objective: Objective) -> np.ndarray:
 def build_problem(spec: SimulationSpec) -> tuple[KFunction, Objective, np.ndarray]:
     """(K, objective, x0) of a spec: names resolved, parameters and dimensions checked."""
     K = spec.K if isinstance(spec.K, KFunction) else make_K(spec.K, **spec.K_params)
+    if K.event_ndim == 2:  # a matrix K: Lion-K on vec X (see `matrix_problem`)
+        from .matrix_problem import build_matrix_problem
+
+        return build_matrix_problem(K, spec.objective, spec.objective_params, spec.x0, spec.seed)
     if K.event_ndim != 1:
-        raise LionKError(
-            f"K={K.name} acts on matrices; simulate drives vector parameters — "
-            "use run_discrete from Python for matrix K"
-        )
+        raise LionKError(f"K={K.name} has event_ndim {K.event_ndim}: simulate needs 1 or 2")
     objective = (
         spec.objective
         if isinstance(spec.objective, Objective)

@@ -17,6 +17,7 @@ import numpy as np
 from .core.ode import continuous_from_discrete, solve_lion_ode
 from .core.reference import constrained_optimum
 from .errors import LionKError, NumericalFailure
+from .matrix_problem import matrix_lines, matrix_summary
 from .simulate import SimulationSpec, build_problem, format_vector
 
 
@@ -49,6 +50,10 @@ class OdeSimulationReport:
     @property
     def x_final(self) -> np.ndarray:
         return np.asarray(self.result.x[-1])
+
+    def matrix_summary(self) -> dict[str, Any] | None:
+        """For a matrix K: singular values of the end point, the optimum and C; else None."""
+        return matrix_summary(self.K, self.spec.lam, self.x_final, self.objective, self.reference)
 
     def summary_dict(self) -> dict[str, Any]:
         r, d = self.result, self.result.diagnostics
@@ -86,6 +91,9 @@ class OdeSimulationReport:
             }
         if self.comparison is not None:
             out["discrete_vs_ode"] = self.comparison
+        matrix = self.matrix_summary()
+        if matrix is not None:
+            out["matrix"] = matrix
         return out
 
     def summary_text(self) -> str:
@@ -140,6 +148,7 @@ class OdeSimulationReport:
                 f"optimum of the induced problem ({self.reference.method}): x* = "
                 f"{format_vector(self.reference.x)},  ‖x − x*‖ = {dist:.3g}"
             )
+        lines += matrix_lines(self.matrix_summary())
         if self.comparison is not None:
             cmp = self.comparison
             lines.append(

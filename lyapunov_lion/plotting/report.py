@@ -38,6 +38,9 @@ def plot_simulation_report(report, path: str | Path) -> Path:
             f"{s.decay} decay, {s.steps} steps"
         ),
         bound_label="(1 − ηλ)^t·dist₀" if s.decay == "explicit" else "(1 + ηλ)^−t·dist₀",
+        trajectory_panel=_matrix_panel(
+            report, {"Lion-K": (steps, np.asarray(report.result.x))}, "step t"
+        ),
     )
     return save_figure(fig, path)
 
@@ -50,8 +53,14 @@ def plot_ode_report(report, path: str | Path, discrete=None) -> Path:
     r, d, c = report.result, report.result.diagnostics, report.coefficients
     lam = report.spec.lam
     paths = {"ODE x(t)": np.asarray(r.x)}
+    runs = {"ODE": (np.asarray(r.t), np.asarray(r.x))}
     if discrete is not None:
         paths[f"discrete, η = {discrete.spec.lr:g}"] = np.asarray(discrete.result.x)
+        steps = np.asarray(discrete.result.steps_saved)
+        runs[f"discrete, η = {discrete.spec.lr:g}"] = (
+            steps * discrete.spec.lr,
+            np.asarray(discrete.result.x),
+        )
     fig = figure_simulation(
         paths,
         np.asarray(d.t),
@@ -70,5 +79,22 @@ def plot_ode_report(report, path: str | Path, discrete=None) -> Path:
             f"ε = {c['eps']:g} ({r.report.method})"
         ),
         bound_label="e^(−λt)·dist₀",
+        trajectory_panel=_matrix_panel(report, runs, "time t"),
     )
     return save_figure(fig, path)
+
+
+def _matrix_panel(report, runs, time_label):
+    """Panel (a) for a matrix K: singular values against 1/λ (None for a vector K)."""
+    summary = report.matrix_summary() if hasattr(report, "matrix_summary") else None
+    if summary is None:
+        return None
+    from .matrix import singular_value_panel
+
+    return singular_value_panel(
+        runs,
+        tuple(summary["shape"]),
+        report.spec.lam,
+        summary.get("singular_values_optimum"),
+        time_label,
+    )

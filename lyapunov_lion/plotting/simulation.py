@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..core.kfunc import KFunction
@@ -43,6 +44,7 @@ def figure_simulation(
     F_t=None,
     time_label: str = "step t",
     bound_label: str = "Phase-1 bound",
+    trajectory_panel: Callable[[Axes], None] | None = None,
     width: float = TEXT_WIDTH_IN,
     height: float = 2.9,
 ) -> Figure:
@@ -57,20 +59,25 @@ def figure_simulation(
     ``dist``, ``bound``, ``f_t``, ``H_t``, ``F_t`` are arrays (T,) or mappings label → (T,); with
     several runs give them in the order of ``paths``: colours are assigned by position and keyed
     once, in panel (a). Legends sit under the panels. Save it with `save_figure`.
+    ``trajectory_panel``: draws panel (a) instead (e.g. the singular values of a matrix run,
+    `plotting.matrix.singular_value_panel`).
     """
     with paper_style():
         fig = new_figure(width, height)
         axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.0, 1.0, 1.0]})
-        plot_trajectory_2d(
-            axes[0],
-            paths,
-            f=f,
-            K=K,
-            lam=lam,
-            optimum=optimum,
-            title="(a) trajectory",
-            legend_loc="below",
-        )
+        if trajectory_panel is not None:
+            trajectory_panel(axes[0])
+        else:
+            plot_trajectory_2d(
+                axes[0],
+                paths,
+                f=f,
+                K=K,
+                lam=lam,
+                optimum=optimum,
+                title="(a) trajectory",
+                legend_loc="below",
+            )
         plot_phase(
             axes[1],
             axes[2],

@@ -90,7 +90,6 @@ class _ModeField:
     def __init__(self, prob: LionProblem, pw: PiecewiseGradK, mode: Mode, H_const):
         self.prob, self.pw, self.mode = prob, pw, mode
         self.S = np.flatnonzero(mode.sliding)
-        self.F = np.flatnonzero(~mode.sliding)
         self.c = pw.kinks[mode.kink[self.S]]
         self.kappa = prob.gamma + prob.lam
         self.n_grad = 0
@@ -100,7 +99,7 @@ class _ModeField:
                 "a sliding mode needs ε > 0 (with ε = 0, ṁ does not depend on ∇K)"
             )
         if self.S.size and H_const is not None:
-            self._H_SF, self._H_S, self._inv = H_const.blocks(self.S, self.F)
+            self._H_S, self._inv = H_const.blocks(self.S)
         kinks = np.concatenate([[-np.inf], pw.kinks, [np.inf]])
         self.lo_free, self.hi_free = kinks[mode.region], kinks[mode.region + 1]
         self.lo_s, self.hi_s = pw.interval(mode.kink)
@@ -131,22 +130,23 @@ class _ModeField:
         return mdot, mt, u
 
     def _equivalent_control(self, X, mdot, mt, u):
-        """Solve εα[∇²f(u − λx)]_S = (1 − εγ)ṁ_S + κ(m̃_S − c_S) for u_S (u_F kept)."""
-        p, S, F = self.prob, self.S, self.F
+        """Solve εα[∇²f(u − λx)]_S = (1 − εγ)ṁ_S + κ(m̃_S − c_S) for u_S (u_F kept): with v = u
+        on F and 0 on S, u_S = (∇²f_SS)⁻¹(r_S − [∇²f(v − λx)]_S), r_S the right side / εα (one
+        product with the rows ∇²f_S, no |S|×|F| block)."""
+        p, S = self.prob, self.S
         if self._inv is not None:
-            H_SF, H_S, inv = self._H_SF, self._H_S, self._inv
+            H_S, inv = self._H_S, self._inv
         else:  # ∇²f depends on x: one point at a time
             if X.ndim == 2:
                 out = [self._equivalent_control(X[k], mdot[k], mt[k], u[k]) for k in range(len(X))]
                 return np.stack(out)
             H = p.hess(X)
-            H_SF, H_S, inv = H[np.ix_(S, F)], H[S], self._inverse(H[np.ix_(S, S)])
-        rhs = (
-            ((1 - p.eps * p.gamma) * mdot[..., S] + self.kappa * (mt[..., S] - self.c))
-            / (p.eps * p.alpha)
-            - u[..., F] @ H_SF.T
-            + p.lam * (X @ H_S.T)
-        )
+            H_S, inv = H[S], self._inverse(H[np.ix_(S, S)])
+        v = u - p.lam * X
+        v[..., S] = -p.lam * X[..., S]
+        rhs = ((1 - p.eps * p.gamma) * mdot[..., S] + self.kappa * (mt[..., S] - self.c)) / (
+            p.eps * p.alpha
+        ) - v @ H_S.T
         u = u.copy()
         u[..., S] = rhs @ inv.T
         return u
@@ -182,52 +182,61 @@ class _ModeField:
 
 
 class _ConstantHessian:
-    """A constant ∇²f with the blocks and the inverse of ∇²f_SS cached per sliding set S. An event
-    changes S by one coordinate, so a new inverse is a bordering update of a cached one, O(|S|²)
-    instead of O(|S|³): adding k, with u = A⁻¹b, σ = c − bᵀu,
+    """A constant ∇²f with its rows ∇²f_S and the inverse of ∇²f_SS cached per sliding set S.
+    An event changes S by a coordinate or a few, so a new inverse is obtained from the last one
+    by bordering updates, O(|S|²) each instead of O(|S|³): adding k, with u = A⁻¹b, σ = c − bᵀu,
 
         [[A, b], [bᵀ, c]]⁻¹ = [[A⁻¹ + uuᵀ/σ, −u/σ], [−uᵀ/σ, 1/σ]],
 
-    removing k from [[E, f], [fᵀ, g]] = (∇²f_SS)⁻¹ leaves E − ffᵀ/g. Every REFRESH updates the
-    inverse is recomputed from scratch (no drift)."""
+    removing k from [[E, f], [fᵀ, g]] = (∇²f_SS)⁻¹ leaves E − ffᵀ/g. Sets that differ from the
+    last one by more than MAX_CHANGES coordinates, and every REFRESH updates, are inverted from
+    scratch (no drift)."""
 
     REFRESH = 64
+    MAX_CHANGES = 8
 
-    def __init__(self, H, size: int = 64):
+    def __init__(self, H, size: int = 8):
         self.H, self.size, self._last = H, size, None
-        self._cache: dict[Any, Any] = {}
+        self._cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         self._n_updates = 0
 
-    def blocks(self, S, F):
+    def blocks(self, S):
+        """(∇²f_S, (∇²f_SS)⁻¹) for the sorted index set S."""
         key = S.tobytes()
         if key not in self._cache:
             if len(self._cache) >= self.size:
                 self._cache.pop(next(iter(self._cache)))
-            H = self.H
-            self._cache[key] = (H[np.ix_(S, F)], H[S], self._inverse(S))
-        self._last = (S, self._cache[key][2])
+            self._cache[key] = (np.take(self.H, S, axis=0), self._inverse(S))
+        self._last = (S, self._cache[key][1])
         return self._cache[key]
 
     def _inverse(self, S):
-        if self._last is not None and self._n_updates < self.REFRESH and S.size:
-            S0, inv0 = self._last
-            if S.size == S0.size + 1 and np.isin(S0, S).all():
-                self._n_updates += 1
-                return self._add(S0, inv0, S)
-            if S.size == S0.size - 1 and np.isin(S, S0).all():
-                self._n_updates += 1
-                keep = np.isin(S0, S)
-                E, f, g = (
-                    inv0[np.ix_(keep, keep)],
-                    inv0[keep][:, ~keep][:, 0],
-                    inv0[~keep][:, ~keep][0, 0],
-                )
-                return E - np.outer(f, f) / g
+        if self._last is not None and S.size:
+            S0, inv = self._last
+            in0, in1 = np.zeros(self.H.shape[0], bool), np.zeros(self.H.shape[0], bool)
+            in0[S0], in1[S] = True, True
+            gone, new = np.flatnonzero(in0 & ~in1), np.flatnonzero(in1 & ~in0)
+            n = gone.size + new.size
+            if n <= self.MAX_CHANGES and self._n_updates + n <= self.REFRESH:
+                self._n_updates += n
+                for k in gone:
+                    S0, inv = self._remove(S0, inv, k)
+                for k in new:
+                    S0, inv = self._add(S0, inv, k)
+                return inv
         self._n_updates = 0
         return _ModeField._inverse(self.H[np.ix_(S, S)])
 
-    def _add(self, S0, inv0, S):
-        k = int(np.setdiff1d(S, S0)[0])
+    @staticmethod
+    def _remove(S0, inv0, k):
+        j = int(np.searchsorted(S0, k))
+        keep = np.ones(S0.size, bool)
+        keep[j] = False
+        f, g = inv0[keep, j], inv0[j, j]
+        E = inv0[np.ix_(keep, keep)]
+        return S0[keep], E - np.outer(f, f) / g
+
+    def _add(self, S0, inv0, k):
         b, c = self.H[S0, k], self.H[k, k]
         u = inv0 @ b
         sigma = c - b @ u
@@ -237,33 +246,101 @@ class _ConstantHessian:
                 "definite: the equivalent control is not unique"
             )
         n = S0.size
+        pos = int(np.searchsorted(S0, k))  # keep S sorted: insert row/column k at pos
+        idx = np.r_[0:pos, n, pos:n]
         out = np.empty((n + 1, n + 1))
         out[:n, :n] = inv0 + np.outer(u, u) / sigma
         out[:n, n] = out[n, :n] = -u / sigma
         out[n, n] = 1.0 / sigma
-        order = np.argsort(np.concatenate([S0, [k]]), kind="stable")  # back to sorted S
-        return out[np.ix_(order, order)]
+        return np.insert(S0, pos, k), out[np.ix_(idx, idx)]
+
+
+_DENSE_DEGREE = {"DOP853": 7, "RK45": 5, "RK23": 3}
+"""Degree in t of each inner method's dense output on one step (scipy's interpolants)."""
+POLY_GRID = 64
+"""Scan points per inner step when the gaps are read off their interpolating polynomial."""
+
+
+class _StepGaps:
+    """The gaps of one inner step [t_old, t_new] as functions of t.
+
+    When ∇f is affine (a constant ∇²f) every gap is an affine function of z (m̃ is; u_F =
+    slope·m̃_F + level; u_S solves a linear system with constant matrix), and z(t) on the step is
+    the inner method's dense output, a polynomial of degree p in t (`_DENSE_DEGREE`). Each gap is
+    then *exactly* a polynomial of degree p: its values at the p + 1 Chebyshev–Lobatto points of
+    the step (one batched evaluation) give it everywhere by barycentric interpolation, so the
+    scan over a fine grid and the root search need no further evaluation of ∇f. One extra point
+    checks the identity; if it fails (∇f not affine after all) the step is read directly."""
+
+    def __init__(self, fld: _ModeField, dense, t_old: float, t_new: float, degree: int | None):
+        self.fld, self.dense, self.t_old, self.h = fld, dense, t_old, t_new - t_old
+        self.G = None
+        if degree is not None and self.h > 0:
+            j = np.arange(degree + 1)
+            self.theta = 0.5 * (1 - np.cos(np.pi * j / degree))
+            w = (-1.0) ** j
+            w[[0, -1]] *= 0.5
+            self.w = w
+            check = 0.3711
+            Gall = fld.gaps(np.asarray(dense(t_old + self.h * np.r_[self.theta, check])))
+            # a gap to an infinite region end is +inf throughout: kept out of the polynomial
+            self.inf = ~np.all(np.isfinite(Gall), axis=1)
+            G = np.where(self.inf[:, None], 0.0, Gall[:, :-1])
+            pred = G @ self._lagrange(np.array([check]))[:, 0]
+            err = np.abs(pred - np.where(self.inf, 0.0, Gall[:, -1]))
+            if np.all(err <= 1e-8 * (1 + np.max(np.abs(G), axis=1))):
+                self.G = G
+
+    @property
+    def exact(self) -> bool:
+        return self.G is not None
+
+    def _lagrange(self, th):
+        """(p + 1, k): the barycentric Lagrange basis at θ (k,)."""
+        diff = th[None, :] - self.theta[:, None]
+        on = diff == 0
+        hit = on.any(axis=0)
+        L = self.w[:, None] / np.where(on, 1.0, diff)
+        L /= L.sum(axis=0)
+        L[:, hit] = on[:, hit]
+        return L
+
+    def at(self, ts) -> np.ndarray:
+        """(2d, k): the gaps at times ts (k,)."""
+        ts = np.atleast_1d(np.asarray(ts, dtype=float))
+        if self.G is None:
+            return self.fld.gaps(np.asarray(self.dense(ts)).reshape(-1, ts.size))
+        out = self.G @ self._lagrange((ts - self.t_old) / self.h)
+        out[self.inf] = np.inf
+        return out
+
+    def row(self, e: int):
+        """Gap e as a scalar function of t."""
+        return lambda t: float(self.at(t)[e, 0])
 
 
 class _Segment:
     """One smooth piece: the inner RK method on a fixed mode until a gap becomes negative."""
 
-    def __init__(self, field: _ModeField, t0, z0, t_final, opts: SolveOptions, inner):
+    def __init__(self, field: _ModeField, t0, z0, t_final, opts: SolveOptions, inner, h0=None):
         self.fld = field
-        self.solver = inner(
+        first = opts.first_step or h0
+        self.solver = _INNER[inner](
             field.rhs,
             t0,
             z0,
             t_final,
             rtol=opts.rtol,
             atol=opts.atol,
-            **({"first_step": opts.first_step} if opts.first_step else {}),
+            **({"first_step": min(first, t_final - t0)} if first else {}),
         )
+        self.degree = _DENSE_DEGREE[inner] if field.prob.affine_grad else None
         self.t0 = t0
         self.g0 = field.gaps(z0[:, None])[:, 0]
         self.tol = field.gap_tol(z0)
         self.armed = self.g0 > self.tol
-        self.ts = [t0]
+        self.n_poly = 0
+        self.ts: list[float] = [t0]
         self.interps: list[Any] = []
         self.knots: list[tuple[float, np.ndarray]] = []
 
@@ -276,9 +353,11 @@ class _Segment:
             if s.status == "failed":
                 return "failed", t_old, None, msg
             dense = s.dense_output()
-            tk = t_old + (s.t - t_old) * np.arange(1, SAMPLES + 1) / SAMPLES
-            G = self.fld.gaps(dense(tk))
-            hit = self._scan(dense, t_old, tk, G)
+            gaps = _StepGaps(self.fld, dense, t_old, s.t, self.degree)
+            self.n_poly += gaps.exact
+            n = POLY_GRID if gaps.exact else SAMPLES
+            tk = t_old + (s.t - t_old) * np.arange(1, n + 1) / n
+            hit = self._scan(gaps, t_old, tk, gaps.at(tk))
             if hit is not None:
                 t_ev, rows = hit
                 self._keep(dense, t_old, t_ev)
@@ -289,55 +368,63 @@ class _Segment:
             if deadline is not None and time.perf_counter() > deadline:
                 return "time", s.t, s.y.copy(), None
 
+    def next_step(self) -> float:
+        """The inner method's proposal for its next step (to start the next segment with)."""
+        return float(self.solver.h_abs)
+
     def _keep(self, dense, t_old, t_end):
         if t_end > t_old:
             self.ts.append(t_end)
             self.interps.append(dense)
             self.knots.append((t_end, np.asarray(dense(t_end))))
 
-    def _scan(self, dense, t_old, tk, G):
-        """The first event inside this step, or None (arms gaps that have left 0)."""
-        t_prev = t_old
-        for j in range(tk.size):
-            g = G[:, j]
-            neg = g < 0
-            hit = neg & self.armed
-            back = neg & ~self.armed & (g < -self.tol)  # returned before it was armed
-            if hit.any() or back.any():
-                roots = [(int(e), self._root(dense, e, t_prev, tk[j])) for e in np.flatnonzero(hit)]
-                roots += [
-                    (int(e), self._root_unarmed(dense, e, t_old, tk[j]))
-                    for e in np.flatnonzero(back)
-                ]
-                t_ev = min(r for _, r in roots)
-                close = 1e-12 * max(1.0, abs(t_ev)) + 4 * np.finfo(float).eps * abs(t_ev)
-                return t_ev, [e for e, r in roots if r <= t_ev + close]
-            self.armed |= g > self.tol
-            t_prev = tk[j]
-        return None
+    def _scan(self, gaps: _StepGaps, t_old, tk, vals):
+        """The first event inside this step, or None (arms gaps that have left 0). A gap is armed
+        at sample j when it was armed at the segment start or clearly positive at a sample < j."""
+        tol = self.tol[:, None]
+        pos = vals > tol
+        armed = np.concatenate(
+            [self.armed[:, None], self.armed[:, None] | np.logical_or.accumulate(pos, axis=1)],
+            axis=1,
+        )
+        neg = vals < 0
+        hit = neg & armed[:, :-1]
+        back = neg & ~armed[:, :-1] & (vals < -tol)  # returned before it was armed
+        cols = np.flatnonzero(np.any(hit | back, axis=0))
+        if cols.size == 0:
+            self.armed = armed[:, -1]
+            return None
+        j = int(cols[0])
+        t_prev = t_old if j == 0 else tk[j - 1]
+        roots = [(int(e), self._root(gaps, e, t_prev, tk[j])) for e in np.flatnonzero(hit[:, j])]
+        roots += [
+            (int(e), self._root_unarmed(gaps, e, t_old, tk[j])) for e in np.flatnonzero(back[:, j])
+        ]
+        t_ev = min(r for _, r in roots)
+        close = 1e-12 * max(1.0, abs(t_ev)) + 4 * np.finfo(float).eps * abs(t_ev)
+        return t_ev, [e for e, r in roots if r <= t_ev + close]
 
-    def _gap(self, dense, e):
-        return lambda t: float(self.fld.gaps(np.asarray(dense(t))[:, None])[e, 0])
-
-    def _root(self, dense, e, a, b):
-        fn = self._gap(dense, e)
+    @staticmethod
+    def _root(gaps: _StepGaps, e, a, b):
+        fn = gaps.row(e)
         if fn(a) <= 0:
             return a
         return optimize.brentq(
             fn, a, b, xtol=1e-15 * max(1.0, abs(b)), rtol=4 * np.finfo(float).eps
         )
 
-    def _root_unarmed(self, dense, e, t_old, b):
+    @staticmethod
+    def _root_unarmed(gaps: _StepGaps, e, t_old, b):
         """A gap that started at 0 and is negative at b: bracket from the last time it was
         positive on a fine grid of this step; if it never was, the event is at the step start
         (the coordinate has stayed on its kink since the segment began)."""
         grid = np.linspace(t_old, b, 65)[1:-1]
-        vals = self.fld.gaps(np.asarray(dense(grid)))[e]
+        vals = gaps.at(grid)[e]
         pos = np.flatnonzero(vals > 0)
         if pos.size == 0:
             return t_old
         return optimize.brentq(
-            self._gap(dense, e),
+            gaps.row(e),
             grid[pos[-1]],
             b,
             xtol=1e-15 * max(1.0, abs(b)),
@@ -421,7 +508,7 @@ class FilippovIntegrator:
         pw, d = prob.pw, prob.d
         if pw is None:
             raise NumericalFailure("the Filippov integrator needs a K with a piecewise model of ∇K")
-        inner = _INNER[opts.inner_method]
+        inner = opts.inner_method
         H_const = (
             _ConstantHessian(np.asarray(prob.hess(z0[:d]), dtype=float))
             if prob.hess_constant
@@ -434,17 +521,20 @@ class FilippovIntegrator:
         t = float(t0)
         ts, interps, kt, kz = [t], [], [t], [z.copy()]
         segments, events = [], []
-        nfev = n_grad = 0
+        nfev = n_grad = n_poly = 0
         status, message, repeat = 0, "", 0
         min_step = np.inf
         start = time.perf_counter()
         deadline = None if opts.max_time is None else start + opts.max_time
+        h0 = None
         while t < t_final:
             fld = _ModeField(prob, pw, mode, H_const)
-            seg = _Segment(fld, t, z, t_final, opts, inner)
+            seg = _Segment(fld, t, z, t_final, opts, inner, h0)
             how, t_end, z_end, rows = seg.run(deadline)
             nfev += seg.solver.nfev
             n_grad += fld.n_grad
+            n_poly += seg.n_poly
+            h0 = seg.next_step()  # the next segment starts with the step the method proposed
             if seg.interps:
                 segments.append((t, t_end, mode.copy()))
                 ts.extend(seg.ts[1:])
@@ -513,6 +603,7 @@ class FilippovIntegrator:
             extra={
                 "inner_method": opts.inner_method,
                 "n_sliding_entries": sum(1 for e in events if e[3].startswith("sliding")),
+                "n_polynomial_steps": n_poly,
             },
         )
 

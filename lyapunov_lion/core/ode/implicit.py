@@ -26,22 +26,24 @@ smooth map and backward Euler has an error expansion in powers of h. A step of s
 T_{j,1} = n_j substeps of size H/n_j (n_j = 1, 2, …, k) and the Aitken–Neville tableau
 T_{j,l+1} = T_{j,l} + (T_{j,l} − T_{j−1,l})/(n_j/n_{j−l} − 1); T_{k,k} (order k, local error
 O(H^{k+1})) is propagated, ‖T_{k,k} − T_{k,k−1}‖ (RMS, weights atol + rtol·|z|) is the error
-estimate, H_new = H·clip(0.9·err^{−1/k}, 0.2, 5). A step in which the face changes has a local
-error the tableau cannot cancel, and part of it the tableau cannot even see: a switch at offset δ
-inside the *first* substep of every sequence gives every T_{j,1} the same error ≈ δ·|Δs| (Δs the
-jump of the selection; ẋ = s − λx), which cancels in ‖T_{k,k} − T_{k,k−1}‖. So a step is checked
-for a switch — a substep on another face of ∂K than the start (`inclusion.face_signature`), or
-a jump of s (the largest change between consecutive substeps of the finest sequence exceeds half
-the change over the one-substep sequence; smooth s gives ≈ 1/k) — and such a step is accepted on
-the high-order estimate only if also err_sw = H·‖Δs‖ (weighted RMS over the 2d components, Δs the
-largest consecutive change) ≤ 1; otherwise H ← H·clip(0.9/err_sw, 0.2, 0.9) (`n_switch_steps`,
-`n_switch_rejected`). Each switch costs O(log(1/rtol)) extra steps, not a global order loss. When
-the tableau does not cancel but the first-order estimate (k − 1)‖T_{k,1} − T_{k−1,1}‖ is within
-tolerance, the step is accepted with T_{k,1} (counted as a low-order step): this lets the integrator
-pass accumulations of switches (ε = 0, an interior coordinate: a Zeno point of the exact solution)
-with steps of size O(√rtol) instead of stalling before the accumulation point; this fallback (a
-switch the tableau does see) is not gated by err_sw, so the trajectory through such an accumulation
-is accurate to O(√rtol) only, its end (after the accumulation) to rtol.
+estimate; accepting or rejecting the step and the next size (H_new = H·clip(0.9·err^{−1/k}, 0.2, 5)
+on a smooth step) is the job of `controller.ExtrapolationController`. A step in which the face
+changes has a local error the tableau cannot cancel, and part of it the tableau cannot even see: a
+switch at offset δ inside the *first* substep of every sequence gives every T_{j,1} the same error
+≈ δ·|Δs| (Δs the jump of the selection; ẋ = s − λx), which cancels in ‖T_{k,k} − T_{k,k−1}‖. So a
+step is checked for a switch — a substep on another face of ∂K than the start
+(`inclusion.face_signature`), or a jump of s (the largest change between consecutive substeps of
+the finest sequence exceeds half the change over the one-substep sequence; smooth s gives ≈ 1/k) —
+and such a step is accepted on the high-order estimate only if also err_sw = H·‖Δs‖ (weighted RMS
+over the 2d components, Δs the largest consecutive change) ≤ 1; otherwise H ← H·clip(0.9/err_sw,
+0.2, 0.9) (`n_switch_steps`, `n_switch_rejected`). Each switch costs O(log(1/rtol)) extra steps,
+not a global order loss. When the tableau does not cancel but the first-order estimate
+(k − 1)‖T_{k,1} − T_{k−1,1}‖ is within tolerance, the step is accepted with T_{k,1} (counted as a
+low-order step): this lets the integrator pass accumulations of switches (ε = 0, an interior
+coordinate: a Zeno point of the exact solution) with steps of size O(√rtol) instead of stalling
+before the accumulation point; this fallback (a switch the tableau does see) is not gated by
+err_sw, so the trajectory through such an accumulation is accurate to O(√rtol) only, its end (after
+the accumulation) to rtol.
 
 **Projection.** Extrapolation may leave dom K* by the local error (a curved dual ball, e.g.
 l2). Once λx is inside (dist ≤ DOMAIN_TOL), an accepted point with 0 < dist ≤ 10λ(atol + rtol·s)
@@ -56,27 +58,19 @@ the steps land exactly on the requested times.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from ...errors import NumericalFailure
 from ..kfunc import DOMAIN_TOL, KFunction
+from .controller import ExtrapolationController, SwitchMonitor
 from .inclusion import _isotropic, face_signature, resolve_selection, set_valued_pattern
 
 __all__ = ["ImplicitRun", "integrate_implicit", "LinearDense"]
 
 _MAX_NEWTON = 30
-ZENO_COLLAPSE, ZENO_SWITCHES = 1e-4, 8
-"""When ZENO_SWITCHES consecutive accepted steps contained a switch and the step size has
-collapsed below ZENO_COLLAPSE times the clean step size (switches accumulating: a Zeno point of the
-exact solution, e.g. m̃ spiralling into 0 at an interior equilibrium), one backward-Euler substep of
-the clean size is tried: if it lands on a non-smooth set of K (where the accumulation ends) it is
-accepted as a first-order step (`n_zeno`). The clean step size is the largest of the last 50 steps
-accepted at full order without a switch."""
 TINY_FLOOR = 0.1
 
 
@@ -94,8 +88,7 @@ class LinearDense:
 
 @dataclass
 class ImplicitRun:
-    """What `integrate_implicit` produced; ``S`` (d, n) is the resolved ∇K selection at the
-    knots."""
+    """What `integrate_implicit` produced; ``S`` (d, n): the resolved ∇K selection at the knots."""
 
     t: np.ndarray
     z: np.ndarray
@@ -305,13 +298,13 @@ def integrate_implicit(
     sig_prev = face_signature(
         K, mt0, s_prev, 1e-9 * float(np.max(np.abs(mt0), initial=0.0)) + 1e-300
     )
-    ts, zs = [0.0], [z0.copy()]
-    Ss: list[Any] = [None]  # S at t0 is filled in from the first step
+    ts: list[float] = [0.0]
+    zs: list[np.ndarray] = [z0.copy()]
+    Ss: list[np.ndarray | None] = [None]
     inside = has_domain and dist_fn(z0[:d]) <= DOMAIN_TOL
     h = float(first_step) if first_step is not None else min(t_final, 1e-3)
     prev_label = None
-    clean: deque[float] = deque(maxlen=50)  # the last steps accepted at full order without a switch
-    h_good, switch_run = np.inf, 0
+    control, monitor = ExtrapolationController(order), SwitchMonitor()
     last_failure = ""
     start = time.perf_counter()
     while t < t_final:
@@ -331,14 +324,15 @@ def integrate_implicit(
         clipped = False
         if outs is not None and k_out < outs.size and t + h_try >= outs[k_out]:
             h_try, clipped = outs[k_out] - t, True
-        if switch_run >= ZENO_SWITCHES and h < ZENO_COLLAPSE * h_good:
+        if monitor.accumulating(h):
             zeno = _zeno_step(
                 sub,
                 K,
                 z,
                 s_prev,
                 min(
-                    h_good, (outs[k_out] if outs is not None and k_out < outs.size else t_final) - t
+                    monitor.h_clean,
+                    (outs[k_out] if outs is not None and k_out < outs.size else t_final) - t,
                 ),
             )
             if zeno is not None:
@@ -363,13 +357,14 @@ def integrate_implicit(
                 zs.append(z.copy())
                 Ss.append(s_prev.copy())
                 run.n_steps += 1
-                h, switch_run = hz, 0
+                h = hz
+                monitor.passed()
                 continue
         if h_try <= 1e-14 * max(1.0, t):
             run.status, run.message = -1, f"step size underflow at t={t:.6g}"
             break
         try:
-            T: list[list[Any]] = []
+            T: list[list[np.ndarray]] = []
             fine = []
             subs = []
             for j, n in enumerate(seq):
@@ -389,7 +384,7 @@ def integrate_implicit(
                 T.append(row)
         except (_StepFailure, NumericalFailure) as exc:
             run.n_rejected += 1
-            h = 0.25 * h_try
+            h = control.failed(h_try)
             last_failure = str(exc)
             continue
         z_new, z_low = T[-1][-1], T[-1][-2]
@@ -421,31 +416,19 @@ def integrate_implicit(
         ):
             err_sw = h_try * float(np.sqrt(np.sum((ds / w[:d]) ** 2) / (2 * d)))
             run.n_switch_steps += 1
-        fac = 0.9 * err ** (-1.0 / order) if err > 0 else 5.0
-        low = False
-        if err <= 1.0 < err_sw:
+        decision = control.decide(h_try, err, err1, err_sw, h_prop=h if clipped else None)
+        if not decision.accept:
             run.n_rejected += 1
-            run.n_switch_rejected += 1
-            h = h_try * min(0.9, max(0.2, 0.9 / err_sw))
+            run.n_switch_rejected += decision.reason == "switch"
+            h = decision.h_next
             continue
-        if err > 1.0:
-            if err1 <= 1.0:
-                # the tableau does not cancel (a face of ∂K changed inside the step: the expansion
-                # in h does not hold) but the first-order solution is within tolerance: take it
-                z_new, low = T[-1][0], True
-                fac = 0.9 * err1**-0.5 if err1 > 0 else 5.0
-            else:
-                run.n_rejected += 1
-                nonsmooth = err >= 0.5 * err1  # extrapolation does not help: a switch inside
-                f_rej = 0.9 * err1**-0.5 if nonsmooth else fac
-                h = h_try * min(0.9, max(0.2, f_rej))
-                continue
+        low = decision.low_order
+        if low:
+            # the tableau does not cancel (a face of ∂K changed inside the step: the expansion
+            # in h does not hold) but the first-order solution is within tolerance: take it
+            z_new = T[-1][0]
         run.n_low_order += int(low)
-        if not low and err_sw == 0.0:
-            clean.append(h_try)
-            h_good, switch_run = max(clean), 0
-        else:
-            switch_run += 1
+        monitor.accepted(h_try, clean=not low and err_sw == 0.0)
         # accepted
         t_new = outs[k_out] if clipped and outs is not None else t + h_try
         if clipped:
@@ -491,14 +474,13 @@ def integrate_implicit(
         zs.append(z.copy())
         Ss.append(s_prev.copy())
         run.n_steps += 1
-        if not clipped or h_try >= h:
-            h = h_try * min(5.0, fac)
+        h = decision.h_next
     if run.status != 0 and last_failure:
         run.message += f" (last substep failure: {last_failure})"
     Ss[0] = Ss[1] if len(Ss) > 1 else s_prev
     run.t = np.asarray(ts)
     run.z = np.stack(zs, axis=1)
-    run.S = np.stack(Ss, axis=1)
+    run.S = np.stack([S_ for S_ in Ss if S_ is not None], axis=1)
     run.sol = LinearDense(run.t, run.z) if run.t.size > 1 else None
     run.n_grad, run.n_hess, run.n_inner_iter = sub.n_grad, sub.n_hess, sub.n_inner
     if run.status == 0:

@@ -60,6 +60,13 @@ class FlatMatrixK(KFunction):
     def __repr__(self) -> str:
         return f"FlatMatrixK({self.base!r}, event_shape={self.event_shape})"
 
+    def info(self) -> dict:
+        """The matrix K's description (formulas of K, K*, the induced problem)."""
+        return self.base.info()
+
+    def describe_induced(self, lam: float) -> str:
+        return self.base.describe_induced(lam)
+
     def _mat(self, v):
         v = np.asarray(v, dtype=float)
         if v.shape[-1:] != (self.size,):

@@ -55,6 +55,11 @@ class LionProblem:
     d: int
     pw: PiecewiseGradK | None
 
+    @property
+    def affine_grad(self) -> bool:
+        """∇f is affine (an exact, constant ∇²f)."""
+        return self.hess_constant and self.hess_exact
+
     def mtilde(self, X: NDArray[np.float64], M: NDArray[np.float64]) -> NDArray[np.float64]:
         """m̃ = m − ε(α∇f(x) + γm) (batch on the leading axis)."""
         G = np.asarray(self.grad(X), dtype=np.float64)

@@ -33,6 +33,9 @@ class OdeReport:
     i.e. ∂K(m̃) not a singleton), ``sliding_time[i]`` (time coordinate i spent on such a set),
     ``sliding_sets`` (time per set of coordinates, e.g. "(0, 1)" for the ℓ∞ surface
     |m̃_0| = |m̃_1|), ``n_projections``/``max_projection`` (returns to dom K*, see `implicit`).
+
+    Filippov mode only: ``n_polynomial_steps``, inner steps whose gaps were read off their
+    interpolating polynomial (∇f affine, see `filippov._StepGaps`) instead of evaluated.
     """
 
     method: str
@@ -60,6 +63,7 @@ class OdeReport:
     max_projection: float = 0.0
     n_switch_steps: int = 0
     n_switch_rejected: int = 0
+    n_polynomial_steps: int = 0
     fallback: str | None = None
 
     def to_dict(self) -> dict:
@@ -125,6 +129,7 @@ _EXTRA = (
     "max_projection",
     "n_switch_steps",
     "n_switch_rejected",
+    "n_polynomial_steps",
 )
 
 
