@@ -116,3 +116,13 @@ def test_ode_end_time_is_bounded(argv, needle, capsys):
     assert main(["simulate", "--mode", "ode", *argv]) == 2
     err = capsys.readouterr().err
     assert needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_exponential_base_k_gets_its_closed_domain_end(capsys):
+    # k = a^x, a = π/2, c = log a: k' = c·a^x ranges over (0, ∞), ∇k*(y) = log(y/c)/c and
+    # k*(y) = (y/c)(log(y/c) − 1) → 0 as y → 0⁺, so dom k* = [0, ∞) with k*(0) = 0. sympy's
+    # limit raises NotImplementedError on the derived form; the numerical limit must decide it.
+    assert main(["verify", "(pi/2)**x", "--json"]) == 0
+    conj = _strict(capsys.readouterr().out)["conj"]
+    assert conj["domain"] == ["0", "oo"] and conj["closed"] == [True, False]
+    assert "k*(0) = 0;" in conj["text"]

@@ -323,6 +323,31 @@ def _precise(e: sp.Expr, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def _limit_numerically(e: sp.Expr, end: sp.Expr, direction: int) -> sp.Expr:
+    """lim_{y → end} e(y) from the side ``direction`` (+1: from above), estimated in 50-digit
+    arithmetic at y = end + direction·h for h = 10⁻¹⁵, 10⁻³⁰, 10⁻⁴⁵: a finite limit is returned
+    as the last value rounded to 12 significant digits (nsimplified, so that 1e-43 reads 0) when
+    the last two estimates agree to 1e-12; otherwise ∞ (the end is open). Used only when sympy's
+    ``limit`` raises (e.g. NotImplementedError in its series expansion of (π/2)^y terms)."""
+    import mpmath
+
+    f = sp.lambdify(Y, e, modules="mpmath")
+    values = []
+    with mpmath.workdps(50):
+        for k in (15, 30, 45):
+            try:
+                r = f(mpmath.mpf(sp.Float(end, 50)) + direction * mpmath.mpf(10) ** (-k))
+            except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+                return sp.oo
+            if abs(mpmath.im(r)) > 1e-30 * (1 + abs(r)) or not mpmath.isfinite(r):
+                return sp.oo
+            values.append(float(mpmath.re(r)))
+    a, b = values[-2:]
+    if abs(b - a) > 1e-12 * (1 + abs(b)):
+        return sp.oo
+    return sp.nsimplify(sp.Float(b, 15), tolerance=1e-12 * (1 + abs(b)), rational=True)
+
+
 def _root_of_fraction(e: sp.Expr) -> bool:
     """True when ``e`` has a root (non-integer power) of a non-polynomial in y: a shorter form
     exists (√(−1/(y² − 1)) = 1/√(1 − y²))."""
@@ -464,9 +489,12 @@ def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
             val = kinks[0 if side == "lo" else -1].value
         else:
             piece = pieces[0] if side == "lo" else pieces[-1]
-            val = budget.call(
-                f"limit of k* at {end}", sp.limit, piece.expr, Y, end, "+" if side == "lo" else "-"
+            direction = "+" if side == "lo" else "-"
+            val = budget.try_call(
+                f"limit of k* at {end}", sp.limit, piece.expr, Y, end, direction, default=None
             )
+            if val is None:  # sympy's series machinery gave up: approach the end numerically
+                val = _limit_numerically(piece.expr, end, 1 if side == "lo" else -1)
             val = _simplify(val, budget) if val.is_finite else val
         closed = bool(val.is_finite) or _finite_number(val)
         setattr(conj, f"{side}_closed", closed)
