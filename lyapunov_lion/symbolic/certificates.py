@@ -1,4 +1,4 @@
-"""Add statements (iv) and (v)/(v′) to a `VerifyReport` (every report of `verify`).
+"""Add statements (iv) and (v)/(v′) to a copy of a `VerifyReport` (every report of `verify`).
 
 * (iv) the Lyapunov identity dH/dt = −Δ of spec §4, proved by sympy (`identity`), worded for this
   K (differentiable or not, dom K* = R^d or not); it is inserted before "Lyapunov descent", whose
@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import sympy as sp
@@ -56,19 +57,29 @@ def _smoothness(rep: VerifyReport) -> tuple[bool | None, str, bool | None]:
     return True, "", constrained
 
 
-def _with_identity(rep: VerifyReport) -> None:
+def _with_identity(rep: VerifyReport) -> VerifyReport:
+    """A copy of ``rep`` with (iv) in ``lyapunov`` (before "Lyapunov descent", whose status then
+    also depends on it) and the H, c, Δ formulas; ``rep`` and its statements are not changed."""
     diff, where, constrained = _smoothness(rep)
     st = identity_statement(diff, where, constrained)
-    rep.lyapunov_formulas = prove_dHdt_identity().formulas()
-    names = [s.name for s in rep.lyapunov]
+    lyapunov = list(rep.lyapunov)
+    names = [s.name for s in lyapunov]
     if "Lyapunov descent" in names:
         i = names.index("Lyapunov descent")
-        rep.lyapunov.insert(i, st)
-        descent = rep.lyapunov[i + 1]
-        descent.status = weakest([descent.status, st.status])
-        descent.detail += "; dH/dt = −Δ by (iv)"
+        descent = lyapunov[i]
+        lyapunov[i : i + 1] = [
+            st,
+            replace(
+                descent,
+                status=weakest([descent.status, st.status]),
+                detail=descent.detail + "; dH/dt = −Δ by (iv)",
+            ),
+        ]
     else:
-        rep.lyapunov.append(st)
+        lyapunov.append(st)
+    return replace(
+        rep, lyapunov=tuple(lyapunov), lyapunov_formulas=prove_dHdt_identity().formulas()
+    )
 
 
 def _build_K(
@@ -98,10 +109,12 @@ def attach_certificates(
     source: str | None = None,
     build_K: Callable[[VerifyReport], KFunction] | None = None,
 ) -> VerifyReport:
-    """Add (iv), (v) and (v′) to ``rep`` (in place, also returned). ``K``: the K to run for
-    (v)/(v′); else ``build_K(rep)`` (the caller's builder, e.g. `kbuild.K_from_report`: this
-    stage never imports the layer that builds K); ``source`` names it in the report."""
-    _with_identity(rep)
+    """A new report: ``rep`` with (iv), (v) and (v′) added (``rep`` itself is not changed).
+
+    ``K``: the K to run for (v)/(v′); else ``build_K(rep)`` (the caller's builder, e.g.
+    `kbuild.K_from_report`: this stage never imports the layer that builds K); ``source`` names
+    it in the report."""
+    rep = _with_identity(rep)
     why = ""
     if K is None:
         K, why = _build_K(rep, build_K)
@@ -109,8 +122,7 @@ def attach_certificates(
             "the K built from the expression (kbuild)"
             + (", K* numerical" if rep.method == "numerical" else "")
         )
-    rep.discrete = discrete_statements(K, source or "the given K", why)
-    return rep
+    return replace(rep, discrete=tuple(discrete_statements(K, source or "the given K", why)))
 
 
 __all__ = ["Statement", "attach_certificates"]

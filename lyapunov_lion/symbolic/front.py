@@ -6,6 +6,7 @@ parse → pieces → convexity → gradient and conjugate → induced problem �
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from ..core.kfunc import KFunction
 from ..errors import LionKError
@@ -50,8 +51,6 @@ def _verify_catalog_input(text: str, cat, timeout: float) -> VerifyReport:
         rep = verify_nonseparable(cat.expression, timeout=timeout, certify=False)
     else:
         rep = verify(cat.expression, timeout=timeout, certify=False)
-    rep.text = text.strip()
-    rep.catalog = cat.to_dict()
-    attach_certificates(rep, K=cat.K, source=f"the catalog K {cat.label()}")
-    rep.seconds = time.monotonic() - t0
-    return rep
+    rep = replace(rep, text=text.strip(), catalog=cat.to_dict())
+    rep = attach_certificates(rep, K=cat.K, source=f"the catalog K {cat.label()}")
+    return replace(rep, seconds=time.monotonic() - t0)

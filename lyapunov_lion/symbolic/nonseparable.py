@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import replace
 
 import numpy as np
 import sympy as sp
@@ -514,25 +515,21 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = Tru
     h_ok = np.all(hv <= RTOL * (1 + np.abs(ts[:, None] * kf(S))))
     hstat = PROVEN if diff == 0 else (CHECKED if h_ok else FAILED)
     if hstat == FAILED:  # a classification, not a failure of K: the general path follows
-        rep.statements.append(
-            Statement(
-                "positive homogeneity",
-                "K is not positively homogeneous: K(tx) ≠ tK(x) for some t > 0",
-                CHECKED,
-                "on samples, t ∈ {0.1, 0.5, 2, 7}",
-                n_samples=hv.size,
-            )
+        hst = Statement(
+            "positive homogeneity",
+            "K is not positively homogeneous: K(tx) ≠ tK(x) for some t > 0",
+            CHECKED,
+            "on samples, t ∈ {0.1, 0.5, 2, 7}",
+            n_samples=hv.size,
         )
     else:
-        rep.statements.append(
-            Statement(
-                "positive homogeneity",
-                "K(tx) = tK(x) for t > 0",
-                hstat,
-                "" if hstat == PROVEN else "on samples, t ∈ {0.1, 0.5, 2, 7}",
-                n_samples=None if hstat == PROVEN else hv.size,
-                max_violation=None if hstat == PROVEN else float(hv.max()),
-            )
+        hst = Statement(
+            "positive homogeneity",
+            "K(tx) = tK(x) for t > 0",
+            hstat,
+            "" if hstat == PROVEN else "on samples, t ∈ {0.1, 0.5, 2, 7}",
+            n_samples=None if hstat == PROVEN else hv.size,
+            max_violation=None if hstat == PROVEN else float(hv.max()),
         )
     # convexity
     if _convex_by_structure(K, xs):
@@ -548,18 +545,20 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = Tru
         cst = Statement("convexity", "∇²K(x) ⪰ 0 (all principal minors ≥ 0)", PROVEN, "sympy")
     else:
         cst = _numeric_convexity(kf, n)
-    rep.statements.append(cst)
-    rep.convex = cst.status
+    rep = replace(rep, statements=(hst, cst), convex=cst.status)
     if cst.status == FAILED:
-        rep.notes.append("K is not convex: no conjugate, induced problem or Lyapunov certificate")
-        rep.lyapunov = [
-            Statement("Lyapunov certificate", "needs a convex K", SKIPPED, "K is not convex")
-        ]
+        rep = replace(
+            rep,
+            notes=("K is not convex: no conjugate, induced problem or Lyapunov certificate",),
+            lyapunov=(
+                Statement("Lyapunov certificate", "needs a convex K", SKIPPED, "K is not convex"),
+            ),
+        )
         return _finish(rep, t0, certify)
     forms = _linear_forms(K, xs)
     quad = _quadratic(K, xs)
     g = _grad_fn(K, xs, forms, quad)
-    rep.grad = {
+    grad = {
         "text": (
             "a_j*, j* = argmax_j a_jᵀx over the linear pieces"
             if forms is not None
@@ -567,11 +566,11 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = Tru
         ),
         "kinks": [],
     }
+    rep = replace(rep, grad=grad)
     if hstat == FAILED:
         if _quadratic_K(K, xs) is not None:
-            return _finish(_quadratic_conjugate(rep, K, xs, kf, g, n, t0), t0, certify)
-        return _finish(_general(rep, kf, g, n, t0), t0, certify)
-    rep.kind = "norm"
+            return _finish(_quadratic_conjugate(rep, K, xs, kf, g, n), t0, certify)
+        return _finish(_general(rep, kf, g, n), t0, certify)
     ys = _Y2 if n == 2 else sp.symbols(" ".join(f"y{i}" for i in range(1, n + 1)), real=True)
     if forms is not None:
         ball = _polyhedral_ball(forms, xs, ys)
@@ -586,25 +585,19 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = Tru
         raise LionKError(
             "only polyhedral and quadratic-form K are handled in more than 2 variables"
         )
-    rep.method = ball.method
-    rep.conjugate = ball
     dstat = PROVEN if ball.method == "symbolic" else CHECKED
-    rep.derivation.append(
-        Statement(
-            "K* = δ_C",
-            "K sublinear ⇒ K* = δ_C, C = {y : yᵀx ≤ K(x) ∀x} "
-            f"= {{‖y‖_* ≤ 1}}, ‖y‖_* = {ball.text_}",
-            weakest([dstat, hstat, cst.status]),
-            how,
-        )
+    derivation = Statement(
+        "K* = δ_C",
+        f"K sublinear ⇒ K* = δ_C, C = {{y : yᵀx ≤ K(x) ∀x}} = {{‖y‖_* ≤ 1}}, ‖y‖_* = {ball.text_}",
+        weakest([dstat, hstat, cst.status]),
+        how,
     )
-    rep.conj = {
+    conj = {
         "text": f"δ{{{ball.text_} ≤ 1}}",
         "latex": r"\delta\{" + ball.latex_ + r" \le 1\}",
         "domain_text": f"{{y : {ball.text_} ≤ 1}}",
         "domain_latex": r"\{y : " + ball.latex_ + r" \le 1\}",
     }
-    rep.conj_grad = {"text": "0 (0 lies in the normal cone of C at every y ∈ C)"}
     named = ball.name in ("l1", "l2", "linf")
     xn = ball.text_.replace("y", "x") if named else f"‖x‖_* ({ball.text_.replace('y', 'x')})"
     if named:
@@ -620,29 +613,44 @@ def verify_nonseparable(text: str, *, timeout: float = 20.0, certify: bool = Tru
         else sp.latex(sp.nsimplify(ball.scale) / sp.Symbol("lambda"))
     )
     if ball.name in ("l1", "l2", "linf"):
-        rep.induced = {
+        induced = {
             "kind": "constraint",
             "text": f"s.t. {xn} ≤ {r}",
             "latex": r"\text{s.t. } " + lat + r" \le " + rl,
         }
     else:
-        rep.induced = {
+        induced = {
             "kind": "constraint",
             "text": f"s.t. {xn} ≤ 1/λ",
             "latex": r"\text{s.t. } " + lat + r" \le \frac{1}{\lambda}",
         }
-    _norm_checks(rep, kf, g, ball, n, dstat, hstat, cst.status)
+    numerical_checks, lyapunov = _norm_checks(kf, g, ball, n, dstat, hstat, cst.status)
+    rep = replace(
+        rep,
+        kind="norm",
+        method=ball.method,
+        conjugate=ball,
+        derivation=(derivation,),
+        conj=conj,
+        conj_grad={"text": "0 (0 lies in the normal cone of C at every y ∈ C)"},
+        induced=induced,
+        numerical_checks=numerical_checks,
+        lyapunov=lyapunov,
+    )
     return _finish(rep, t0, certify)
 
 
 def _finish(rep: VerifyReport, t0: float, certify: bool) -> VerifyReport:
+    """``rep`` with (iv), (v), (v′) when ``certify`` and ``seconds`` since ``t0``."""
     if certify:
-        attach_certificates(rep, build_K=K_from_norm_report)
-    rep.seconds = time.monotonic() - t0
-    return rep
+        rep = attach_certificates(rep, build_K=K_from_norm_report)
+    return replace(rep, seconds=time.monotonic() - t0)
 
 
-def _norm_checks(rep, kf, g, ball, n, dstat, hstat, cstat):
+def _norm_checks(
+    kf, g, ball, n, dstat, hstat, cstat
+) -> tuple[tuple[Statement, ...], tuple[Statement, ...]]:
+    """(numerical checks of K* = δ_C, (i)–(iii) and the descent statement) for a norm K."""
     X = _samples(n, 300, 3)
     rng = np.random.default_rng(4)
     Yr = rng.standard_normal((300, n))
@@ -666,7 +674,7 @@ def _norm_checks(rep, kf, g, ball, n, dstat, hstat, cstat):
     A = X[rng.permutation(len(X))]
     mono = np.sum((GX - g(A)) * (X - A), axis=-1)
     v1 = float(max(0.0, -mono.min()))
-    rep.numerical_checks = [
+    checks = (
         Statement(
             "K* = 0 on C",
             "sup_x (yᵀx − K(x)) = 0 for ‖y‖_* ≤ 1 (K(x) − yᵀx ≥ 0)",
@@ -682,9 +690,9 @@ def _norm_checks(rep, kf, g, ball, n, dstat, hstat, cstat):
             "then sup_t (t yᵀu − tK(u)) = +∞",
             n_samples=len(Yout),
         ),
-    ]
+    )
     proof = weakest([hstat, cstat, dstat])
-    rep.lyapunov = [
+    lyapunov = [
         Statement(
             "(i) monotonicity of ∇K",
             "(∇K(x) − ∇K(y))ᵀ(x − y) ≥ 0",
@@ -711,16 +719,14 @@ def _norm_checks(rep, kf, g, ball, n, dstat, hstat, cstat):
             max_violation=max(v2, v_eq),
         ),
     ]
-    cond = weakest([rep.lyapunov[0].status, rep.lyapunov[1].status])
-    rep.lyapunov.append(
-        Statement(
-            "Lyapunov descent",
-            "Δ ≥ 0, hence dH/dt = −Δ ≤ 0 (spec §4), for εγ ≤ 1 and λ > 0",
-            cond,
-            "Δ is a non-negative combination of the terms of (i) and (ii) when εγ ≤ 1; "
-            "H ≥ F by (iii)",
-        )
+    cond = weakest([lyapunov[0].status, lyapunov[1].status])
+    descent = Statement(
+        "Lyapunov descent",
+        "Δ ≥ 0, hence dH/dt = −Δ ≤ 0 (spec §4), for εγ ≤ 1 and λ > 0",
+        cond,
+        "Δ is a non-negative combination of the terms of (i) and (ii) when εγ ≤ 1; H ≥ F by (iii)",
     )
+    return checks, (*lyapunov, descent)
 
 
 def _quadratic_K(K, xs):
@@ -739,7 +745,7 @@ def _quadratic_K(K, xs):
     return A, b, K.subs(zero)
 
 
-def _quadratic_conjugate(rep, K, xs, kf, g, n, t0):
+def _quadratic_conjugate(rep: VerifyReport, K, xs, kf, g, n) -> VerifyReport:
     """K = ½xᵀAx + bᵀx + c, A ≻ 0: K*(y) = ½(y − b)ᵀA⁻¹(y − b) − c on all of Rⁿ, ∇K*(y) =
     A⁻¹(y − b) (the maximiser of yᵀx − K(x) solves Ax + b = y); PROVEN by sympy checking the
     Fenchel–Young equality K*(∇K(x)) = ∇K(x)ᵀx − K(x) identically; (i)–(iii) on samples."""
@@ -754,23 +760,19 @@ def _quadratic_conjugate(rep, K, xs, kf, g, n, t0):
     status = PROVEN if identity == 0 else FAILED
     lam = sp.Symbol("lambda", positive=True)
     induced = sp.factor(Kc.xreplace({y: lam * v for y, v in zip(ys, xs, strict=False)}) / lam)
-    rep.conj = {
+    conj = {
         "text": f"{Kc} on R^{n}",
         "latex": sp.latex(Kc),
         "domain_text": f"R^{n}",
         "domain_latex": r"\mathbb{R}^{" + str(n) + "}",
     }
-    rep.conj_grad = {"text": str(list(Ainv * (ys - b)))}
-    rep.derivation.append(
-        Statement(
-            "K* of a quadratic K",
-            f"K = ½xᵀAx + bᵀx + c, A = {A.tolist()} ≻ 0 ⇒ K*(y) = ½(y − b)ᵀA⁻¹(y − b) − c = {Kc}",
-            status,
-            "sympy: K*(∇K(x)) − (∇K(x)ᵀx − K(x)) simplifies to 0 (Fenchel–Young equality; the "
-            "supremum of the strictly concave yᵀx − K(x) is attained at Ax + b = y)",
-        )
+    derivation = Statement(
+        "K* of a quadratic K",
+        f"K = ½xᵀAx + bᵀx + c, A = {A.tolist()} ≻ 0 ⇒ K*(y) = ½(y − b)ᵀA⁻¹(y − b) − c = {Kc}",
+        status,
+        "sympy: K*(∇K(x)) − (∇K(x)ᵀx − K(x)) simplifies to 0 (Fenchel–Young equality; the "
+        "supremum of the strictly concave yᵀx − K(x) is attained at Ax + b = y)",
     )
-    rep.induced = {"kind": "penalty", "text": f"+ {induced}", "latex": "+ " + sp.latex(induced)}
     kc = lambdify_numpy(Kc, tuple(ys))
     X = _samples(n, 200, 6)
     GX = g(X)
@@ -780,7 +782,7 @@ def _quadratic_conjugate(rep, K, xs, kf, g, n, t0):
     eq = kf(X) + kc(*np.moveaxis(GX, -1, 0)) - np.sum(GX * X, axis=-1)
     scale = 1 + np.abs(kf(X)) + np.abs(np.sum(GX * X, axis=-1))
     mono = np.sum((GX - g(Y)) * (X - Y), axis=-1)
-    rep.lyapunov = [
+    lyapunov = (
         Statement(
             "(i) monotonicity of ∇K",
             "(∇K(x) − ∇K(y))ᵀ(x − y) ≥ 0",
@@ -805,41 +807,46 @@ def _quadratic_conjugate(rep, K, xs, kf, g, n, t0):
             n_samples=fy.size + len(X),
             max_violation=float(max(0.0, -fy.min(), np.abs(eq).max())),
         ),
-    ]
-    rep.method = "symbolic"
-    rep.notes.append(
-        "quadratic K: K* in closed form; simulate takes it as a separable or norm K "
-        "only (no K is built for simulate)"
     )
-    rep.seconds = time.monotonic() - t0
-    return rep
+    return replace(
+        rep,
+        conj=conj,
+        conj_grad={"text": str(list(Ainv * (ys - b)))},
+        derivation=(*rep.derivation, derivation),
+        induced={"kind": "penalty", "text": f"+ {induced}", "latex": "+ " + sp.latex(induced)},
+        lyapunov=lyapunov,
+        method="symbolic",
+        notes=(
+            *rep.notes,
+            "quadratic K: K* in closed form; simulate takes it as a separable or norm K "
+            "only (no K is built for simulate)",
+        ),
+    )
 
 
-def _general(rep, kf, g, n, t0):
+def _general(rep: VerifyReport, kf, g, n) -> VerifyReport:
     X = _samples(n, 200, 6)
     GX = g(X)
     conj_vals = np.sum(GX * X, axis=-1) - kf(X)
-    rep.conj = {
+    conj = {
         "text": "not handled yet: K is not positively homogeneous and not separable; "
         f"numerically K*(∇K(x)) = ∇K(x)ᵀx − K(x) on {len(X)} points of the range of ∇K",
         "latex": r"K^*(\nabla K(x)) = \nabla K(x)^\top x - K(x)",
         "domain_text": "not determined (contains the range of ∇K)",
         "domain_latex": "",
     }
-    rep.derivation.append(
-        Statement(
-            "conjugate",
-            "closed form of K* and dom K*",
-            SKIPPED,
-            "not handled yet for a non-separable, non-homogeneous K; numerical fallback: "
-            "K* known on "
-            f"the range of ∇K only (values from {len(X)} points, range "
-            f"[{np.nanmin(conj_vals):.4g}, {np.nanmax(conj_vals):.4g}])",
-        )
+    derivation = Statement(
+        "conjugate",
+        "closed form of K* and dom K*",
+        SKIPPED,
+        "not handled yet for a non-separable, non-homogeneous K; numerical fallback: "
+        "K* known on "
+        f"the range of ∇K only (values from {len(X)} points, range "
+        f"[{np.nanmin(conj_vals):.4g}, {np.nanmax(conj_vals):.4g}])",
     )
     A = X[np.random.default_rng(7).permutation(len(X))]
     mono = np.sum((GX - g(A)) * (X - A), axis=-1)
-    rep.lyapunov = [
+    lyapunov = (
         Statement(
             "(i) monotonicity of ∇K",
             "(∇K(x) − ∇K(y))ᵀ(x − y) ≥ 0",
@@ -854,14 +861,19 @@ def _general(rep, kf, g, n, t0):
             SKIPPED,
             "not handled yet for a non-separable, non-homogeneous K",
         ),
-    ]
-    rep.method = "none"
-    rep.notes.append(
-        "non-separable K that is not positively homogeneous: convexity certified, "
-        "K* and the induced problem not handled yet (no K is built for simulate)"
     )
-    rep.seconds = time.monotonic() - t0
-    return rep
+    return replace(
+        rep,
+        conj=conj,
+        derivation=(*rep.derivation, derivation),
+        lyapunov=lyapunov,
+        method="none",
+        notes=(
+            *rep.notes,
+            "non-separable K that is not positively homogeneous: convexity certified, "
+            "K* and the induced problem not handled yet (no K is built for simulate)",
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------------------

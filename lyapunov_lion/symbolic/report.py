@@ -11,7 +11,7 @@ Every statement is one of
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..core.serialize import to_jsonable
@@ -77,12 +77,14 @@ class Statement:
         return s
 
 
-@dataclass
+@dataclass(frozen=True)
 class VerifyReport:
     """Everything `verify` derived and checked for one separable K(x) = Σ k(x_i).
 
+    An immutable record: its builders construct it once, later stages (e.g.
+    `certificates.attach_certificates`) return a new record (`dataclasses.replace`).
     ``k``, ``grad``, ``conj``, ``conj_grad``, ``induced`` are dicts of text / LaTeX / structure
-    (``None`` when the step was not reached); ``statements`` lists every claim with its status;
+    (``None`` when the step was not reached); ``statements`` holds every claim with its status;
     ``lyapunov`` holds (i)–(iv) and the descent statement (last), ``discrete`` (v) and (v′).
     ``method`` is ``"symbolic"``, ``"numerical"`` (fallback conjugate) or ``"none"``.
     """
@@ -91,17 +93,17 @@ class VerifyReport:
     k: dict
     convex: str
     method: str
-    statements: list[Statement] = field(default_factory=list)
-    derivation: list[Statement] = field(default_factory=list)
+    statements: tuple[Statement, ...] = ()
+    derivation: tuple[Statement, ...] = ()
     grad: dict | None = None
     conj: dict | None = None
     conj_grad: dict | None = None
     induced: dict | None = None
-    lyapunov: list[Statement] = field(default_factory=list)
-    discrete: list[Statement] = field(default_factory=list)  # (v), (v′): spec §5 on runs
-    numerical_checks: list[Statement] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    lyapunov: tuple[Statement, ...] = ()
+    discrete: tuple[Statement, ...] = ()  # (v), (v′): spec §5 on runs
+    numerical_checks: tuple[Statement, ...] = ()
+    failures: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     seconds: float = 0.0
     conjugate: Any = None  # the `SymbolicConjugate` / `NumericalConjugate` (not serialised)
     expr: Any = None  # k (or K) as a sympy expression (not serialised)
@@ -120,7 +122,7 @@ class VerifyReport:
         """The weakest status over all statements."""
         return weakest(s.status for s in self._all())
 
-    def _all(self) -> list[Statement]:
+    def _all(self) -> tuple[Statement, ...]:
         return (
             self.statements
             + self.derivation

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import sympy as sp
@@ -586,29 +586,23 @@ def verify(
             conv = _numeric_convexity(expr)
     else:
         conv = _numeric_convexity(expr)
-    rep = VerifyReport(
-        text=text,
-        k=kd,
-        convex=conv.status,
-        method="none",
-        statements=list(conv.statements),
-        failures=failures,
-        notes=notes,
-        expr=expr,
-        pieces=pk,
-    )
+    common = {"text": text, "k": kd, "convex": conv.status, "expr": expr, "pieces": pk}
     if conv.status == FAILED:
-        rep.notes.append(
+        notes.append(
             "k is not convex: no conjugate, induced problem or Lyapunov certificate "
             "(Lion-K needs a convex K)"
         )
-        rep.lyapunov = [
-            Statement("Lyapunov certificate", "needs a convex K", SKIPPED, "k is not convex")
-        ]
-        if certify:
-            attach_certificates(rep, build_K=K_from_report)
-        rep.seconds = time.monotonic() - t0
-        return rep
+        rep = VerifyReport(
+            **common,
+            method="none",
+            statements=tuple(conv.statements),
+            lyapunov=(
+                Statement("Lyapunov certificate", "needs a convex K", SKIPPED, "k is not convex"),
+            ),
+            failures=tuple(failures),
+            notes=tuple(notes),
+        )
+        return _finish(rep, t0, certify)
     conj: SymbolicConjugate | NumericalConjugate | None = None
     if pk is not None:
         try:
@@ -621,38 +615,50 @@ def verify(
             "k* is numerical: values by brute-force supremum inside the domain, +∞ "
             "outside; statements relying on it are CHECKED, not PROVEN"
         )
-    rep.method = conj.method
-    rep.conjugate = conj
+    grad = None
     if pk is not None:
         try:
-            rep.grad = _describe_grad(pk, budget)
+            grad = _describe_grad(pk, budget)
         except SymbolicFailure as exc:
             failures.append(f"gradient description: {exc}")
     else:
-        rep.grad = {"text": str(sp.diff(expr, X)), "kinks": [], "latex": sp.latex(sp.diff(expr, X))}
-    rep.conj = {
-        "text": conj.text(),
-        "latex": conj.latex(),
-        "domain_text": conj.domain_text,
-        "domain": [str(conj.ymin), str(conj.ymax)],
-        "closed": [conj.lo_closed, conj.hi_closed],
-        "domain_latex": _interval_latex(conj),
-    }
-    rep.conj_grad = {"text": conj.grad_text()}
-    rep.derivation = list(getattr(conj, "statements", []))
+        grad = {"text": str(sp.diff(expr, X)), "kinks": [], "latex": sp.latex(sp.diff(expr, X))}
+    induced = None
     try:
-        rep.induced = induced_problem(conj)
+        induced = induced_problem(conj)
     except SymbolicFailure as exc:  # pragma: no cover - induced_problem uses cheap sympy calls
         failures.append(f"induced problem: {exc}")
     kf = numeric(expr, X)
-    xs = _x_samples(pk)
-    g = _grad_selection(pk, expr)
-    rep.lyapunov = _lyapunov(conv, conj, kf, g, xs)
-    rep.numerical_checks = _independent(conj, kf)
+    rep = VerifyReport(
+        **common,
+        method=conj.method,
+        statements=tuple(conv.statements),
+        derivation=tuple(getattr(conj, "statements", [])),
+        grad=grad,
+        conj={
+            "text": conj.text(),
+            "latex": conj.latex(),
+            "domain_text": conj.domain_text,
+            "domain": [str(conj.ymin), str(conj.ymax)],
+            "closed": [conj.lo_closed, conj.hi_closed],
+            "domain_latex": _interval_latex(conj),
+        },
+        conj_grad={"text": conj.grad_text()},
+        induced=induced,
+        lyapunov=tuple(_lyapunov(conv, conj, kf, _grad_selection(pk, expr), _x_samples(pk))),
+        numerical_checks=tuple(_independent(conj, kf)),
+        failures=tuple(failures),
+        notes=tuple(notes),
+        conjugate=conj,
+    )
+    return _finish(rep, t0, certify)
+
+
+def _finish(rep: VerifyReport, t0: float, certify: bool) -> VerifyReport:
+    """``rep`` with (iv), (v), (v′) when ``certify`` and ``seconds`` since ``t0``."""
     if certify:
-        attach_certificates(rep, build_K=K_from_report)
-    rep.seconds = time.monotonic() - t0
-    return rep
+        rep = attach_certificates(rep, build_K=K_from_report)
+    return replace(rep, seconds=time.monotonic() - t0)
 
 
 # ------------------------------------------------------------------------------------------
