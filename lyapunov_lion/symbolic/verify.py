@@ -623,29 +623,35 @@ def verify(
             failures.append(f"gradient description: {exc}")
     else:
         grad = {"text": str(sp.diff(expr, X)), "kinks": [], "latex": sp.latex(sp.diff(expr, X))}
+    # the same order of evaluation as the steps of the pipeline: k* text, then induced problem
+    conj_d = {
+        "text": conj.text(),
+        "latex": conj.latex(),
+        "domain_text": conj.domain_text,
+        "domain": [str(conj.ymin), str(conj.ymax)],
+        "closed": [conj.lo_closed, conj.hi_closed],
+        "domain_latex": _interval_latex(conj),
+    }
+    conj_grad = {"text": conj.grad_text()}
+    derivation = tuple(getattr(conj, "statements", []))
     induced = None
     try:
         induced = induced_problem(conj)
     except SymbolicFailure as exc:  # pragma: no cover - induced_problem uses cheap sympy calls
         failures.append(f"induced problem: {exc}")
     kf = numeric(expr, X)
+    xs = _x_samples(pk)
+    g = _grad_selection(pk, expr)
     rep = VerifyReport(
         **common,
         method=conj.method,
         statements=tuple(conv.statements),
-        derivation=tuple(getattr(conj, "statements", [])),
+        derivation=derivation,
         grad=grad,
-        conj={
-            "text": conj.text(),
-            "latex": conj.latex(),
-            "domain_text": conj.domain_text,
-            "domain": [str(conj.ymin), str(conj.ymax)],
-            "closed": [conj.lo_closed, conj.hi_closed],
-            "domain_latex": _interval_latex(conj),
-        },
-        conj_grad={"text": conj.grad_text()},
+        conj=conj_d,
+        conj_grad=conj_grad,
         induced=induced,
-        lyapunov=tuple(_lyapunov(conv, conj, kf, _grad_selection(pk, expr), _x_samples(pk))),
+        lyapunov=tuple(_lyapunov(conv, conj, kf, g, xs)),
         numerical_checks=tuple(_independent(conj, kf)),
         failures=tuple(failures),
         notes=tuple(notes),
