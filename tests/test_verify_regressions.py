@@ -151,3 +151,12 @@ def test_high_even_power_gets_a_symbolic_conjugate(capsys):
         "999*10**(332/333)*(-y)**(1000/999)/10000 on (−∞, 0]; "
         "999*10**(332/333)*y**(1000/999)/10000 on [0, ∞)"
     )
+
+
+def test_exp_conjugate_gradient_stays_log(capsys):
+    # k = eˣ: ∇k*(y) = log y on (0, ∞). `nicer` used to trade it for the equal but longer
+    # asinh((y² − 1)/(2y)); a log of a monomial is left as it is
+    assert main(["verify", "exp(x)", "--json"]) == 0
+    out = _strict(capsys.readouterr().out)
+    assert out["conj"]["text"].startswith("y*log(y) - y on [0, ∞); k*(0) = 0;")
+    assert out["conj_grad"]["text"] == "log(y) on (0, ∞)"
