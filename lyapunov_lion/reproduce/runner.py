@@ -162,7 +162,7 @@ def run(
     A reduced run refuses to write over full-size results (``out_reports/results.json``).
     Seconds per figure go to ``out_reports/timings.json`` (`TIMINGS`), not into the reports.
     """
-    from . import FIGURES
+    from .registry import FIGURES
 
     check_size(size)
     names = _names(name_or_all, FIGURES)
