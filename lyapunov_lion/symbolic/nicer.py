@@ -157,13 +157,26 @@ def _radical_free(e: sp.Expr) -> sp.Expr:
     return sp.factor(sp.expand(sp.radsimp(sp.expand(e.rewrite(sp.exp)))))
 
 
+def _plain_logs(e: sp.Expr, y: sp.Symbol) -> bool:
+    """True when every logarithm in ``e`` is of a monomial c·yⁿ and every power of y has an
+    integer exponent (log(y/c)/c, y·log(y) − y): nothing to split, and no asinh(r) =
+    log(r + √(r² + 1)) or atanh(r) = ½log((1 + r)/(1 − r)) to recognise (their arguments are
+    sums), so `nicer` would only spend time or trade log(y) for asinh((y² − 1)/(2y))."""
+    logs = e.atoms(sp.log)
+    return (
+        bool(logs)
+        and all(a.args[0].is_polynomial(y) and len(sp.Add.make_args(a.args[0])) == 1 for a in logs)
+        and all(p.exp.is_Integer for p in e.atoms(sp.Pow) if p.base.has(y))
+    )
+
+
 def nicer(e: sp.Expr, y: sp.Symbol, lo, hi, budget: Budget) -> tuple[sp.Expr, str | None]:
     """A shorter, recognisable form of ``e`` on (lo, hi) and how it was confirmed.
 
     Returns ``(e, None)`` unchanged when no candidate is shorter and numerically equal (see the
     module docstring); otherwise ``(candidate, PROVEN | CHECKED)``.
     """
-    if not e.has(y) or not e.has(sp.log, sp.Pow):
+    if not e.has(y) or not e.has(sp.log, sp.Pow) or _plain_logs(e, y):
         return e, None
     if e.has(sp.log):
         cheap = _named_cheap(e, y, lo, hi, budget)

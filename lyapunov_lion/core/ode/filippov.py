@@ -43,17 +43,20 @@ computed once per sliding set, not per evaluation.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 from scipy.integrate import DOP853, RK23, RK45, OdeSolution
 
 from ...errors import NumericalFailure
+from ..xp import FloatArray
 from .model import PiecewiseGradK
 from .problem import LionProblem
-from .run import OdeRun, SolveOptions
+from .run import Dense, OdeRun, SolveOptions
 
 __all__ = ["Mode", "FilippovIntegrator"]
 
@@ -62,6 +65,9 @@ SAMPLES = 4
 of one step are not seen, so the dense sampling bounds the shortest excursion it can miss."""
 _INNER = {"DOP853": DOP853, "RK45": RK45, "RK23": RK23}
 _MAX_REPEAT = 50  # consecutive zero-length segments at one time before giving up
+
+_Hit: TypeAlias = tuple[int, int | str]
+"""An event of one coordinate: (kink j, side it came from ±1, or "exit_lo" / "exit_hi")."""
 
 
 @dataclass
@@ -87,13 +93,15 @@ class _ModeField:
     """The vector field of one mode, with the equivalent-control matrices cached when ∇²f is
     constant. All evaluations accept a batch: X, M of shape (k, d)."""
 
-    def __init__(self, prob: LionProblem, pw: PiecewiseGradK, mode: Mode, H_const):
+    def __init__(
+        self, prob: LionProblem, pw: PiecewiseGradK, mode: Mode, H_const: _ConstantHessian | None
+    ) -> None:
         self.prob, self.pw, self.mode = prob, pw, mode
         self.S = np.flatnonzero(mode.sliding)
         self.c = pw.kinks[mode.kink[self.S]]
         self.kappa = prob.gamma + prob.lam
         self.n_grad = 0
-        self._inv = None
+        self._inv: FloatArray | None = None
         if self.S.size and prob.eps <= 0:
             raise NumericalFailure(
                 "a sliding mode needs ε > 0 (with ε = 0, ṁ does not depend on ∇K)"
@@ -105,7 +113,7 @@ class _ModeField:
         self.lo_s, self.hi_s = pw.interval(mode.kink)
 
     @staticmethod
-    def _inverse(HSS):
+    def _inverse(HSS: NDArray[np.float64]) -> FloatArray:
         """(∇²f_SS)⁻¹ (a matrix product per evaluation is far cheaper than a LAPACK solve call for
         the small systems of a sliding mode); ∇²f_SS must be positive definite (Cholesky)."""
         try:
@@ -117,7 +125,9 @@ class _ModeField:
             ) from None
         return np.linalg.inv(HSS)
 
-    def parts(self, X, M):
+    def parts(
+        self, X: NDArray[np.float64], M: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """(ṁ, m̃, u) for a batch of states; u the ∇K selection of the mode."""
         p = self.prob
         G = np.asarray(p.grad(X), dtype=float)
@@ -129,7 +139,13 @@ class _ModeField:
             u = self._equivalent_control(X, mdot, mt, u)
         return mdot, mt, u
 
-    def _equivalent_control(self, X, mdot, mt, u):
+    def _equivalent_control(
+        self,
+        X: NDArray[np.float64],
+        mdot: NDArray[np.float64],
+        mt: NDArray[np.float64],
+        u: NDArray[np.float64],
+    ) -> NDArray[np.float64]:
         """Solve εα[∇²f(u − λx)]_S = (1 − εγ)ṁ_S + κ(m̃_S − c_S) for u_S (u_F kept): with v = u
         on F and 0 on S, u_S = (∇²f_SS)⁻¹(r_S − [∇²f(v − λx)]_S), r_S the right side / εα (one
         product with the rows ∇²f_S, no |S|×|F| block)."""
@@ -151,13 +167,13 @@ class _ModeField:
         u[..., S] = rhs @ inv.T
         return u
 
-    def rhs(self, t, z):
+    def rhs(self, t: float, z: NDArray[np.float64]) -> NDArray[np.float64]:
         d = self.prob.d
         x, m = z[:d], z[d:]
         mdot, mt, u = self.parts(x, m)
         return np.concatenate([u - self.prob.lam * x, mdot])
 
-    def gaps(self, Z):
+    def gaps(self, Z: NDArray[np.float64]) -> NDArray[np.float64]:
         """(2d, k): the gaps of every coordinate at states Z (2d, k); ≥ 0 while the mode holds.
         Row i: lower gap of coordinate i; row d + i: upper gap."""
         d = self.prob.d
@@ -168,7 +184,7 @@ class _ModeField:
         upper = np.where(sl, self.hi_s - u, self.hi_free - mt)
         return np.concatenate([lower.T, upper.T])
 
-    def gap_tol(self, z):
+    def gap_tol(self, z: NDArray[np.float64]) -> NDArray[np.float64]:
         """Rounding scale of each gap at z: a gap within it counts as 0."""
         d, p = self.prob.d, self.prob
         m = np.abs(z[d:])
@@ -195,12 +211,13 @@ class _ConstantHessian:
     REFRESH = 64
     MAX_CHANGES = 8
 
-    def __init__(self, H, size: int = 8):
-        self.H, self.size, self._last = H, size, None
+    def __init__(self, H: NDArray[np.float64], size: int = 8) -> None:
+        self.H, self.size = H, size
+        self._last: tuple[NDArray[np.intp], FloatArray] | None = None
         self._cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         self._n_updates = 0
 
-    def blocks(self, S):
+    def blocks(self, S: NDArray[np.intp]) -> tuple[NDArray[np.float64], FloatArray]:
         """(∇²f_S, (∇²f_SS)⁻¹) for the sorted index set S."""
         key = S.tobytes()
         if key not in self._cache:
@@ -210,7 +227,7 @@ class _ConstantHessian:
         self._last = (S, self._cache[key][1])
         return self._cache[key]
 
-    def _inverse(self, S):
+    def _inverse(self, S: NDArray[np.intp]) -> FloatArray:
         if self._last is not None and S.size:
             S0, inv = self._last
             in0, in1 = np.zeros(self.H.shape[0], bool), np.zeros(self.H.shape[0], bool)
@@ -228,7 +245,9 @@ class _ConstantHessian:
         return _ModeField._inverse(self.H[np.ix_(S, S)])
 
     @staticmethod
-    def _remove(S0, inv0, k):
+    def _remove(
+        S0: NDArray[np.intp], inv0: FloatArray, k: int | np.intp
+    ) -> tuple[NDArray[np.intp], FloatArray]:
         j = int(np.searchsorted(S0, k))
         keep = np.ones(S0.size, bool)
         keep[j] = False
@@ -236,7 +255,9 @@ class _ConstantHessian:
         E = inv0[np.ix_(keep, keep)]
         return S0[keep], E - np.outer(f, f) / g
 
-    def _add(self, S0, inv0, k):
+    def _add(
+        self, S0: NDArray[np.intp], inv0: FloatArray, k: int | np.intp
+    ) -> tuple[NDArray[np.intp], FloatArray]:
         b, c = self.H[S0, k], self.H[k, k]
         u = inv0 @ b
         sigma = c - b @ u
@@ -272,9 +293,11 @@ class _StepGaps:
     scan over a fine grid and the root search need no further evaluation of ∇f. One extra point
     checks the identity; if it fails (∇f not affine after all) the step is read directly."""
 
-    def __init__(self, fld: _ModeField, dense, t_old: float, t_new: float, degree: int | None):
+    def __init__(
+        self, fld: _ModeField, dense: Dense, t_old: float, t_new: float, degree: int | None
+    ) -> None:
         self.fld, self.dense, self.t_old, self.h = fld, dense, t_old, t_new - t_old
-        self.G = None
+        self.G: NDArray[np.float64] | None = None
         if degree is not None and self.h > 0:
             j = np.arange(degree + 1)
             self.theta = 0.5 * (1 - np.cos(np.pi * j / degree))
@@ -295,7 +318,7 @@ class _StepGaps:
     def exact(self) -> bool:
         return self.G is not None
 
-    def _lagrange(self, th):
+    def _lagrange(self, th: NDArray[np.float64]) -> NDArray[np.float64]:
         """(p + 1, k): the barycentric Lagrange basis at θ (k,)."""
         diff = th[None, :] - self.theta[:, None]
         on = diff == 0
@@ -305,7 +328,7 @@ class _StepGaps:
         L[:, hit] = on[:, hit]
         return L
 
-    def at(self, ts) -> np.ndarray:
+    def at(self, ts: ArrayLike) -> NDArray[np.float64]:
         """(2d, k): the gaps at times ts (k,)."""
         ts = np.atleast_1d(np.asarray(ts, dtype=float))
         if self.G is None:
@@ -314,7 +337,7 @@ class _StepGaps:
         out[self.inf] = np.inf
         return out
 
-    def row(self, e: int):
+    def row(self, e: int | np.intp) -> Callable[[float], float]:
         """Gap e as a scalar function of t."""
         return lambda t: float(self.at(t)[e, 0])
 
@@ -322,7 +345,16 @@ class _StepGaps:
 class _Segment:
     """One smooth piece: the inner RK method on a fixed mode until a gap becomes negative."""
 
-    def __init__(self, field: _ModeField, t0, z0, t_final, opts: SolveOptions, inner, h0=None):
+    def __init__(
+        self,
+        field: _ModeField,
+        t0: float,
+        z0: NDArray[np.float64],
+        t_final: float,
+        opts: SolveOptions,
+        inner: str,
+        h0: float | None = None,
+    ) -> None:
         self.fld = field
         first = opts.first_step or h0
         self.solver = _INNER[inner](
@@ -344,7 +376,7 @@ class _Segment:
         self.interps: list[Any] = []
         self.knots: list[tuple[float, np.ndarray]] = []
 
-    def run(self, deadline):
+    def run(self, deadline: float | None) -> tuple[str, float, NDArray[np.float64] | None, Any]:
         """Step until an event, t_final or a failure. Returns (status, t, z, event rows)."""
         s = self.solver
         while True:
@@ -372,13 +404,15 @@ class _Segment:
         """The inner method's proposal for its next step (to start the next segment with)."""
         return float(self.solver.h_abs)
 
-    def _keep(self, dense, t_old, t_end):
+    def _keep(self, dense: Dense, t_old: float, t_end: float) -> None:
         if t_end > t_old:
             self.ts.append(t_end)
             self.interps.append(dense)
             self.knots.append((t_end, np.asarray(dense(t_end))))
 
-    def _scan(self, gaps: _StepGaps, t_old, tk, vals):
+    def _scan(
+        self, gaps: _StepGaps, t_old: float, tk: NDArray[np.float64], vals: NDArray[np.float64]
+    ) -> tuple[float, list[int]] | None:
         """The first event inside this step, or None (arms gaps that have left 0). A gap is armed
         at sample j when it was armed at the segment start or clearly positive at a sample < j."""
         tol = self.tol[:, None]
@@ -405,16 +439,17 @@ class _Segment:
         return t_ev, [e for e, r in roots if r <= t_ev + close]
 
     @staticmethod
-    def _root(gaps: _StepGaps, e, a, b):
+    def _root(gaps: _StepGaps, e: int | np.intp, a: float, b: float) -> float:
         fn = gaps.row(e)
         if fn(a) <= 0:
             return a
-        return optimize.brentq(
+        root: float = optimize.brentq(
             fn, a, b, xtol=1e-15 * max(1.0, abs(b)), rtol=4 * np.finfo(float).eps
         )
+        return root
 
     @staticmethod
-    def _root_unarmed(gaps: _StepGaps, e, t_old, b):
+    def _root_unarmed(gaps: _StepGaps, e: int | np.intp, t_old: float, b: float) -> float:
         """A gap that started at 0 and is negative at b: bracket from the last time it was
         positive on a fine grid of this step; if it never was, the event is at the step start
         (the coordinate has stayed on its kink since the segment began)."""
@@ -423,16 +458,24 @@ class _Segment:
         pos = np.flatnonzero(vals > 0)
         if pos.size == 0:
             return t_old
-        return optimize.brentq(
+        root: float = optimize.brentq(
             gaps.row(e),
             grid[pos[-1]],
             b,
             xtol=1e-15 * max(1.0, abs(b)),
             rtol=4 * np.finfo(float).eps,
         )
+        return root
 
 
-def _settle(prob: LionProblem, pw: PiecewiseGradK, z, mode: Mode, hits: dict, H_const) -> Mode:
+def _settle(
+    prob: LionProblem,
+    pw: PiecewiseGradK,
+    z: NDArray[np.float64],
+    mode: Mode,
+    hits: dict[int, _Hit],
+    H_const: _ConstantHessian | None,
+) -> Mode:
     """Filippov's choice after events. ``hits``: coordinate → (kink j, side it came from ±1 /
     'exit_lo' / 'exit_hi'). Returns the new mode (coordinates not mentioned stay)."""
     mode = mode.copy()
@@ -444,7 +487,7 @@ def _settle(prob: LionProblem, pw: PiecewiseGradK, z, mode: Mode, hits: dict, H_
         elif prob.eps > 0:
             mode.sliding[i], mode.kink[i] = True, j
         else:  # ε = 0: ṁ does not depend on ∇K, the hit is a crossing in the direction of travel
-            mode.region[i] = j + 1 if how > 0 else j
+            mode.region[i] = j + 1 if how > 0 else j  # type: ignore[operator]  # how: ±1 here
     # release sliding coordinates whose equivalent control is outside its interval (repeat: the
     # controls are coupled through ∇²f), the worst offender first
     d = prob.d
@@ -466,13 +509,15 @@ def _settle(prob: LionProblem, pw: PiecewiseGradK, z, mode: Mode, hits: dict, H_
     return mode
 
 
-def _initial_mode(prob: LionProblem, pw: PiecewiseGradK, z) -> tuple[Mode, dict]:
+def _initial_mode(
+    prob: LionProblem, pw: PiecewiseGradK, z: NDArray[np.float64]
+) -> tuple[Mode, dict[int, _Hit]]:
     d = prob.d
     x, m = z[:d], z[d:]
     g = np.asarray(prob.grad(x), dtype=float)
     mt = m - prob.eps * (prob.alpha * g + prob.gamma * m)
     mode = Mode(pw.region(mt).astype(int), np.zeros(d, bool), np.zeros(d, int))
-    hits = {}
+    hits: dict[int, _Hit] = {}
     for i in np.flatnonzero(np.isin(mt, pw.kinks)):
         j = int(np.searchsorted(pw.kinks, mt[i]))
         mdot_i = -prob.alpha * g[i] - prob.gamma * m[i]  # with ε = 0: the direction of ṁ_i
@@ -480,7 +525,7 @@ def _initial_mode(prob: LionProblem, pw: PiecewiseGradK, z) -> tuple[Mode, dict]
     return mode, hits
 
 
-def _hit_of(row: int, mode: Mode, d: int):
+def _hit_of(row: int, mode: Mode, d: int) -> tuple[int, _Hit]:
     i, upper = row % d, row >= d
     if mode.sliding[i]:
         return i, (int(mode.kink[i]), "exit_hi" if upper else "exit_lo")
@@ -488,7 +533,7 @@ def _hit_of(row: int, mode: Mode, d: int):
     return i, ((r, 1) if upper else (r - 1, -1))
 
 
-def hit_label(hit) -> str:
+def hit_label(hit: _Hit) -> str:
     j, how = hit
     if isinstance(how, str):
         return how
@@ -504,7 +549,14 @@ class FilippovIntegrator:
     def applicable(prob: LionProblem) -> bool:
         return prob.pw is not None
 
-    def run(self, prob: LionProblem, t0: float, z0, t_final: float, opts: SolveOptions) -> OdeRun:
+    def run(
+        self,
+        prob: LionProblem,
+        t0: float,
+        z0: NDArray[np.float64],
+        t_final: float,
+        opts: SolveOptions,
+    ) -> OdeRun:
         pw, d = prob.pw, prob.d
         if pw is None:
             raise NumericalFailure("the Filippov integrator needs a K with a piecewise model of ∇K")
@@ -614,12 +666,12 @@ class _Selection:
 
     prob: LionProblem
     pw: PiecewiseGradK
-    segments: list
+    segments: list[tuple[float, float, Mode]]
     final: Mode
     H_const: _ConstantHessian | None
-    _cache: dict = field(default_factory=dict)
+    _cache: dict[Any, Any] = field(default_factory=dict)
 
-    def __call__(self, t, Z):
+    def __call__(self, t: ArrayLike, Z: ArrayLike) -> NDArray[np.float64]:
         t = np.atleast_1d(np.asarray(t, dtype=float))
         Z = np.asarray(Z, dtype=float).reshape(-1, t.size)
         d = self.prob.d

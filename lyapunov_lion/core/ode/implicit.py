@@ -60,13 +60,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ...errors import NumericalFailure
 from ..kfunc import DOMAIN_TOL, KFunction
 from .controller import ExtrapolationController, SwitchMonitor
 from .inclusion import _isotropic, face_signature, resolve_selection, set_valued_pattern
+
+if TYPE_CHECKING:
+    from .problem import LionProblem
+    from .run import OdeRun, SolveOptions
 
 __all__ = ["ImplicitRun", "integrate_implicit", "LinearDense"]
 
@@ -77,10 +83,10 @@ TINY_FLOOR = 0.1
 class LinearDense:
     """Piecewise-linear interpolation of the knots: ``sol(t)`` → (2d,) or (2d, k)."""
 
-    def __init__(self, t, z):
+    def __init__(self, t: ArrayLike, z: ArrayLike) -> None:
         self.t, self.z = np.asarray(t), np.asarray(z)
 
-    def __call__(self, t):
+    def __call__(self, t: ArrayLike) -> NDArray[np.float64]:
         t = np.asarray(t, dtype=float)
         out = np.stack([np.interp(np.atleast_1d(t), self.t, zi) for zi in self.z])
         return out[:, 0] if t.ndim == 0 else out
@@ -107,8 +113,8 @@ class ImplicitRun:
     min_step: float = np.inf
     n_set_valued_steps: int = 0
     sliding_time: np.ndarray | None = None
-    sliding_sets: dict = field(default_factory=dict)
-    events: list = field(default_factory=list)
+    sliding_sets: dict[tuple[int, ...], float] = field(default_factory=dict)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
     n_projections: int = 0
     max_projection: float = 0.0
     n_zeno: int = 0
@@ -124,12 +130,23 @@ class _StepFailure(Exception):
 class _Substep:
     """One backward-Euler substep with the set-valued ∂K (see the module doc)."""
 
-    def __init__(self, K, grad, hess, hess_constant, lam, alpha, gamma, eps, x0):
+    def __init__(
+        self,
+        K: KFunction,
+        grad: Callable[[NDArray[np.float64]], ArrayLike],
+        hess: Callable[[NDArray[np.float64]], ArrayLike],
+        hess_constant: bool,
+        lam: float,
+        alpha: float,
+        gamma: float,
+        eps: float,
+        x0: NDArray[np.float64],
+    ) -> None:
         self.K, self.grad, self.hess = K, grad, hess
         self.lam, self.alpha, self.gamma, self.eps = lam, alpha, gamma, eps
         self.n_grad = self.n_hess = self.n_inner = 0
         self.tiny_floor = 1e-300
-        self._H_const = None
+        self._H_const: NDArray[np.float64] | None = None
         if hess_constant:
             H0 = np.asarray(hess(x0), dtype=float)
             self.n_hess += 1
@@ -148,20 +165,25 @@ class _Substep:
             )
 
     @staticmethod
-    def _psd(H):
-        H = 0.5 * (np.asarray(H, dtype=float) + np.asarray(H, dtype=float).T)
-        w, Q = np.linalg.eigh(H)
+    def _psd(H: ArrayLike) -> NDArray[np.float64]:
+        Hs: NDArray[np.float64] = 0.5 * (np.asarray(H, dtype=float) + np.asarray(H, dtype=float).T)
+        w, Q = np.linalg.eigh(Hs)
         if w[0] >= 0:
-            return H
-        return (Q * np.maximum(w, 0.0)) @ Q.T
+            return Hs
+        P: NDArray[np.float64] = (Q * np.maximum(w, 0.0)) @ Q.T
+        return P
 
-    def _H(self, x):
+    def _H(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         if self._H_const is not None:
             return self._H_const
         self.n_hess += 1
         return self._psd(self.hess(x))
 
-    def __call__(self, x, m, h, s):
+    def __call__(
+        self, x: NDArray[np.float64], m: NDArray[np.float64], h: float, s: NDArray[np.float64]
+    ) -> tuple[
+        NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], float
+    ]:
         lam, alpha, gamma, eps = self.lam, self.alpha, self.gamma, self.eps
         xh, rho = x / (1 + h * lam), h / (1 + h * lam)
         p, q = (1 - eps * gamma) * m / (1 + h * gamma), alpha * (h + eps) / (1 + h * gamma)
@@ -184,7 +206,7 @@ class _Substep:
             self.n_inner += it
             change = float(np.max(np.abs(s_new - s)))
             if linear:  # ∇f affine: m̃(s_new) = a − B s_new exactly, one pass
-                g1 = g + H @ (rho * (s_new - s))
+                g1: NDArray[np.float64] | None = g + H @ (rho * (s_new - s))
                 s = s_new
                 break
             # converged when s settles, or when its change no longer moves x_{n+1} = x̂ + ρs by
@@ -216,7 +238,9 @@ class _Substep:
         return x1, m1, s, mt1, tiny
 
 
-def _zeno_step(sub, K, z, s_prev, hz):
+def _zeno_step(
+    sub: _Substep, K: KFunction, z: NDArray[np.float64], s_prev: NDArray[np.float64], hz: float
+) -> tuple[float, NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]] | None:
     """One backward-Euler substep of size hz from z; (hz, z_new, s, face) when it lands on a
     non-smooth set of K, else None."""
     d = z.size // 2
@@ -231,21 +255,21 @@ def _zeno_step(sub, K, z, s_prev, hz):
 
 def integrate_implicit(
     K: KFunction,
-    grad: Callable,
-    hess: Callable,
-    z0,
+    grad: Callable[[NDArray[np.float64]], ArrayLike],
+    hess: Callable[[NDArray[np.float64]], ArrayLike],
+    z0: ArrayLike,
     t_final: float,
     *,
-    lam,
-    alpha,
-    gamma,
-    eps,
+    lam: float,
+    alpha: float,
+    gamma: float,
+    eps: float,
     rtol: float,
-    atol,
+    atol: ArrayLike,
     order: int = 4,
     hess_constant: bool = False,
-    t_eval=None,
-    first_step=None,
+    t_eval: ArrayLike | None = None,
+    first_step: float | None = None,
     max_steps: int = 100_000,
     max_nfev: int | None = None,
     max_time: float | None = None,
@@ -280,7 +304,9 @@ def integrate_implicit(
     )
     has_domain = True
     try:
-        dist_fn = lambda x: float(np.asarray(K.dist_dom_conj(lam * x)))  # noqa: E731
+        dist_fn: Callable[[NDArray[np.float64]], float] = lambda x: float(  # noqa: E731
+            np.asarray(K.dist_dom_conj(lam * x))
+        )
         dist_fn(z0[:d])
     except (NotImplementedError, AttributeError):
         has_domain = False
@@ -497,10 +523,10 @@ def integrate_implicit(
 class _KnotSelection:
     """The resolved selection at the knot nearest to each requested time."""
 
-    def __init__(self, t, S):
+    def __init__(self, t: NDArray[np.float64], S: NDArray[np.float64]) -> None:
         self.t, self.S = t, S
 
-    def __call__(self, t, Z):
+    def __call__(self, t: ArrayLike, Z: NDArray[np.float64]) -> NDArray[np.float64]:
         t = np.atleast_1d(np.asarray(t, dtype=float))
         k = np.clip(np.searchsorted(self.t, t), 0, self.t.size - 1)
         k0 = np.maximum(k - 1, 0)
@@ -514,10 +540,12 @@ class ImplicitIntegrator:
     name = "implicit"
 
     @staticmethod
-    def applicable(prob) -> bool:
+    def applicable(prob: LionProblem) -> bool:
         return True
 
-    def run(self, prob, t0: float, z0, t_final: float, opts):
+    def run(
+        self, prob: LionProblem, t0: float, z0: ArrayLike, t_final: float, opts: SolveOptions
+    ) -> OdeRun:
         t_eval = None if opts.t_eval is None else np.asarray(opts.t_eval, dtype=float) - t0
         r = integrate_implicit(
             prob.K,

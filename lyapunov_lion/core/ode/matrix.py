@@ -17,12 +17,15 @@ the linear map H ↦ D∇f(X)[H] in the row-major basis (for f = ½‖X − C‖
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ...errors import LionKError
 from ..kfunc import DOMAIN_TOL, KFunction, NormBallK
+from ..xp import Array, FloatArray
 
 __all__ = ["FlatMatrixK", "flatten_objective", "FrobeniusQuadratic", "is_norm_ball"]
 
@@ -42,7 +45,7 @@ class FlatMatrixK(KFunction):
     name = "flat_matrix"
     event_ndim = 1
 
-    def __init__(self, base: KFunction, event_shape) -> None:
+    def __init__(self, base: KFunction, event_shape: Iterable[int]) -> None:
         if not isinstance(base, KFunction) or base.event_ndim != 2:
             raise LionKError("FlatMatrixK wraps a matrix K (event_ndim = 2)")
         shape = tuple(int(n) for n in event_shape)
@@ -60,14 +63,14 @@ class FlatMatrixK(KFunction):
     def __repr__(self) -> str:
         return f"FlatMatrixK({self.base!r}, event_shape={self.event_shape})"
 
-    def info(self) -> dict:
+    def info(self) -> dict[str, Any]:
         """The matrix K's description (formulas of K, K*, the induced problem)."""
         return self.base.info()
 
     def describe_induced(self, lam: float) -> str:
         return self.base.describe_induced(lam)
 
-    def _mat(self, v):
+    def _mat(self, v: ArrayLike) -> NDArray[np.float64]:
         v = np.asarray(v, dtype=float)
         if v.shape[-1:] != (self.size,):
             raise LionKError(
@@ -76,32 +79,32 @@ class FlatMatrixK(KFunction):
             )
         return v.reshape(v.shape[:-1] + self.event_shape)
 
-    def _vec(self, v):
+    def _vec(self, v: ArrayLike) -> NDArray[np.float64]:
         v = np.asarray(v)
         return v.reshape(v.shape[:-2] + (self.size,))
 
-    def K(self, x):
+    def K(self, x: Array) -> Array:
         return self.base.K(self._mat(x))
 
-    def grad(self, x):
+    def grad(self, x: Array) -> Array:
         return self._vec(self.base.grad(self._mat(x)))
 
-    def conj(self, y):
+    def conj(self, y: Any) -> NDArray[np.float64]:
         return self.base.conj(self._mat(y))
 
-    def conj_grad(self, y):
+    def conj_grad(self, y: Any) -> NDArray[np.float64]:
         return self._vec(self.base.conj_grad(self._mat(y)))
 
-    def dist_dom_conj(self, y):
+    def dist_dom_conj(self, y: Any) -> NDArray[np.float64]:
         return self.base.dist_dom_conj(self._mat(y))
 
-    def in_dom_conj(self, y, tol: float = DOMAIN_TOL):
+    def in_dom_conj(self, y: Any, tol: float = DOMAIN_TOL) -> NDArray[np.bool_]:
         return self.base.in_dom_conj(self._mat(y), tol)
 
-    def project_dom_conj(self, y):
+    def project_dom_conj(self, y: Any) -> NDArray[np.float64]:
         return self._vec(self.base.project_dom_conj(self._mat(y)))
 
-    def prox(self, v, t):
+    def prox(self, v: Any, t: Any) -> NDArray[np.float64]:
         t = np.asarray(t, dtype=float)
         if t.ndim and t.shape[-1:] == (self.size,):  # an elementwise t: reshape it with v
             t = self._mat(t)
@@ -109,13 +112,13 @@ class FlatMatrixK(KFunction):
             t = t[..., None]
         return self._vec(self.base.prox(self._mat(v), t))
 
-    def nonsmooth_coordinates(self, w, tiny):
+    def nonsmooth_coordinates(self, w: ArrayLike, tiny: float) -> NDArray[np.bool_]:
         """All entries when mat(w) has a singular value ≤ tiny (∂‖W‖_tr is the singleton UVᵀ
         exactly when W has full rank min(a, b)), none otherwise."""
         w = np.asarray(w, dtype=float)
         return np.full(w.size, float(np.min(self.singular_values(w))) <= tiny)
 
-    def singular_values(self, w):
+    def singular_values(self, w: ArrayLike) -> FloatArray:
         """σ(mat(w)) (descending), for the set-valuedness test of the nuclear norm."""
         return np.linalg.svd(self._mat(w), compute_uv=False)
 
@@ -130,26 +133,35 @@ class FrobeniusQuadratic:
 
     hess_constant = True
 
-    def __init__(self, C) -> None:
+    def __init__(self, C: ArrayLike) -> None:
         self.C = np.asarray(C, dtype=float)
         if self.C.ndim != 2:
             raise LionKError(f"C must be a matrix, got shape {self.C.shape}")
 
-    def f(self, X):
+    def f(self, X: ArrayLike) -> np.float64 | NDArray[np.float64]:
         D = np.asarray(X, dtype=float) - self.C
-        return 0.5 * np.sum(D * D, axis=(-2, -1))
+        value: np.float64 | NDArray[np.float64] = 0.5 * np.sum(D * D, axis=(-2, -1))
+        return value
 
-    def grad(self, X):
-        return np.asarray(X, dtype=float) - self.C
+    def grad(self, X: ArrayLike) -> NDArray[np.float64]:
+        G: NDArray[np.float64] = np.asarray(X, dtype=float) - self.C
+        return G
 
-    def hess(self, X):
+    def hess(self, X: ArrayLike) -> NDArray[np.float64]:
         return np.eye(self.C.size)
 
 
 class _FlatObjective:
     """f♭, ∇f♭, ∇²f♭ on vec(X) (see `flatten_objective`)."""
 
-    def __init__(self, grad: Callable, f: Callable | None, hess, shape, constant: bool):
+    def __init__(
+        self,
+        grad: Callable[[NDArray[np.float64]], ArrayLike],
+        f: Callable[[NDArray[np.float64]], ArrayLike] | None,
+        hess: Callable[[NDArray[np.float64]], ArrayLike] | NDArray[np.float64] | None,
+        shape: tuple[int, ...],
+        constant: bool,
+    ) -> None:
         self._grad, self._f, self._hess, self.shape = grad, f, hess, shape
         self.size = shape[0] * shape[1]
         self.hess_constant = constant
@@ -159,25 +171,30 @@ class _FlatObjective:
         if hess is None:
             self.hess = None  # type: ignore[method-assign, assignment]
 
-    def _mat(self, x):
+    def _mat(self, x: ArrayLike) -> NDArray[np.float64]:
         x = np.asarray(x, dtype=float)
         return x.reshape(x.shape[:-1] + self.shape)
 
-    def grad(self, x):
+    def grad(self, x: ArrayLike) -> NDArray[np.float64]:
         g = np.asarray(self._grad(self._mat(x)), dtype=float)
         return g.reshape(g.shape[:-2] + (self.size,))
 
-    def f(self, x):  # noqa: F811  (replaced by None in __init__ when f is unknown)
-        return np.asarray(self._f(self._mat(x)), dtype=float)
+    def f(self, x: ArrayLike) -> NDArray[np.float64]:  # noqa: F811  (replaced by None in __init__ when f is unknown)
+        return np.asarray(self._f(self._mat(x)), dtype=float)  # type: ignore[misc]  # f is None if _f is
 
-    def hess(self, x):  # noqa: F811
-        if not callable(self._hess):
-            return self._hess
+    def hess(self, x: ArrayLike) -> NDArray[np.float64]:  # noqa: F811
+        if not callable(self._hess):  # a matrix: not None, or hess is None (see __init__)
+            return self._hess  # type: ignore[return-value]
         H = np.asarray(self._hess(self._mat(x)), dtype=float)
         return H.reshape(self.size, self.size)
 
 
-def flatten_objective(objective_or_grad, shape, f: Callable | None = None, hess=None):
+def flatten_objective(
+    objective_or_grad: Any,
+    shape: Iterable[int],
+    f: Callable[[NDArray[np.float64]], ArrayLike] | None = None,
+    hess: ArrayLike | Callable[[NDArray[np.float64]], ArrayLike] | None = None,
+) -> _FlatObjective:
     """The objective on vec(X) for a matrix problem of event shape (a, b).
 
     ``objective_or_grad``: an object with ``grad`` (and optionally ``f``, ``hess``,

@@ -5,13 +5,17 @@ of `diagnostics` have judged it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ...errors import LionKError
 from .diagnostics import OdeDiagnostics, diagnose, run_guards
-from .run import OdeRun
+from .run import OdeRun, SolveOptions
+
+if TYPE_CHECKING:
+    from .problem import LionProblem
 
 __all__ = ["OdeReport", "OdeLionResult", "build_result"]
 
@@ -48,17 +52,17 @@ class OdeReport:
     n_events: int
     n_sliding_entries: int
     sliding_time: np.ndarray | None
-    final_mode: list | None
+    final_mode: list[str] | None
     on_boundary_end: np.ndarray | None
     n_switches_observed: int
     wall_time: float
     jacobian: str
-    events: list = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
     order: int | None = None
     n_rejected: int = 0
     n_low_order: int = 0
     n_set_valued_steps: int = 0
-    sliding_sets: dict | None = None
+    sliding_sets: dict[tuple[int, ...], float] | None = None
     n_projections: int = 0
     max_projection: float = 0.0
     n_switch_steps: int = 0
@@ -66,8 +70,8 @@ class OdeReport:
     n_polynomial_steps: int = 0
     fallback: str | None = None
 
-    def to_dict(self) -> dict:
-        out = {}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for k, v in self.__dict__.items():
             if isinstance(v, np.ndarray):
                 v = v.tolist()
@@ -98,16 +102,16 @@ class OdeLionResult:
     message: str
     report: OdeReport
     diagnostics: OdeDiagnostics
-    guards: dict
-    params: dict
-    event_shape: tuple | None = None
+    guards: dict[str, dict[str, Any]]
+    params: dict[str, Any]
+    event_shape: tuple[int, ...] | None = None
 
     @property
     def success(self) -> bool:
         """scipy's convention: status 0 (reached t_final) or 1 (a terminal event) is a success."""
         return self.status >= 0
 
-    def state(self, t):
+    def state(self, t: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         if self.sol is None:
             raise LionKError("no dense output available for this run")
         z = np.asarray(self.sol(t))
@@ -134,12 +138,12 @@ _EXTRA = (
 
 
 def build_result(
-    prob,
+    prob: LionProblem,
     run: OdeRun,
-    opts,
+    opts: SolveOptions,
     t_final: float,
     wall: float,
-    event_shape=None,
+    event_shape: tuple[int, ...] | None = None,
     fallback: str | None = None,
 ) -> OdeLionResult:
     """Sample the run on ``opts.t_eval`` (else its knots), run the diagnostics and guards, and

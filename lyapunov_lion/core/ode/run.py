@@ -105,7 +105,12 @@ class Integrator(Protocol):
     def applicable(prob: LionProblem) -> bool: ...
 
     def run(
-        self, prob: LionProblem, t0: float, z0: ArrayLike, t_final: float, opts: SolveOptions
+        self,
+        prob: LionProblem,
+        t0: float,
+        z0: NDArray[np.float64],
+        t_final: float,
+        opts: SolveOptions,
     ) -> OdeRun: ...
 
 
