@@ -160,3 +160,16 @@ def test_exp_conjugate_gradient_stays_log(capsys):
     out = _strict(capsys.readouterr().out)
     assert out["conj"]["text"].startswith("y*log(y) - y on [0, ∞); k*(0) = 0;")
     assert out["conj_grad"]["text"] == "log(y) on (0, ∞)"
+
+
+def test_fenchel_young_gap_is_reported_relative_to_the_terms(capsys):
+    # k = x¹⁰⁰⁰ reaches 1e176 at x = 1.5: an absolute gap of 1e179 there is rounding; the report
+    # must say so with the relative size (≈ 1e-16), not only the absolute number
+    import re
+
+    assert main(["verify", "x**1000", "--json"]) == 0
+    data = _strict(capsys.readouterr().out)
+    (fy,) = [s for s in data["lyapunov"] if s["name"].startswith("(iii)")]
+    assert fy["status"] == "CHECKED"
+    rel = [float(v) for v in re.findall(r"relative to [^:]+: ([0-9.e+-]+)", fy["detail"])]
+    assert len(rel) == 2 and max(rel) < 1e-12

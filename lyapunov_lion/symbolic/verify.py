@@ -421,14 +421,19 @@ def _lyapunov(conv: ConvexityResult, conj, kf, g, xs) -> list[Statement]:
     eq = kx[inside] + conj(gx[inside], **precise) - xs[inside] * gx[inside]
     tol_eq = RTOL_CHECK * (1 + np.abs(kx[inside]) + np.abs(xs[inside] * gx[inside]))
     v_eq = float(np.max(np.abs(eq))) if eq.size else 0.0
+    # the same gaps relative to the size of the terms (k(x) can reach 1e300: x**1000)
+    rel3 = float(np.max(np.maximum(-fy, 0.0) / (tol / RTOL_CHECK), initial=0.0))
+    rel_eq = float(np.max(np.abs(eq) / (tol_eq / RTOL_CHECK), initial=0.0))
     bad3 = np.any(fy < -tol) or np.any(np.abs(eq) > tol_eq)
     out.append(
         Statement(
             "(iii) Fenchel–Young",
             "K(x) + K*(y) − xᵀy ≥ 0, = 0 at y = ∇K(x)",
             FAILED if bad3 else CHECKED,
-            f"inequality on x × y samples; equality at y = k'(x) on {eq.size} points "
-            f"(largest |gap| {v_eq:.3g})",
+            f"inequality on x × y samples (largest violation relative to 1 + |K(x)| + |K*(y)| "
+            f"+ |xᵀy|: {rel3:.2g}); equality at y = k'(x) on {eq.size} points (largest |gap| "
+            f"{v_eq:.3g}, relative to 1 + |K(x)| + |xᵀ∇K(x)|: {rel_eq:.2g}); a violation is a "
+            f"relative one above {RTOL_CHECK:g}",
             n_samples=fy.size + eq.size,
             max_violation=max(v3, v_eq),
         )
