@@ -415,16 +415,16 @@ def _lyapunov(conv: ConvexityResult, conj, kf, g, xs) -> list[Statement]:
     kx = kf(xs)
     Kx, Ks = np.meshgrid(kx, ks, indexing="ij")
     fy = Kx + Ks - Xg * Yg
-    tol = RTOL_CHECK * (1 + np.abs(Kx) + np.abs(Ks) + np.abs(Xg * Yg))
+    # gaps are judged relative to the size of the terms (k(x) can reach 1e300: x**1000)
+    size3 = 1 + np.abs(Kx) + np.abs(Ks) + np.abs(Xg * Yg)
     v3 = float(max(0.0, -np.min(fy, initial=np.inf)))
     inside = np.asarray(conj.in_domain(gx))
     eq = kx[inside] + conj(gx[inside], **precise) - xs[inside] * gx[inside]
-    tol_eq = RTOL_CHECK * (1 + np.abs(kx[inside]) + np.abs(xs[inside] * gx[inside]))
+    size_eq = 1 + np.abs(kx[inside]) + np.abs(xs[inside] * gx[inside])
     v_eq = float(np.max(np.abs(eq))) if eq.size else 0.0
-    # the same gaps relative to the size of the terms (k(x) can reach 1e300: x**1000)
-    rel3 = float(np.max(np.maximum(-fy, 0.0) / (tol / RTOL_CHECK), initial=0.0))
-    rel_eq = float(np.max(np.abs(eq) / (tol_eq / RTOL_CHECK), initial=0.0))
-    bad3 = np.any(fy < -tol) or np.any(np.abs(eq) > tol_eq)
+    rel3 = float(np.max(np.maximum(-fy, 0.0) / size3, initial=0.0))
+    rel_eq = float(np.max(np.abs(eq) / size_eq, initial=0.0))
+    bad3 = np.any(fy < -RTOL_CHECK * size3) or np.any(np.abs(eq) > RTOL_CHECK * size_eq)
     out.append(
         Statement(
             "(iii) Fenchel–Young",
