@@ -313,6 +313,14 @@ def list_cmd(as_json: bool) -> None:
     "the diagnostics still cover every step (discrete mode).",
 )
 @click.option(
+    "--backend",
+    type=click.Choice(["numpy", "numba"]),
+    default="numpy",
+    show_default=True,
+    help="The discrete step: numpy, or numba (opt-in, pip install 'lyapunov_lion[jit]'; "
+    "K = l1, huber, sq_l2; bit-identical iterates).",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -359,6 +367,7 @@ def simulate(
     gamma,
     eps,
     keep_every,
+    backend,
     as_json,
     save,
     plot,
@@ -387,6 +396,9 @@ def simulate(
         decay=decay,
         convention=convention,
         keep_every=keep_every,
+        # the per-step series only for --save/--plot and the ODE comparison; else the summary
+        series=bool(save or plot) or mode != "discrete",
+        backend=backend,
     )
     if mode != "discrete":
         if keep_every != 1:
@@ -402,10 +414,10 @@ def simulate(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TheoryWarning)  # printed from the report instead
         if steps >= _PROGRESS_MIN_STEPS:
-            from .simulate import build_problem, check_memory
+            from .simulate import build_problem, check_memory, kept_every
 
             dim = build_problem(spec)[2].size
-            check_memory(steps, dim, keep_every=keep_every)  # refuse before the bar starts
+            check_memory(steps, dim, keep_every=kept_every(spec))  # refuse before the bar starts
             with click.progressbar(length=steps, label="simulating", file=sys.stderr) as bar:
                 done = [0]
 
