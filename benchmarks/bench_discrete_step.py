@@ -6,6 +6,9 @@ K = l1 (sign), huber (clip), logcosh (tanh) and l2 (the Euclidean norm, ∇K = m
 timed side by side in this process:
 
 * ``lionk``: `LionKStepper.step` (what `run_discrete` runs on numpy: in place, cache-sized blocks);
+* ``lionk_numba``: the same with ``backend="numba"`` (opt-in compiled step; l1 and huber only;
+  compiled before the rounds, compile time recorded as ``numba_compile_seconds``; iterates must
+  be bit-identical to ``lionk``'s, exit status 1 otherwise; skipped without numba);
 * ``numpy_loop``: the update written as plain numpy expressions, the way one writes it by hand
   (``mt = b1*m - (1-b1)*g; x = x + lr*(gradK(mt) - lam*x); m = b2*m - (1-b2)*g``);
 * ``torch_1t``: the same expressions in torch on one thread (``torch.set_num_threads(1)``);
