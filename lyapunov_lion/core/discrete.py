@@ -216,6 +216,8 @@ class LionKStepper:
     (sign), huber (clip), logcosh (tanh), none for sq_l2 (identity); other separable K call
     ``K.grad`` per block, other K per block of whole rows (batch entries).
     ``keep_m_tilde``: keep the look-ahead m̃ of the last step in ``m_tilde`` (full array).
+    ``backend="numba"`` (opt-in, K = l1, huber, sq_l2): the same operations per entry as ONE
+    compiled loop (`lyapunov_lion.core.jit`), one pass over memory per step, same iterates.
     Use `eligible` first: numpy floating arrays whose ∇K keeps shape and dtype.
     """
 
