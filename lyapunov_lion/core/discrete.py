@@ -189,6 +189,20 @@ def _identity_grad(K: KFunction) -> bool:
     return type(K) is SqL2
 
 
+def _step_constants(p: dict[str, Array]) -> tuple[Array, ...]:
+    """(β1, 1 − β1, η, λ, β2, 1 − β2, 1 + ηλ) from the hyper-parameters ``p`` (x's dtype), each
+    rounded once as `lion_k_step` rounds them."""
+    return (
+        p["beta1"],
+        1 - p["beta1"],
+        p["lr"],
+        p["lam"],
+        p["beta2"],
+        1 - p["beta2"],
+        1 + p["lr"] * p["lam"],
+    )
+
+
 _EXPAND_MAX = 1 << 20
 """Arrays up to this many entries get per-run hyper-parameters broadcast to their full shape."""
 
@@ -255,15 +269,7 @@ class LionKStepper:
             # per-run values broadcast once to x's shape: a ufunc over contiguous operands runs
             # ~4× faster than one broadcasting a (n, 1) column over short rows
             p = {k: np.ascontiguousarray(np.broadcast_to(v, self._x.shape)) for k, v in p.items()}
-        consts = (
-            p["beta1"],
-            1 - p["beta1"],
-            p["lr"],
-            p["lam"],
-            p["beta2"],
-            1 - p["beta2"],
-            1 + p["lr"] * p["lam"],
-        )
+        consts = _step_constants(p)
 
         event = self._x.shape[self._x.ndim - K.event_ndim :]
         n_event = max(int(np.prod(event, dtype=np.int64)), 1)
@@ -322,15 +328,7 @@ class LionKStepper:
         views (rows, n): one row when every hyper-parameter is a scalar, else one row per run
         with its own (β1, 1 − β1, η, λ, β2, 1 − β2, 1 + ηλ) in ``P``."""
         x, K = self._x, self.K
-        consts = [
-            p["beta1"],
-            1 - p["beta1"],
-            p["lr"],
-            p["lam"],
-            p["beta2"],
-            1 - p["beta2"],
-            1 + p["lr"] * p["lam"],
-        ]
+        consts = _step_constants(p)
         batch = x.shape[: x.ndim - K.event_ndim]
         rows = int(np.prod(batch, dtype=np.int64)) if any(np.ndim(c) for c in consts) else 1
         self._view = (rows, x.size // rows)
