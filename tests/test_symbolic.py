@@ -26,9 +26,9 @@ from lyapunov_lion.symbolic import (
     verify,
     verify_catalog,
 )
-from lyapunov_lion.symbolic.conjugate import ConjPiece, SymbolicConjugate, Y
+from lyapunov_lion.symbolic.scalar_conjugate import ConjPiece, SymbolicConjugate, Y
 from lyapunov_lion.symbolic.limits import limited
-from lyapunov_lion.symbolic.verify import X, _independent, _lyapunov, _x_samples
+from lyapunov_lion.symbolic.scalar_checks import X, _independent, _lyapunov, _x_samples
 
 INF = np.inf
 
@@ -280,7 +280,7 @@ def test_checks_detect_a_wrong_conjugate():
         False,
         False,
     )
-    from lyapunov_lion.symbolic.convexity import ConvexityResult, numeric
+    from lyapunov_lion.symbolic.scalar_convexity import ConvexityResult, numeric
 
     conv = ConvexityResult(PROVEN)
     kf = numeric(sp.Abs(X) + X**2 / 2, X)

@@ -8,17 +8,16 @@ also takes catalog names (`catalog_input`); ``verify_catalog()`` cross-checks th
 the catalog's hand-written K*.
 """
 
+from .catalog_check import CATALOG_EXPRESSIONS, CatalogReport, verify_catalog
 from .catalog_input import CATALOG_TEMPLATES, parse_catalog_name
 from .certificates import attach_certificates
 from .discrete_check import discrete_statements
-from .front import K_from_expression, verify_any
+from .front import K_from_expression, verify, verify_any, verify_nonseparable
 from .identity import prove_dHdt_identity
 from .kbuild import K_from_report
 from .kfile import load_K, save_K
 from .limits import SymbolicFailure
-from .nonseparable import verify_nonseparable
-from .report import CHECKED, FAILED, PROVEN, SKIPPED, Statement, VerifyReport
-from .verify import CATALOG_EXPRESSIONS, CatalogReport, verify, verify_catalog
+from .record import CHECKED, FAILED, PROVEN, SKIPPED, Statement, VerifyReport
 
 __all__ = [
     "CATALOG_EXPRESSIONS",

@@ -1,5 +1,8 @@
-"""Add statements (iv) and (v)/(v′) to a copy of a `VerifyReport` (every report of `verify`).
+"""Stage 6 of the pipeline, certificates: the Lyapunov conditions of spec §4 and §5 for this K.
 
+* (i) monotonicity of ∇K, (ii) the mixed inequality (Lemma 2.1), (iii) Fenchel–Young, and the
+  descent statement Δ ≥ 0 they imply for εγ ≤ 1, λ > 0 (`scalar_checks` for a separable K,
+  `nd_checks` for K in x1, x2, …), with the independent numerical checks of K*;
 * (iv) the Lyapunov identity dH/dt = −Δ of spec §4, proved by sympy (`identity`), worded for this
   K (differentiable or not, dom K* = R^d or not); it is inserted before "Lyapunov descent", whose
   status then also depends on it;
@@ -17,11 +20,18 @@ from dataclasses import replace
 import numpy as np
 import sympy as sp
 
+from ..core.expr import lambdify_numpy
 from ..core.kfunc import KFunction
 from ..errors import LionKError
 from .discrete_check import discrete_statements
 from .identity import identity_statement, prove_dHdt_identity
-from .report import FAILED, Statement, VerifyReport, weakest
+from .kstructure import grad_selection_nd, numpy_fn
+from .nd_checks import general_checks, norm_checks, quadratic_checks
+from .record import CHECKED, FAILED, PROVEN, SKIPPED, Statement, VerifyReport, weakest
+from .scalar_checks import _grad_selection, _independent, _lyapunov, _x_samples
+from .scalar_convexity import ConvexityResult, numeric
+from .state import Work
+from .symbols import X
 
 _NONSMOOTH = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.sign, sp.Heaviside)
 
@@ -125,4 +135,62 @@ def attach_certificates(
     return replace(rep, discrete=tuple(discrete_statements(K, source or "the given K", why)))
 
 
-__all__ = ["Statement", "attach_certificates"]
+def certify(
+    work: Work,
+    build_K: Callable[[VerifyReport], KFunction] | None = None,
+    *,
+    discrete: bool = True,
+) -> Work:
+    """``work`` with (i)–(iii), the descent statement and the independent checks of K*; with
+    ``discrete`` also (iv), (v), (v′) (`attach_certificates`: on the catalog K the input named,
+    else on ``build_K(report)``, the builder the front door injects: the pipeline never imports
+    the layer that builds K)."""
+    report = _lyapunov_conditions(work)
+    if discrete and work.catalog is not None:
+        report = attach_certificates(
+            report, K=work.catalog.K, source=f"the catalog K {work.catalog.label()}"
+        )
+    elif discrete:
+        report = attach_certificates(report, build_K=build_K)
+    return replace(work, report=report)
+
+
+def _lyapunov_conditions(work: Work) -> VerifyReport:
+    """The report with (i)–(iii), the descent statement and the numerical checks of K*."""
+    rep = work.report
+    if rep.convex == FAILED:
+        why = "k is not convex" if work.separable else "K is not convex"
+        return replace(
+            rep, lyapunov=(Statement("Lyapunov certificate", "needs a convex K", SKIPPED, why),)
+        )
+    if work.separable:
+        kf = numeric(rep.expr, X)
+        xs = _x_samples(rep.pieces)
+        g = _grad_selection(rep.pieces, rep.expr)
+        conv = ConvexityResult(rep.convex)
+        return replace(
+            rep,
+            lyapunov=tuple(_lyapunov(conv, rep.conjugate, kf, g, xs)),
+            numerical_checks=tuple(_independent(rep.conjugate, kf)),
+        )
+    variables = work.variables
+    n = len(variables)
+    g = grad_selection_nd(rep.expr, variables, work.forms, work.quad)
+    if rep.kind == "norm":
+        ball = rep.conjugate
+        dstat = PROVEN if ball.method == "symbolic" else CHECKED
+        checks, lyapunov = norm_checks(
+            numpy_fn(rep.expr, variables), g, ball, n, dstat, work.homogeneity, rep.convex
+        )
+        return replace(rep, numerical_checks=checks, lyapunov=lyapunov)
+    if work.conj_expr is not None:
+        ys = sp.symbols(" ".join(f"y{i}" for i in range(1, n + 1)), real=True)
+        kc = lambdify_numpy(work.conj_expr, tuple(ys))
+        status = rep.derivation[-1].status
+        return replace(
+            rep, lyapunov=quadratic_checks(numpy_fn(rep.expr, variables), g, kc, n, status)
+        )
+    return replace(rep, lyapunov=general_checks(g, n, rep.convex))
+
+
+__all__ = ["Statement", "attach_certificates", "certify"]

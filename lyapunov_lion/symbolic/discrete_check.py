@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from ..core.discrete import DiscreteResult, LionKConfig, run_discrete
 from ..core.kfunc import KFunction
 from ..core.lyapunov import diagnose_discrete
 from ..errors import LionKError, NumericalFailure
-from .report import CHECKED, FAILED, SKIPPED, Statement
+from .record import CHECKED, FAILED, SKIPPED, Statement
 
 BETAS = ((0.9, 0.99), (0.5, 0.5), (0.0, 0.9))
 LRS = (0.2, 1e-2, 1e-3)
@@ -298,8 +299,7 @@ def discrete_statements(K: KFunction | None, source: str, why_none: str = "") ->
         chk = getattr(diag, attr) if diag is not None else None
         H = getattr(diag, hkey) if diag is not None else None
         st = _statement(name, claim, chk, H, kept, len(grid[-1]), steps, n_div, div, what)
-        st.detail += f" ({time.monotonic() - t0:.2f} s)"
-        out.append(st)
+        out.append(replace(st, detail=f"{st.detail} ({time.monotonic() - t0:.2f} s)"))
     return out
 
 

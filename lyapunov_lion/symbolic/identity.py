@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .report import FAILED, PROVEN, Statement
+from .record import FAILED, PROVEN, Statement
 
 IDENTITY_DIM = 2
 """Dimension of the symbolic vectors (see the module docstring for why d = 2 suffices)."""
