@@ -26,9 +26,9 @@ from lyapunov_lion.symbolic import (
     verify,
     verify_catalog,
 )
-from lyapunov_lion.symbolic.scalar_conjugate import ConjPiece, SymbolicConjugate, Y
 from lyapunov_lion.symbolic.limits import limited
 from lyapunov_lion.symbolic.scalar_checks import X, _independent, _lyapunov, _x_samples
+from lyapunov_lion.symbolic.scalar_conjugate import ConjPiece, SymbolicConjugate, Y
 
 INF = np.inf
 

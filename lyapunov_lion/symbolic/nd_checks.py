@@ -10,10 +10,15 @@
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import replace
 
-from .kstructure import RTOL, samples
-from .record import CHECKED, FAILED, SKIPPED, Statement, weakest
+import numpy as np
+import sympy as sp
+
+from ..core.expr import lambdify_numpy
+from .kstructure import RTOL, grad_selection_nd, numpy_fn, samples
+from .record import CHECKED, FAILED, PROVEN, SKIPPED, Statement, VerifyReport, weakest
+from .state import Work
 
 
 def norm_checks(
@@ -161,3 +166,24 @@ def general_checks(g, n: int, convex: str) -> tuple[Statement, ...]:
             "not handled yet for a non-separable, non-homogeneous K",
         ),
     )
+
+
+def conditions_nd(work: Work) -> VerifyReport:
+    """The report of a convex K in x1, x2, … with (i)–(iii) and the descent statement (norm:
+    also the checks of K* = δ_C), as the conjugate stage classified K (norm, quadratic, other)."""
+    rep, xs = work.report, work.variables
+    n = len(xs)
+    g = grad_selection_nd(rep.expr, xs, work.forms, work.quad)
+    if rep.kind == "norm":
+        ball = rep.conjugate
+        dstat = PROVEN if ball.method == "symbolic" else CHECKED
+        checks, lyapunov = norm_checks(
+            numpy_fn(rep.expr, xs), g, ball, n, dstat, work.homogeneity, rep.convex
+        )
+        return replace(rep, numerical_checks=checks, lyapunov=lyapunov)
+    if work.conj_expr is not None:
+        ys = sp.symbols(" ".join(f"y{i}" for i in range(1, n + 1)), real=True)
+        kc = lambdify_numpy(work.conj_expr, tuple(ys))
+        status = rep.derivation[-1].status
+        return replace(rep, lyapunov=quadratic_checks(numpy_fn(rep.expr, xs), g, kc, n, status))
+    return replace(rep, lyapunov=general_checks(g, n, rep.convex))

@@ -16,4 +16,5 @@ from .state import Work
 
 def finish(work: Work, t0: float) -> VerifyReport:
     """The report of ``work`` with ``seconds`` = the time since ``t0`` (`time.monotonic`)."""
-    return replace(work.report, seconds=time.monotonic() - t0)
+    rep = work.report
+    return replace(rep, seconds=time.monotonic() - t0)
