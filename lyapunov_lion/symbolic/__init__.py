@@ -4,8 +4,12 @@
 dom k*, ∇k* and the induced problem (1/λ)Σk*(λx_i), and certifies the Lyapunov conditions of
 spec §4: (i)–(iii) for this K, (iv) dH/dt = −Δ proved by sympy (`identity`), and (v)/(v′) the
 discrete inequality of spec §5 checked on runs (`discrete_check`). ``verify_any("huber:delta=0.5")``
-also takes catalog names (`catalog_input`); ``verify_catalog()`` cross-checks the engine against
-the catalog's hand-written K*.
+also takes catalog names (`catalog_input`) and non-separable K in x1, x2, …;
+``verify_catalog()`` cross-checks the engine against the catalog's hand-written K*.
+
+Every call runs the pipeline parse → pieces → convexity → conjugate → induced → certificates →
+report (`front`), one module per stage, each importing only earlier stages and the modules
+below them (records, engines); building, saving and loading a K (`kbuild`, `kfile`) sit above.
 """
 
 from .catalog_check import CATALOG_EXPRESSIONS, CatalogReport, verify_catalog

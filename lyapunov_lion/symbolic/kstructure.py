@@ -239,3 +239,8 @@ def numeric_convexity_nd(kf, n: int) -> Statement:
         n_samples=len(A),
         max_violation=float(max(0.0, gap.max())),
     )
+
+
+def y_symbols(n: int) -> tuple[sp.Symbol, ...]:
+    """y1, …, yn (real): the variables of K*(y) for K in x1, …, xn (n ≥ 2)."""
+    return tuple(sp.symbols(" ".join(f"y{i}" for i in range(1, n + 1)), real=True))

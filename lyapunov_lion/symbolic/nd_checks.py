@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import sympy as sp
 
 from ..core.expr import lambdify_numpy
-from .kstructure import RTOL, grad_selection_nd, numpy_fn, samples
+from .kstructure import RTOL, grad_selection_nd, numpy_fn, samples, y_symbols
 from .record import CHECKED, FAILED, PROVEN, SKIPPED, Statement, VerifyReport, weakest
 from .state import Work
 
@@ -182,7 +181,7 @@ def conditions_nd(work: Work) -> VerifyReport:
         )
         return replace(rep, numerical_checks=checks, lyapunov=lyapunov)
     if work.conj_expr is not None:
-        ys = sp.symbols(" ".join(f"y{i}" for i in range(1, n + 1)), real=True)
+        ys = y_symbols(n)
         kc = lambdify_numpy(work.conj_expr, tuple(ys))
         status = rep.derivation[-1].status
         return replace(rep, lyapunov=quadratic_checks(numpy_fn(rep.expr, xs), g, kc, n, status))

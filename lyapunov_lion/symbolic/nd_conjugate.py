@@ -20,7 +20,7 @@ import sympy as sp
 
 from ..errors import LionKError
 from .dual_ball import Y2, DualBall, numeric_ball, polyhedral_ball, quadratic_ball
-from .kstructure import ae_diff, grad_selection_nd, numpy_fn, samples
+from .kstructure import ae_diff, grad_selection_nd, numpy_fn, samples, y_symbols
 from .record import CHECKED, FAILED, PROVEN, SKIPPED, Statement, VerifyReport, weakest
 from .state import Work
 
@@ -49,7 +49,7 @@ def _norm(rep: VerifyReport, work: Work) -> VerifyReport:
     """K sublinear ⇒ K* = δ_C, C = {y : yᵀx ≤ K(x) ∀x} = {‖y‖_* ≤ 1}."""
     xs, forms, quad = work.variables, work.forms, work.quad
     n = len(xs)
-    ys = Y2 if n == 2 else sp.symbols(" ".join(f"y{i}" for i in range(1, n + 1)), real=True)
+    ys = Y2 if n == 2 else y_symbols(n)
     if forms is not None:
         ball = polyhedral_ball(forms, xs, ys)
         how = f"K = max_j a_jᵀx over {len(forms)} exact linear pieces; C = conv{{a_j}}"
@@ -94,7 +94,7 @@ def _quadratic(work: Work) -> Work:
     rep, xs = work.report, work.variables
     A, b, c = work.quadratic  # type: ignore[misc]
     K, n = rep.expr, len(xs)
-    ys = sp.Matrix(sp.symbols(" ".join(f"y{i}" for i in range(1, n + 1)), real=True))
+    ys = sp.Matrix(y_symbols(n))
     Ainv = A.inv()
     Kc = sp.expand((ys - b).T * Ainv * (ys - b) / 2)[0, 0] - c
     gradK = sp.Matrix([sp.diff(K, v) for v in xs])
@@ -197,7 +197,7 @@ def induced_constraint(ball: DualBall, xs) -> dict:
 
 def induced_penalty(Kc: sp.Expr, xs) -> dict:
     """+ (1/λ)K*(λx) of K* = ``Kc`` in y1, …, yn (a quadratic K), factored."""
-    ys = sp.symbols(" ".join(f"y{i}" for i in range(1, len(xs) + 1)), real=True)
+    ys = y_symbols(len(xs))
     lam = sp.Symbol("lambda", positive=True)
     induced = sp.factor(Kc.xreplace({y: lam * v for y, v in zip(ys, xs, strict=False)}) / lam)
     return {"kind": "penalty", "text": f"+ {induced}", "latex": "+ " + sp.latex(induced)}

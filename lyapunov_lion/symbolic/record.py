@@ -83,7 +83,8 @@ class Statement:
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """Everything `verify` derived and checked for one separable K(x) = Σ k(x_i).
+    """Everything the pipeline derived and checked for one K (separable K(x) = Σ k(x_i), a norm,
+    or another K in x1, x2, …).
 
     An immutable record: its builders construct it once, later stages (e.g.
     `certificates.attach_certificates`) return a new record (`dataclasses.replace`).
