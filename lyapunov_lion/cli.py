@@ -446,7 +446,10 @@ def simulate(
     type=Real(0, 3600, open_lo=True),
     default=20.0,
     show_default=True,
-    help="Time budget (s, at most 3600) for the symbolic derivation; a numerical fallback follows.",
+    help=(
+        "CPU-time budget (s, at most 3600) for the symbolic derivation (CPU, not wall time: "
+        "verdicts do not depend on machine load); a numerical fallback follows."
+    ),
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--markdown", is_flag=True, help="Print the report as Markdown with LaTeX.")
