@@ -54,8 +54,8 @@ def verify(
     False leaves that to the caller (e.g. to run (v) on a catalog K).
 
     ``text_or_expr``: k as text in ``x`` (parsed safely, never evaluated) or a sympy expression
-    in one symbol. ``timeout``: total seconds for the symbolic steps (``per_call``: per sympy call,
-    default timeout/2); past it the failing step is named and a numerical conjugate is used.
+    in one symbol. ``timeout``: total CPU seconds for the symbolic steps (``per_call``: per sympy
+    call, default timeout/2); past it the failing step is named and a numerical conjugate is used.
     Raises `LionKError` for text outside the grammar or a k that is not finite on R.
     """
     return _pipeline(text_or_expr, SEPARABLE, timeout, per_call, certify)
