@@ -169,6 +169,7 @@ def save_png_and_pdf(fig: Figure, png, pdf, *, dpi: int = PNG_DPI) -> tuple[Path
     for path, fmt in zip(paths, ("png", "pdf"), strict=True):
         if path.suffix.lower() != f".{fmt}":
             raise LionKError(f"cannot save a figure as {path.name!r}: expected a .{fmt} file name")
+    for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
     canvas, engine, fig_dpi = fig.canvas, fig.get_layout_engine(), fig.dpi
     # Without an engine while saving the layout stays as computed (no re-layout, no extra draw).

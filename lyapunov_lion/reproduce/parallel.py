@@ -21,9 +21,11 @@ from pathlib import Path
 from ..errors import LionKError
 from ._common import Reproduction
 
-DEFAULT_JOBS = 2
-"""Worker processes of `lionk reproduce` unless told: the four toy reports take about the same
-CPU time each (4–7 s, half of it PNG/PDF writing), so two workers split them evenly."""
+DEFAULT_JOBS = 1
+"""Worker processes of `lionk reproduce` unless told: one, in this process. Measured side by side
+(benchmarks/README.md) on the 2-core machine at load 3, two workers took more CPU (18.9 s against
+17.5 s, median of 3) and more wall time (29.4 s against 27.7 s): on a shared machine the second
+worker only competes with the first. ``--jobs 2`` pays off where a core is idle."""
 
 
 def default_jobs() -> int:
