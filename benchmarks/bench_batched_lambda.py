@@ -6,6 +6,8 @@ evenly spaced in [0.1, 3], ``--steps`` steps each. Variants, all in this process
 
 * ``batched_run_discrete``: ONE ``run_discrete`` call, x0 of shape (n_lam, 2), lam of shape
   (n_lam,);
+* ``batched_run_discrete_numba``: the same call with ``backend="numba"`` (the opt-in compiled
+  step; compile time printed and recorded apart; skipped without numba);
 * ``loop_run_discrete``: a Python loop of n_lam ``run_discrete`` calls, each with x0 of shape (2,);
 * ``loop_numpy_steps``: a Python loop of n_lam runs written as plain per-step numpy on shape (2,)
   (no ``run_discrete`` overhead: no checks, no saving, no namespace dispatch);
@@ -61,7 +63,7 @@ TOY = make_objective("toy")
 preallocated buffer (``out=``), the same two IEEE operations as `grad_f`."""
 
 
-def batched_run_discrete(lams, steps, lr):
+def batched_run_discrete(lams, steps, lr, backend="numpy"):
     x0 = np.tile(np.asarray(X0), (len(lams), 1))
     res = run_discrete(
         make_K("l1"),
@@ -70,10 +72,17 @@ def batched_run_discrete(lams, steps, lr):
         steps=steps,
         save_every=steps,
         config=LionKConfig(lr=lr, lam=lams, beta1=BETA1, beta2=BETA2),
+        backend=backend,
     )
     if not res.success:
         raise RuntimeError(res.message)
     return res.x[-1]
+
+
+def batched_run_discrete_numba(lams, steps, lr):
+    """The same ONE call with ``backend="numba"`` (the opt-in compiled step; compiled before
+    the timing by a 2-step warm-up run, whose time `main` records apart)."""
+    return batched_run_discrete(lams, steps, lr, backend="numba")
 
 
 def loop_run_discrete(lams, steps, lr, progress=None):
@@ -366,6 +375,7 @@ def main(argv=None) -> int:
     timings, finals = {}, {}
     batched = [
         ("batched_run_discrete", batched_run_discrete),
+        ("batched_run_discrete_numba", batched_run_discrete_numba),
         ("batched_numpy_steps", batched_numpy_steps),
         ("batched_fused_c", batched_fused_c),
     ]
@@ -374,6 +384,16 @@ def main(argv=None) -> int:
         ("loop_numpy_steps", loop_numpy_steps),
         ("loop_python_floats", loop_python_floats),
     ]
+    from lyapunov_lion.core.jit import numba_available
+
+    if not numba_available():
+        args.skip.append("batched_run_discrete_numba")
+    compile_s = None
+    if "batched_run_discrete_numba" not in args.skip:
+        t0 = time.perf_counter()
+        batched_run_discrete_numba(lams[:2], 2, args.lr)
+        compile_s = time.perf_counter() - t0
+        print(f"numba compile + 2-step warm-up {compile_s:.2f} s (not in the timings)", flush=True)
     for name, fn in batched:
         if name in args.skip:
             continue
@@ -455,6 +475,7 @@ def main(argv=None) -> int:
             "steps": args.steps,
         },
         "timings": timings,
+        "numba_compile_seconds": compile_s,
         "numpy_dispatch_floor": dispatch,
         "ratio_to_batched_run_discrete": ratios,
         "final_points_agree_with": ref_name,

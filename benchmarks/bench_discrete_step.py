@@ -6,6 +6,9 @@ K = l1 (sign), huber (clip), logcosh (tanh) and l2 (the Euclidean norm, ∇K = m
 timed side by side in this process:
 
 * ``lionk``: `LionKStepper.step` (what `run_discrete` runs on numpy: in place, cache-sized blocks);
+* ``lionk_numba``: the same with ``backend="numba"`` (opt-in compiled step; l1 and huber only;
+  compiled before the rounds, compile time recorded as ``numba_compile_seconds``; iterates must
+  be bit-identical to ``lionk``'s, exit status 1 otherwise; skipped without numba);
 * ``numpy_loop``: the update written as plain numpy expressions, the way one writes it by hand
   (``mt = b1*m - (1-b1)*g; x = x + lr*(gradK(mt) - lam*x); m = b2*m - (1-b2)*g``);
 * ``torch_1t``: the same expressions in torch on one thread (``torch.set_num_threads(1)``);
@@ -86,6 +89,22 @@ def lionk(name, x, m, g, steps, dt):
         st.step(g)
     elapsed = clock() - t0
     return st.x, st.m, elapsed
+
+
+def lionk_numba(name, x, m, g, steps, dt):
+    """`LionKStepper` with ``backend="numba"`` (one compiled pass per step; l1 and huber here)."""
+    K = make_K(name)
+    cfg = LionKConfig(lr=LR, beta1=BETA1, beta2=BETA2, lam=LAM)
+    st = LionKStepper(K, x, m, config=cfg, backend="numba")
+    t0 = clock()
+    for _ in range(steps):
+        st.step(g)
+    elapsed = clock() - t0
+    return st.x, st.m, elapsed
+
+
+NUMBA_KS = ("l1", "huber")
+"""The benchmark's K that the numba backend fuses (logcosh's tanh and l2's norm it does not)."""
 
 
 def _torch_grad_K(torch, name):
@@ -187,6 +206,7 @@ def floor_ms(d, itemsize, bandwidth):
 
 VARIANTS = {
     "lionk": lionk,
+    "lionk_numba": lionk_numba,
     "numpy_loop": numpy_loop,
     "torch_1t": torch_1t,
     "torch_1t_inplace": torch_1t_inplace,
@@ -205,6 +225,7 @@ def time_row(variants, name, x, m, g, dt, rounds, probe):
     """Interleaved rounds: in each round the bandwidth probe, then every variant once, so load
     on a shared machine hits the floor and the variants of a round alike. Returns the per-round
     ms/step of each variant and the per-round floors (ms) by copy and by in-place add."""
+    variants = [v for v in variants if v != "lionk_numba" or name in NUMBA_KS]
     steps = {v: steps_per_round(VARIANTS[v], name, x, m, g, dt) for v in variants}
     times = {v: [] for v in variants}
     floors, strict, copy_rates, add_rates = [], [], [], []
@@ -254,6 +275,17 @@ def main(argv=None) -> int:
         f"numpy {info['numpy']}, {info['cpu_count']} CPUs, load {info['loadavg_at_start']}",
         flush=True,
     )
+    compile_s = {}
+    if "lionk_numba" not in args.skip:
+        from lyapunov_lion.core.jit import compile_seconds, numba_available
+
+        if not numba_available():
+            args.skip.append("lionk_numba")
+        else:  # the one-off JIT compile, kept out of every timed round
+            for dtn in args.dtypes:
+                for kind in ("sign", "clip"):
+                    compile_s[f"{kind}_{dtn}"] = compile_seconds(kind, dtn)
+            print("numba compile (s): " + ", ".join(f"{k} {v:.2f}" for k, v in compile_s.items()))
     variants = [v for v in VARIANTS if v not in args.skip]
     rows, ok = [], True
     rng = np.random.default_rng(0)
@@ -277,31 +309,37 @@ def main(argv=None) -> int:
                     "copy_bandwidth_GBps": statistics.median(copy_rates) / 1e9,
                     "inplace_add_bandwidth_GBps": statistics.median(add_rates) / 1e9,
                 }
-                for v in variants:
+                for v in times:
                     res[v + "_ms"], res[v + "_all"] = statistics.median(times[v]), times[v]
                 # equality after 3 steps from the same start
                 ref = lionk(name, x, m, g, 3, dt)
-                for v in variants:
+                for v in times:
                     if v == "lionk":
                         continue
                     got = VARIANTS[v](name, x, m, g, 3, dt)
                     diff = float(np.max(np.abs(np.asarray(got[0], dtype=float) - ref[0])))
                     res[v + "_max_abs_diff"] = diff
+                    if v == "lionk_numba" and not (
+                        np.array_equal(got[0], ref[0]) and np.array_equal(got[1], ref[1])
+                    ):
+                        ok = False
                     if v == "numpy_loop" and name != "l2" and diff != 0.0:
                         ok = False
-                if "lionk" in variants:
-                    # medians of the per-round ratios: both sides of a ratio ran in the same round
-                    lk = times["lionk"]
-                    res["lionk_over_floor"] = statistics.median(
+                # medians of the per-round ratios: both sides of a ratio ran in the same round
+                torches = [v for v in ("torch_1t", "torch_1t_inplace") if v in times]
+                for v in ("lionk", "lionk_numba"):
+                    if v not in times:
+                        continue
+                    lk = times[v]
+                    res[v + "_over_floor"] = statistics.median(
                         a / b for a, b in zip(lk, floors, strict=True)
                     )
-                    res["lionk_over_floor_inplace"] = statistics.median(
+                    res[v + "_over_floor_inplace"] = statistics.median(
                         a / b for a, b in zip(lk, strict, strict=True)
                     )
-                    torches = [v for v in ("torch_1t", "torch_1t_inplace") if v in variants]
                     if torches:
-                        res["lionk_over_best_torch"] = statistics.median(
-                            a / min(times[v][r] for v in torches) for r, a in enumerate(lk)
+                        res[v + "_over_best_torch"] = statistics.median(
+                            a / min(times[t][r] for t in torches) for r, a in enumerate(lk)
                         )
                 rows.append(res)
                 print(
@@ -313,6 +351,16 @@ def main(argv=None) -> int:
                     flush=True,
                 )
 
+    ratios = [
+        (f"{v} / {what}", f"{v}_over_{key}")
+        for v in ("lionk", "lionk_numba")
+        if v in variants
+        for what, key in (("floor", "floor"), ("floor in place", "floor_inplace"))
+    ] + [
+        (f"{v} / best torch", f"{v}_over_best_torch")
+        for v in ("lionk", "lionk_numba")
+        if v in variants
+    ]
     head = [
         "d",
         "dtype",
@@ -320,26 +368,20 @@ def main(argv=None) -> int:
         *[v + " (ms)" for v in variants],
         "floor (ms)",
         "floor in place (ms)",
-        "lionk / floor",
-        "lionk / floor in place",
-        "lionk / best torch",
+        *[title for title, _ in ratios],
         "numpy_loop equal",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
     for r in rows:
         cells = [f"{r['d']:.0e}", r["dtype"], r["K"]]
-        cells += [f"{r[v + '_ms']:.3g}" for v in variants]
+        cells += [f"{r[v + '_ms']:.3g}" if v + "_ms" in r else "–" for v in variants]
         cells += [f"{r['floor_ms']:.3g}", f"{r['floor_inplace_ms']:.3g}"]
-        cells += [
-            f"{r['lionk_over_floor']:.2f}" if "lionk_over_floor" in r else "–",
-            f"{r['lionk_over_floor_inplace']:.2f}" if "lionk_over_floor_inplace" in r else "–",
-            f"{r['lionk_over_best_torch']:.2f}" if "lionk_over_best_torch" in r else "–",
-            (
-                "exact"
-                if r.get("numpy_loop_max_abs_diff") == 0.0
-                else str(r.get("numpy_loop_max_abs_diff", "–"))
-            ),
-        ]
+        cells += [f"{r[key]:.2f}" if key in r else "–" for _, key in ratios]
+        cells.append(
+            "exact"
+            if r.get("numpy_loop_max_abs_diff") == 0.0
+            else str(r.get("numpy_loop_max_abs_diff", "–"))
+        )
         lines.append("| " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     print()
@@ -365,6 +407,7 @@ def main(argv=None) -> int:
             "rounds": args.rounds,
             "clock": args.clock,
         },
+        "numba_compile_seconds": compile_s,
         "rows": rows,
         "markdown_table": table,
         "machine": info,
@@ -373,7 +416,7 @@ def main(argv=None) -> int:
     out_path.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {out_path}")
     if not ok:
-        print("ERROR: numpy_loop and lionk iterates differ", file=sys.stderr)
+        print("ERROR: numpy_loop or lionk_numba and lionk iterates differ", file=sys.stderr)
         return 1
     return 0
 

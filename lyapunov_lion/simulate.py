@@ -53,6 +53,13 @@ class SimulationSpec:
     keep_every: int = 1
     """Keep the state of every ``keep_every``-th step (and of the last): > 1 runs in chunks with
     the diagnostics merged in the same pass (`lyapunov_lion.core.streaming`)."""
+    series: bool = True
+    """Keep the per-step trajectory and diagnostics series (for saving or plotting). False: only
+    what `SimulationReport.summary_text` / `summary_dict` show — with ``keep_every == 1`` the run
+    streams in chunks (`lyapunov_lion.core.streaming`), keeps its first and last states, and the
+    summary numbers are those of the whole run, in bounded memory (`kept_every`)."""
+    backend: str = "numpy"
+    """The discrete step's backend (`run_discrete`): numpy, or numba (opt-in, bit-identical)."""
 
 
 @dataclass
@@ -381,7 +388,7 @@ def simulate(
     A ``spec.steps`` whose kept states and diagnostics would not fit in memory is refused
     (`check_memory`) before anything runs. ``spec.keep_every`` > 1 keeps every k-th state and
     the last; the diagnostics still cover every step (computed chunk by chunk in the same
-    pass)."""
+    pass). ``spec.series=False`` keeps only what the summary shows (`kept_every`)."""
     K, objective, x0 = build_problem(spec)
     config = LionKConfig(
         lr=spec.lr,
@@ -398,7 +405,7 @@ def simulate(
             "solves no constrained problem and its Lyapunov function (1/λ)K*(λx) is "
             "undefined"
         )
-    keep_every = _keep_every(spec)
+    keep_every = kept_every(spec)
     check_memory(spec.steps, x0.size, keep_every=keep_every)
     if spec.noise < 0:
         raise LionKError(f"noise={spec.noise:g}: the gradient noise level must be ≥ 0")
@@ -415,14 +422,22 @@ def simulate(
     oracle = StochasticGradient(objective, spec.noise, spec.seed) if spec.noise > 0 else objective
     if keep_every == 1:
         result = run_discrete(
-            K, oracle.grad, x0, config=config, steps=spec.steps, callback=progress
+            K,
+            oracle.grad,
+            x0,
+            config=config,
+            steps=spec.steps,
+            callback=progress,
+            backend=spec.backend,
         )
         if not result.success:
             raise NumericalFailure(f"the run failed: {result.message}")
         diagnostics = diagnose_discrete(result, objective.f, objective.grad, L=objective.lipschitz)
         check_finite_run(result, diagnostics)
     else:
-        result, diagnostics = _run_thinned(spec, K, objective, oracle, x0, config, progress)
+        result, diagnostics = _run_thinned(
+            spec, K, objective, oracle, x0, config, progress, keep_every
+        )
     # warm start at the run's last point: converged means a small proximal-gradient residual
     # there, whatever the start, and ill-conditioned f (exp(100 x)) are solved in few iterations
     reference = constrained_optimum(
@@ -442,13 +457,23 @@ def _keep_every(spec: SimulationSpec) -> int:
     return k
 
 
-def _run_thinned(spec, K, objective, oracle, x0, config, progress):
+def kept_every(spec: SimulationSpec) -> int:
+    """Every how many steps the run keeps a state: ``spec.keep_every``, or ``spec.steps`` (the
+    first and last states only) for a summary-only run (``series=False``, ``keep_every == 1``)."""
+    k = _keep_every(spec)
+    if k == 1 and not spec.series:
+        steps = spec.steps
+        return steps if isinstance(steps, int) and not isinstance(steps, bool) and steps > 1 else 1
+    return k
+
+
+def _run_thinned(spec, K, objective, oracle, x0, config, progress, keep_every):
     """The run in chunks (`run_chunks`), each diagnosed and checked while in memory, every
-    ``spec.keep_every``-th state kept (`ThinnedRun`)."""
+    ``keep_every``-th state kept (`ThinnedRun`)."""
     thinned = ThinnedRun(
         objective.f,
         objective.grad,
-        keep_every=spec.keep_every,
+        keep_every=keep_every,
         last=spec.steps,
         L=objective.lipschitz,
     )
@@ -460,6 +485,7 @@ def _run_thinned(spec, K, objective, oracle, x0, config, progress):
         steps=spec.steps,
         chunk=chunk_steps(x0.size),
         callback=progress,
+        backend=spec.backend,
     ):
         if not chunk.success:
             raise NumericalFailure(f"the run failed: {chunk.message}")

@@ -123,3 +123,61 @@ def test_symbolic_layer_is_acyclic():
 def test_package_import_graph_is_acyclic():
     found = sorted(sorted(_short(c)) for c in cycles(import_graph()))
     assert not found, f"import cycle(s) (strongly connected components): {found}"
+
+
+SYMBOLIC = "lyapunov_lion.symbolic."
+STAGES = [
+    SYMBOLIC + s
+    for s in ("parse", "pieces", "convexity", "conjugate", "induced", "certificates", "report")
+]
+"""The stages of `lionk verify`'s pipeline, in order (issue 9): parse → pieces → convexity →
+gradient and conjugate → induced problem → certificates → report."""
+ABOVE = [SYMBOLIC + m for m in ("front", "kbuild", "kfile", "catalog_check")]
+"""The front door and what builds, saves and cross-checks a K: above the pipeline."""
+
+
+def _symbolic_reach(g: dict[str, set[str]], start: str) -> set[str]:
+    """Every symbolic module ``start`` reaches through imports (module or function level)."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for m in g[todo.pop()]:
+            if m.startswith(SYMBOLIC) and m not in seen:
+                seen.add(m)
+                todo.append(m)
+    return seen
+
+
+def test_symbolic_stages_exist_and_import_no_later_stage():
+    g = import_graph()
+    assert all(s in g for s in STAGES + ABOVE)
+    for i, stage in enumerate(STAGES):
+        later = set(STAGES[i + 1 :]) | set(ABOVE)
+        # directly or through a helper: a helper that imported a later stage would smuggle it in
+        assert not (_symbolic_reach(g, stage) & later), stage
+
+
+def test_symbolic_helpers_import_no_stage():
+    """Foundation and helper modules (record, state, limits, piecewise, dual_ball, …) sit under
+    every stage: they import neither a stage nor the front door."""
+    g = import_graph()
+    helpers = [
+        m
+        for m in g
+        if m.startswith(SYMBOLIC) and m not in STAGES + ABOVE and m != "lyapunov_lion.symbolic"
+    ]
+    assert SYMBOLIC + "record" in helpers and SYMBOLIC + "state" in helpers
+    for h in helpers:
+        assert not (_symbolic_reach(g, h) & set(STAGES + ABOVE)), h
+
+
+def test_front_door_runs_every_stage():
+    """The front door imports each stage (it calls them in order, once each)."""
+    g = import_graph()
+    assert set(STAGES) <= g[SYMBOLIC + "front"]
+
+
+def test_stage_check_catches_a_planted_upward_import():
+    g = {SYMBOLIC + "parse": {SYMBOLIC + "record"}, SYMBOLIC + "record": {SYMBOLIC + "induced"}}
+    g[SYMBOLIC + "induced"] = set()
+    assert SYMBOLIC + "induced" in _symbolic_reach(g, SYMBOLIC + "parse")

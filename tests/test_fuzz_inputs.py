@@ -35,7 +35,7 @@ FAST = settings(
 @FAST
 @given(fuzz.expressions("x"))
 def test_parser_and_domain_check_answer_every_expression(text):
-    from lyapunov_lion.symbolic.verify import X, _check_finite
+    from lyapunov_lion.symbolic.inputs import X, _check_finite
 
     try:
         p = parse_expression(text)

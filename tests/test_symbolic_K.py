@@ -20,8 +20,8 @@ from lyapunov_lion.core.kfunc import make_K
 from lyapunov_lion.errors import LionKError, NumericalFailure
 from lyapunov_lion.simulate import SimulationSpec, simulate
 from lyapunov_lion.symbolic import K_from_expression, load_K, save_K, verify
-from lyapunov_lion.symbolic.conjugate import Y
 from lyapunov_lion.symbolic.numeric import sup_conjugate
+from lyapunov_lion.symbolic.scalar_conjugate import Y
 
 EXPRS = ["log(cosh(x))", "Abs(x) + x**2/2", "Max(Abs(x) - 1/10, 0)", "x**4/4"]
 

@@ -32,6 +32,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import LionKError
+from .jit import check_backend, clip_bounds, grad_kind
+from .jit import kernel as jit_kernel
 from .kfunc import KFunction
 from .xp import Array, FloatArray, Namespace, array_namespace
 
@@ -187,6 +189,20 @@ def _identity_grad(K: KFunction) -> bool:
     return type(K) is SqL2
 
 
+def _step_constants(p: dict[str, Array]) -> tuple[Array, ...]:
+    """(β1, 1 − β1, η, λ, β2, 1 − β2, 1 + ηλ) from the hyper-parameters ``p`` (x's dtype), each
+    rounded once as `lion_k_step` rounds them."""
+    return (
+        p["beta1"],
+        1 - p["beta1"],
+        p["lr"],
+        p["lam"],
+        p["beta2"],
+        1 - p["beta2"],
+        1 + p["lr"] * p["lam"],
+    )
+
+
 _EXPAND_MAX = 1 << 20
 """Arrays up to this many entries get per-run hyper-parameters broadcast to their full shape."""
 
@@ -214,6 +230,8 @@ class LionKStepper:
     (sign), huber (clip), logcosh (tanh), none for sq_l2 (identity); other separable K call
     ``K.grad`` per block, other K per block of whole rows (batch entries).
     ``keep_m_tilde``: keep the look-ahead m̃ of the last step in ``m_tilde`` (full array).
+    ``backend="numba"`` (opt-in, K = l1, huber, sq_l2): the same operations per entry as ONE
+    compiled loop (`lyapunov_lion.core.jit`), one pass over memory per step, same iterates.
     Use `eligible` first: numpy floating arrays whose ∇K keeps shape and dtype.
     """
 
@@ -226,8 +244,11 @@ class LionKStepper:
         config: LionKConfig,
         keep_m_tilde: bool = False,
         block_bytes: int = BLOCK_BYTES,
+        backend: str = "numpy",
     ) -> None:
+        check_backend(backend, K)
         self.K = K
+        self.backend = backend
         self._x: FloatArray = np.array(x0, order="C", copy=True)
         dt = self._x.dtype
         self.library = config.convention == "library"
@@ -239,20 +260,16 @@ class LionKStepper:
         self._m_tilde: FloatArray | None = np.empty_like(self._x) if keep_m_tilde else None
         self._kernel = _fused_grad(K)
         self._identity = _identity_grad(K)
+        self._small = False
+        if backend == "numba":
+            self._setup_jit(p)
+            return
 
         if any(v.ndim for v in p.values()) and self._x.size <= _EXPAND_MAX:
             # per-run values broadcast once to x's shape: a ufunc over contiguous operands runs
             # ~4× faster than one broadcasting a (n, 1) column over short rows
             p = {k: np.ascontiguousarray(np.broadcast_to(v, self._x.shape)) for k, v in p.items()}
-        consts = (
-            p["beta1"],
-            1 - p["beta1"],
-            p["lr"],
-            p["lam"],
-            p["beta2"],
-            1 - p["beta2"],
-            1 + p["lr"] * p["lam"],
-        )
+        consts = _step_constants(p)
 
         event = self._x.shape[self._x.ndim - K.event_ndim :]
         n_event = max(int(np.prod(event, dtype=np.int64)), 1)
@@ -265,7 +282,7 @@ class LionKStepper:
             self._setup_small(consts)
             return
         if elementwise and all(full):
-            self._view = (self._x.size,)
+            self._view: tuple[int, ...] = (self._x.size,)
             flat = [c if np.ndim(c) == 0 else c.reshape(-1) for c in consts]
             cuts = [
                 (
@@ -305,6 +322,33 @@ class LionKStepper:
             mt = s1 if mtv is None else mtv[cut]
             u = mt if self._identity else s3  # not in place: numpy's sign(v, out=v) is ~10× slower
             self._blocks.append((cut, xb, mv[cut], mt, s2, u, tuple(block_consts)))
+
+    def _setup_jit(self, p: dict[str, Array]) -> None:
+        """``backend="numba"``: one compiled pass per step (`lyapunov_lion.core.jit`) over 2-D
+        views (rows, n): one row when every hyper-parameter is a scalar, else one row per run
+        with its own (β1, 1 − β1, η, λ, β2, 1 − β2, 1 + ηλ) in ``P``."""
+        x, K = self._x, self.K
+        consts = _step_constants(p)
+        batch = x.shape[: x.ndim - K.event_ndim]
+        rows = int(np.prod(batch, dtype=np.int64)) if any(np.ndim(c) for c in consts) else 1
+        self._view = (rows, x.size // rows)
+        ones = (1,) * K.event_ndim
+        self._P = np.stack(
+            [np.broadcast_to(np.asarray(c), batch + ones).reshape(-1)[:rows] for c in consts],
+            axis=1,
+        ).astype(x.dtype)
+        kind = grad_kind(K)
+        assert kind is not None  # check_backend refused the others
+        self._jit = jit_kernel(kind, self.library, self.implicit, self.keep_m_tilde)
+        self._jit_view = (
+            x.reshape(self._view),
+            self._m.reshape(self._view),
+            np.empty((1, 1), dtype=x.dtype)
+            if self._m_tilde is None
+            else self._m_tilde.reshape(self._view),
+        )
+        dt = x.dtype
+        self._jit_consts = (*clip_bounds(K, dt), dt.type(1), dt.type(0))
 
     def _setup_small(self, consts: tuple[Array, ...]) -> None:
         """One block (the whole state is smaller than a block): m̃ and the new m come from ONE
@@ -385,6 +429,10 @@ class LionKStepper:
             g = self._checked(g)
         if self._small:
             self._step_small(g)
+            return
+        if self.backend == "numba":
+            xv, mv, mtv = self._jit_view
+            self._jit(xv, mv, g.reshape(self._view), mtv, self._P, *self._jit_consts)
             return
         self._step_blocks(g)
 
@@ -601,6 +649,7 @@ def run_discrete(
     check_every: int = 50,
     callback: Callable[[int], None] | None = None,
     first_step: int = 0,
+    backend: str = "numpy",
 ) -> DiscreteResult:
     """Run ``steps`` Lion-K steps from ``(x0, m0)`` for a whole batch at once.
 
@@ -617,6 +666,8 @@ def run_discrete(
     ``first_step``: the number of the step before ``x0`` when the run continues another one
     (`lyapunov_lion.core.streaming`): ``steps_saved``, ``failed_step``, the message and the
     callback count from it (the states saved are the same).
+    ``backend``: ``"numpy"`` (the default) or ``"numba"``, one compiled pass per step for
+    K = l1, huber, sq_l2 on numpy arrays (`lyapunov_lion.core.jit`; bit-identical iterates).
     """
     config.validate()
     for name, v in (("steps", steps), ("save_every", save_every), ("check_every", check_every)):
@@ -626,11 +677,17 @@ def run_discrete(
         raise LionKError(f"first_step={first_step!r}: must be an integer")
     xp = array_namespace(x0)
     save_all = save_every == 1
+    check_backend(backend, K)
     fast = LionKStepper.eligible(K, x0, m0, config)
+    if backend != "numpy" and not fast:
+        raise LionKError(
+            f"backend={backend!r} runs on numpy floating arrays x0 (and m0 of the same shape "
+            "and dtype); use the default backend numpy"
+        )
     state: LionKStepper | _PureStepper
     store: _Store
     if fast:
-        state = LionKStepper(K, x0, m0, config=config, keep_m_tilde=save_all)
+        state = LionKStepper(K, x0, m0, config=config, keep_m_tilde=save_all, backend=backend)
         store = (_Packed if state.packed is not None else _Preallocated)(state.x, steps, save_every)
     else:
         state = _PureStepper(K, x0, m0, config=config)

@@ -91,15 +91,24 @@ def run_chunks(
     steps: int,
     chunk: int,
     callback: Callable[[int], None] | None = None,
+    backend: str = "numpy",
 ) -> Iterator[DiscreteResult]:
     """`run_discrete` results of at most ``chunk`` steps each (every step saved), the next one
     starting from the last state of the one before; ``steps_saved`` count from the run's start.
-    Stops after a chunk that failed (its ``status`` is not 0)."""
+    Stops after a chunk that failed (its ``status`` is not 0). ``backend``: `run_discrete`'s."""
     x, m, done = x0, None, 0
     while done < steps:
         n = min(chunk, steps - done)
         res = run_discrete(
-            K, grad_f, x, m, config=config, steps=n, callback=callback, first_step=done
+            K,
+            grad_f,
+            x,
+            m,
+            config=config,
+            steps=n,
+            callback=callback,
+            first_step=done,
+            backend=backend,
         )
         yield res
         if not res.success:

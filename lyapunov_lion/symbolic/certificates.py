@@ -1,5 +1,8 @@
-"""Add statements (iv) and (v)/(v′) to a copy of a `VerifyReport` (every report of `verify`).
+"""Stage 6 of the pipeline, certificates: the Lyapunov conditions of spec §4 and §5 for this K.
 
+* (i) monotonicity of ∇K, (ii) the mixed inequality (Lemma 2.1), (iii) Fenchel–Young, and the
+  descent statement Δ ≥ 0 they imply for εγ ≤ 1, λ > 0 (`scalar_checks` for a separable K,
+  `nd_checks` for K in x1, x2, …), with the independent numerical checks of K*;
 * (iv) the Lyapunov identity dH/dt = −Δ of spec §4, proved by sympy (`identity`), worded for this
   K (differentiable or not, dom K* = R^d or not); it is inserted before "Lyapunov descent", whose
   status then also depends on it;
@@ -14,93 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-import numpy as np
-import sympy as sp
-
 from ..core.kfunc import KFunction
-from ..errors import LionKError
-from .discrete_check import discrete_statements
-from .identity import identity_statement, prove_dHdt_identity
-from .report import FAILED, Statement, VerifyReport, weakest
-
-_NONSMOOTH = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.sign, sp.Heaviside)
-
-
-def _expression_smoothness(expr) -> bool | None:
-    """True for a composition of functions smooth on all of R^d (no Abs/Max/Min/Piecewise/sign/
-    Heaviside, only integer powers, no log/sqrt that could meet 0); None (not decided) otherwise."""
-    if expr is None or expr.has(*_NONSMOOTH):
-        return None
-    for p in expr.atoms(sp.Pow):
-        if not (p.exp.is_Integer and (p.exp >= 0 or p.base.is_positive)):
-            return None
-    if any(not a.args[0].is_positive for a in expr.atoms(sp.log)):
-        return None
-    return True
-
-
-def _smoothness(rep: VerifyReport) -> tuple[bool | None, str, bool | None]:
-    """(K differentiable?, where it is not, dom K* ≠ R^d?) from what the report derived."""
-    if rep.kind == "norm":
-        return False, "a norm has a kink at 0", True
-    if rep.kind != "separable":
-        return _expression_smoothness(rep.expr), "", None
-    kinks = (rep.grad or {}).get("kinks") or []
-    conj = rep.conjugate
-    constrained = None
-    if conj is not None:
-        constrained = bool(np.isfinite(float(conj.ymin)) or np.isfinite(float(conj.ymax)))
-    if rep.pieces is None:
-        return None, "smooth pieces not found", constrained
-    if kinks:
-        return False, "kinks of k at x = " + ", ".join(str(b) for b, _ in kinks), constrained
-    return True, "", constrained
-
-
-def _with_identity(rep: VerifyReport) -> VerifyReport:
-    """A copy of ``rep`` with (iv) in ``lyapunov`` (before "Lyapunov descent", whose status then
-    also depends on it) and the H, c, Δ formulas; ``rep`` and its statements are not changed."""
-    diff, where, constrained = _smoothness(rep)
-    st = identity_statement(diff, where, constrained)
-    lyapunov = list(rep.lyapunov)
-    names = [s.name for s in lyapunov]
-    if "Lyapunov descent" in names:
-        i = names.index("Lyapunov descent")
-        descent = lyapunov[i]
-        lyapunov[i : i + 1] = [
-            st,
-            replace(
-                descent,
-                status=weakest([descent.status, st.status]),
-                detail=descent.detail + "; dH/dt = −Δ by (iv)",
-            ),
-        ]
-    else:
-        lyapunov.append(st)
-    return replace(
-        rep, lyapunov=tuple(lyapunov), lyapunov_formulas=prove_dHdt_identity().formulas()
-    )
-
-
-def _build_K(
-    rep: VerifyReport, build_K: Callable[[VerifyReport], KFunction] | None
-) -> tuple[KFunction | None, str]:
-    if rep.convex == FAILED:
-        return None, "K is not convex"
-    if rep.kind == "nonseparable":
-        return None, (
-            "no K object: the conjugate of a non-separable K that is not positively "
-            "homogeneous is not handled yet"
-        )
-    if not rep.ok:
-        bad = next(s for s in rep._all() if s.status == FAILED)
-        return None, f"no verified K to run: {bad.name} FAILED"
-    if build_K is None:
-        return None, "no K builder given"
-    try:
-        return build_K(rep), ""
-    except LionKError as exc:
-        return None, f"no K object: {exc}"
+from .discrete_check import with_discrete
+from .identity import with_identity
+from .nd_checks import conditions_nd
+from .record import FAILED, SKIPPED, Statement, VerifyReport
+from .scalar_checks import _grad_selection, _independent, _lyapunov, _x_samples
+from .scalar_convexity import ConvexityResult, numeric
+from .state import Work
+from .symbols import X
 
 
 def attach_certificates(
@@ -114,15 +39,45 @@ def attach_certificates(
     ``K``: the K to run for (v)/(v′); else ``build_K(rep)`` (the caller's builder, e.g.
     `kbuild.K_from_report`: this stage never imports the layer that builds K); ``source`` names
     it in the report."""
-    rep = _with_identity(rep)
-    why = ""
-    if K is None:
-        K, why = _build_K(rep, build_K)
-        source = source or (
-            "the K built from the expression (kbuild)"
-            + (", K* numerical" if rep.method == "numerical" else "")
+    return with_discrete(with_identity(rep), K, source, build_K)
+
+
+def certify(
+    work: Work,
+    build_K: Callable[[VerifyReport], KFunction] | None = None,
+    *,
+    discrete: bool = True,
+) -> Work:
+    """``work`` with (i)–(iii), the descent statement and the independent checks of K*; with
+    ``discrete`` also (iv), (v), (v′) as `attach_certificates` adds them: (v)/(v′) run on the
+    catalog K the input named, else on ``build_K(report)``, the builder the front door injects
+    (the pipeline never imports the layer that builds K)."""
+    rep = work.report
+    if rep.convex == FAILED:
+        why = "k is not convex" if work.separable else "K is not convex"
+        rep = replace(
+            rep, lyapunov=(Statement("Lyapunov certificate", "needs a convex K", SKIPPED, why),)
         )
-    return replace(rep, discrete=tuple(discrete_statements(K, source or "the given K", why)))
+    elif work.separable:
+        kf = numeric(rep.expr, X)
+        g = _grad_selection(rep.pieces, rep.expr)
+        rep = replace(
+            rep,
+            lyapunov=tuple(
+                _lyapunov(ConvexityResult(rep.convex), rep.conjugate, kf, g, _x_samples(rep.pieces))
+            ),
+            numerical_checks=tuple(_independent(rep.conjugate, kf)),
+        )
+    else:
+        rep = conditions_nd(work)
+    if not discrete:
+        return replace(work, report=rep)
+    cat = work.catalog
+    if cat is not None:
+        rep = with_discrete(with_identity(rep), cat.K, f"the catalog K {cat.label()}")
+    else:
+        rep = with_discrete(with_identity(rep), build_K=build_K)
+    return replace(work, report=rep)
 
 
-__all__ = ["Statement", "attach_certificates"]
+__all__ = ["Statement", "attach_certificates", "certify"]

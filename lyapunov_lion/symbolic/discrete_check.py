@@ -22,12 +22,18 @@ and in `core.lyapunov`): one violation beyond rounding is a FAILED statement wit
 (1 + ηλ)^{−t}·dist0 is below 1e-12 after ~110 steps; in practice sooner, ∇K(m̃) pointing inward);
 the small η check the inequality where its right-hand side is tiny. Runs that diverge (possible
 for a fast-growing ∇K such as m̃³) are counted and reported, not checked.
+
+`with_discrete` adds (v), (v′) to one report: on a given K, else on the K its caller's builder
+makes from the report (a helper of the `certificates` stage; it imports no stage, and never
+the layer that builds K).
 """
 
 from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -35,7 +41,7 @@ from ..core.discrete import DiscreteResult, LionKConfig, run_discrete
 from ..core.kfunc import KFunction
 from ..core.lyapunov import diagnose_discrete
 from ..errors import LionKError, NumericalFailure
-from .report import CHECKED, FAILED, SKIPPED, Statement
+from .record import CHECKED, FAILED, SKIPPED, Statement, VerifyReport
 
 BETAS = ((0.9, 0.99), (0.5, 0.5), (0.0, 0.9))
 LRS = (0.2, 1e-2, 1e-3)
@@ -298,9 +304,47 @@ def discrete_statements(K: KFunction | None, source: str, why_none: str = "") ->
         chk = getattr(diag, attr) if diag is not None else None
         H = getattr(diag, hkey) if diag is not None else None
         st = _statement(name, claim, chk, H, kept, len(grid[-1]), steps, n_div, div, what)
-        st.detail += f" ({time.monotonic() - t0:.2f} s)"
-        out.append(st)
+        out.append(replace(st, detail=f"{st.detail} ({time.monotonic() - t0:.2f} s)"))
     return out
+
+
+def _build_K(
+    rep: VerifyReport, build_K: Callable[[VerifyReport], KFunction] | None
+) -> tuple[KFunction | None, str]:
+    if rep.convex == FAILED:
+        return None, "K is not convex"
+    if rep.kind == "nonseparable":
+        return None, (
+            "no K object: the conjugate of a non-separable K that is not positively "
+            "homogeneous is not handled yet"
+        )
+    if not rep.ok:
+        bad = next(s for s in rep._all() if s.status == FAILED)
+        return None, f"no verified K to run: {bad.name} FAILED"
+    if build_K is None:
+        return None, "no K builder given"
+    try:
+        return build_K(rep), ""
+    except LionKError as exc:
+        return None, f"no K object: {exc}"
+
+
+def with_discrete(
+    rep: VerifyReport,
+    K: KFunction | None = None,
+    source: str | None = None,
+    build_K: Callable[[VerifyReport], KFunction] | None = None,
+) -> VerifyReport:
+    """A copy of ``rep`` with (v) and (v′) run on ``K``, else on ``build_K(rep)`` (SKIPPED with
+    the reason when no K can be built); ``source`` names the K in the report."""
+    why = ""
+    if K is None:
+        K, why = _build_K(rep, build_K)
+        source = source or (
+            "the K built from the expression (kbuild)"
+            + (", K* numerical" if rep.method == "numerical" else "")
+        )
+    return replace(rep, discrete=tuple(discrete_statements(K, source or "the given K", why)))
 
 
 __all__ = ["L_SMOOTH", "discrete_statements", "f_quadratic", "grad_f_quadratic"]

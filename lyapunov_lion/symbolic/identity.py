@@ -17,17 +17,21 @@ differentiable K. Every term of dH/dt + Δ is an inner product, so the residual 
 coordinates of one and the same scalar expression: the identity in d = 2 with independent symbols
 gives it in every dimension. The descent Δ ≥ 0 then needs exactly the K-specific facts (i)
 monotonicity of ∇K and (ii) the mixed inequality of Lemma 2.1 (with εγ ≤ 1).
+
+`with_identity` words (iv) for one report (differentiable K or a.e., dom K* = R^d or not) and
+inserts it before "Lyapunov descent" (a helper of the `certificates` stage; it imports no stage).
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
 import sympy as sp
 
-from .report import FAILED, PROVEN, Statement
+from .record import FAILED, PROVEN, Statement, VerifyReport, weakest
 
 IDENTITY_DIM = 2
 """Dimension of the symbolic vectors (see the module docstring for why d = 2 suffices)."""
@@ -253,3 +257,65 @@ def identity_statement(
             "subgradients (monotonicity of ∂K, ∂K* = (∂K)⁻¹)"
         )
     return Statement("(iv) dH/dt = −Δ along the ODE (spec §4)", claim, PROVEN, detail)
+
+
+# ------------------------------------------------------------------------------------------
+# (iv) for one report
+# ------------------------------------------------------------------------------------------
+_NONSMOOTH = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.sign, sp.Heaviside)
+
+
+def _expression_smoothness(expr) -> bool | None:
+    """True for a composition of functions smooth on all of R^d (no Abs/Max/Min/Piecewise/sign/
+    Heaviside, only integer powers, no log/sqrt that could meet 0); None (not decided) otherwise."""
+    if expr is None or expr.has(*_NONSMOOTH):
+        return None
+    for p in expr.atoms(sp.Pow):
+        if not (p.exp.is_Integer and (p.exp >= 0 or p.base.is_positive)):
+            return None
+    if any(not a.args[0].is_positive for a in expr.atoms(sp.log)):
+        return None
+    return True
+
+
+def _smoothness(rep: VerifyReport) -> tuple[bool | None, str, bool | None]:
+    """(K differentiable?, where it is not, dom K* ≠ R^d?) from what the report derived."""
+    if rep.kind == "norm":
+        return False, "a norm has a kink at 0", True
+    if rep.kind != "separable":
+        return _expression_smoothness(rep.expr), "", None
+    kinks = (rep.grad or {}).get("kinks") or []
+    conj = rep.conjugate
+    constrained = None
+    if conj is not None:
+        constrained = bool(np.isfinite(float(conj.ymin)) or np.isfinite(float(conj.ymax)))
+    if rep.pieces is None:
+        return None, "smooth pieces not found", constrained
+    if kinks:
+        return False, "kinks of k at x = " + ", ".join(str(b) for b, _ in kinks), constrained
+    return True, "", constrained
+
+
+def with_identity(rep: VerifyReport) -> VerifyReport:
+    """A copy of ``rep`` with (iv) in ``lyapunov`` (before "Lyapunov descent", whose status then
+    also depends on it) and the H, c, Δ formulas; ``rep`` and its statements are not changed."""
+    diff, where, constrained = _smoothness(rep)
+    st = identity_statement(diff, where, constrained)
+    lyapunov = list(rep.lyapunov)
+    names = [s.name for s in lyapunov]
+    if "Lyapunov descent" in names:
+        i = names.index("Lyapunov descent")
+        descent = lyapunov[i]
+        lyapunov[i : i + 1] = [
+            st,
+            replace(
+                descent,
+                status=weakest([descent.status, st.status]),
+                detail=descent.detail + "; dH/dt = −Δ by (iv)",
+            ),
+        ]
+    else:
+        lyapunov.append(st)
+    return replace(
+        rep, lyapunov=tuple(lyapunov), lyapunov_formulas=prove_dHdt_identity().formulas()
+    )

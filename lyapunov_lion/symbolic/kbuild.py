@@ -16,11 +16,12 @@ The generated functions are **numpy-only**: ``xp`` must be numpy (another namesp
 inverse), ``kconj``/``dkconj`` are that numerical supremum / bisection, and ``conj_formula``
 says so.
 
-A positively homogeneous non-separable K in x1, x2, … (a norm) goes through
-`nonseparable.verify_nonseparable` and becomes a `NormBallK`
-(see `nonseparable.NormFromExpression`).
+A positively homogeneous non-separable K in x1, x2, … (a norm, K* = δ_C) becomes a `NormBallK`
+(`NormFromExpression`): K and a subgradient selection ∇K lambdified, the dual norm and the
+projection onto C from the report's dual ball (`dual_ball.DualBall`).
 
-Saving and loading (`kfile`) and the front door `verify_any` (`front`) sit above this module.
+This module sits above the pipeline: the front door (`front`) injects `K_from_report` into the
+certificates stage as its K builder; saving and loading (`kfile`) sit above the front door.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from ..core.kfunc import KFunction, SeparableK
+from ..core.kfunc import KFunction, NormBallK, SeparableK
 from ..errors import LionKError, NumericalFailure
-from .conjugate import Y, induced_problem
-from .convexity import numeric
-from .report import FAILED, VerifyReport
+from .kstructure import grad_selection_nd, linear_forms, numpy_fn, quadratic_norm, samples
+from .record import FAILED, VerifyReport
+from .scalar_conjugate import Y, induced_problem
+from .scalar_convexity import numeric
 from .symbols import X
 
 
@@ -94,7 +96,7 @@ def _conj_piecewise(conj) -> tuple[sp.Expr, sp.Expr]:
 
 def _compile(expr: sp.Expr, var: sp.Symbol):
     """numpy function of one array (sympy's numpy printer; complex retry for real roots of
-    negative numbers, see `convexity.numeric`)."""
+    negative numbers, see `scalar_convexity.numeric`)."""
     return numeric(expr, var)
 
 
@@ -216,8 +218,6 @@ def K_from_report(rep: VerifyReport) -> KFunction:
 
     Raises `LionKError` (one line naming the failed step) when a statement FAILED."""
     if rep.kind != "separable":
-        from .nonseparable import K_from_norm_report
-
         return K_from_norm_report(rep)
     if not rep.ok or rep.conjugate is None:
         raise LionKError(f"cannot build K from {rep.text!r}: {_fail_line(rep)}")
@@ -261,3 +261,105 @@ def K_from_report(rep: VerifyReport) -> KFunction:
 def expression_of(rep: VerifyReport) -> str:
     """The expression a report verified (the catalog expression when the input was a name)."""
     return (rep.catalog or {}).get("expression", rep.text)
+
+
+# ------------------------------------------------------------------------------------------
+# the K of a norm
+# ------------------------------------------------------------------------------------------
+class NormFromExpression(NormBallK):
+    """A sublinear K given as an expression in x1..xn: K* = δ_C (see the module docstring).
+    Numpy only (the functions come from sympy's numpy printer)."""
+
+    name = "expr"
+    separable = False
+    _norm_text: str  # these are set by `K_from_norm_report` on the generated class / instance
+    _radius: float
+    _lip: float
+    dim: int
+
+    def K(self, x):
+        x = np.asarray(x)
+        return self._k(x).astype(x.dtype if x.dtype.kind == "f" else float, copy=False)
+
+    def grad(self, x):
+        x = np.asarray(x)
+        return self._g(x).astype(x.dtype if x.dtype.kind == "f" else float, copy=False)
+
+    def dual_norm(self, y):
+        return self.ball.gauge(y)
+
+    def project_dom_conj(self, y):
+        return self.ball.project(y)
+
+    def describe_induced(self, lam: float) -> str:
+        """‖x‖_* ≤ r with r = s/λ (s the radius of C in its recognised norm, else 1)."""
+        if lam <= 0:
+            return super().describe_induced(lam)
+        from ..core.kfunc import format_number
+
+        return f"{self._norm_text} ≤ {format_number(self._radius / lam)}"
+
+    def dual_lipschitz(self, n: int) -> float:
+        """max ‖u‖_*/‖u‖₂ over 4096 directions (2-D) or the named norm's bound, ×1.01 margin."""
+        return self._lip
+
+
+def K_from_norm_report(rep: VerifyReport) -> NormBallK:
+    """The `NormBallK` of a verified sublinear K; `LionKError` when not available."""
+    if rep.convex == FAILED or not rep.ok:
+        bad = next((s for s in rep._all() if s.status == FAILED), None)
+        raise LionKError(
+            f"cannot build K from {rep.text!r}: "
+            + (f"{bad.name} FAILED ({bad.claim})" if bad else "verification failed")
+        )
+    if rep.kind != "norm":
+        raise LionKError(
+            f"cannot build K from {rep.text!r}: the conjugate of a non-separable, "
+            "non-homogeneous K is not handled yet"
+        )
+    if rep.grad is None or rep.conj is None or rep.induced is None:
+        raise LionKError(
+            f"cannot build K from {rep.text!r}: K*, ∇K or the induced problem is missing"
+        )
+    ball = rep.conjugate
+    if ball.method != "symbolic" and ball.vertices is None:
+        raise LionKError(
+            f"cannot build K from {rep.text!r}: the dual ball is known numerically "
+            "only (no projection onto it)"
+        )
+    xs = sorted(rep.expr.free_symbols, key=lambda s: int(s.name[1:]))
+    n = int(xs[-1].name[1:])
+    xs = [sp.Symbol(f"x{i}", real=True) for i in range(1, n + 1)]
+    forms, quad = linear_forms(rep.expr, xs), quadratic_norm(rep.expr, xs)
+    attrs = {
+        "formula": str(rep.expr),
+        "formula_latex": rep.k["latex"],
+        "grad_formula": rep.grad["text"],
+        "conj_formula": rep.conj["text"],
+        "conj_latex": rep.conj["latex"],
+        "induced": rep.induced["text"],
+        "induced_latex": rep.induced["latex"],
+        "induced_kind": "constraint",
+        "differentiable": False,  # a norm has a kink at 0
+        "even": _even_nd(rep.expr, xs),
+    }
+    K = type("NormFromExpression", (NormFromExpression,), attrs)()
+    K.report, K.ball, K.dim = rep, ball, n
+    K.expression = (rep.catalog or {}).get("expression", rep.text)
+    K._k, K._g = numpy_fn(rep.expr, xs), grad_selection_nd(rep.expr, xs, forms, quad)
+    named = ball.name in ("l1", "l2", "linf")
+    K._radius = ball.scale if named else 1.0
+    K._norm_text = rep.induced["text"].removeprefix("s.t. ").rsplit(" ≤ ", 1)[0]
+    U = samples(n, 4000, 8)
+    U = U[np.linalg.norm(U, axis=-1) > 0]
+    K._lip = 1.01 * float(np.max(ball.gauge(U) / np.linalg.norm(U, axis=-1)))
+    return K
+
+
+def _even_nd(expr, xs) -> bool:
+    """K(−x) = K(x): sympy, else on samples (only decides a convention warning)."""
+    if sp.simplify(expr.xreplace({v: -v for v in xs}) - expr) == 0:
+        return True
+    f = numpy_fn(expr, xs)
+    S = samples(len(xs), 200, 9)
+    return bool(np.all(np.abs(f(S) - f(-S)) <= 1e-12 * (1 + np.abs(f(S)))))

@@ -18,9 +18,8 @@ from ..core.kfunc import KFunction
 from ..core.serialize import read_json_file
 from ..errors import LionKError
 from .front import K_from_expression
-from .kbuild import ExpressionK, K_from_report, expression_of
-from .nonseparable import NormFromExpression
-from .report import VerifyReport
+from .kbuild import ExpressionK, K_from_report, NormFromExpression, expression_of
+from .record import VerifyReport
 
 FORMAT = "lyapunov_lion.K-expression"
 VERSION = 1

@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 
 from .limits import Budget
-from .report import CHECKED, PROVEN
+from .record import CHECKED, PROVEN
 
 RTOL_NICER = 1e-12
 """Agreement required between the original and the rewritten form at the sample points."""
@@ -40,7 +40,7 @@ def _samples(lo, hi, n: int = 23) -> np.ndarray:
 
 
 def _agree(a: sp.Expr, b: sp.Expr, y: sp.Symbol, lo, hi) -> bool:
-    from .convexity import numeric
+    from .scalar_convexity import numeric
 
     ys = _samples(lo, hi)
     va, vb = numeric(a, y)(ys), numeric(b, y)(ys)

@@ -10,10 +10,19 @@ linearly in R at the rate dist(y, dom k*); `growth_rate` measures it between two
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import sympy as sp
+from sympy.calculus.accumulationbounds import AccumBounds
+
+from ..errors import LionKError
+from .limits import Budget, SymbolicFailure, limited
+from .record import CHECKED, Statement
+from .scalar_convexity import numeric
+from .symbols import X
 
 _GOLD = (np.sqrt(5.0) - 1) / 2
 
@@ -94,7 +103,7 @@ class NumericalConjugate:
         self.ymin, self.ymax = float(ymin), float(ymax)
         self.lo_closed, self.hi_closed = lo_closed, hi_closed
         self.source = source
-        self.statements: list[Any] = []  # `report.Statement`s of the derivation
+        self.statements: list[Any] = []  # `record.Statement`s of the derivation
 
     @property
     def bounded_domain(self) -> bool:
@@ -154,3 +163,90 @@ class NumericalConjugate:
 
     def latex(self) -> str:
         return r"\sup_x\,(yx - k(x))"
+
+
+def _far_values(d: sp.Expr, dk, xs: np.ndarray) -> np.ndarray:
+    """k'(xs) in float64; where that is not finite (exp(1e3)·Heaviside(…) = inf·0), k' is
+    re-evaluated from the sympy expression at 30 digits, at most 0.5 s a point (±inf beyond
+    float range; left nan when not a real number or too slow)."""
+    with np.errstate(all="ignore"):
+        vals = np.asarray(dk(xs), dtype=float).copy()
+
+    def at(x: float) -> complex:
+        return complex(sp.N(d.subs(X, sp.Float(x, 30)), 30))
+
+    for i in np.flatnonzero(~np.isfinite(vals)):
+        try:  # cos(1000**(1e6)) would need a million digits: 0.5 s per point at most
+            v = limited("k' at large |x| (30 digits)", 0.5, at, float(xs[i]))
+        except (SymbolicFailure, TypeError, ValueError, OverflowError):
+            continue
+        if v.imag == 0 and not math.isnan(v.real):
+            vals[i] = v.real  # float() of a value beyond 1.8e308 is ±inf
+    return vals
+
+
+def _beyond_float(value: sp.Expr) -> bool:
+    """True when the constant ``value`` is a number larger than 1e300 in magnitude (30 digits);
+    False when it is not a number (nan, zoo, an unevaluated form)."""
+    try:
+        return abs(complex(sp.N(value, 30))) > 1e300
+    except (TypeError, ValueError):
+        return False
+
+
+def numerical_conjugate(expr: sp.Expr, budget: Budget, notes: list) -> NumericalConjugate:
+    kf = numeric(expr, X)
+    d = sp.diff(expr, X)
+    dk = numeric(d, X)
+    ends, source = [], "ends = limits of k' (sympy)"
+    for end in (-sp.oo, sp.oo):
+        v = None
+        if budget.left() > 0.5:
+            # sympy's limit may also raise (MRV of Min(x, exp(x)), comparisons with zoo)
+            try:
+                v = budget.try_call("lim k' (fallback)", sp.limit, d, X, end)
+            except SymbolicFailure:  # the budget ran out: estimate the end numerically
+                v = None
+        if v is not None and not (v.is_extended_real and v.is_number and not v.has(AccumBounds)):
+            v = None  # oo*sign(AccumBounds(...)): not a value
+        if v is None:
+            sgn = 1 if end == sp.oo else -1
+            vals = _far_values(d, dk, np.array([1e2, 1e3, 1e4, 1e6]) * sgn)
+            finite = vals[np.isfinite(vals)]
+            source = "ends estimated from k' at |x| ≤ 1e6"
+            steps = np.abs(np.diff(vals))  # k' monotone: growth per decade of |x|
+            if finite.size < vals.size and np.all(np.isinf(vals[~np.isfinite(vals)])):
+                v = sgn * np.inf  # k' overflows: it grows without bound (k convex, k' monotone)
+            elif finite.size == vals.size and steps[-1] > 0.5 * steps[1] + 1e-9 * (
+                1 + abs(vals[-1])
+            ):
+                # the growth of k' from 1e4 to 1e6 does not die out (log x, √x, x): unbounded
+                v = sgn * np.inf
+            elif finite.size:
+                v = float(finite[-1])
+            elif _beyond_float(d.subs(X, 100 * sgn)):
+                v = sgn * np.inf  # k' beyond float range already at |x| = 100 (x**1000)
+            else:
+                raise LionKError("cannot determine dom k*: k' is not finite at large |x|")
+        ends.append(float(v))
+    closed = []
+    for e in ends:
+        if not np.isfinite(e):
+            closed.append(False)
+            continue
+        s1, s2 = sup_conjugate(kf, np.array([e]), 1e4), sup_conjugate(kf, np.array([e]), 1e5)
+        closed.append(bool(abs(s2 - s1)[0] <= 1e-6 * (1 + abs(s1[0]))))
+    notes.append(
+        "numerical conjugate: closedness of the domain ends decided by the growth of the "
+        "supremum between |x| ≤ 1e4 and 1e5"
+    )
+    conj = NumericalConjugate(kf, dk, ends[0], ends[1], closed[0], closed[1], source)
+    conj.statements = [
+        Statement(
+            "numerical conjugate",
+            f"dom k* = {conj.domain_text}",
+            CHECKED,
+            "values by brute-force supremum (|x| ≤ 1e6)",
+        )
+    ]
+    return conj

@@ -1,5 +1,5 @@
 """The symbols of the symbolic layer: x, the variable of a separable k (y, of k*, is
-`conjugate.Y`)."""
+`scalar_conjugate.Y`)."""
 
 from __future__ import annotations
 

@@ -160,7 +160,7 @@ class CompiledExpression:
     def __call__(self, x):
         import sympy as sp
 
-        from ..symbolic.verify import X
+        from ..symbolic.symbols import X
 
         fn = self._fns.get(x.dtype)
         if fn is None:
