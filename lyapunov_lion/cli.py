@@ -651,7 +651,7 @@ def sweep(
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Reproductions built at once in worker processes [default: 2; 1: in this process]. "
+    help="Reproductions built at once in worker processes [default: 1, in this process]. "
     "The outputs are the same bytes whatever the number.",
 )
 def reproduce(names, out_figures, out_reports, size, jobs) -> None:

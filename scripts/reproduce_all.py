@@ -31,7 +31,7 @@ def main(argv=None) -> int:
     ap.add_argument("--figures", type=Path, default=None, help="output folder of the figures")
     ap.add_argument("--reports", type=Path, default=None, help="output folder of the reports")
     ap.add_argument(
-        "--jobs", type=int, default=None, help="reproductions built at once (default 2)"
+        "--jobs", type=int, default=None, help="reproductions built at once (default 1)"
     )
     args = ap.parse_args(argv)
     figures, reports = args.figures, args.reports

@@ -27,15 +27,18 @@ import abc
 import inspect
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import sympy
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import LionKError
-from .expr import ParsedExpression, lambdify_numpy, parse_expression
 from .xp import Array, FloatArray, Namespace, array_namespace
+
+if TYPE_CHECKING:  # sympy (≈ 0.4 s to import) only where an expression objective is built
+    import sympy
+
+    from .expr import ParsedExpression
 
 
 def _as_float_array(x: Array) -> tuple[Array, Namespace]:
@@ -432,12 +435,16 @@ class Logistic(Objective):
 
 def _ae(e: sympy.Expr) -> sympy.Expr:
     """The almost-everywhere derivative: Dirac deltas (from differentiating sign/Heaviside) → 0."""
+    import sympy
+
     return e.replace(lambda a: isinstance(a, sympy.DiracDelta), lambda a: sympy.S.Zero)
 
 
 def _partials(expr: sympy.Expr, variables: Sequence[sympy.Symbol]) -> list[sympy.Expr]:
     """a.e. ∂expr/∂v for each v, differentiating only the terms of a sum that contain v (a sum
     of n terms in n variables costs O(n), not O(n²))."""
+    import sympy
+
     terms = expr.args if isinstance(expr, sympy.Add) else (expr,)
     by_var: dict[sympy.Symbol, list[sympy.Expr]] = {}
     for t in terms:
@@ -461,6 +468,10 @@ class ExprObjective(Objective):
     name = "expr"
 
     def __init__(self, expression: str | ParsedExpression, dim: int | None = None) -> None:
+        import sympy
+
+        from .expr import ParsedExpression, lambdify_numpy, parse_expression
+
         if isinstance(expression, ParsedExpression):
             parsed = expression
         else:
@@ -516,6 +527,8 @@ class ExprObjective(Objective):
     @property
     def hess_exprs(self) -> tuple[tuple[sympy.Expr, ...], ...]:
         """∇²f as a dense d×d table of sympy expressions (zeros where ∂f/∂x_i ∌ x_j)."""
+        import sympy
+
         d = self.dim
         assert d is not None  # an expression objective has a fixed dimension
         return tuple(
@@ -525,6 +538,8 @@ class ExprObjective(Objective):
     def _constant_hessian_norm(self, grads: Sequence[sympy.Expr]) -> float | None:
         """max |eigenvalue| of ∇²f if it is constant (only the block of used variables: the rest
         is zero), else None."""
+        import sympy
+
         if any(
             g.has(sympy.Piecewise, sympy.Heaviside, sympy.sign, sympy.Abs, sympy.Max, sympy.Min)
             for g in grads
@@ -564,6 +579,8 @@ class ExprObjective(Objective):
         ``x.shape[:-1] + (d, d)``, dtype of x."""
         x, xp = self._check(x)
         if self._hfns is None:
+            import sympy
+
             self._hfns = sympy.lambdify(
                 self._args, list(self._hess_entries.values()), modules="numpy"
             )

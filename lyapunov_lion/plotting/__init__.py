@@ -2,9 +2,11 @@
 
 All functions take plain arrays and callables. They draw on axes you pass, or build a
 ``matplotlib.figure.Figure`` without pyplot, so no display, no global backend change and no
-``plt.show`` are involved; `save_figure` writes PNG (200 dpi) or PDF by the file extension.
+``plt.show`` are involved; `save_figure` writes PNG (200 dpi) or PDF by the file extension,
+`save_png_and_pdf` both from one layout.
 
-- `paper_style`, `save_figure`, `new_figure`, `OKABE_ITO`, `PALETTE`: the house style.
+- `paper_style`, `save_figure`, `save_png_and_pdf`, `new_figure`, `OKABE_ITO`, `PALETTE`: the
+  house style.
 - `constraint_geometry`, `draw_constraint`: the set {x : λx ∈ dom K*} a run is confined to.
 - `plot_trajectory_2d`: paths over the level sets of f, with the constraint and the optimum.
 - `plot_phase`: the Phase-1 distance (log axis, with its bound) and f / H / F against time.
@@ -26,6 +28,7 @@ from .style import (
     paper_style,
     place_legend,
     save_figure,
+    save_png_and_pdf,
 )
 from .training import plot_radius, plot_weight_histograms
 from .trajectory import plot_trajectory_2d, square_limits
@@ -46,6 +49,7 @@ __all__ = [
     "place_legend",
     "paper_style",
     "save_figure",
+    "save_png_and_pdf",
     "plot_trajectory_2d",
     "square_limits",
     "plot_radius",

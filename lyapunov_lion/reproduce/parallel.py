@@ -1,11 +1,11 @@
 """Build reproductions and write their figures in worker processes, results back in order.
 
 Each reproduction is independent (its own runs, its own figure), so ``jobs`` worker processes
-each take the next name, build it, write its PNG and PDF (`save_figure`: the same bytes as in
-one process, no creation date) and send the `Reproduction` back without its figure. The runner
-consumes the results in the order of the names, so every report, ``results.json`` and the index
-are written exactly as by a serial run. ``jobs == 1``, or a platform without ``fork``, builds and
-writes in this process.
+each take the next name, build it, write its PNG and PDF (`save_png_and_pdf`: the same
+bytes as in one process, no creation date) and send the `Reproduction` back without its figure.
+The runner consumes the results in the order of the names, so every report, ``results.json``
+and the index are written exactly as by a serial run. ``jobs == 1``, or a platform without
+``fork``, builds and writes in this process.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from pathlib import Path
 from ..errors import LionKError
 from ._common import Reproduction
 
-DEFAULT_JOBS = 2
-"""Worker processes of `lionk reproduce` unless told: the four toy reports take about the same
-CPU time each (4–7 s, half of it PNG/PDF writing), so two workers split them evenly."""
+DEFAULT_JOBS = 1
+"""Worker processes of `lionk reproduce` unless told: one, in this process. Measured side by side
+(benchmarks/README.md) on the 2-core machine at load 3, two workers took more CPU (18.9 s against
+17.5 s, median of 3) and more wall time (29.4 s against 27.7 s): on a shared machine the second
+worker only competes with the first. ``--jobs 2`` pays off where a core is idle."""
 
 
 def default_jobs() -> int:
@@ -44,19 +46,15 @@ def figure_paths(out_figures: Path, name: str) -> tuple[Path, Path]:
 
 
 def build_and_save(name: str, size: str, out_figures: Path) -> tuple[Reproduction, float]:
-    """Build reproduction ``name``, write its PNG and PDF, close the figure; returns the
-    reproduction without its figure and the seconds it took."""
-    import matplotlib.pyplot as plt
-
-    from ..plotting import save_figure
+    """Build reproduction ``name``, write its PNG and PDF from one layout (`save_png_and_pdf`);
+    returns the reproduction without its figure (a pyplot-free ``Figure``: dropping it frees it)
+    and the seconds it took."""
+    from ..plotting import save_png_and_pdf
     from .registry import FIGURES
 
     t0 = time.perf_counter()
     rep = FIGURES[name].build(size)
-    for path in figure_paths(out_figures, name):
-        save_figure(rep.figure, path)
-    if rep.figure is not None:
-        plt.close(rep.figure)
+    save_png_and_pdf(rep.figure, *figure_paths(out_figures, name))
     return dataclasses.replace(rep, figure=None), time.perf_counter() - t0
 
 
