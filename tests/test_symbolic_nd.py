@@ -151,3 +151,30 @@ def test_simulate_with_a_2d_norm_expression_matches_catalog():
     b = simulate(SimulationSpec(K="linf", steps=3000))
     np.testing.assert_allclose(a.result.x, b.result.x, atol=1e-13)
     assert a.K.describe_induced(1.5) == "‖x‖₁ ≤ 2/3"
+
+
+def test_quadratic_fenchel_young_is_judged_relative_to_its_terms():
+    # K = s·(x1² + x1x2 + x2²) = ½xᵀAx, A = s·[[2, 1], [1, 2]]: K*(y) = ½yᵀA⁻¹y =
+    # (y1² − y1y2 + y2²)/(3s). With s = 1e6 the terms reach ~1e9, so float64 rounding leaves
+    # absolute gaps of ~1e-7 that are 1e-16 relative: CHECKED. A K* off by 1 % is FAILED.
+    from lyapunov_lion.symbolic.nd_checks import quadratic_checks
+
+    s = 1e6
+
+    def kf(X):
+        return s * (X[..., 0] ** 2 + X[..., 0] * X[..., 1] + X[..., 1] ** 2)
+
+    def g(X):
+        return s * np.stack([2 * X[..., 0] + X[..., 1], X[..., 0] + 2 * X[..., 1]], axis=-1)
+
+    def kc(y1, y2):
+        return (y1**2 - y1 * y2 + y2**2) / (3 * s)
+
+    iii = quadratic_checks(kf, g, kc, 2, PROVEN)[2]
+    assert iii.name == "(iii) Fenchel–Young" and iii.status == CHECKED
+    assert "relative to 1 + |K(x)| + |xᵀ∇K(x)|" in iii.detail
+
+    def kc_wrong(y1, y2):
+        return 1.01 * kc(y1, y2)
+
+    assert quadratic_checks(kf, g, kc_wrong, 2, PROVEN)[2].status == FAILED

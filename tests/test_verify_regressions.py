@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import sympy as sp
 
 from lyapunov_lion.cli import main
 
@@ -137,6 +138,24 @@ def test_exponential_base_k_has_the_textbook_conjugate(capsys):
     assert out["method"] == "symbolic"
     assert out["conj"]["text"].startswith("y*(log(y/log(pi/2)) - 1)/log(pi/2) on [0, ∞);")
     assert out["conj_grad"]["text"].startswith("log(y/log(pi/2))/log(pi/2) on (0, ∞)")
+    # k' as differentiated, not sympy's equally long log((pi/2)**((pi/2)**x))
+    assert out["grad"]["text"] == "(pi/2)**x*log(pi/2) on (−∞, ∞)"
+
+
+def test_gradient_text_takes_a_strictly_shorter_simplification():
+    # log cosh: k' = sinh/cosh (3 operations) → tanh (1), taken; the piecewise Huber-like k keeps
+    # its per-piece k'. describe_grad only, on pieces split without a budget limit.
+    from lyapunov_lion.symbolic.limits import Budget
+    from lyapunov_lion.symbolic.piecewise import split_pieces
+    from lyapunov_lion.symbolic.scalar_conjugate import describe_grad
+    from lyapunov_lion.symbolic.symbols import X
+
+    budget = Budget(60)
+    d = describe_grad(split_pieces(sp.log(sp.cosh(X)), X, budget), budget)
+    assert d["text"] == "tanh(x) on (−∞, ∞)" and d["kinks"] == []
+    e = sp.Abs(X) + X**2 / 2
+    d = describe_grad(split_pieces(e, X, budget), budget)
+    assert d["text"] == "x - 1 on (−∞, 0); x + 1 on (0, ∞)" and d["kinks"] == [("0", "[-1, 1]")]
 
 
 def test_high_even_power_gets_a_symbolic_conjugate(capsys):

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from .limits import Budget, SymbolicFailure
+from .limits import Budget, SymbolicFailure, limited
 from .piecewise import PiecewiseScalar, sign_of, test_point
 from .record import CHECKED, PROVEN, Statement, weakest
 from .scalar_convexity import numeric, one_sided
@@ -668,10 +668,28 @@ def induced_problem(conj, lam: float | None = None) -> dict:
     return {"kind": kind, "text": ", ".join(texts), "latex": r",\ ".join(latexes)}
 
 
+SIMPLIFY_GRAD_SECONDS = 1.5
+"""CPU seconds allowed to the cosmetic simplification of k' (outside the verification budget, as
+the other optional rewrites: a spent budget must not cost the report its Gradient section)."""
+
+
+def _shorter(d: sp.Expr) -> sp.Expr:
+    """``sp.simplify(d)`` when it has strictly fewer operations (`sp.count_ops`) than ``d``, else
+    ``d``: sinh/cosh → tanh is kept, but a tie such as (π/2)^x·log(π/2) →
+    log((π/2)^((π/2)^x)) is not taken. A time-out or an error of sympy keeps ``d``."""
+    try:
+        s = limited("simplify k'", SIMPLIFY_GRAD_SECONDS, sp.simplify, d)
+    except (SymbolicFailure, ValueError, TypeError, NotImplementedError, RecursionError):
+        return d
+    return s if sp.count_ops(s) < sp.count_ops(d) else d
+
+
 def describe_grad(pk: PiecewiseScalar, budget: Budget) -> dict:
+    """k' piece by piece (text and LaTeX) and the kinks: at a breakpoint b with k'(b−) < k'(b+),
+    ∂k(b) = [k'(b−), k'(b+)]."""
     parts, kinks = [], []
     for p in pk.pieces:
-        parts.append(f"{sp.simplify(sp.diff(p.expr, X))} on {p.interval_text()}")
+        parts.append(f"{_shorter(sp.diff(p.expr, X))} on {p.interval_text()}")
     for left, right in zip(pk.pieces[:-1], pk.pieces[1:], strict=False):
         b = left.hi
         dl = one_sided(sp.diff(left.expr, X), X, b, "-", budget)
