@@ -95,11 +95,6 @@ class CatalogInput:
         return f"{self.name} (" + ", ".join(f"{k} = {v}" for k, v in self.params.items()) + ")"
 
 
-def catalog_names() -> list[str]:
-    """The registered K names (catalog first, then user registrations)."""
-    return list(available_K())
-
-
 def _exact(key: str, text: str, name: str) -> sp.Rational:
     try:
         value = sp.Rational(text.strip())

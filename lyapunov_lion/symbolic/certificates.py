@@ -70,13 +70,10 @@ def certify(
         )
     else:
         rep = conditions_nd(work)
-    if not discrete:
-        return replace(work, report=rep)
-    cat = work.catalog
-    if cat is not None:
-        rep = with_discrete(with_identity(rep), cat.K, f"the catalog K {cat.label()}")
-    else:
-        rep = with_discrete(with_identity(rep), build_K=build_K)
+    if discrete:
+        cat = work.catalog
+        K, source = (cat.K, f"the catalog K {cat.label()}") if cat is not None else (None, None)
+        rep = attach_certificates(rep, K, source, build_K)
     return replace(work, report=rep)
 
 
