@@ -230,13 +230,15 @@ def test_sweep_experiment_is_lionk_sweep_per_cell(tmp_path):
 def test_leases_are_renewed_during_a_long_cell_and_given_back_on_interrupt(tmp_path):
     import threading
 
-    spec = parse_grid(probe_grid(tmp_path / "log", 3, seconds=1.5))
+    spec = parse_grid(probe_grid(tmp_path / "log", 2, seconds=2.5))
     path = tmp_path / "l.sqlite"
     worker = threading.Thread(
-        target=run_grid, args=(spec, path), kwargs={"serial": True, "lease": 0.4}
+        target=run_grid, args=(spec, path), kwargs={"serial": True, "lease": 0.8}
     )
     worker.start()
-    time.sleep(1.0)  # the first cell runs for 1.5 s, 2.5 leases: still held by its driver
+    # The first cell runs for 2.5 s; at 1.6 s (2 leases) it is still held by its driver, which
+    # renews every lease/4 = 0.2 s, so a renewal may be late by up to 0.6 s under load.
+    time.sleep(1.6)
     with Store(path) as other:
         other.register(spec)
         assert other.claim(new_owner_id(), 10, lease=60) == []
