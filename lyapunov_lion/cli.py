@@ -403,6 +403,11 @@ def simulate(
     if mode != "discrete":
         if keep_every != 1:
             raise LionKError("--keep-every applies to --mode discrete (the ODE keeps its t_eval)")
+        if mode == "ode" and backend != "numpy":
+            raise LionKError(
+                f"--backend {backend} applies to the discrete step (--mode discrete or both); "
+                "the ODE is integrated by scipy"
+            )
         from .simulate_ode import OdeOptions
 
         check_t_final(t_final, steps, lr)

@@ -137,3 +137,10 @@ def test_the_memory_refusal_suggests_a_keep_every_that_fits():
     check_memory(steps, dim, available=available, keep_every=k)  # fits
     assert thinned_bytes(steps, dim, k) <= available < thinned_bytes(steps, dim, k - 1)
     assert keep_every_for(steps, dim, 1000) is None  # not even one chunk fits
+
+
+def test_backend_is_refused_for_the_ode_alone(capsys):
+    # --backend picks the discrete step; alone, the ODE would ignore it silently
+    assert main(["simulate", "--mode", "ode", "--backend", "numba"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--backend numba applies to the discrete step" in err
