@@ -45,10 +45,99 @@ def project_l1_ball(y: Any, radius: float = 1.0) -> NDArray[np.float64]:
     )
 
 
+_EPS = float(np.finfo(float).eps)
+_MAX_ITER = 200
+
+
+def _scaled_norm(
+    v: NDArray[np.float64], r: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(‖v‖_r, m) over the last axis (v ≥ 0): ‖v‖_r = m·(Σ(v/m)^r)^{1/r}, m = max v (1 if v = 0),
+    so v^r never overflows or underflows."""
+    m = np.max(v, axis=-1, keepdims=True)
+    m = np.where(m > 0, m, 1.0)
+    return m * np.sum((v / m) ** r, axis=-1, keepdims=True) ** (1 / r), m
+
+
+def _newton_down(
+    v: NDArray[np.float64], step: Callable[[NDArray[np.float64]], NDArray[np.float64]], q: float
+) -> NDArray[np.float64]:
+    """Newton iterates v ← clip(v − step(v), 0, v) from an upper bound of the root of a convex
+    increasing function: monotone decrease, stopped at a relative change ≤ 4ε."""
+    from ..errors import NumericalFailure
+
+    for _ in range(_MAX_ITER):
+        v_new = np.clip(v - step(v), 0.0, v)
+        done = np.abs(v_new - v) <= 4 * _EPS * v
+        v = v_new
+        if np.all(done):
+            return v
+    raise NumericalFailure(
+        f"power_root: the Newton iteration (exponent {q:g}) did not converge in {_MAX_ITER} steps"
+    )
+
+
+def power_root(
+    a: NDArray[np.float64], c: Any, q: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(s, 1/φ'(s)) with s ≥ 0 the root of φ(s) = s + c·s^{q−1} − a = 0 (elementwise; a ≥ 0, c ≥ 0
+    broadcast against a, q > 1; the root lies in [0, a]).
+
+    Newton on a convex increasing form of the equation, started at an upper bound of the root,
+    decreases monotonically to it (it never leaves the bracket [0, start]; the iterate is clipped
+    to it against rounding), stopped at a relative change ≤ 4ε:
+
+    * q ≥ 2: φ is convex; s₀ = min(a, (a/c)^{1/(q−1)}) (each term alone bounds the root).
+    * q < 2: φ'(s) = 1 + c(q−1)s^{q−2} is unbounded at s = 0 (φ concave), so solve in
+      u = s^{q−1}: ψ(u) = u^r + c·u − a, r = 1/(q−1) > 1, convex; u₀ = min(a^{q−1}, a/c). One
+      Newton step on φ in s (where s > 0) then removes the r-fold amplification of u's rounding.
+
+    1/φ'(s) is returned as 1/(1 + c(q−1)s^{q−2}) (q ≥ 2) or s^{2−q}/(s^{2−q} + c(q−1)) (q < 2, 0
+    at s = 0). Two users: the inner equation of `project_lq_ball` (c = μq) and the prox of
+    `PowerP` (s + t·s^{p−1} = |v|, c = t, q = p).
+
+        >>> s, _ = power_root(np.array([2.0]), 1.0, 1.5)    # s + √s = 2
+        >>> float(s[0])
+        1.0
+    """
+    mq = c
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if q >= 2:
+
+            def step(v: NDArray[np.float64]) -> NDArray[np.float64]:
+                vq2 = v ** (q - 2)
+                return np.asarray((v + mq * vq2 * v - a) / (1 + mq * (q - 1) * vq2))
+
+            s = _newton_down(
+                np.minimum(a, np.where(mq > 0, (a / mq) ** (1 / (q - 1)), np.inf)), step, q
+            )
+            inv = 1 / (1 + mq * (q - 1) * s ** (q - 2))
+        else:
+            r = 1 / (q - 1)
+
+            def step(v: NDArray[np.float64]) -> NDArray[np.float64]:
+                vr1 = v ** (r - 1)
+                dpsi = r * vr1 + mq  # 0 only at v = 0 with c = 0: root 0
+                return np.where(dpsi > 0, (vr1 * v + mq * v - a) / dpsi, 0.0)
+
+            s = (
+                _newton_down(np.minimum(a ** (q - 1), np.where(mq > 0, a / mq, np.inf)), step, q)
+                ** r
+            )
+            pos = s > 0
+            sp = np.where(pos, s, 1.0)
+            s2q = sp ** (2 - q)  # φ(s) = s + c·s/s^{2−q} − a
+            polish = sp - (sp + mq * sp / s2q - a) / (1 + mq * (q - 1) / s2q)
+            s = np.where(pos, np.clip(polish, 0.0, a), 0.0)
+            s2q = s ** (2 - q)
+            inv = np.where(s2q > 0, s2q / (s2q + mq * (q - 1)), 0.0)
+    return np.asarray(s, dtype=np.float64), np.asarray(inv, dtype=np.float64)
+
+
 def project_lq_ball(y: Any, q: float) -> NDArray[np.float64]:
     """Euclidean projection onto {‖z‖_q ≤ 1}, 1 < q < ∞, of each row (last axis) of ``y``.
 
-    KKT: z_i = sign(y_i) s_i with s + μq s^{q−1} = |y_i| (inner equation, see `inner`) and
+    KKT: z_i = sign(y_i) s_i with s + μq s^{q−1} = |y_i| (inner equation, see `power_root`) and
     Σ s^q = 1 (μ > 0 outside the ball; rows inside are returned unchanged). The multiplier solves
     h(μ) = ‖s(μ)‖_q^{1−q} − 1 = 0: h is increasing, h(0) < 0, and asymptotically linear in μ
     (s ≈ (a/(μq))^{1/(q−1)}; exactly linear for q = 2), so safeguarded Newton from μ = 0 takes
@@ -65,84 +154,13 @@ def project_lq_ball(y: Any, q: float) -> NDArray[np.float64]:
     """
     from ..errors import NumericalFailure
 
-    eps, max_iter = float(np.finfo(float).eps), 200
-
-    def scaled_norm(
-        v: NDArray[np.float64], r: float
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """(‖v‖_r, m) over the last axis (v ≥ 0): ‖v‖_r = m·(Σ(v/m)^r)^{1/r}, m = max v (1 if
-        v = 0), so v^r never overflows or underflows."""
-        m = np.max(v, axis=-1, keepdims=True)
-        m = np.where(m > 0, m, 1.0)
-        return m * np.sum((v / m) ** r, axis=-1, keepdims=True) ** (1 / r), m
-
-    def newton_down(
-        v: NDArray[np.float64], step: Callable[[NDArray[np.float64]], NDArray[np.float64]]
-    ) -> NDArray[np.float64]:
-        """Newton iterates v ← clip(v − step(v), 0, v) from an upper bound of the root of a convex
-        increasing function: monotone decrease, stopped at a relative change ≤ 4ε."""
-        for _ in range(max_iter):
-            v_new = np.clip(v - step(v), 0.0, v)
-            done = np.abs(v_new - v) <= 4 * eps * v
-            v = v_new
-            if np.all(done):
-                return v
-        raise NumericalFailure(
-            f"project_lq_ball: the inner Newton iteration (q = {q:g}) did "
-            f"not converge in {max_iter} steps"
-        )
+    eps, max_iter, scaled_norm = _EPS, _MAX_ITER, _scaled_norm
 
     def inner(
         a: NDArray[np.float64], mu: NDArray[np.float64], q: float
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """(s, 1/φ'(s)) with s ≥ 0 the root of φ(s) = s + μq s^{q−1} − a = 0 (elementwise, a ≥ 0,
-        μ ≥ 0 broadcast against a; the root lies in [0, a]).
-
-        Newton on a convex increasing form of the equation, started at an upper bound of the
-        root, decreases monotonically to it (it never leaves the bracket [0, start]; the iterate
-        is clipped to it against rounding), stopped at a relative change ≤ 4ε:
-
-        * q ≥ 2: φ is convex; s₀ = min(a, (a/(μq))^{1/(q−1)}) (each term alone bounds the root).
-        * q < 2: φ'(s) = 1 + μq(q−1)s^{q−2} is unbounded at s = 0 (φ concave), so solve in
-          u = s^{q−1}: ψ(u) = u^r + μq u − a, r = 1/(q−1) > 1, convex; u₀ = min(a^{q−1},
-          a/(μq)). One Newton step on φ in s (where s > 0) then removes the r-fold
-          amplification of u's rounding.
-
-        1/φ'(s) is returned as 1/(1 + μq(q−1)s^{q−2}) (q ≥ 2) or s^{2−q}/(s^{2−q} + μq(q−1))
-        (q < 2, 0 at s = 0): ds/dμ = −q s^{q−1}/φ'(s).
-        """
-        mq = mu * q
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if q >= 2:
-
-                def step(v: NDArray[np.float64]) -> NDArray[np.float64]:
-                    vq2 = v ** (q - 2)
-                    return (v + mq * vq2 * v - a) / (1 + mq * (q - 1) * vq2)
-
-                s = newton_down(
-                    np.minimum(a, np.where(mq > 0, (a / mq) ** (1 / (q - 1)), np.inf)), step
-                )
-                inv = 1 / (1 + mq * (q - 1) * s ** (q - 2))
-            else:
-                r = 1 / (q - 1)
-
-                def step(v: NDArray[np.float64]) -> NDArray[np.float64]:
-                    vr1 = v ** (r - 1)
-                    dpsi = r * vr1 + mq  # 0 only at v = 0 with μ = 0: root 0
-                    return np.where(dpsi > 0, (vr1 * v + mq * v - a) / dpsi, 0.0)
-
-                s = (
-                    newton_down(np.minimum(a ** (q - 1), np.where(mq > 0, a / mq, np.inf)), step)
-                    ** r
-                )
-                pos = s > 0
-                sp = np.where(pos, s, 1.0)
-                s2q = sp ** (2 - q)  # φ(s) = s + μq s/s^{2−q} − a
-                polish = sp - (sp + mq * sp / s2q - a) / (1 + mq * (q - 1) / s2q)
-                s = np.where(pos, np.clip(polish, 0.0, a), 0.0)
-                s2q = s ** (2 - q)
-                inv = np.where(s2q > 0, s2q / (s2q + mq * (q - 1)), 0.0)
-        return s, inv
+        """`power_root` with c = μq: s + μq·s^{q−1} = a (ds/dμ = −q s^{q−1}/φ'(s))."""
+        return power_root(a, mu * q, q)
 
     y = np.asarray(y, dtype=float)
     a = np.abs(y)
@@ -457,6 +475,11 @@ class PowerP(SeparableK):
     def q(self) -> float:
         return self.p / (self.p - 1)
 
+    @property
+    def lipschitz_grad(self) -> bool:
+        """∇K = sign(x)|x|^{p−1} is locally Lipschitz iff p ≥ 2 (slope ∞ at 0 for p < 2)."""
+        return self.p >= 2
+
     def hessian(self, v: Any) -> NDArray[np.float64] | None:
         """diag((p − 1)|v|^(p−2)) for p ≥ 2 (unbounded at 0 for p < 2: None)."""
         if self.p < 2:
@@ -475,6 +498,13 @@ class PowerP(SeparableK):
 
     def dkconj(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.sign(y) * np.abs(y) ** (self.q - 1)
+
+    def prox(self, v: Any, t: Any) -> NDArray[np.float64]:
+        """prox_{tK}(v) = sign(v)·s with s + t·s^{p−1} = |v| (`power_root`, Newton, a few steps
+        where the generic prox bisects ~50 times)."""
+        v = np.asarray(v, dtype=np.float64)
+        s, _ = power_root(np.abs(v), np.asarray(t, dtype=np.float64), self.p)
+        return np.asarray(np.sign(v) * s, dtype=np.float64)
 
 
 @register_K

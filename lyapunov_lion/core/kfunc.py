@@ -202,6 +202,17 @@ class KFunction(abc.ABC):
         not provide it."""
         return None
 
+    @property
+    def lipschitz_grad(self) -> bool | None:
+        """Whether ∇K is locally Lipschitz (a differentiable K); None (the default) when not known.
+
+        False marks a continuous ∇K with an infinite slope somewhere, e.g. sign(x)|x|^{p−1} at 0
+        for p < 2: an explicit Runge–Kutta method loses its order there and its step-size
+        control shrinks the step to ~1e-4 for the whole run, so the ODE's ``auto`` takes the
+        implicit integrator, which solves each step with K's prox.
+        """
+        return None
+
     @abc.abstractmethod
     def conj(self, y: Any) -> NDArray[np.float64]:
         """K*(y) = sup_z (yᵀz − K(z)), +inf outside dom K*."""

@@ -167,11 +167,15 @@ def set_valued_pattern(
     ≤ tiny; nuclear (through `FlatMatrixK`): all entries when the smallest of the min(a, b) singular
     values of mat(w) is ≤ tiny (∂‖W‖_tr is the singleton UVᵀ exactly when W has full rank
     min(a, b)). A K with a piecewise model of ∇K (``gradient_model``: l1, deadzone, l1_plus_sq,
-    verified K): |w_i − kink| ≤ tiny. Otherwise: all coordinates when the selection s differs from
-    the single-valued formula ∇K(w) by more than 1e-8·(1 + ‖s‖∞).
+    verified K): |w_i − kink| ≤ tiny. A differentiable K: none (∂K is a singleton everywhere, even
+    where ∇K is not Lipschitz and s and ∇K(w) differ by more than rounding). Otherwise: all
+    coordinates when the selection s differs from the single-valued formula ∇K(w) by more than
+    1e-8·(1 + ‖s‖∞).
     """
     w = np.asarray(w, dtype=float)
     d = w.size
+    if K.differentiable:
+        return np.zeros(d, dtype=bool)
     own = getattr(K, "nonsmooth_coordinates", None)  # l2, lp, linf, nuclear (FlatMatrixK)
     if own is not None:
         return np.asarray(own(w, tiny), dtype=bool)

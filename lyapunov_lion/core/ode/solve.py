@@ -12,8 +12,10 @@ Integrators (one interface, `run.OdeRun` out; ``method=`` a name below or an int
   resolve s ∈ ∂K(m̃_{n+1}) with K's prox, extrapolated to order ``order`` with step-size control.
 * a scipy method name (``"Radau"``, ``"BDF"``, ``"LSODA"``, ``"RK45"``, ``"DOP853"``, ``"RK23"``;
   `plain.PlainIntegrator`). ``"auto"`` for a differentiable K: Radau with the analytic Jacobian
-  when the problem is stiff (ρ(J(z0))·t_final > `STIFF_THRESHOLD`), else DOP853. A plain method on
-  a K with a discontinuous ∇K triggers a `TheoryWarning` and the guards judge its output.
+  when the problem is stiff (ρ(J(z0))·t_final > `STIFF_THRESHOLD`), else DOP853; but the implicit
+  integrator when ∇K is continuous and not Lipschitz (``K.lipschitz_grad is False``: power_p with
+  p < 2), where explicit steps shrink to ~1e-4. A plain method on a K with a discontinuous ∇K
+  triggers a `TheoryWarning` and the guards judge its output.
 
 **Fallback.** When the chosen integrator stops with a failure before t_final (not a budget cap),
 the driver continues with the implicit integrator from the point it reached (which handles any
@@ -103,7 +105,7 @@ def choose_integrator(
     if method not in METHODS:
         raise LionKError(f"method={method!r}: choose one of {', '.join(METHODS)}")
     if method == "auto":
-        if prob.K.differentiable:
+        if prob.K.differentiable and prob.K.lipschitz_grad is not False:
             jac = smooth_jacobian(prob)
             stiff = (
                 jac is not None
