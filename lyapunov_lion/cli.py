@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from typing import Any
 
 import click
 
@@ -715,8 +716,13 @@ def _simulate_ode(spec, options, mode, as_json, save, plot) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TheoryWarning)
-        ode = simulate_ode(spec, options)
-        discrete = run_discrete_use_case(spec) if mode == "both" else None
+        with _DelayedBar("integrating the ODE") as bar:
+            ode = simulate_ode(spec, options, progress=bar)
+        if mode == "both":
+            with _DelayedBar("simulating") as bar:
+                discrete = run_discrete_use_case(spec, progress=lambda k: bar(k / spec.steps))
+        else:
+            discrete = None
     if discrete is not None:
         ode.comparison = compare(discrete, ode)
     if as_json:
@@ -748,6 +754,40 @@ def _simulate_ode(spec, options, mode, as_json, save, plot) -> None:
 from .cli_grid import grid as _grid  # noqa: E402  (the `lionk grid` group lives in its own module)
 
 cli.add_command(_grid)
+
+
+class _DelayedBar:
+    """On a terminal, a progress bar on stderr fed with the fraction of the work done, shown
+    only once the work has run for ``delay`` seconds (quick runs print nothing); nothing when
+    stderr is redirected, so captured output stays clean."""
+
+    def __init__(self, label: str, delay: float = 1.0, length: int = 1000):
+        import time
+
+        self.label, self.delay, self.length = label, delay, length
+        self.clock, self.start = time.monotonic, time.monotonic()
+        self.on, self.done = sys.stderr.isatty(), 0
+        self.bar: Any = None  # a click progress bar once shown
+
+    def __call__(self, fraction: float) -> None:
+        if not self.on:
+            return
+        if self.bar is None:
+            if self.clock() - self.start < self.delay:
+                return
+            self.bar = click.progressbar(length=self.length, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        n = min(self.length, int(fraction * self.length))
+        if n > self.done:
+            self.bar.update(n - self.done)
+            self.done = n
+
+    def __enter__(self) -> _DelayedBar:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
 class _verify_progress:

@@ -9,6 +9,7 @@ k sits at time t = kη. ``simulate_ode`` returns an `OdeSimulationReport`; with 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,9 +173,14 @@ def ode_coefficients(spec: SimulationSpec, options: OdeOptions) -> dict:
     return coeffs
 
 
-def simulate_ode(spec: SimulationSpec, options: OdeOptions | None = None) -> OdeSimulationReport:
+def simulate_ode(
+    spec: SimulationSpec,
+    options: OdeOptions | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> OdeSimulationReport:
     """Integrate the Lion-K ODE as ``spec`` and ``options`` say; failures come back as a report
-    with ``success = False`` (the guards' reason in the message), NaN raises `NumericalFailure`."""
+    with ``success = False`` (the guards' reason in the message), NaN raises `NumericalFailure`.
+    ``progress`` is called with the fraction t/t_final done after every accepted step."""
     options = options or OdeOptions()
     if spec.lam <= 0:
         raise LionKError("the ODE mode needs lam > 0 (the ODE of spec §3 assumes λ > 0)")
@@ -194,6 +200,7 @@ def simulate_ode(spec: SimulationSpec, options: OdeOptions | None = None) -> Ode
         rtol=options.rtol,
         atol=options.atol,
         t_eval=t_eval,
+        progress=None if progress is None else lambda t: progress(t / c["t_final"]),
     )
     if not np.all(np.isfinite(result.x)):
         raise NumericalFailure(f"the ODE solution has non-finite values: {result.message}")

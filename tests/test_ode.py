@@ -622,3 +622,18 @@ if __name__ == "__main__":  # prints the measured orders quoted in docs/ode.md
     for name in ("relativistic", "sq_l2", "l1"):
         order, errs = measure_discrete_order(name)
         print(f"{name:14s} order {order:.3f}  sup errors {[f'{e:.3g}' for e in errs]}")
+
+
+@pytest.mark.parametrize(
+    ("K", "method"), [("l1", "filippov"), ("linf", "implicit"), ("sq_l2", "DOP853")]
+)
+def test_progress_reports_every_accepted_step_and_changes_nothing(quad, K, method):
+    """``progress(t)`` sees non-decreasing times ending at t_final, at least one per accepted
+    step (knot), and the solution is bit-identical with and without it."""
+    seen: list[float] = []
+    kw = dict(t_final=3.0, method=method, **ACC)
+    a = solve_lion_ode(K, quad, [0.5, -0.5], **kw)
+    b = solve_lion_ode(K, quad, [0.5, -0.5], progress=seen.append, **kw)
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.t, b.t)
+    assert seen[-1] == 3.0 and np.all(np.diff(seen) >= 0)
+    assert len(seen) >= b.report.n_steps >= 10

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 import warnings
 
 import numpy as np
@@ -144,3 +145,21 @@ def test_backend_is_refused_for_the_ode_alone(capsys):
     assert main(["simulate", "--mode", "ode", "--backend", "numba"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--backend numba applies to the discrete step" in err
+
+
+def test_the_ode_progress_bar_waits_for_its_delay(monkeypatch, capsys):
+    """A terminal sees the bar only once the work has run for its delay; quick runs print
+    nothing, and a redirected stderr never gets it."""
+    from lyapunov_lion.cli import _DelayedBar
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with _DelayedBar("quick", delay=60.0) as bar:
+        bar(0.5), bar(1.0)
+    assert capsys.readouterr().err == ""
+    with _DelayedBar("slow", delay=0.0) as bar:
+        bar(0.5), bar(1.0)
+    assert "slow" in capsys.readouterr().err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    with _DelayedBar("redirected", delay=0.0) as bar:
+        bar(1.0)
+    assert capsys.readouterr().err == ""

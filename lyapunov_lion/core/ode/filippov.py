@@ -356,6 +356,7 @@ class _Segment:
         h0: float | None = None,
     ) -> None:
         self.fld = field
+        self.progress = opts.progress
         first = opts.first_step or h0
         self.solver = _INNER[inner](
             field.rhs,
@@ -393,8 +394,12 @@ class _Segment:
             if hit is not None:
                 t_ev, rows = hit
                 self._keep(dense, t_old, t_ev)
+                if self.progress is not None:
+                    self.progress(float(t_ev))
                 return "event", t_ev, dense(t_ev), rows
             self._keep(dense, t_old, s.t)
+            if self.progress is not None:
+                self.progress(float(s.t))
             if s.status == "finished":
                 return "finished", s.t, s.y.copy(), None
             if deadline is not None and time.perf_counter() > deadline:

@@ -273,6 +273,7 @@ def integrate_implicit(
     max_steps: int = 100_000,
     max_nfev: int | None = None,
     max_time: float | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> ImplicitRun:
     """Integrate (x, m) from z0 on [0, t_final] by extrapolated implicit substeps (module doc).
 
@@ -496,6 +497,8 @@ def integrate_implicit(
         sig_prev = face_signature(K, fine[-1][1], s_prev, fine[-1][2])
         run.min_step = min(run.min_step, h_try)
         t, z = t_new, z_new
+        if progress is not None:
+            progress(t)
         ts.append(t)
         zs.append(z.copy())
         Ss.append(s_prev.copy())
@@ -565,6 +568,7 @@ class ImplicitIntegrator:
             first_step=opts.first_step,
             max_nfev=opts.max_nfev,
             max_time=opts.max_time,
+            progress=opts.progress,
         )
         t = r.t + t0
         if r.t.size and r.t[-1] == t_final - t0:

@@ -56,6 +56,7 @@ def integrate_plain(
     max_time: float | None = None,
     first_step: float | None = None,
     t0: float = 0.0,
+    progress: Callable[[float], None] | None = None,
 ) -> PlainRun:
     """Integrate ``z' = fun(t, z)`` on [0, t_final] with scipy's ``method``; stop at the caps."""
     if method not in METHODS:
@@ -82,6 +83,8 @@ def integrate_plain(
         interps.append(solver.dense_output())
         ts.append(solver.t)
         zs.append(solver.y.copy())
+        if progress is not None:
+            progress(float(solver.t))
         if solver.status == "finished":
             status, message = 0, f"{method} reached t_final"
         elif max_nfev is not None and solver.nfev >= max_nfev:
@@ -174,6 +177,7 @@ class PlainIntegrator:
             max_time=opts.max_time,
             first_step=opts.first_step,
             t0=t0,
+            progress=opts.progress,
         )
         fd = self.scheme in ("Radau", "BDF", "LSODA") and jac is None
         return OdeRun(

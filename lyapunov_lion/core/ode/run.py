@@ -38,6 +38,8 @@ class SolveOptions:
     max_time: float | None = None
     order: int = 4
     inner_method: str = "DOP853"
+    progress: Callable[[float], None] | None = None
+    """Called with t after every accepted step (a progress bar; never changes the solution)."""
 
 
 @dataclass

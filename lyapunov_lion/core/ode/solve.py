@@ -204,6 +204,7 @@ def solve_lion_ode(
     max_time: float | None = None,
     first_step: float | None = None,
     order: int = 4,
+    progress: Callable[[float], None] | None = None,
 ) -> OdeLionResult:
     """Integrate the Lion-K ODE from (x0, m0) (m0 = 0 by default) on [0, t_final].
 
@@ -213,9 +214,10 @@ def solve_lion_ode(
     integrator's tolerances (Filippov: of the inner RK method on each smooth segment, events to
     machine precision; implicit: of the extrapolation error estimate). ``t_eval``: output times
     (else the knots). ``order``: extrapolation depth of the implicit mode (2, 3 or 4). Caps:
-    ``max_events`` (Filippov), ``max_nfev`` and ``max_time``. A matrix K (``event_ndim = 2``,
-    e.g. nuclear) takes x0 of shape (a, b) and is integrated on vec(X) (`matrix.FlatMatrixK`);
-    ``x``, ``m`` come back with shape (n, a, b). Returns `OdeLionResult`.
+    ``max_events`` (Filippov), ``max_nfev`` and ``max_time``. ``progress``: called with t after
+    every accepted step (for a progress bar; the solution does not depend on it). A matrix K
+    (``event_ndim = 2``, e.g. nuclear) takes x0 of shape (a, b) and is integrated on vec(X)
+    (`matrix.FlatMatrixK`); ``x``, ``m`` come back with shape (n, a, b). Returns `OdeLionResult`.
     """
     K, obj, x0, m0, f, hess, shape = _as_vector_problem(K, objective_or_grad, x0, m0, f, hess)
     params = _check_params(lam, alpha, gamma, eps, t_final)
@@ -231,6 +233,7 @@ def solve_lion_ode(
         max_time=max_time,
         order=order,
         inner_method=inner_method,
+        progress=progress,
     )
     z0 = np.concatenate([x0, m0])
     integ = choose_integrator(prob, method, z0, t_final)
