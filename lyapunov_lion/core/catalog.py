@@ -77,6 +77,29 @@ def _newton_down(
     )
 
 
+def _power_root_closed(
+    a: NDArray[np.float64], c: Any, q: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """`power_root` for q ∈ {3/2, 2, 3} in closed form; None for another q or where a term
+    overflows (then Newton runs)."""
+    if q not in (1.5, 2.0, 3.0):
+        return None
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if q == 2.0:
+            s = a / (1 + c)
+            inv = 1 / (1 + c) + 0 * a
+        elif q == 3.0:
+            s = 2 * a / (1 + np.sqrt(1 + 4 * c * a))
+            inv = 1 / (1 + 2 * c * s)
+        else:
+            u = np.where(a > 0, 2 * a / (c + np.sqrt(c * c + 4 * a)), 0.0)
+            s = u * u
+            inv = np.where(u > 0, u / (u + 0.5 * c), 0.0)
+    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(inv))):
+        return None
+    return np.asarray(s, dtype=np.float64), np.asarray(inv, dtype=np.float64)
+
+
 def power_root(
     a: NDArray[np.float64], c: Any, q: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -99,7 +122,17 @@ def power_root(
         >>> s, _ = power_root(np.array([2.0]), 1.0, 1.5)    # s + √s = 2
         >>> float(s[0])
         1.0
+
+    The exponents of the default lp (q = 3) and power_p (q = 1.5), and q = 2, have a closed form
+    (a quadratic, in s or in u = √s, solved without cancellation), used where it is finite:
+
+    * q = 2: s = a/(1 + c);
+    * q = 3: s + c·s² = a, s = 2a/(1 + √(1 + 4ca));
+    * q = 3/2: u² + c·u = a, u = 2a/(c + √(c² + 4a)), s = u².
     """
+    closed = _power_root_closed(a, c, q)
+    if closed is not None:
+        return closed
     mq = c
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if q >= 2:
