@@ -19,14 +19,13 @@ of the Filippov mode, and Radau with the analytic Jacobian vs DOP853 for a smoot
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from _record import write_record
 
 from lyapunov_lion.core.objectives import make_objective
 from lyapunov_lion.core.ode import solve_lion_ode
@@ -167,26 +166,18 @@ def main(argv=None):
             f"{r['case']:26s} {r['hessian']:7s} {r['method']:9s} {r['time_s']:7.3f} "
             f"{r['nfev']:6d} {r['n_grad']:7d}"
         )
-    rec = {
-        "benchmark": "ode_norms",
-        "problem": __doc__.split("\n\n")[1],
-        "caps": {
+    write_record(
+        a.out,
+        benchmark="ode_norms",
+        problem=__doc__.split("\n\n")[1],
+        caps={
             "max_nfev": a.max_nfev,
             "max_time_s": a.max_time,
             "applies_to": "RK45 and LSODA runs only",
         },
-        "rows": rows,
-        "hessian_rows": hrows,
-        "command": " ".join([Path(sys.executable).name] + sys.argv),
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "numpy": np.__version__,
-        },
-    }
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(rec, indent=2))
-    print(f"wrote {a.out}")
+        rows=rows,
+        hessian_rows=hrows,
+    )
     ok = all(
         r["success"] and r["error"] <= 2 * r["rtol"] for r in rows if r["method"] == "implicit"
     )

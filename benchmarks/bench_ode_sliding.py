@@ -13,14 +13,13 @@ capped at --max-nfev evaluations and --max-time seconds) and records the error â
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from _record import write_record
 
 from lyapunov_lion.core.objectives import make_objective
 from lyapunov_lion.core.ode import solve_lion_ode
@@ -92,25 +91,17 @@ def main(argv=None):
             f"{r.get('time_ratio_vs_filippov', 1):8.1f} {r.get('nfev_ratio_vs_filippov', 1):9.1f}"
             f" {r['success']}"
         )
-    rec = {
-        "benchmark": "ode_sliding",
-        "problem": __doc__.split("\n\n")[1],
-        "caps": {
+    write_record(
+        a.out,
+        benchmark="ode_sliding",
+        problem=__doc__.split("\n\n")[1],
+        caps={
             "max_nfev": a.max_nfev,
             "max_time_s": a.max_time,
             "applies_to": "RK45 and LSODA runs only",
         },
-        "rows": rows,
-        "command": " ".join([Path(sys.executable).name] + sys.argv),
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "numpy": np.__version__,
-        },
-    }
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(rec, indent=2))
-    print(f"wrote {a.out}")
+        rows=rows,
+    )
     filippov_ok = all(
         r["success"] and r["error"] < 1e-6
         for r in rows
