@@ -25,6 +25,7 @@ class with `register_K`; ``make_K(name, **params)`` then builds it by name.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar, overload
@@ -44,6 +45,7 @@ DOMAIN_TOL = 1e-9
 """Absolute tolerance of the membership test ``y ∈ dom K*`` (rounding on the boundary)."""
 
 _BISECTION_ITERS = 200
+_SECANT_STEPS = 40  # `monotone_root` bisects only after this many steps
 
 
 @dataclass(frozen=True)
@@ -325,6 +327,46 @@ class KFunction(abc.ABC):
         }
 
 
+def monotone_root(
+    phi: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """The root of a non-decreasing ``phi`` (elementwise) bracketed by a ≤ root ≤ b.
+
+    Illinois-modified regula falsi (superlinear where φ is smooth; a bisection step where the
+    secant point is not strictly inside) for the first 40 steps, then bisection alone (a root
+    where φ jumps, e.g. at a kink of k), until the bracket is 4ε·max(1, |a|, |b|) wide or φ = 0
+    exactly at an end; at most 200 steps (a NaN of φ runs them all). Returns the midpoint of the
+    bracket (an end where φ vanishes).
+    """
+    fa, fb = np.minimum(phi(a), 0.0), np.maximum(phi(b), 0.0)  # ≤ 0 ≤ against rounding
+    kept = np.zeros(a.shape, dtype=np.int8)  # the end the last step kept: −1 a, +1 b
+    tol = 4 * np.finfo(float).eps
+    for it in range(_BISECTION_ITERS):
+        width = b - a
+        done = (width <= tol * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))) | (
+            (fa == 0) | (fb == 0)
+        )
+        if np.all(done):
+            break
+        with np.errstate(all="ignore"):
+            c = a - fa * (width / (fb - fa))
+        secant = np.isfinite(c) & (c > a) & (c < b) & (it < _SECANT_STEPS)
+        c = np.where(secant, c, 0.5 * (a + b))
+        fc = phi(c)
+        up = fc > 0  # the root is in [a, c]
+        # Illinois: an end kept twice in a row has its φ halved, so the next secant moves it
+        fa_kept = np.where(kept == -1, 0.5 * fa, fa)
+        fb_kept = np.where(kept == 1, 0.5 * fb, fb)
+        a_new, fa_new = np.where(up, a, c), np.where(up, fa_kept, np.minimum(fc, 0.0))
+        b_new, fb_new = np.where(up, c, b), np.where(up, fc, fb_kept)
+        kept = np.where(done, kept, np.where(up, -1, 1)).astype(np.int8)
+        a, fa = np.where(done, a, a_new), np.where(done, fa, fa_new)
+        b, fb = np.where(done, b, b_new), np.where(done, fb, fb_new)
+    return np.asarray(np.where(fa == 0, a, np.where(fb == 0, b, 0.5 * (a + b))), dtype=np.float64)
+
+
 class SeparableK(KFunction):
     """K(x) = Σ_i k(x_i) for a scalar convex k with dom k* = [dom_lo, dom_hi] (closed).
 
@@ -384,18 +426,21 @@ class SeparableK(KFunction):
         return np.asarray(np.linalg.norm(y - self.project_dom_conj(y), axis=-1), dtype=np.float64)
 
     def prox(self, v: Any, t: Any) -> NDArray[np.float64]:
+        """prox_{tK}(v) = u with φ(u) = u + t·k'(u) − v = 0 elementwise, by `monotone_root`.
+
+        φ is non-decreasing (k' monotone); φ(v) = t·k'(v) and φ(v − t·k'(v)) have opposite signs,
+        so the two bracket the root. Evaluations of k' per 2-vector (median/max over 100 random
+        v, t; `monotone_root` against bisection alone): relativistic 7/24 (46/64), log cosh
+        6/40 (45/65), |x|³ + |x| (roots at the kink) 51/90 (57/89)."""
         v = np.asarray(v, dtype=np.float64)
+        t = np.asarray(t, dtype=np.float64)
+        v, t = np.broadcast_arrays(v, t)
+
+        def phi(u: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.asarray(u + t * np.asarray(self.dk(u, np), dtype=np.float64) - v)
+
         g = np.asarray(self.dk(v, np), dtype=np.float64)
-        lo = np.minimum(v, v - t * g)  # φ(u) = u + t·dk(u) − v is non-decreasing,
-        hi = np.maximum(v, v - t * g)  # φ(v) = t·dk(v) and φ(v − t·dk(v)) has the other sign
-        for _ in range(_BISECTION_ITERS):
-            mid = 0.5 * (lo + hi)
-            up = mid + t * np.asarray(self.dk(mid, np), dtype=np.float64) - v > 0
-            hi = np.where(up, mid, hi)
-            lo = np.where(up, lo, mid)
-            if np.all(hi - lo <= 4 * np.finfo(float).eps * np.maximum(1.0, np.abs(mid))):
-                break
-        return np.asarray(0.5 * (lo + hi), dtype=np.float64)
+        return monotone_root(phi, np.minimum(v, v - t * g), np.maximum(v, v - t * g))
 
 
 class NormBallK(KFunction):

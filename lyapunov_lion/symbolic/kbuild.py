@@ -26,10 +26,12 @@ certificates stage as its K builder; saving and loading (`kfile`) sit above the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import sympy as sp
 
-from ..core.kfunc import KFunction, NormBallK, SeparableK
+from ..core.kfunc import KFunction, NormBallK, SeparableK, monotone_root
 from ..errors import LionKError, NumericalFailure
 from .kstructure import grad_selection_nd, linear_forms, numpy_fn, quadratic_norm, samples
 from .record import FAILED, VerifyReport
@@ -131,6 +133,8 @@ class ExpressionK(SeparableK):
     name = "expr"
     report: VerifyReport
     expression: str
+    _dk: Any  # the compiled k', k*' (set by `K_from_report`)
+    _dkconj: Any
 
     def dom_bounds(self):
         return self._dom
@@ -171,12 +175,66 @@ class ExpressionK(SeparableK):
             self._gradient_model = _gradient_model(self.report)
         return self._gradient_model
 
+    @property
+    def lipschitz_grad(self) -> bool | None:
+        """False when k' has an infinite slope at 0 or at a breakpoint of k's pieces, judged on
+        the compiled k' (`steep_points`); None (not known) otherwise. The ODE's ``auto`` then
+        takes the implicit integrator (e.g. k = |x|^1.5/1.5, as catalog power_p)."""
+        if "_lipschitz_grad" not in self.__dict__:
+            self._lipschitz_grad = (
+                False if self.differentiable and steep_points(self._dk, self.report) else None
+            )
+        return self._lipschitz_grad
+
+    def prox(self, v, t):
+        """prox_{tK}(v). Where k' is steep (``lipschitz_grad`` False) and k* is symbolic, through
+        the conjugate: s = k'(u) solves ψ(s) = k*'(s) + t·s − v = 0 (k*' = (k')⁻¹ is flat where
+        k' is steep, so the secant converges fast) and u = k*'(s); the bracket is [k'(a), k'(b)]
+        for u's bracket [a, b] (`SeparableK.prox`). Else `SeparableK.prox`. |x|^1.5/1.5: 10/27
+        evaluations per 2-vector (median/max of 100 random v, t) instead of 47/67 by bisection
+        in u."""
+        if self.lipschitz_grad is not False or self.report.method != "symbolic":
+            return super().prox(v, t)
+        v, t = np.broadcast_arrays(np.asarray(v, dtype=float), np.asarray(t, dtype=float))
+        g = self._dk(v)
+        lo, hi = self._dk(np.minimum(v, v - t * g)), self._dk(np.maximum(v, v - t * g))
+        s = monotone_root(lambda s: self._dkconj(s) + t * s - v, lo, hi)
+        return np.asarray(self._dkconj(s), dtype=float)
+
     def describe_induced(self, lam: float) -> str:
         if lam <= 0:
             return super().describe_induced(lam)
         if self.report.method == "symbolic":
             return induced_problem(self.report.conjugate, lam)["text"]
         return self.induced.replace("1/λ", f"1/{lam:g}")
+
+
+STEEP_SCALES = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10)
+STEEP_RATIO = 3.0
+
+
+def steep_points(dk, rep: VerifyReport) -> list[float]:
+    """The candidates c (0 and the finite breakpoints of k's pieces) where k' looks
+    non-Lipschitz: the difference quotient q(h) = (k'(c + h) − k'(c − h))/(2h) grows at every
+    step h = 1e-2, 1e-4, …, 1e-10 and q(1e-10) ≥ 3·q(1e-2).
+
+    For k' = sign(x)|x|^(p−1), q(h) = h^(p−2): caught for p ≤ 1.94 (10^(8(2−p)) ≥ 3). A smooth k'
+    has q(h) → k''(c) (ratio ≈ 1); rounding adds ≤ ε|k'(c)|/1e-10 ≈ 2e-6|k'(c)|. A heuristic that
+    only chooses an integrator: a miss keeps the explicit method (slow, still checked by the
+    guards), a false alarm the implicit one (correct for any K)."""
+    cands = {0.0}
+    if rep.pieces is not None:
+        for b in rep.pieces.breakpoints:
+            if b.is_finite:
+                cands.add(float(b))
+    h = np.asarray(STEEP_SCALES)
+    steep = []
+    for c in sorted(cands):
+        with np.errstate(all="ignore"):
+            q = (np.asarray(dk(c + h), dtype=float) - np.asarray(dk(c - h), dtype=float)) / (2 * h)
+        if np.all(np.isfinite(q)) and np.all(np.diff(q) > 0) and q[-1] >= STEEP_RATIO * q[0] > 0:
+            steep.append(c)
+    return steep
 
 
 def _gradient_model(rep: VerifyReport):

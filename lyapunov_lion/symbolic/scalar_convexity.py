@@ -57,9 +57,24 @@ def _dirac(a: np.ndarray, *order: int) -> np.ndarray:
     return np.zeros(np.shape(a))  # 0 off a null set: derivatives of sign/Heaviside a.e.
 
 
-_NUMERIC_MODULES = [{"Heaviside": _heaviside, "DiracDelta": _dirac}, "numpy", "scipy"]
+def _select(condlist: list, choicelist: list, default: float = np.nan) -> np.ndarray:
+    """``numpy.select`` (the first true condition picks its choice) as a chain of ``where``, last
+    condition first: the same values, ~10× faster on the small arrays of an ODE step (np.select
+    broadcasts every argument to a common shape first: 110 µs for a 2-vector and 4 pieces)."""
+    out = np.asarray(default)
+    for cond, choice in zip(reversed(condlist), reversed(choicelist), strict=True):
+        out = np.where(cond, choice, out)
+    return out
+
+
+_NUMERIC_MODULES = [
+    {"Heaviside": _heaviside, "DiracDelta": _dirac, "select": _select},
+    "numpy",
+    "scipy",
+]
 """Heaviside and DiracDelta as numpy functions: without them sympy's printer rewrites Heaviside
-into a Piecewise and calls ``as_set`` on its conditions, seconds to minutes per expression."""
+into a Piecewise and calls ``as_set`` on its conditions, seconds to minutes per expression.
+``select`` (a Piecewise) as `_select`."""
 
 
 @lru_cache(maxsize=256)
@@ -68,17 +83,25 @@ def numeric(expr: sp.Expr, x: sp.Symbol):
     supplies the special functions numpy lacks (LambertW in the conjugate of exp(x²)).
     Cached per (expr, x): a verification evaluates the same k, k', k'' many times."""
     fn = sp.lambdify(x, expr, modules=_NUMERIC_MODULES)
+    retry = expr.has(sp.Pow, sp.log)
+
+    def real_or_nan(out: np.ndarray) -> np.ndarray:
+        real = np.abs(out.imag) <= 1e-12 * (1 + np.abs(out.real))
+        return np.where(real, out.real, np.nan)
 
     def f(v):
         v = np.asarray(v, dtype=float)
         with np.errstate(all="ignore"):
-            out = np.broadcast_to(np.asarray(fn(v)), v.shape).astype(complex)
+            out = np.broadcast_to(np.asarray(fn(v)), v.shape)
+            complex_out = out.dtype.kind == "c"
+            out = out.astype(complex if complex_out else float)
             bad = ~np.isfinite(out)
-            if np.any(bad) and expr.has(sp.Pow, sp.log):
+            if retry and np.any(bad):
                 # real values through complex intermediates, e.g. (−y)^(1/3) written as y^(1/3)
-                out[bad] = np.broadcast_to(np.asarray(fn(v[bad] + 0j)), out[bad].shape)
-        real = np.abs(out.imag) <= 1e-12 * (1 + np.abs(out.real))
-        return np.where(real, out.real, np.nan)
+                again = np.broadcast_to(np.asarray(fn(v[bad] + 0j)), out[bad].shape)
+                out[bad] = again if complex_out else real_or_nan(again.astype(complex))
+        # a real evaluation is real where finite; a complex one is real where Im ≈ 0
+        return real_or_nan(out) if complex_out else out
 
     return f
 
