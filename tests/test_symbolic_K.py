@@ -242,3 +242,13 @@ def test_a_steep_verified_K_is_marked_and_its_prox_and_ode_are_fast():
     )
     # the two runs round their prox differently: same endpoint to the rtol 1e-8 (measured 1.8e-10)
     np.testing.assert_allclose(r.x[-1], ref.x[-1], rtol=0, atol=1e-8)
+
+
+def test_the_compiled_gradient_is_the_printed_simpler_form():
+    """k' is compiled in the form the Gradient section prints: tanh(x) for log(cosh(x)), finite
+    where the differentiated sinh(x)/cosh(x) is inf/inf = NaN (|x| > 710)."""
+    K = K_from_expression("log(cosh(x))")
+    assert "tanh(x)" in K.report.grad["text"]
+    g = K.grad(np.array([800.0, -800.0, 3.0]))
+    np.testing.assert_array_equal(g[:2], [1.0, -1.0])
+    assert g[2] == pytest.approx(np.tanh(3.0), rel=1e-15)

@@ -35,7 +35,7 @@ from ..core.kfunc import KFunction, NormBallK, SeparableK, monotone_root
 from ..errors import LionKError, NumericalFailure
 from .kstructure import grad_selection_nd, linear_forms, numpy_fn, quadratic_norm, samples
 from .record import FAILED, VerifyReport
-from .scalar_conjugate import Y, induced_problem
+from .scalar_conjugate import Y, induced_problem, shorter
 from .scalar_convexity import numeric
 from .symbols import X
 
@@ -52,7 +52,8 @@ def _numpy_only(xp) -> None:
 
 
 def _grad_piecewise(rep: VerifyReport) -> sp.Expr:
-    """k' as one Piecewise: the least-magnitude element of [k'(b−), k'(b+)] at a kink b."""
+    """k' as one Piecewise: the least-magnitude element of [k'(b−), k'(b+)] at a kink b; each
+    piece's derivative in the form the Gradient section prints (`scalar_conjugate.shorter`)."""
     pk = rep.pieces
     if pk is None:
         return sp.diff(rep.expr, X)
@@ -64,7 +65,7 @@ def _grad_piecewise(rep: VerifyReport) -> sp.Expr:
         args.append((sp.Max(dl, sp.Min(0, dr)), sp.Eq(X, b)))
     for p in pk.pieces:
         conds = [c for c, inf in ((p.lo < X, p.lo == -sp.oo), (p.hi > X, p.hi == sp.oo)) if not inf]
-        args.append((sp.diff(p.expr, X), sp.And(*conds) if conds else sp.true))
+        args.append((shorter(sp.diff(p.expr, X)), sp.And(*conds) if conds else sp.true))
     return args[0][0] if len(args) == 1 else sp.Piecewise(*args, (sp.nan, True))
 
 

@@ -19,6 +19,7 @@ Method (symbolic convex analysis: the conjugate through the inverse of the subdi
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -673,10 +674,13 @@ SIMPLIFY_GRAD_SECONDS = 1.5
 the other optional rewrites: a spent budget must not cost the report its Gradient section)."""
 
 
-def _shorter(d: sp.Expr) -> sp.Expr:
+@lru_cache(maxsize=256)
+def shorter(d: sp.Expr) -> sp.Expr:
     """``sp.simplify(d)`` when it has strictly fewer operations (`sp.count_ops`) than ``d``, else
     ``d``: sinh/cosh → tanh is kept, but a tie such as (π/2)^x·log(π/2) →
-    log((π/2)^((π/2)^x)) is not taken. A time-out or an error of sympy keeps ``d``."""
+    log((π/2)^((π/2)^x)) is not taken. A time-out or an error of sympy keeps ``d``. The Gradient
+    section prints it and `kbuild` compiles it (tanh(x) stays finite where sinh/cosh overflow);
+    cached, so the two share one simplification."""
     try:
         s = limited("simplify k'", SIMPLIFY_GRAD_SECONDS, sp.simplify, d)
     except (SymbolicFailure, ValueError, TypeError, NotImplementedError, RecursionError):
@@ -689,7 +693,7 @@ def describe_grad(pk: PiecewiseScalar, budget: Budget) -> dict:
     ∂k(b) = [k'(b−), k'(b+)]."""
     parts, kinks = [], []
     for p in pk.pieces:
-        parts.append(f"{_shorter(sp.diff(p.expr, X))} on {p.interval_text()}")
+        parts.append(f"{shorter(sp.diff(p.expr, X))} on {p.interval_text()}")
     for left, right in zip(pk.pieces[:-1], pk.pieces[1:], strict=False):
         b = left.hi
         dl = one_sided(sp.diff(left.expr, X), X, b, "-", budget)
