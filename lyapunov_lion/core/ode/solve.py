@@ -14,8 +14,9 @@ Integrators (one interface, `run.OdeRun` out; ``method=`` a name below or an int
   `plain.PlainIntegrator`). ``"auto"`` for a differentiable K: Radau with the analytic Jacobian
   when the problem is stiff (ρ(J(z0))·t_final > `STIFF_THRESHOLD`), else DOP853; but the implicit
   integrator when ∇K is continuous and not Lipschitz (``K.lipschitz_grad is False``: power_p with
-  p < 2, a verified K with a steep k' such as |x|^1.5), where explicit steps shrink to ~1e-4. A plain method on a K with a discontinuous ∇K
-  triggers a `TheoryWarning` and the guards judge its output.
+  p < 2, a verified K with a steep k' such as |x|^1.5), where explicit steps shrink to ~1e-4. A
+  plain method on a K with a discontinuous ∇K triggers a `TheoryWarning` and the guards judge its
+  output.
 
 **Fallback.** When the chosen integrator stops with a failure before t_final (not a budget cap),
 the driver continues with the implicit integrator from the point it reached (which handles any
