@@ -153,6 +153,10 @@ def test_regularisers_draw_nothing_and_say_so(name):
     (proxy,) = constraint_artists(ax)  # only an invisible legend entry
     assert isinstance(proxy, Line2D) and len(proxy.get_xdata()) == 0
     assert not ax.patches
+    # the legend entry is the label wrapped to 40 characters a line (power_p's is 72 long and
+    # squeezed the trajectory panel of `lionk simulate --plot` to a third of its width)
+    assert proxy.get_label().replace("\n", " ") == label
+    assert max(len(line) for line in proxy.get_label().split("\n")) <= 40
 
 
 def test_zero_weight_decay_and_matrix_K_draw_nothing():

@@ -27,6 +27,7 @@ the simplex; for a user norm or the grid fallback they are the section xâ‚ƒ = â€
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ from ..core.kfunc import DOMAIN_TOL, KFunction, NormBallK, SeparableK
 from ..errors import LionKError
 
 N_RAYS = 720
+LEGEND_WIDTH = 40  # characters per line of a legend label that names an induced term
 """Rays of the dual-norm sphere; a multiple of 8 so the axes and diagonals are sampled exactly."""
 FALLBACK_GRID = 301
 """Grid points per axis of the approximate (contour) fallback."""
@@ -275,7 +277,8 @@ def draw_constraint(
         )
         cs.set_gid("constraint")
         ax.add_line(Line2D([], [], label=shape.label, **line))  # legend proxy for the contour
-    else:
-        ax.add_line(Line2D([], [], linestyle="none", label=shape.label, gid="constraint"))
+    else:  # no set drawn: the label states the induced term, wrapped to a legend's width
+        wrapped = textwrap.fill(shape.label, LEGEND_WIDTH, break_long_words=False)
+        ax.add_line(Line2D([], [], linestyle="none", label=wrapped, gid="constraint"))
     ax.autoscale_view()
     return shape.label
