@@ -87,7 +87,7 @@ def _power_root_closed(
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if q == 2.0:
             s = a / (1 + c)
-            inv = 1 / (1 + c) + 0 * a
+            inv = np.broadcast_to(1 / (1 + c), np.shape(s))
         elif q == 3.0:
             s = 2 * a / (1 + np.sqrt(1 + 4 * c * a))
             inv = 1 / (1 + 2 * c * s)
