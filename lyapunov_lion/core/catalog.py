@@ -133,37 +133,33 @@ def power_root(
     closed = _power_root_closed(a, c, q)
     if closed is not None:
         return closed
-    mq = c
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if q >= 2:
 
             def step(v: NDArray[np.float64]) -> NDArray[np.float64]:
                 vq2 = v ** (q - 2)
-                return np.asarray((v + mq * vq2 * v - a) / (1 + mq * (q - 1) * vq2))
+                return np.asarray((v + c * vq2 * v - a) / (1 + c * (q - 1) * vq2))
 
             s = _newton_down(
-                np.minimum(a, np.where(mq > 0, (a / mq) ** (1 / (q - 1)), np.inf)), step, q
+                np.minimum(a, np.where(c > 0, (a / c) ** (1 / (q - 1)), np.inf)), step, q
             )
-            inv = 1 / (1 + mq * (q - 1) * s ** (q - 2))
+            inv = 1 / (1 + c * (q - 1) * s ** (q - 2))
         else:
             r = 1 / (q - 1)
 
             def step(v: NDArray[np.float64]) -> NDArray[np.float64]:
                 vr1 = v ** (r - 1)
-                dpsi = r * vr1 + mq  # 0 only at v = 0 with c = 0: root 0
-                return np.where(dpsi > 0, (vr1 * v + mq * v - a) / dpsi, 0.0)
+                dpsi = r * vr1 + c  # 0 only at v = 0 with c = 0: root 0
+                return np.where(dpsi > 0, (vr1 * v + c * v - a) / dpsi, 0.0)
 
-            s = (
-                _newton_down(np.minimum(a ** (q - 1), np.where(mq > 0, a / mq, np.inf)), step, q)
-                ** r
-            )
+            s = _newton_down(np.minimum(a ** (q - 1), np.where(c > 0, a / c, np.inf)), step, q) ** r
             pos = s > 0
             sp = np.where(pos, s, 1.0)
             s2q = sp ** (2 - q)  # φ(s) = s + c·s/s^{2−q} − a
-            polish = sp - (sp + mq * sp / s2q - a) / (1 + mq * (q - 1) / s2q)
+            polish = sp - (sp + c * sp / s2q - a) / (1 + c * (q - 1) / s2q)
             s = np.where(pos, np.clip(polish, 0.0, a), 0.0)
             s2q = s ** (2 - q)
-            inv = np.where(s2q > 0, s2q / (s2q + mq * (q - 1)), 0.0)
+            inv = np.where(s2q > 0, s2q / (s2q + c * (q - 1)), 0.0)
     return np.asarray(s, dtype=np.float64), np.asarray(inv, dtype=np.float64)
 
 
@@ -187,28 +183,20 @@ def project_lq_ball(y: Any, q: float) -> NDArray[np.float64]:
     """
     from ..errors import NumericalFailure
 
-    eps, max_iter, scaled_norm = _EPS, _MAX_ITER, _scaled_norm
-
-    def inner(
-        a: NDArray[np.float64], mu: NDArray[np.float64], q: float
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """`power_root` with c = μq: s + μq·s^{q−1} = a (ds/dμ = −q s^{q−1}/φ'(s))."""
-        return power_root(a, mu * q, q)
-
     y = np.asarray(y, dtype=float)
     a = np.abs(y)
-    nq, _ = scaled_norm(a, q)
+    nq, _ = _scaled_norm(a, q)
     outside = nq > 1
     if not np.any(outside):
         return np.asarray(y.copy(), dtype=np.float64)
     lo = np.zeros_like(nq)
-    hi = np.where(outside, scaled_norm(a, q / (q - 1))[0] / q, 0.0)
+    hi = np.where(outside, _scaled_norm(a, q / (q - 1))[0] / q, 0.0)
     mu = lo.copy()
     active = outside.copy()
-    h_floor = 16 * (q - 1) * eps  # s, hence N = ‖s‖_q, carries a few ε; h ≈ (1 − q)δN/N
-    for _ in range(max_iter):
-        s, inv = inner(a, mu, q)
-        N, ms = scaled_norm(s, q)
+    h_floor = 16 * (q - 1) * _EPS  # s, hence N = ‖s‖_q, carries a few ε; h ≈ (1 − q)δN/N
+    for _ in range(_MAX_ITER):
+        s, inv = power_root(a, mu * q, q)
+        N, ms = _scaled_norm(s, q)
         sig, nu = s / ms, N / ms  # σ ≤ 1, 1 ≤ ν ≤ d^{1/q}: no overflow below
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             h = np.expm1((1 - q) * np.log(N))  # accurate near 0 even as q → 1
@@ -226,8 +214,8 @@ def project_lq_ball(y: Any, q: float) -> NDArray[np.float64]:
         mu_new = np.where(ok, newton, 0.5 * (lo + hi))
         conv = (
             (np.abs(h) <= h_floor)
-            | (np.abs(mu_new - mu) <= 4 * eps * mu_new)
-            | (hi - lo <= 4 * eps * hi)
+            | (np.abs(mu_new - mu) <= 4 * _EPS * mu_new)
+            | (hi - lo <= 4 * _EPS * hi)
         )
         mu = np.where(active, mu_new, mu)
         active = active & ~conv
@@ -236,9 +224,9 @@ def project_lq_ball(y: Any, q: float) -> NDArray[np.float64]:
     else:
         raise NumericalFailure(
             f"project_lq_ball: the multiplier iteration (q = {q:g}) did not "
-            f"converge in {max_iter} steps"
+            f"converge in {_MAX_ITER} steps"
         )
-    s, _ = inner(a, mu, q)
+    s, _ = power_root(a, mu * q, q)
     return np.asarray(np.where(outside, np.sign(y) * s, y), dtype=np.float64)
 
 

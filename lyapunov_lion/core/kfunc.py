@@ -432,15 +432,21 @@ class SeparableK(KFunction):
         so the two bracket the root. Evaluations of k' per 2-vector (median/max over 100 random
         v, t; `monotone_root` against bisection alone): relativistic 7/24 (46/64), log cosh
         6/40 (45/65), |x|³ + |x| (roots at the kink) 51/90 (57/89)."""
-        v = np.asarray(v, dtype=np.float64)
-        t = np.asarray(t, dtype=np.float64)
-        v, t = np.broadcast_arrays(v, t)
+        v, t, a, b = self.prox_bracket(v, t)
 
         def phi(u: NDArray[np.float64]) -> NDArray[np.float64]:
             return np.asarray(u + t * np.asarray(self.dk(u, np), dtype=np.float64) - v)
 
+        return monotone_root(phi, a, b)
+
+    def prox_bracket(
+        self, v: Any, t: Any
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """(v, t, a, b): v and t as broadcast float arrays and a ≤ prox_{tK}(v) ≤ b, the ends
+        v and v − t·k'(v) in order."""
+        v, t = np.broadcast_arrays(np.asarray(v, dtype=np.float64), np.asarray(t, dtype=np.float64))
         g = np.asarray(self.dk(v, np), dtype=np.float64)
-        return monotone_root(phi, np.minimum(v, v - t * g), np.maximum(v, v - t * g))
+        return v, t, np.minimum(v, v - t * g), np.maximum(v, v - t * g)
 
 
 class NormBallK(KFunction):

@@ -394,12 +394,8 @@ class _Segment:
             if hit is not None:
                 t_ev, rows = hit
                 self._keep(dense, t_old, t_ev)
-                if self.progress is not None:
-                    self.progress(float(t_ev))
                 return "event", t_ev, dense(t_ev), rows
             self._keep(dense, t_old, s.t)
-            if self.progress is not None:
-                self.progress(float(s.t))
             if s.status == "finished":
                 return "finished", s.t, s.y.copy(), None
             if deadline is not None and time.perf_counter() > deadline:
@@ -410,10 +406,13 @@ class _Segment:
         return float(self.solver.h_abs)
 
     def _keep(self, dense: Dense, t_old: float, t_end: float) -> None:
+        """Keep the step [t_old, t_end] (its knot and dense output) and report t_end."""
         if t_end > t_old:
             self.ts.append(t_end)
             self.interps.append(dense)
             self.knots.append((t_end, np.asarray(dense(t_end))))
+            if self.progress is not None:
+                self.progress(float(t_end))
 
     def _scan(
         self, gaps: _StepGaps, t_old: float, tk: NDArray[np.float64], vals: NDArray[np.float64]
